@@ -1,0 +1,21 @@
+PY := .venv/bin/python
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup run test bench lint
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(PY) -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.headless true
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m lofi.bench
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy

@@ -1,0 +1,3 @@
+from lofi.cli import main
+
+raise SystemExit(main())

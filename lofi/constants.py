@@ -1,0 +1,38 @@
+"""Constants with their units. Nothing here changes at run time."""
+
+from __future__ import annotations
+
+SAMPLE_RATE = 44_100  # Hz, every stem and mix
+CHANNELS = 2  # stereo
+TICKS_PER_BEAT = 480  # MIDI pulses per quarter note
+BEATS_PER_BAR = 4  # lofi is in 4/4
+DRUM_CHANNEL = 9  # zero-based index of General MIDI channel 10
+
+BPM_MIN = 60
+BPM_MAX = 100
+BARS_MIN = 8
+BARS_MAX = 256
+
+# Melody durations in quarter notes; every note is snapped to the nearest bin.
+DURATION_BINS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+# Upper edges of the MIDI velocity bins; a bin plays at its centre.
+VELOCITY_EDGES: tuple[int, ...] = (40, 56, 72, 88, 104, 127)
+VELOCITY_CENTRES: tuple[int, ...] = (32, 48, 64, 80, 96, 112)
+# Chord durations in beats.
+CHORD_DURATION_BINS: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+
+MELODY_PITCH_MIN = 48  # C3: lower notes fold up an octave
+MELODY_PITCH_MAX = 84  # C6: higher notes fold down
+POSITIONS_PER_BAR = 16  # sixteenth-note grid for the bar-position input
+
+TARGET_LUFS = -14.0  # integrated loudness of the master
+TRUE_PEAK_DBTP = -1.0  # ceiling for the master's true peak
+
+FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
+PARSER_VERSION = 1  # bump when parsing changes so cached pieces are rebuilt
+
+MAX_SOUNDFONT_BYTES = 512 * 1024 * 1024
+MAX_EFFECT_BYTES = 200 * 1024 * 1024
+MAX_MIDI_BYTES = 5 * 1024 * 1024
+RENDER_TIMEOUT_S = 120.0  # one song, all parts
+RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker
