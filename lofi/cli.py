@@ -23,8 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train the melody or chord model on a corpus",
-                       description="Train a model; progress lines go to OUT/progress.jsonl.")  # fmt: skip
+    t = sub.add_parser(
+        "train",
+        help="train the melody or chord model on a corpus",
+        description="Train a model; progress lines go to OUT/progress.jsonl.",
+    )
     t.add_argument("kind", choices=["melody", "chords"], help="which model to train")
     t.add_argument("--corpus", default="default",
                    help="simutrans, openmsx, blupi, bach, default, or a folder of "
@@ -54,8 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--key", default="A-minor", help=KEYS_HELP)
     g.add_argument("--bpm", type=float, default=78, help="tempo, 60–100 (default 78)")
     g.add_argument("--bars", type=int, default=48, help="length in bars, 8–256 (default 48)")
-    g.add_argument("--temperature", type=float, default=0.9,
-                   help="sampling temperature: lower is safer, higher is wilder (default 0.9)")  # fmt: skip
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=0.9,
+        help="sampling temperature: lower is safer, higher is wilder (default 0.9)",
+    )
     g.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest (0: off)")
     g.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (1: off)")
     g.add_argument("--no-stay-in-key", action="store_true",

@@ -1,0 +1,57 @@
+import io
+
+import mido
+import numpy as np
+import pytest
+
+from lofi.compose import compose
+from lofi.constants import DRUM_CHANNEL
+from lofi.midi_io import song_to_midi
+from lofi.track import load_models
+from lofi.types import GenerationConfig, Key, SamplingConfig
+
+
+@pytest.fixture(scope="module")
+def models(tiny_checkpoints):
+    return load_models(*tiny_checkpoints)
+
+
+def _midi(models, seed: int, key: str = "A-minor", bars: int = 16, **sampling) -> bytes:
+    config = GenerationConfig(seed, Key.parse(key), 80.0, bars, SamplingConfig(**sampling))
+    return song_to_midi(compose(config, models))
+
+
+def test_same_seed_gives_identical_midi_bytes(models) -> None:
+    assert _midi(models, 7) == _midi(models, 7)
+    assert _midi(models, 7) != _midi(models, 8)
+
+
+def test_song_has_four_parts_with_drums_on_channel_ten(models) -> None:
+    mid = mido.MidiFile(file=io.BytesIO(_midi(models, 3)))
+    names = [t.name for t in mid.tracks[1:]]
+    assert names == ["chords", "melody", "bass", "drums"]
+    for track in mid.tracks[1:]:
+        channels = {m.channel for m in track if m.type == "note_on"}
+        assert channels, f"{track.name} has no notes"
+        assert (channels == {DRUM_CHANNEL}) == (track.name == "drums")
+    assert mid.length == pytest.approx(16 * 4 * 60 / 80, abs=0.5)
+
+
+@pytest.mark.parametrize("key", ["A-minor", "Eb-major", "F#-minor", "B-major"])
+def test_melody_and_chords_stay_in_key(models, key: str) -> None:
+    config = GenerationConfig(5, Key.parse(key), 80.0, 24, SamplingConfig(stay_in_key=True))
+    song = compose(config, models)
+    scale = {(config.key.relative_major + i) % 12 for i in (0, 2, 4, 5, 7, 9, 11)}
+    melody = song.part("melody").notes
+    assert melody and all(n.pitch % 12 in scale for n in melody)
+    assert all(57 <= n.pitch <= 86 for n in melody)
+    assert song.chords[0][2] in ("vi7", "vi9", "Imaj7", "Imaj9", "I6")
+    assert sum(b for _, b, _ in song.chords) == pytest.approx(24 * 4)
+
+
+def test_sections_cover_the_song(models) -> None:
+    song = compose(GenerationConfig(bars=32), models)
+    assert [s.name for s in song.sections] == ["intro", "main", "outro"]
+    assert sum(s.bars for s in song.sections) == 32
+    onsets = np.array([n.onset for p in song.parts for n in p.notes])
+    assert onsets.min() >= 0 and onsets.max() < 32 * 4

@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+
+from lofi.chords import NO_CHORD, SYMBOL_NAMES, match_chord, voicing
+from lofi.encoding import chord_events, decode_melody, encode_chords, encode_melody, key_shift
+from lofi.errors import VocabularyError
+from lofi.types import Key
+from lofi.vocab import REST, Vocabulary, chord_vocabulary, melody_vocabulary
+from tests.factories import PROGRESSION, make_piece
+
+
+@pytest.mark.parametrize(
+    ("key", "shift"), [("C", 0), ("A-minor", 0), ("D-minor", -5), ("E-major", -4), ("F#m", 3)]
+)
+def test_key_shift_moves_relative_major_to_c(key: str, shift: int) -> None:
+    assert key_shift(Key.parse(key)) == shift
+
+
+def test_vocabulary_sizes() -> None:
+    assert 28 <= len(SYMBOL_NAMES) - 1 <= 36
+    assert SYMBOL_NAMES[0] == NO_CHORD
+
+
+@pytest.mark.parametrize(
+    ("pcs", "bass", "name"),
+    [((2, 5, 9, 0), 2, "ii7"), ((7, 11, 2, 5), 7, "V7"), ((9, 0, 4, 7), 9, "vi7"),
+     ((5, 8, 0, 3), 5, "iv7"), ((10, 2, 5, 9), 10, "bVIImaj7"), ((11, 2, 5, 9), 11, "viiø7")],
+)  # fmt: skip
+def test_match_chord_names_templates(pcs: tuple[int, ...], bass: int, name: str) -> None:
+    w = np.zeros(12)
+    w[list(pcs)] = 1.0
+    assert match_chord(w, bass) == name
+
+
+def test_silence_is_no_chord() -> None:
+    assert match_chord(np.zeros(12), None) == NO_CHORD
+
+
+def test_voicings_keep_thirds_out_of_the_bass() -> None:
+    for name in SYMBOL_NAMES[1:]:
+        for shift in range(-5, 7):
+            notes = voicing(name, shift)
+            assert 43 <= min(notes) <= 57 and len(set(notes)) == len(notes) >= 4
+            # every note above the lowest two sits at least at E3
+            assert min(sorted(notes)[2:]) >= 52
+
+
+@pytest.mark.parametrize(("tonic", "mode"), [(0, "major"), (9, "minor"), (2, "minor"), (7, "major")])
+def test_melody_round_trip_in_normalised_key(tonic: int, mode: str) -> None:
+    piece = make_piece(tonic, mode)
+    vocab = melody_vocabulary()
+    seq = encode_melody(piece, vocab)
+    notes = decode_melody(seq.targets["pitch"], seq.targets["duration"], seq.targets["velocity"],
+                          vocab, start=0.0)  # fmt: skip
+    shift = key_shift(piece.key)
+    assert [(n.pitch - shift, n.onset, n.duration) for n in notes] == [
+        (m.pitch, m.onset, m.duration) for m in make_piece(0, "major").melody
+    ]
+    assert vocab.inputs["pitch"][0] != REST and seq.inputs["pitch"][0] == 0  # starts on BOS
+    np.testing.assert_array_equal(seq.inputs["pitch"][1:], seq.targets["pitch"][:-1])
+
+
+def test_chord_sequence_follows_the_progression() -> None:
+    piece = make_piece(9, "minor")
+    events = chord_events(piece)
+    names = [name for name, _ in events]
+    assert names[:4] == ["ii7", "V7", "Imaj7", "vi7"]
+    assert all(beats == 2.0 for _, beats in events)
+    seq = encode_chords(piece, chord_vocabulary())
+    assert chord_vocabulary().inputs["chord"][seq.inputs["chord"][0]] == "<minor>"
+    assert len(PROGRESSION) == 4
+
+
+def test_vocabulary_round_trip(tmp_path) -> None:
+    path = tmp_path / "vocab.json"
+    melody_vocabulary().save(path)
+    assert Vocabulary.load(path, "melody") == melody_vocabulary()
+
+
+def test_vocabulary_of_another_version_is_refused(tmp_path) -> None:
+    path = tmp_path / "vocab.json"
+    data = melody_vocabulary().to_json()
+    data["format_version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(VocabularyError, match="format 99"):
+        Vocabulary.load(path)
+
+
+def test_vocabulary_of_another_size_is_refused(tmp_path) -> None:
+    path = tmp_path / "vocab.json"
+    data = chord_vocabulary().to_json()
+    data["inputs"]["chord"] = data["inputs"]["chord"][:-3]
+    path.write_text(json.dumps(data))
+    with pytest.raises(VocabularyError, match="retrain"):
+        Vocabulary.load(path, "chords")

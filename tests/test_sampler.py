@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from lofi.models import ModelSize, build_model, output_name
+from lofi.sampler import StepModel, choose
+from lofi.vocab import chord_vocabulary, melody_vocabulary
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("vocab_fn", [melody_vocabulary, chord_vocabulary])
+def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int) -> None:
+    vocab = vocab_fn()
+    model = build_model(vocab, ModelSize(units=24, layers=layers, embedding=8), seed=3)
+    rng = np.random.default_rng(0)
+    steps = 12
+    tokens = {name: rng.integers(0, vocab.size(name), steps) for name in vocab.inputs}
+    keras_out = model({k: v[None, :].astype("int32") for k, v in tokens.items()}, training=False)
+    step_model = StepModel.from_keras(model, vocab)
+    state = step_model.initial_state()
+    for t in range(steps):
+        probs = step_model.step({k: int(v[t]) for k, v in tokens.items()}, state)
+        for name in vocab.outputs:
+            expected = np.asarray(keras_out[output_name(name)])[0, t]
+            np.testing.assert_allclose(probs[name], expected, atol=2e-6)
+
+
+def test_choose_respects_mask_and_top_k() -> None:
+    rng = np.random.default_rng(0)
+    probs = np.array([0.5, 0.3, 0.15, 0.05])
+    mask = np.array([False, True, True, True])
+    picks = {choose(probs, rng, 1.0, 0, 1.0, mask) for _ in range(200)}
+    assert 0 not in picks and picks <= {1, 2, 3}
+    assert {choose(probs, rng, 1.0, 1, 1.0) for _ in range(50)} == {0}
+    assert {choose(probs, rng, 1.0, 0, 0.5) for _ in range(50)} == {0}  # nucleus of one
+    assert choose(probs, rng, 0.01) == 0
+
+
+def test_choose_is_seeded() -> None:
+    probs = np.full(10, 0.1)
+    a = [choose(probs, np.random.default_rng(5)) for _ in range(3)]
+    b = [choose(probs, np.random.default_rng(5)) for _ in range(3)]
+    assert a == b
