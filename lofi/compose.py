@@ -37,8 +37,11 @@ class ChordSampler:
         names = model.vocab.inputs["chord"]
         self.names = names
         self.state = model.initial_state()
-        self.tokens = {"chord": names.index(MODE_TOKENS[mode == "minor"]), "duration": 0,
-                       "position": 0}  # fmt: skip
+        self.tokens = {
+            "chord": names.index(MODE_TOKENS[mode == "minor"]),
+            "duration": 0,
+            "position": 0,
+        }
         self.allowed = np.array([n not in (*MODE_TOKENS, NO_CHORD) for n in names])
         self.mode = mode
 
@@ -71,8 +74,14 @@ class ChordSampler:
                 mask &= np.array([n not in avoid for n in self.names])
             elif len(events) >= 1:
                 mask &= np.array([n != events[-1][2] for n in self.names])
-            c = choose(probs["chord"], self.rng, self.sampling.temperature, self.sampling.top_k,
-                       self.sampling.top_p, mask)  # fmt: skip
+            c = choose(
+                probs["chord"],
+                self.rng,
+                self.sampling.temperature,
+                self.sampling.top_k,
+                self.sampling.top_p,
+                mask,
+            )
             fits = np.array([False] + [d % 2 == 0 and t + d <= beats for d in CHORD_DURATION_BINS])
             if not fits.any():
                 d_index = 1 + CHORD_DURATION_BINS.index(min(CHORD_DURATION_BINS))
@@ -119,8 +128,11 @@ class MelodySampler:
         t = start
         while t < end - 1e-6:
             chord = _chord_at(harmony, t)
-            tokens = {**self.prev, "chord": self.chord_names.index(chord),
-                      "position": int(round(t * 4)) % POSITIONS_PER_BAR}  # fmt: skip
+            tokens = {
+                **self.prev,
+                "chord": self.chord_names.index(chord),
+                "position": int(round(t * 4)) % POSITIONS_PER_BAR,
+            }
             probs = self.model.step(tokens, self.state)
             s = self.sampling
             p = choose(probs["pitch"], self.rng, s.temperature, s.top_k, s.top_p, self.pitch_mask)

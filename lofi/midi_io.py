@@ -33,16 +33,27 @@ def song_to_midi(song: Song) -> bytes:
         for note in part.notes:
             on = round(note.onset * TICKS_PER_BEAT)
             off = max(round(note.end * TICKS_PER_BEAT), on + 1)
-            events.append((on, 1, mido.Message("note_on", channel=channel, note=note.pitch,
-                                                velocity=note.velocity)))  # fmt: skip
-            events.append((off, 0, mido.Message("note_off", channel=channel, note=note.pitch,
-                                                 velocity=0)))  # fmt: skip
+            events.append(
+                (
+                    on,
+                    1,
+                    mido.Message(
+                        "note_on", channel=channel, note=note.pitch, velocity=note.velocity
+                    ),
+                )
+            )
+            events.append(
+                (off, 0, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0))
+            )
         events.sort(key=lambda e: (e[0], e[1], e[2].note))
         track = mido.MidiTrack()
         track.append(mido.MetaMessage("track_name", name=part.name, time=0))
         if not part.is_drum:
-            track.append(mido.Message("program_change", channel=channel,
-                                      program=GM_PROGRAMS.get(part.name, 0), time=0))  # fmt: skip
+            track.append(
+                mido.Message(
+                    "program_change", channel=channel, program=GM_PROGRAMS.get(part.name, 0), time=0
+                )
+            )
         now = 0
         for tick, _, msg in events:
             track.append(msg.copy(time=tick - now))

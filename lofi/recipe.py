@@ -63,16 +63,23 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         ckpt = read_checkpoint(folder, kind)
         models[kind] = {"path": _portable(folder), "model_sha256": ckpt.meta["model_sha256"]}
     instruments = {
-        part: {"soundfont": _portable(inst.soundfont), "sha256": file_sha256(inst.soundfont),
-               "bank": inst.bank, "program": inst.program, "gain_db": inst.gain_db}
+        part: {
+            "soundfont": _portable(inst.soundfont),
+            "sha256": file_sha256(inst.soundfont),
+            "bank": inst.bank,
+            "program": inst.program,
+            "gain_db": inst.gain_db,
+        }
         for part, inst in sorted(request.instruments.items())
-    }  # fmt: skip
+    }
     effects = {
-        name: {"path": _portable(request.effect_paths[name]),
-               "sha256": file_sha256(request.effect_paths[name]),
-               "level_db": None if not math.isfinite(level) else level}
+        name: {
+            "path": _portable(request.effect_paths[name]),
+            "sha256": file_sha256(request.effect_paths[name]),
+            "level_db": None if not math.isfinite(level) else level,
+        }
         for name, level in sorted(request.effects.items())
-    }  # fmt: skip
+    }
     return {
         "format_version": FORMAT_VERSION,
         "lofi_version": __version__,
@@ -140,17 +147,20 @@ def from_recipe(data: Any) -> TrackRequest:
         instruments = {
             part: Instrument(
                 _find_by_hash(_resolve(e["soundfont"]), e["sha256"], sf_dirs, "SoundFont"),
-                int(e["bank"]), int(e["program"]), float(e.get("gain_db", 0.0)),
+                int(e["bank"]),
+                int(e["program"]),
+                float(e.get("gain_db", 0.0)),
             )
             for part, e in data["instruments"].items()
-        }  # fmt: skip
+        }
         effects: dict[str, float] = {}
         effect_paths: dict[str, Path] = {}
         for name, e in data["effects"].items():
             level = e.get("level_db")
             effects[name] = -math.inf if level is None else float(level)
-            effect_paths[name] = _find_by_hash(_resolve(e["path"]), e["sha256"],
-                                               [effects_dir()], "effect")  # fmt: skip
+            effect_paths[name] = _find_by_hash(
+                _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
+            )
         return TrackRequest(
             config=config,
             melody_model=_find_model(data["models"]["melody"], "melody"),

@@ -122,8 +122,14 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
         "best_epoch": None,
     }
     progress = ProgressWriter(out / PROGRESS_FILE, config.epochs * steps_per_epoch)
-    progress.write({"event": "start", "pid": os.getpid(), "epochs": config.epochs,
-                    "steps_per_epoch": steps_per_epoch})  # fmt: skip
+    progress.write(
+        {
+            "event": "start",
+            "pid": os.getpid(),
+            "epochs": config.epochs,
+            "steps_per_epoch": steps_per_epoch,
+        }
+    )
 
     class Callback(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -165,12 +171,14 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
             epochs=config.epochs,
             steps_per_epoch=steps_per_epoch,
             callbacks=[Callback()],
+            shuffle=False,  # the dataset shuffles itself
             verbose=0,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
-    progress.write({"event": "stopped" if _Stop.requested else "done",
-                    "best_val_loss": meta["best_val_loss"]})  # fmt: skip
+    progress.write(
+        {"event": "stopped" if _Stop.requested else "done", "best_val_loss": meta["best_val_loss"]}
+    )
     return meta
 
 
@@ -193,12 +201,22 @@ class ProgressWriter:
         return {"elapsed": round(elapsed, 2), "eta": round(max(eta, 0.0), 2)}
 
     def step(self, step: int, epoch: int, loss: float) -> None:
-        self.write({"event": "step", "step": step, "epoch": epoch, "loss": loss,
-                    **self._timing(step)})  # fmt: skip
+        self.write(
+            {"event": "step", "step": step, "epoch": epoch, "loss": loss, **self._timing(step)}
+        )
 
     def epoch(self, step: int, epoch: int, loss: float, val_loss: float, best: bool) -> None:
-        self.write({"event": "epoch", "step": step, "epoch": epoch, "loss": loss,
-                    "val_loss": val_loss, "best": best, **self._timing(step)})  # fmt: skip
+        self.write(
+            {
+                "event": "epoch",
+                "step": step,
+                "epoch": epoch,
+                "loss": loss,
+                "val_loss": val_loss,
+                "best": best,
+                **self._timing(step),
+            }
+        )
 
 
 def read_progress(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,192 @@
+"""Bundled and user corpora: file lists, cached parsing in a process pool, statistics."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lofi.constants import PARSER_VERSION
+from lofi.errors import CorpusError
+from lofi.music21_parse import SUFFIXES, parse_file
+from lofi.paths import cache_dir
+from lofi.types import Piece
+
+GAME_CORPORA = {
+    "simutrans": (Path("/usr/share/games/simutrans/music"), "simutrans-data"),
+    "openmsx": (Path("/usr/share/games/openttd/baseset/openmsx"), "openttd-openmsx"),
+    "blupi": (Path("/usr/share/planetblupi/music"), "planetblupi-music-midi"),
+}
+BUNDLED = (*GAME_CORPORA, "bach", "default")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BadFile:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    pieces: tuple[Piece, ...]
+    bad: tuple[BadFile, ...]
+    content_hash: str
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+
+
+def corpus_files(name_or_dir: str | Path) -> list[Path]:
+    """The files of a bundled corpus by name, or every score file below a folder."""
+    name = str(name_or_dir)
+    if name in GAME_CORPORA:
+        folder, package = GAME_CORPORA[name]
+        if not folder.is_dir():
+            raise CorpusError(folder, f"the {name} corpus needs the Debian package {package}")
+        return _folder_files(folder)
+    if name == "default":
+        return [f for n in GAME_CORPORA for f in corpus_files(n)]
+    if name == "bach":
+        from music21 import corpus
+
+        return sorted(Path(p) for p in corpus.getComposer("bach") if Path(p).suffix in SUFFIXES)
+    folder = Path(name_or_dir).expanduser()
+    if folder.is_dir():
+        return _folder_files(folder)
+    raise CorpusError(folder, f"no such corpus or folder; bundled corpora: {', '.join(BUNDLED)}")
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cache_path(content_hash: str) -> Path:
+    return cache_dir() / "pieces" / str(PARSER_VERSION) / f"{content_hash}.pkl"
+
+
+def _read_cache(content_hash: str) -> Piece | str | None:
+    """A cached Piece, the cached reason a file is bad, or None."""
+    try:
+        with open(_cache_path(content_hash), "rb") as f:
+            value = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged cache entry is simply parsed again
+        return None
+    return value if isinstance(value, Piece | str) else None
+
+
+def _write_cache(content_hash: str, value: Piece | str) -> None:
+    path = _cache_path(content_hash)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_to_cache(path: Path, content_hash: str) -> Piece | str:
+    try:
+        value: Piece | str = parse_file(path)
+    except CorpusError as exc:
+        value = exc.reason
+    _write_cache(content_hash, value)
+    return value
+
+
+def load_corpus(
+    name_or_dir: str | Path, workers: int | None = None, progress: Progress | None = None
+) -> Corpus:
+    """Parses every file once (cached by content hash); bad files are listed, not fatal."""
+    files = corpus_files(name_or_dir)
+    name = str(name_or_dir) if str(name_or_dir) in BUNDLED else Path(name_or_dir).name
+    results: dict[Path, Piece | str] = {}
+    todo: list[tuple[Path, str]] = []
+    for path in files:
+        try:
+            h = file_hash(path)
+        except OSError as exc:
+            results[path] = f"cannot read: {exc.strerror}"
+            continue
+        cached = _read_cache(h)
+        if cached is None:
+            todo.append((path, h))
+        else:
+            results[path] = cached
+    done = len(results)
+    if progress:
+        progress(done, len(files))
+    if todo:
+        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        if n == 1:
+            for path, h in todo:
+                results[path] = _parse_to_cache(path, h)
+                done += 1
+                if progress:
+                    progress(done, len(files))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(n, mp_context=context) as pool:
+                futures = {pool.submit(_parse_to_cache, p, h): p for p, h in todo}
+                for future, path in futures.items():
+                    try:
+                        results[path] = future.result()
+                    except Exception as exc:  # a worker that died on a hostile file
+                        results[path] = f"the parser failed ({type(exc).__name__})"
+                    done += 1
+                    if progress:
+                        progress(done, len(files))
+    pieces = tuple(v for p in files if isinstance(v := results[p], Piece))
+    bad = tuple(BadFile(p, v) for p in files if isinstance(v := results[p], str))
+    digest = hashlib.sha256(f"parser {PARSER_VERSION}".encode())
+    for h in sorted(p.content_hash for p in pieces):
+        digest.update(h.encode())
+    return Corpus(name, pieces, bad, digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    files: int
+    bad_files: int
+    total_minutes: float
+    total_notes: int
+    keys: dict[str, int]
+    tempos: tuple[float, ...]
+    pitch_histogram: tuple[int, ...]  # 128 MIDI pitches
+    duration_histogram: dict[float, int]  # quarter lengths, rounded to 1/12
+    velocity_histogram: tuple[int, ...]  # 128 velocities
+
+
+def corpus_stats(corpus: Corpus) -> CorpusStats:
+    notes = [n for p in corpus.pieces for n in p.notes]
+    pitches = np.bincount([n.pitch for n in notes], minlength=128)
+    velocities = np.bincount([min(max(n.velocity, 0), 127) for n in notes], minlength=128)
+    durations = Counter(round(round(n.duration * 12) / 12, 3) for n in notes)
+    minutes = sum(p.length_beats / p.tempo_bpm for p in corpus.pieces)
+    return CorpusStats(
+        files=len(corpus.pieces) + len(corpus.bad),
+        bad_files=len(corpus.bad),
+        total_minutes=float(minutes),
+        total_notes=len(notes),
+        keys=dict(Counter(p.key.name for p in corpus.pieces).most_common()),
+        tempos=tuple(p.tempo_bpm for p in corpus.pieces),
+        pitch_histogram=tuple(int(x) for x in pitches[:128]),
+        duration_histogram=dict(sorted(durations.items())),
+        velocity_histogram=tuple(int(x) for x in velocities[:128]),
+    )

@@ -1,0 +1,158 @@
+"""Mixing stems and effect beds, the lofi master, and writing WAV and MP3 files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy import signal
+
+from lofi.constants import SAMPLE_RATE, TARGET_LUFS, TRUE_PEAK_DBTP
+from lofi.errors import LofiError
+
+LOOP_CROSSFADE_MS = 500
+WOW_HZ, WOW_MS = 0.55, 0.9  # slow tape speed wobble: rate and depth of the delay swing
+FLUTTER_HZ, FLUTTER_MS = 6.0, 0.06
+
+
+def _to_segment(audio: np.ndarray):  # type: ignore[no-untyped-def]
+    from pydub import AudioSegment
+
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    return AudioSegment(pcm.tobytes(), frame_rate=SAMPLE_RATE, sample_width=2, channels=2)
+
+
+def _from_segment(segment) -> np.ndarray:  # type: ignore[no-untyped-def]
+    pcm = np.frombuffer(segment.raw_data, dtype="<i2").reshape(-1, 2)
+    return pcm.astype(np.float32) / 32767.0
+
+
+def loop_effect(bed: np.ndarray, frames: int, level_db: float) -> np.ndarray:
+    """The bed repeated with crossfaded seams to `frames`, at `level_db` (pydub)."""
+    segment = _to_segment(bed)
+    fade = min(LOOP_CROSSFADE_MS, len(segment) // 3)
+    looped = segment
+    target_ms = frames * 1000 / SAMPLE_RATE + 50
+    while len(looped) < target_ms:
+        looped = looped.append(segment, crossfade=fade)
+    looped = looped.apply_gain(level_db)
+    out = _from_segment(looped)[:frames]
+    if len(out) < frames:
+        out = np.pad(out, ((0, frames - len(out)), (0, 0)))
+    return out
+
+
+def _fade(audio: np.ndarray, fade_in_s: float, fade_out_s: float) -> np.ndarray:
+    n = len(audio)
+    fi = min(int(fade_in_s * SAMPLE_RATE), n // 2)
+    fo = min(int(fade_out_s * SAMPLE_RATE), n // 2)
+    if fi:
+        audio[:fi] *= (np.linspace(0.0, 1.0, fi, dtype=np.float32) ** 2)[:, None]
+    if fo:
+        audio[n - fo :] *= (np.linspace(1.0, 0.0, fo, dtype=np.float32) ** 2)[:, None]
+    return audio
+
+
+def combine(
+    stems: dict[str, np.ndarray],
+    effects: dict[str, tuple[np.ndarray, float]],
+    fade_in_s: float = 2.0,
+    fade_out_s: float = 4.0,
+) -> np.ndarray:
+    """Sums the stems and the looped effect beds, then fades the whole in and out.
+
+    An effect at -inf dB (or None) is left out, so the result equals the dry sum.
+    """
+    if not stems:
+        raise LofiError("nothing to mix: no stems")
+    frames = max(len(s) for s in stems.values())
+    mix = np.zeros((frames, 2), dtype=np.float32)
+    for stem in stems.values():
+        mix[: len(stem)] += stem
+    for bed, level in effects.values():
+        if level is None or not math.isfinite(level):
+            continue
+        mix += loop_effect(bed, frames, level)
+    return _fade(mix, fade_in_s, fade_out_s)
+
+
+def _wow(audio: np.ndarray) -> np.ndarray:
+    """Tape wow and flutter: a delay line whose length swings slowly."""
+    n = len(audio)
+    t = np.arange(n, dtype=np.float64) / SAMPLE_RATE
+    delay = (
+        (
+            WOW_MS * (1 + np.sin(2 * np.pi * WOW_HZ * t))
+            + FLUTTER_MS * (1 + np.sin(2 * np.pi * FLUTTER_HZ * t))
+        )
+        * SAMPLE_RATE
+        / 1000
+    )
+    pos = np.arange(n) - delay
+    pos = np.clip(pos, 0, n - 1)
+    i = pos.astype(np.int64)
+    frac = (pos - i).astype(np.float32)[:, None]
+    j = np.minimum(i + 1, n - 1)
+    return audio[i] * (1 - frac) + audio[j] * frac
+
+
+def loudness_lufs(audio: np.ndarray) -> float:
+    import pyloudnorm
+
+    return float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(audio.astype(np.float64)))
+
+
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    """Peak of the 4× oversampled signal, in dB relative to full scale."""
+    up = signal.resample_poly(audio, 4, 1, axis=0)
+    peak = float(np.abs(up).max())
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def master(audio: np.ndarray) -> np.ndarray:
+    """The lofi master: high- and low-pass, a small room, tape wow, gentle compression,
+    then −14 LUFS with the true peak at or under −1 dBTP."""
+    from pedalboard import Compressor, HighpassFilter, Limiter, LowpassFilter, Pedalboard, Reverb
+
+    board = Pedalboard(
+        [
+            HighpassFilter(cutoff_frequency_hz=30.0),
+            LowpassFilter(cutoff_frequency_hz=9500.0),
+            Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
+            Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
+        ]
+    )
+    out = board(_wow(audio).T.astype(np.float32), SAMPLE_RATE).T
+    out = np.ascontiguousarray(out, dtype=np.float32)
+    loud = loudness_lufs(out)
+    if not math.isfinite(loud):
+        return out  # silence stays silence
+    out *= np.float32(10 ** ((TARGET_LUFS - loud) / 20))
+    for _ in range(4):
+        peak = true_peak_dbtp(out)
+        if peak <= TRUE_PEAK_DBTP:
+            break
+        sample_peak = 20 * math.log10(float(np.abs(out).max()))
+        threshold = sample_peak - (peak - TRUE_PEAK_DBTP) - 0.3
+        limiter = Limiter(threshold_db=threshold, release_ms=80.0)
+        out = np.ascontiguousarray(limiter(out.T, SAMPLE_RATE).T, dtype=np.float32)
+        out *= np.float32(10 ** ((TARGET_LUFS - loudness_lufs(out)) / 20))
+    peak = true_peak_dbtp(out)
+    if peak > TRUE_PEAK_DBTP:
+        out *= np.float32(10 ** ((TRUE_PEAK_DBTP - 0.05 - peak) / 20))
+    return out
+
+
+def write_wav(audio: np.ndarray, path: Path) -> None:
+    sf.write(str(path), np.clip(audio, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16", format="WAV")
+
+
+def write_mp3(audio: np.ndarray, path: Path, bitrate: str = "192k") -> None:
+    try:
+        _to_segment(audio).export(
+            str(path), format="mp3", bitrate=bitrate, parameters=["-write_xing", "1"]
+        )
+    except Exception as exc:  # ffmpeg missing or failing
+        raise LofiError(f"cannot write the MP3 (is ffmpeg installed?): {exc}") from exc

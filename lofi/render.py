@@ -1,0 +1,259 @@
+"""Rendering MIDI to audio with FluidSynth, always in child processes.
+
+A SoundFont is untrusted C input, so FluidSynth only ever runs in a worker process with a
+memory cap and a time limit; a worker that dies or hangs is replaced and the job fails with
+a clear error. Workers are long-lived and keep their SoundFonts loaded (loading the
+MuseScore sf3 costs over a second), and the parts of a song render in parallel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import mido
+import numpy as np
+
+from lofi.constants import (
+    CHANNELS,
+    RENDER_MEMORY_BYTES,
+    RENDER_TIMEOUT_S,
+    SAMPLE_RATE,
+)
+from lofi.errors import RenderError, SoundFontError
+from lofi.render_worker import CONTROL, NOTE_OFF, NOTE_ON, PITCH, PROGRAM
+from lofi.soundfonts import Instrument, list_presets
+
+WORKERS = 2
+LOAD_TIMEOUT_S = 60.0
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.send_conn: Any = None
+        self.recv_conn: Any = None
+
+    def _start(self) -> None:
+        # A fresh interpreter (not fork, not multiprocessing's spawn) so nothing of the
+        # parent — TensorFlow, Streamlit, its main module — is inherited or re-imported.
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lofi.render_worker",
+                str(to_child_r),
+                str(from_child_w),
+                str(SAMPLE_RATE),
+                str(RENDER_MEMORY_BYTES),
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.send_conn = Connection(to_child_w, readable=False)
+        self.recv_conn = Connection(from_child_r, writable=False)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.send_conn.send(None)
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.send_conn.close()
+            self.recv_conn.close()
+        self.process = None
+
+    def call(self, request: tuple[str, Any], timeout: float, what: str) -> Any:
+        with self.lock:
+            if not self.alive():
+                self.stop()
+                self._start()
+            try:
+                self.send_conn.send(request)
+                if not self.recv_conn.poll(timeout):
+                    self.stop()
+                    raise RenderError(f"{what} took longer than {timeout:.0f} s and was stopped")
+                status, value = self.recv_conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                self.stop()
+                raise RenderError(f"the synthesiser crashed while {what}") from None
+            if status != "ok":
+                raise RenderError(f"{what} failed: {value}")
+            return value
+
+
+_workers = [_Worker() for _ in range(WORKERS)]
+
+
+def shutdown() -> None:
+    for w in _workers:
+        w.stop()
+
+
+atexit.register(shutdown)
+
+
+def test_load(path: Path) -> None:
+    """Loads a SoundFont in a fresh worker; a crash or refusal is a SoundFontError."""
+    probe = _Worker()
+    try:
+        probe.call(("load", str(Path(path).resolve())), LOAD_TIMEOUT_S, f"loading {path.name}")
+    except RenderError as exc:
+        raise SoundFontError(f"{path.name} cannot be used: {exc}") from None
+    finally:
+        probe.stop()
+
+
+def _read_midi(midi: bytes | Path) -> mido.MidiFile:
+    try:
+        if isinstance(midi, bytes | bytearray):
+            return mido.MidiFile(file=io.BytesIO(midi))
+        return mido.MidiFile(str(midi))
+    except Exception as exc:  # mido raises several kinds on broken files
+        raise RenderError(f"cannot read the MIDI file: {exc}") from exc
+
+
+def _events(mid: mido.MidiFile) -> tuple[dict[str, np.ndarray], int]:
+    """Per named track, rows (frame, kind, channel, a, b) in time order; and the last frame."""
+    tempo_map: list[tuple[int, int]] = []  # (tick, tempo)
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempo_map.append((tick, msg.tempo))
+    tempo_map.sort()
+    if not tempo_map or tempo_map[0][0] != 0:
+        tempo_map.insert(0, (0, 500_000))
+    ticks = np.array([t for t, _ in tempo_map])
+    secs_per_tick = np.array([tempo / 1e6 / mid.ticks_per_beat for _, tempo in tempo_map])
+    starts = np.concatenate([[0.0], np.cumsum(np.diff(ticks) * secs_per_tick[:-1])])
+
+    def to_frame(tick: int) -> int:
+        i = int(np.searchsorted(ticks, tick, side="right") - 1)
+        return int(round((starts[i] + (tick - ticks[i]) * secs_per_tick[i]) * SAMPLE_RATE))
+
+    out: dict[str, np.ndarray] = {}
+    last = 0
+    for index, track in enumerate(mid.tracks):
+        name = track.name or f"track {index}"
+        rows = []
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                row = (NOTE_ON, msg.channel, msg.note, msg.velocity)
+            elif msg.type in ("note_off", "note_on"):
+                row = (NOTE_OFF, msg.channel, msg.note, 0)
+            elif msg.type == "control_change":
+                row = (CONTROL, msg.channel, msg.control, msg.value)
+            elif msg.type == "program_change":
+                row = (PROGRAM, msg.channel, msg.program, 0)
+            elif msg.type == "pitchwheel":
+                row = (PITCH, msg.channel, msg.pitch + 8192, 0)
+            else:
+                continue
+            rows.append((to_frame(tick), *row))
+        if rows:
+            arr = np.array(rows, dtype=np.int64)
+            order = np.lexsort((arr[:, 1] != NOTE_OFF, arr[:, 0]))  # offs first at a frame
+            out[name if name not in out else f"{name} {index}"] = arr[order]
+            last = max(last, int(arr[:, 0].max()))
+    return out, last
+
+
+def _check_instrument(inst: Instrument) -> None:
+    presets = list_presets(inst.soundfont)  # raises SoundFontError naming the file
+    if not any(p.bank == inst.bank and p.program == inst.program for p in presets):
+        raise SoundFontError(f"{inst.soundfont.name} has no preset {inst.bank}:{inst.program}")
+
+
+def render_stems(
+    midi: bytes | Path, instruments: dict[str, Instrument], tail_s: float = 2.0
+) -> dict[str, np.ndarray]:
+    """Renders each named part (MIDI track) with its instrument into a float32 (n, 2) stem.
+
+    All stems have the same length: the song's last event plus `tail_s`.
+    """
+    events, last = _events(_read_midi(midi))
+    for inst in instruments.values():
+        _check_instrument(inst)
+    frames = last + int(tail_s * SAMPLE_RATE)
+    jobs = []
+    for part, inst in instruments.items():
+        rows = events.get(part, np.zeros((0, 5), dtype=np.int64))
+        rows = rows[rows[:, 1] != PROGRAM]
+        jobs.append(
+            (
+                part,
+                {
+                    "soundfont": str(inst.soundfont.resolve()),
+                    "bank": inst.bank,
+                    "program": inst.program,
+                    "gain_db": inst.gain_db,
+                    "events": rows,
+                    "frames": frames,
+                },
+            )
+        )
+    # Longest jobs first, each worker takes the next free job.
+    jobs.sort(key=lambda j: -len(j[1]["events"]))
+    queue = list(jobs)
+    results: dict[str, np.ndarray] = {}
+    lock = threading.Lock()
+
+    def run(worker: _Worker) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                part, job = queue.pop(0)
+            name = Path(job["soundfont"]).name
+            results[part] = worker.call(
+                ("render", job), RENDER_TIMEOUT_S, f"rendering {part} with {name}"
+            )
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for future in [pool.submit(run, w) for w in _workers]:
+            future.result()
+    return {part: results[part] for part in instruments}
+
+
+def render_midi(midi: bytes | Path, soundfont: Path, tail_s: float = 2.0) -> np.ndarray:
+    """Renders a whole MIDI file with its own programs (for previewing a corpus piece)."""
+    list_presets(soundfont)
+    events, last = _events(_read_midi(midi))
+    rows = np.concatenate(list(events.values())) if events else np.zeros((0, 5), np.int64)
+    rows = rows[np.lexsort((rows[:, 1] != NOTE_OFF, rows[:, 0]))]
+    job = {
+        "soundfont": str(Path(soundfont).resolve()),
+        "bank": None,
+        "program": None,
+        "events": rows,
+        "frames": last + int(tail_s * SAMPLE_RATE),
+    }
+    audio: np.ndarray = _workers[0].call(("render", job), RENDER_TIMEOUT_S, "rendering")
+    assert audio.shape[1] == CHANNELS
+    return audio

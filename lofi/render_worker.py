@@ -1,0 +1,146 @@
+"""The FluidSynth child process. It imports only numpy and fluidsynth, keeps loaded
+SoundFonts between jobs, and plays event arrays the parent prepared into float buffers.
+
+Reverb and chorus are off in FluidSynth (the master adds the room), so no sound carries from
+one job to the next and every render is deterministic whatever ran before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import resource
+import sys
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCH = 0, 1, 2, 3, 4
+SYNTH_GAIN = 0.5
+BLOCK = 64  # FluidSynth's internal block size in frames
+
+
+class _Player:
+    def __init__(self, sample_rate: int) -> None:
+        import fluidsynth
+
+        self.fluidsynth = fluidsynth
+        self.synth = fluidsynth.Synth(
+            gain=SYNTH_GAIN,
+            samplerate=float(sample_rate),
+            **{
+                "synth.reverb.active": 0,
+                "synth.chorus.active": 0,
+                "synth.polyphony": 512,
+                "synth.cpu-cores": 1,
+            },
+        )
+        self.write_float = fluidsynth._fl.fluid_synth_write_float
+        self.write_float.restype = ctypes.c_int
+        self.write_float.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+        self.fonts: dict[tuple[str, int, int], int] = {}
+        self.rendered = 0  # frames since the synth was made
+        self.scratch = np.zeros((BLOCK, 2), dtype=np.float32)
+
+    def _write(self, ptr: int, frames: int) -> None:
+        self.write_float(self.synth.synth, frames, ptr, 0, 2, ptr, 1, 2)
+        self.rendered += frames
+
+    def _align(self) -> None:
+        """FluidSynth works in blocks of 64 frames and applies events at block edges; starting
+        every job on an edge makes its output independent of the jobs before it."""
+        rest = -self.rendered % BLOCK
+        if rest:
+            self._write(self.scratch.ctypes.data, rest)
+
+    def font(self, path: str) -> int:
+        st = os.stat(path)
+        key = (path, st.st_mtime_ns, st.st_size)
+        if key not in self.fonts:
+            sfid = self.synth.sfload(path, 0)
+            if sfid < 0:
+                raise ValueError("FluidSynth could not load it")
+            self.fonts[key] = sfid
+        return self.fonts[key]
+
+    def render(self, job: dict[str, Any]) -> np.ndarray:
+        sfid = self.font(job["soundfont"])
+        synth = self.synth
+        synth.system_reset()
+        self._align()
+        events: np.ndarray = job["events"]  # rows: frame, kind, channel, a, b
+        channels = sorted({int(c) for c in events[:, 2]}) if len(events) else []
+        bank, program = job.get("bank"), job.get("program")
+        for ch in channels or [0]:
+            if bank is None:  # the file's own programs (previewing a corpus piece)
+                synth.program_select(ch, sfid, 128 if ch == 9 else 0, 0)
+            else:
+                synth.program_select(ch, sfid, bank, program)
+        frames = int(job["frames"])
+        out = np.zeros((frames, 2), dtype=np.float32)
+        base = out.ctypes.data
+        now = 0
+        for frame, kind, ch, a, b in events.tolist():
+            frame = min(frame, frames)
+            if frame > now:
+                self._write(base + now * 8, frame - now)
+                now = frame
+            if kind == NOTE_ON:
+                synth.noteon(ch, a, b)
+            elif kind == NOTE_OFF:
+                synth.noteoff(ch, a)
+            elif kind == CONTROL:
+                synth.cc(ch, a, b)
+            elif kind == PROGRAM and bank is None:
+                synth.program_select(ch, sfid, 128 if ch == 9 else 0, a)
+            elif kind == PITCH:
+                synth.pitch_bend(ch, a)
+        if frames > now:
+            self._write(base + now * 8, frames - now)
+        for ch in channels:
+            synth.all_sounds_off(ch)
+        gain = 10 ** (float(job.get("gain_db", 0.0)) / 20)
+        if gain != 1.0:
+            out *= np.float32(gain)
+        return out
+
+
+def serve(requests: Connection, replies: Connection, sample_rate: int, memory_bytes: int) -> None:
+    """Answers jobs until the parent closes the pipe: ("load", path) or ("render", job)."""
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    player = _Player(sample_rate)
+    while True:
+        try:
+            request = requests.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        kind, payload = request
+        try:
+            if kind == "load":
+                player.font(payload)
+                replies.send(("ok", None))
+            else:
+                replies.send(("ok", player.render(payload)))
+        except MemoryError:
+            replies.send(("error", "ran out of its memory limit"))
+        except Exception as exc:  # reported to the parent, which raises its own error
+            replies.send(("error", str(exc) or type(exc).__name__))
+
+
+if __name__ == "__main__":
+    read_fd, write_fd, rate, memory = (int(a) for a in sys.argv[1:5])
+    serve(Connection(read_fd, writable=False), Connection(write_fd, readable=False), rate, memory)
