@@ -48,6 +48,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -82,6 +83,7 @@ def save_checkpoint(
         buffer = io.BytesIO()
         np.savez(buffer, **export_weights(model, vocab))
         _atomic_write(folder / WEIGHTS_FILE, buffer.getvalue())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, folder / MODEL_FILE)
     finally:
         Path(tmp).unlink(missing_ok=True)

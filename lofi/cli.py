@@ -39,11 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=30, help="most epochs (default 30)")
     t.add_argument("--seq-len", type=int, default=32, help="steps per training window")
     t.add_argument("--batch-size", type=int, default=64, help="windows per batch")
-    t.add_argument("--units", type=int, default=192, help="LSTM units per layer")
+    t.add_argument("--units", type=int, default=128, help="LSTM units per layer")
     t.add_argument("--layers", type=int, default=1, help="LSTM layers")
     t.add_argument("--embedding", type=int, default=24, help="embedding width per input")
-    t.add_argument("--dropout", type=float, default=0.2, help="dropout after each LSTM")
-    t.add_argument("--learning-rate", type=float, default=3e-3, help="Adam learning rate")
+    t.add_argument("--dropout", type=float, default=0.4, help="dropout after each LSTM")
+    t.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
     t.add_argument(
         "--patience",
         type=int,

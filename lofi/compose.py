@@ -148,6 +148,15 @@ class MelodySampler:
         return notes
 
 
+NINTHS = {"Imaj7": "Imaj9", "ii7": "ii9", "IVmaj7": "IVmaj9", "V7": "V9", "vi7": "vi9"}
+
+
+def add_colour(events: ChordEvents, rng: np.random.Generator, share: float = 0.5) -> ChordEvents:
+    """Turns some diatonic sevenths into ninths, the soft colour lofi loves. The corpus
+    analysis cannot tell a ninth from a seventh, so the chord model never proposes one."""
+    return [(t, b, NINTHS[n] if n in NINTHS and rng.random() < share else n) for t, b, n in events]
+
+
 def _chord_at(harmony: ChordEvents, t: float) -> str:
     for onset, beats, name in harmony:
         if onset <= t < onset + beats:
@@ -183,6 +192,7 @@ def compose(config: GenerationConfig, models: Models) -> Song:
     chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
     loop_a = chords.loop(loop_beats, TONICS[mode], ())
     loop_b = chords.loop(loop_beats, None, TONICS[mode])
+    loop_a, loop_b = add_colour(loop_a, chord_rng), add_colour(loop_b, chord_rng)
     sections = sections_for(config.bars)
     intro, main, outro = sections
     harmony: ChordEvents = []

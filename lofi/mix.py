@@ -69,9 +69,10 @@ def combine(
         raise LofiError("nothing to mix: no stems")
     frames = max(len(s) for s in stems.values())
     mix = np.zeros((frames, 2), dtype=np.float32)
-    for stem in stems.values():
-        mix[: len(stem)] += stem
-    for bed, level in effects.values():
+    for name in sorted(stems):  # a fixed order keeps the float sums identical
+        mix[: len(stems[name])] += stems[name]
+    for name in sorted(effects):
+        bed, level = effects[name]
         if level is None or not math.isfinite(level):
             continue
         mix += loop_effect(bed, frames, level)

@@ -16,10 +16,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @dataclass(frozen=True)
 class ModelSize:
-    units: int = 192
+    units: int = 128
     layers: int = 1
     embedding: int = 24  # per input; the chord and position inputs get half
-    dropout: float = 0.2
+    dropout: float = 0.4
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

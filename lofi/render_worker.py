@@ -19,7 +19,6 @@ import numpy as np
 
 NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCH = 0, 1, 2, 3, 4
 SYNTH_GAIN = 0.5
-BLOCK = 64  # FluidSynth's internal block size in frames
 
 
 class _Player:
@@ -50,19 +49,9 @@ class _Player:
             ctypes.c_int,
         ]
         self.fonts: dict[tuple[str, int, int], int] = {}
-        self.rendered = 0  # frames since the synth was made
-        self.scratch = np.zeros((BLOCK, 2), dtype=np.float32)
 
     def _write(self, ptr: int, frames: int) -> None:
         self.write_float(self.synth.synth, frames, ptr, 0, 2, ptr, 1, 2)
-        self.rendered += frames
-
-    def _align(self) -> None:
-        """FluidSynth works in blocks of 64 frames and applies events at block edges; starting
-        every job on an edge makes its output independent of the jobs before it."""
-        rest = -self.rendered % BLOCK
-        if rest:
-            self._write(self.scratch.ctypes.data, rest)
 
     def font(self, path: str) -> int:
         st = os.stat(path)
@@ -77,8 +66,6 @@ class _Player:
     def render(self, job: dict[str, Any]) -> np.ndarray:
         sfid = self.font(job["soundfont"])
         synth = self.synth
-        synth.system_reset()
-        self._align()
         events: np.ndarray = job["events"]  # rows: frame, kind, channel, a, b
         channels = sorted({int(c) for c in events[:, 2]}) if len(events) else []
         bank, program = job.get("bank"), job.get("program")
@@ -108,12 +95,32 @@ class _Player:
                 synth.pitch_bend(ch, a)
         if frames > now:
             self._write(base + now * 8, frames - now)
-        for ch in channels:
-            synth.all_sounds_off(ch)
         gain = 10 ** (float(job.get("gain_db", 0.0)) / 20)
         if gain != 1.0:
             out *= np.float32(gain)
         return out
+
+
+def _render_in_fork(player: _Player, job: dict[str, Any], replies: Connection) -> None:
+    """Renders in a forked copy of this process, so every job starts from the same pristine
+    synthesiser (FluidSynth's reused voices keep traces of earlier notes) while the loaded
+    SoundFonts are shared copy-on-write instead of loaded again."""
+    player.font(job["soundfont"])  # loaded once here, inherited by every fork
+    pid = os.fork()
+    if pid == 0:  # the child: render, answer, leave without running any cleanup
+        code = 0
+        try:
+            replies.send(("ok", player.render(job)))
+        except MemoryError:
+            replies.send(("error", "ran out of its memory limit"))
+        except BaseException as exc:
+            replies.send(("error", str(exc) or type(exc).__name__))
+            code = 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        replies.send(("error", f"the synthesiser crashed (signal {os.WTERMSIG(status)})"))
 
 
 def serve(requests: Connection, replies: Connection, sample_rate: int, memory_bytes: int) -> None:
@@ -134,7 +141,7 @@ def serve(requests: Connection, replies: Connection, sample_rate: int, memory_by
                 player.font(payload)
                 replies.send(("ok", None))
             else:
-                replies.send(("ok", player.render(payload)))
+                _render_in_fork(player, payload, replies)
         except MemoryError:
             replies.send(("error", "ran out of its memory limit"))
         except Exception as exc:  # reported to the parent, which raises its own error

@@ -34,7 +34,7 @@ class TrainConfig:
     epochs: int = 30
     seq_len: int = 32
     batch_size: int = 64
-    learning_rate: float = 3e-3
+    learning_rate: float = 1e-3
     validation_split: float = 0.1
     patience: int = 4
     seed: int = 0

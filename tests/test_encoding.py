@@ -47,17 +47,20 @@ def test_voicings_keep_thirds_out_of_the_bass() -> None:
             assert min(sorted(notes)[2:]) >= 52
 
 
-@pytest.mark.parametrize(("tonic", "mode"), [(0, "major"), (9, "minor"), (2, "minor"), (7, "major")])
+@pytest.mark.parametrize(
+    ("tonic", "mode"), [(0, "major"), (9, "minor"), (2, "minor"), (7, "major")]
+)
 def test_melody_round_trip_in_normalised_key(tonic: int, mode: str) -> None:
     piece = make_piece(tonic, mode)
     vocab = melody_vocabulary()
     seq = encode_melody(piece, vocab)
     notes = decode_melody(seq.targets["pitch"], seq.targets["duration"], seq.targets["velocity"],
                           vocab, start=0.0)  # fmt: skip
-    shift = key_shift(piece.key)
-    assert [(n.pitch - shift, n.onset, n.duration) for n in notes] == [
-        (m.pitch, m.onset, m.duration) for m in make_piece(0, "major").melody
+    # Moved to C major / A minor: the same tune as the C-major piece, up to octaves.
+    assert [(n.pitch % 12, n.onset, n.duration) for n in notes] == [
+        (m.pitch % 12, m.onset, m.duration) for m in make_piece(0, "major").melody
     ]
+    assert all(48 <= n.pitch <= 84 for n in notes)
     assert vocab.inputs["pitch"][0] != REST and seq.inputs["pitch"][0] == 0  # starts on BOS
     np.testing.assert_array_equal(seq.inputs["pitch"][1:], seq.targets["pitch"][:-1])
 

@@ -9,7 +9,9 @@ from lofi.types import Key, Note, Part, Song
 def _song(pitches: list[int], drum_onsets: list[list[float]] | None = None) -> Song:
     notes = tuple(Note(p, float(i), 1.0, 80) for i, p in enumerate(pitches))
     drums = tuple(
-        Note(36, bar * 4 + t, 0.25, 90) for bar, onsets in enumerate(drum_onsets or []) for t in onsets
+        Note(36, bar * 4 + t, 0.25, 90)
+        for bar, onsets in enumerate(drum_onsets or [])
+        for t in onsets
     )
     bars = max(len(drum_onsets or []), math.ceil(len(pitches) / 4), 1)
     parts = (Part("melody", notes), Part("drums", drums, is_drum=True))

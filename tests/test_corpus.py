@@ -1,0 +1,120 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lofi.corpus import BUNDLED, corpus_files, corpus_stats, load_corpus
+from lofi.errors import CorpusError
+from lofi.music21_parse import parse_file
+
+DATA = Path(__file__).parent / "data" / "midi"
+SIMUTRANS = Path("/usr/share/games/simutrans/music")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOFI_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _smallest(folder: Path, n: int) -> list[Path]:
+    return sorted(folder.glob("*.mid"), key=lambda p: p.stat().st_size)[:n]
+
+
+def test_real_game_midis_parse() -> None:
+    for path in _smallest(SIMUTRANS, 2):
+        piece = parse_file(path)
+        assert len(piece.notes) > 100
+        assert 40 <= piece.tempo_bpm <= 240
+        assert piece.key.mode in ("major", "minor")
+        onsets = [n.onset for n in piece.melody]
+        assert onsets == sorted(set(onsets)), "melody is one note at a time"
+        assert all(a.end <= b.onset + 1e-9 for a, b in zip(piece.melody, piece.melody[1:]))
+        assert len(piece.beats) >= piece.length_beats - 1
+        assert all(len(b.weights) == 12 for b in piece.beats)
+
+
+def test_a_bach_chorale_in_musicxml_parses() -> None:
+    piece = parse_file(corpus_files("bach")[0])
+    assert piece.notes and piece.key.mode in ("major", "minor")
+
+
+def test_drums_are_left_out_and_key_found() -> None:
+    piece = parse_file(DATA / "tiny_c_major.mid")
+    assert piece.key.name == "C-major"
+    assert {n.pitch for n in piece.notes}.isdisjoint({35, 40})  # the kick and snare
+    assert [n.pitch for n in piece.melody][:4] == [60, 62, 64, 65]
+    first = piece.beats[0]
+    assert first.bass == 0 and first.weights[0] > 0 and first.weights[4] > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty.mid", "empty"),
+        ("truncated.mid", "damaged"),
+        ("random_bytes.mid", "not a MIDI"),
+        ("type2.mid", "type-2"),
+        ("no_notes.mid", "no pitched notes"),
+        ("not_a_score.xml", "not a MusicXML"),
+    ],
+)
+def test_broken_files_raise_with_a_reason(name: str, reason: str) -> None:
+    with pytest.raises(CorpusError, match=reason) as info:
+        parse_file(DATA / name)
+    assert info.value.path.name == name
+
+
+def test_folder_corpus_keeps_good_files_and_lists_bad_ones(tmp_path) -> None:
+    folder = tmp_path / "mine"
+    shutil.copytree(DATA, folder)
+    corpus = load_corpus(folder, workers=1)
+    assert [p.name for p in corpus.pieces] == ["tiny_c_major.mid"]
+    bad = {b.path.name: b.reason for b in corpus.bad}
+    assert set(bad) == {
+        "empty.mid",
+        "truncated.mid",
+        "random_bytes.mid",
+        "type2.mid",
+        "no_notes.mid",
+        "not_a_score.xml",
+    }
+    assert all(bad.values())
+    stats = corpus_stats(corpus)
+    assert stats.files == 7 and stats.bad_files == 6 and stats.total_notes == 28
+    assert stats.keys == {"C-major": 1} and sum(stats.pitch_histogram) == 28
+
+
+def test_second_load_comes_from_the_cache_and_changed_files_are_parsed(tmp_path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for path in _smallest(SIMUTRANS, 2):
+        shutil.copy(path, folder)
+    first = load_corpus(folder, workers=2)
+    entries = sorted((Path(os.environ["LOFI_CACHE_DIR"]) / "pieces").rglob("*.pkl"))
+    assert len(entries) == 2
+    stamps = [e.stat().st_mtime_ns for e in entries]
+    again = load_corpus(folder)
+    assert again == first
+    assert [e.stat().st_mtime_ns for e in entries] == stamps, "nothing was parsed again"
+    shutil.copy(DATA / "tiny_c_major.mid", folder / _smallest(SIMUTRANS, 1)[0].name)
+    changed = load_corpus(folder, workers=1)
+    assert len(list((Path(os.environ["LOFI_CACHE_DIR"]) / "pieces").rglob("*.pkl"))) == 3
+    assert changed.content_hash != first.content_hash
+
+
+def test_a_damaged_cache_entry_is_parsed_again(tmp_path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shutil.copy(DATA / "tiny_c_major.mid", folder)
+    load_corpus(folder, workers=1)
+    (entry,) = (Path(os.environ["LOFI_CACHE_DIR"]) / "pieces").rglob("*.pkl")
+    entry.write_bytes(b"garbage")
+    assert len(load_corpus(folder, workers=1).pieces) == 1
+
+
+def test_unknown_corpus_names_the_choices() -> None:
+    with pytest.raises(CorpusError, match="bundled corpora: simutrans"):
+        corpus_files("no-such-corpus")
+    assert set(BUNDLED) == {"simutrans", "openmsx", "blupi", "bach", "default"}
+    assert len(corpus_files("default")) == sum(len(corpus_files(n)) for n in BUNDLED[:3])
