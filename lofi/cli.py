@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--recipe", type=Path, help="reproduce the track a recipe.json describes")
     g.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     g.add_argument("--key", default="A-minor", help=KEYS_HELP)
-    g.add_argument("--bpm", type=float, default=78, help="tempo, 60–100 (default 78)")
+    g.add_argument("--bpm", type=float, default=78.0, help="tempo, 60–100 (default 78)")
     g.add_argument("--bars", type=int, default=48, help="length in bars, 8–256 (default 48)")
     g.add_argument(
         "--temperature",

@@ -85,7 +85,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "lofi_version": __version__,
         "seed": c.seed,
         "key": c.key.name,
-        "bpm": c.bpm,
+        "bpm": float(c.bpm),
         "bars": c.bars,
         "sampling": asdict(c.sampling),
         "models": models,

@@ -115,7 +115,7 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def test_load(path: Path) -> None:
+def probe_soundfont(path: Path) -> None:
     """Loads a SoundFont in a fresh worker; a crash or refusal is a SoundFontError."""
     probe = _Worker()
     try:

@@ -100,10 +100,10 @@ def _read_checked(path: Path) -> bytes:
 
 def check_soundfont(path: Path | str) -> list[Preset]:
     """Header and preset checks, then a real load in the render worker (a child process)."""
-    from lofi.render import test_load
+    from lofi.render import probe_soundfont
 
     presets = list_presets(path)
-    test_load(Path(path))
+    probe_soundfont(Path(path))
     return presets
 
 

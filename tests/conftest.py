@@ -16,3 +16,37 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     train_tiny("melody", root / "melody")
     train_tiny("chords", root / "chords")
     return root / "melody", root / "chords"
+
+
+# --- audio: the public-domain SoundFont the setup copies into soundfonts/ --------------------
+@pytest.fixture(scope="session")
+def gm_soundfont() -> Path:
+    from lofi.soundfonts import fallback_soundfont
+
+    path = fallback_soundfont()
+    if not path.is_file():
+        import shutil
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy("/usr/share/sounds/sf2/sf_GMbank.sf2", path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def four_part_midi() -> bytes:
+    """Two bars at 120 BPM: chords, melody, bass and drums (channel 10) as named tracks."""
+    from lofi.compose import sections_for
+    from lofi.midi_io import song_to_midi
+    from lofi.types import Key, Note, Part, Song
+
+    parts = (
+        Part("chords", tuple(Note(p, 0.0, 7.5, 70) for p in (48, 55, 64, 71))),
+        Part("melody", tuple(Note(72 + i, float(i), 0.9, 90) for i in range(8))),
+        Part("bass", (Note(36, 0.0, 3.5, 100), Note(43, 4.0, 3.5, 100))),
+        Part(
+            "drums",
+            tuple(Note(36 if i % 2 == 0 else 38, float(i), 0.25, 110) for i in range(8)),
+            is_drum=True,
+        ),
+    )
+    return song_to_midi(Song(Key(0, "major"), 120.0, 2, parts, sections_for(8), ()))

@@ -63,8 +63,16 @@ TINY = ModelSize(units=16, layers=1, embedding=8, dropout=0.0)
 
 
 def train_tiny(kind: str, out: Path, epochs: int = 2) -> dict[str, object]:
-    config = TrainConfig(kind=kind, corpus="synthetic", epochs=epochs, seq_len=8, batch_size=8,
-                         size=TINY, max_steps=3, seed=0)  # fmt: skip
+    config = TrainConfig(
+        kind=kind,
+        corpus="synthetic",
+        epochs=epochs,
+        seq_len=8,
+        batch_size=8,
+        size=TINY,
+        max_steps=3,
+        seed=0,
+    )
     return train(config, synthetic_corpus(), out, command="tests")
 
 

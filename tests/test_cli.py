@@ -7,8 +7,9 @@ from lofi.cli import main
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lofi", *args], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "lofi", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_help_explains_every_subcommand() -> None:
@@ -16,8 +17,19 @@ def test_help_explains_every_subcommand() -> None:
     for command in ("train", "generate", "effects", "corpus", "presets"):
         assert command in out
     gen = _run("generate", "--help").stdout
-    for option in ("--seed", "--key", "--bpm", "--bars", "--temperature", "--soundfont",
-                   "--effects", "--melody-model", "--chord-model", "--recipe", "--out"):  # fmt: skip
+    for option in (
+        "--seed",
+        "--key",
+        "--bpm",
+        "--bars",
+        "--temperature",
+        "--soundfont",
+        "--effects",
+        "--melody-model",
+        "--chord-model",
+        "--recipe",
+        "--out",
+    ):
         assert option in gen
 
 
@@ -34,8 +46,16 @@ def test_help_explains_every_subcommand() -> None:
 def test_generate_bad_input_is_one_clear_line(tmp_path, tiny_checkpoints, args, message) -> None:
     melody, chords = tiny_checkpoints
     out = tmp_path / "out"
-    res = _run("generate", "--out", str(out), "--melody-model", str(melody),
-               "--chord-model", str(chords), *args)  # fmt: skip
+    res = _run(
+        "generate",
+        "--out",
+        str(out),
+        "--melody-model",
+        str(melody),
+        "--chord-model",
+        str(chords),
+        *args,
+    )
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr

@@ -1,3 +1,4 @@
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -29,7 +30,7 @@ def test_real_game_midis_parse() -> None:
         assert piece.key.mode in ("major", "minor")
         onsets = [n.onset for n in piece.melody]
         assert onsets == sorted(set(onsets)), "melody is one note at a time"
-        assert all(a.end <= b.onset + 1e-9 for a, b in zip(piece.melody, piece.melody[1:]))
+        assert all(a.end <= b.onset + 1e-9 for a, b in itertools.pairwise(piece.melody))
         assert len(piece.beats) >= piece.length_beats - 1
         assert all(len(b.weights) == 12 for b in piece.beats)
 

@@ -25,9 +25,15 @@ def test_vocabulary_sizes() -> None:
 
 @pytest.mark.parametrize(
     ("pcs", "bass", "name"),
-    [((2, 5, 9, 0), 2, "ii7"), ((7, 11, 2, 5), 7, "V7"), ((9, 0, 4, 7), 9, "vi7"),
-     ((5, 8, 0, 3), 5, "iv7"), ((10, 2, 5, 9), 10, "bVIImaj7"), ((11, 2, 5, 9), 11, "viiø7")],
-)  # fmt: skip
+    [
+        ((2, 5, 9, 0), 2, "ii7"),
+        ((7, 11, 2, 5), 7, "V7"),
+        ((9, 0, 4, 7), 9, "vi7"),
+        ((5, 8, 0, 3), 5, "iv7"),
+        ((10, 2, 5, 9), 10, "bVIImaj7"),
+        ((11, 2, 5, 9), 11, "viiø7"),
+    ],
+)
 def test_match_chord_names_templates(pcs: tuple[int, ...], bass: int, name: str) -> None:
     w = np.zeros(12)
     w[list(pcs)] = 1.0
@@ -54,8 +60,9 @@ def test_melody_round_trip_in_normalised_key(tonic: int, mode: str) -> None:
     piece = make_piece(tonic, mode)
     vocab = melody_vocabulary()
     seq = encode_melody(piece, vocab)
-    notes = decode_melody(seq.targets["pitch"], seq.targets["duration"], seq.targets["velocity"],
-                          vocab, start=0.0)  # fmt: skip
+    notes = decode_melody(
+        seq.targets["pitch"], seq.targets["duration"], seq.targets["velocity"], vocab, start=0.0
+    )
     # Moved to C major / A minor: the same tune as the C-major piece, up to octaves.
     assert [(n.pitch % 12, n.onset, n.duration) for n in notes] == [
         (m.pitch % 12, m.onset, m.duration) for m in make_piece(0, "major").melody

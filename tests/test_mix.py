@@ -1,0 +1,71 @@
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+from pydub import AudioSegment
+
+from lofi.constants import SAMPLE_RATE
+from lofi.mix import combine, loudness_lufs, master, true_peak_dbtp, write_mp3, write_wav
+from tests.factories import rms
+
+
+def _tone(seconds: float, freq: float, amp: float) -> np.ndarray:
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.stack([x, x], axis=1)
+
+
+@pytest.fixture(scope="module")
+def stems():
+    return {"chords": _tone(6.0, 220.0, 0.2), "bass": _tone(6.0, 55.0, 0.3)}
+
+
+@pytest.fixture(scope="module")
+def bed():
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((SAMPLE_RATE, 2)) * 0.1).astype(np.float32)
+
+
+def test_an_effect_at_minus_infinity_leaves_the_dry_mix(stems, bed) -> None:
+    dry = combine(stems, {})
+    np.testing.assert_array_equal(combine(stems, {"rain": (bed, -math.inf)}), dry)
+
+
+def test_a_louder_effect_adds_more(stems, bed) -> None:
+    dry = combine(stems, {}, 0.0, 0.0)
+    at_0 = combine(stems, {"rain": (bed, 0.0)}, 0.0, 0.0) - dry
+    at_6 = combine(stems, {"rain": (bed, 6.0)}, 0.0, 0.0) - dry
+    assert rms(at_6) / rms(at_0) == pytest.approx(10 ** (6 / 20), rel=0.05)
+    # the one-second bed is looped over all six seconds
+    assert rms(at_0[-2 * SAMPLE_RATE : -SAMPLE_RATE]) > 0.5 * rms(
+        at_0[SAMPLE_RATE : 2 * SAMPLE_RATE]
+    )
+
+
+def test_fades(stems) -> None:
+    mix = combine(stems, {}, fade_in_s=1.0, fade_out_s=1.0)
+    assert np.abs(mix[0]).max() == 0.0 and np.abs(mix[-1]).max() < 1e-6
+    assert rms(mix[2 * SAMPLE_RATE : 3 * SAMPLE_RATE]) > 0.1
+
+
+def test_master_meets_loudness_and_true_peak() -> None:
+    rng = np.random.default_rng(3)
+    music = _tone(20.0, 330.0, 0.05) + _tone(20.0, 110.0, 0.05)
+    music[::11025] += 0.9 * rng.choice([-1, 1], (len(music[::11025]), 2))  # sharp peaks
+    out = master(music.astype(np.float32))
+    assert loudness_lufs(out) == pytest.approx(-14.0, abs=1.0)
+    assert true_peak_dbtp(out) <= -1.0 + 0.1
+    assert out.shape == music.shape
+    np.testing.assert_array_equal(master(music.astype(np.float32)), out)
+
+
+def test_wav_and_mp3_files(tmp_path, stems) -> None:
+    mix = combine(stems, {})
+    write_wav(mix, tmp_path / "mix.wav")
+    data, rate = sf.read(tmp_path / "mix.wav")
+    assert rate == SAMPLE_RATE and data.shape == mix.shape
+    assert (tmp_path / "mix.wav").read_bytes()[:4] == b"RIFF"
+    write_mp3(mix, tmp_path / "mix.mp3")
+    back = AudioSegment.from_file(tmp_path / "mix.mp3")
+    assert back.channels == 2 and len(back) / 1000 == pytest.approx(6.0, abs=0.1)
