@@ -81,7 +81,7 @@ def save_checkpoint(
         sha = file_sha256(Path(tmp))
         _atomic_write(folder / VOCAB_FILE, json.dumps(vocab.to_json(), indent=1).encode())
         buffer = io.BytesIO()
-        np.savez(buffer, **export_weights(model, vocab))
+        np.savez(buffer, **export_weights(model, vocab))  # type: ignore[arg-type]
         _atomic_write(folder / WEIGHTS_FILE, buffer.getvalue())
         os.chmod(tmp, 0o644)
         os.replace(tmp, folder / MODEL_FILE)

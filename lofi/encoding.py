@@ -124,12 +124,12 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
 
 def chord_events(piece: Piece) -> list[tuple[str, float]]:
     """Runs of the same half-bar chord, split to fit the duration bins; N at the ends dropped."""
-    runs: list[list[object]] = []
+    runs: list[tuple[str, float]] = []
     for sym in harmony(piece):
         if runs and runs[-1][0] == sym:
-            runs[-1][1] = float(runs[-1][1]) + HARMONY_WINDOW  # type: ignore[arg-type]
+            runs[-1] = (sym, runs[-1][1] + HARMONY_WINDOW)
         else:
-            runs.append([sym, float(HARMONY_WINDOW)])
+            runs.append((sym, float(HARMONY_WINDOW)))
     while runs and runs[0][0] == NO_CHORD:
         runs.pop(0)
     while runs and runs[-1][0] == NO_CHORD:
@@ -137,10 +137,10 @@ def chord_events(piece: Piece) -> list[tuple[str, float]]:
     events: list[tuple[str, float]] = []
     longest = CHORD_DURATION_BINS[-1]
     for sym, beats in runs:
-        left = float(beats)  # type: ignore[arg-type]
+        left = beats
         while left > 0:
             part = min(left, longest)
-            events.append((str(sym), CHORD_DURATION_BINS[duration_bin(part, CHORD_DURATION_BINS)]))
+            events.append((sym, CHORD_DURATION_BINS[duration_bin(part, CHORD_DURATION_BINS)]))
             left -= part
     return events
 
@@ -150,7 +150,7 @@ def encode_chords(piece: Piece, vocab: Vocabulary) -> Sequence:
     names = vocab.inputs["chord"]
     chord = np.array([names.index(s) for s, _ in events], np.int32)
     dur = np.array([1 + duration_bin(d, CHORD_DURATION_BINS) for _, d in events], np.int32)
-    onsets = np.concatenate([[0.0], np.cumsum([d for _, d in events])[:-1]]) if events else []
+    onsets = np.concatenate([[0.0], np.cumsum([d for _, d in events])[:-1]])[: len(events)]
     mode_token = names.index(MODE_TOKENS[0 if piece.key.mode == "major" else 1])
     inputs = {
         "chord": np.concatenate([[mode_token], chord[:-1]]).astype(np.int32),

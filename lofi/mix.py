@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -17,14 +18,14 @@ WOW_HZ, WOW_MS = 0.55, 0.9  # slow tape speed wobble: rate and depth of the dela
 FLUTTER_HZ, FLUTTER_MS = 6.0, 0.06
 
 
-def _to_segment(audio: np.ndarray):  # type: ignore[no-untyped-def]
+def _to_segment(audio: np.ndarray) -> Any:
     from pydub import AudioSegment
 
     pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
     return AudioSegment(pcm.tobytes(), frame_rate=SAMPLE_RATE, sample_width=2, channels=2)
 
 
-def _from_segment(segment) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _from_segment(segment: Any) -> np.ndarray:
     pcm = np.frombuffer(segment.raw_data, dtype="<i2").reshape(-1, 2)
     return pcm.astype(np.float32) / 32767.0
 
