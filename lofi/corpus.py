@@ -27,7 +27,7 @@ GAME_CORPORA = {
     "blupi": (Path("/usr/share/planetblupi/music"), "planetblupi-music-midi"),
 }
 BUNDLED = (*GAME_CORPORA, "bach", "default")
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], object]
 
 
 @dataclass(frozen=True)

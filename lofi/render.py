@@ -115,6 +115,18 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+def warm_up(soundfonts: list[Path]) -> None:
+    """Starts the workers and loads these SoundFonts in them, so the first render is quick."""
+
+    def load(worker: _Worker) -> None:
+        for path in soundfonts:
+            with contextlib.suppress(RenderError):
+                worker.call(("load", str(Path(path).resolve())), LOAD_TIMEOUT_S, "warming up")
+
+    for worker in _workers:
+        threading.Thread(target=load, args=(worker,), daemon=True).start()
+
+
 def probe_soundfont(path: Path) -> None:
     """Loads a SoundFont in a fresh worker; a crash or refusal is a SoundFontError."""
     probe = _Worker()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import math
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +25,7 @@ from lofi.render import render_stems
 from lofi.sampler import StepModel
 from lofi.types import Song
 
-Progress = Callable[[str, float], None]  # stage name, fraction done
+Progress = Callable[[str, float], object]  # stage name, fraction done
 DEFAULT_EFFECTS = {"rain": -24.0, "vinyl": -28.0}
 
 
@@ -69,14 +71,20 @@ class Track:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def make_track(request: TrackRequest, progress: Progress | None = None) -> Track:
-    """Composes, renders and mixes in memory; nothing is written."""
+def make_track(
+    request: TrackRequest, progress: Progress | None = None, models: Models | None = None
+) -> Track:
+    """Composes, renders and mixes in memory; nothing is written.
+
+    Args:
+        models: already loaded samplers for the request's checkpoints (the UI caches them).
+    """
     report = progress or (lambda stage, fraction: None)
     validate_config(request.config)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     report("composing", 0.0)
-    models = load_models(request.melody_model, request.chord_model)
+    models = models or load_models(request.melody_model, request.chord_model)
     song = compose(request.config, models)
     midi = song_to_midi(song)
     timings["compose"] = time.perf_counter() - t0
@@ -118,3 +126,12 @@ def write_track(
         write_mp3(track.mix, paths["mp3"])
         track.timings["write_mp3"] = time.perf_counter() - t
     return paths
+
+
+def stems_zip(stems_dir: Path) -> bytes:
+    """The stems folder as one .zip (WAVs are stored, they barely compress)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted(stems_dir.glob("*.wav")):
+            archive.write(path, f"stems/{path.name}")
+    return buffer.getvalue()

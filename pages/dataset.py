@@ -1,0 +1,130 @@
+"""Dataset: a bundled corpus or your own files, their statistics, and any piece played."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import streamlit as st
+
+from lofi.corpus import Corpus, CorpusStats, corpus_files, corpus_stats, load_corpus
+from lofi.encoding import harmony
+from lofi.errors import LofiError
+from lofi.figures import (
+    bars,
+    chord_frequencies,
+    duration_histogram,
+    piano_roll,
+    pitch_histogram,
+    velocity_histogram,
+)
+from lofi.mix import write_wav
+from lofi.render import render_midi
+from lofi.soundfonts import fallback_soundfont
+from lofi.uploads import save_corpus_files
+from pages.common import corpora_root, corpus_choices, corpus_path, session_dir
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def summary(path: str, content_key: str) -> tuple[Corpus, CorpusStats, dict[str, int]]:
+    """The parsed corpus (disk-cached per file) with its statistics, cached per content."""
+    corpus = load_corpus(path)
+    chords = Counter(sym for piece in corpus.pieces for sym in harmony(piece))
+    return corpus, corpus_stats(corpus), dict(chords)
+
+
+def open_corpus(path: str) -> tuple[Corpus, CorpusStats, dict[str, int]]:
+    bar = st.progress(0.0, text="Reading the corpus (the first time parses every file)…")
+    corpus = load_corpus(
+        path, progress=lambda d, t: bar.progress(d / max(t, 1), text=f"Parsed {d} of {t} files")
+    )
+    bar.empty()
+    return summary(path, corpus.content_hash + str(len(corpus.bad)))
+
+
+st.title("🎼 Dataset")
+with st.expander("Add your own MIDI or MusicXML files"):
+    name = st.text_input("Name of the new corpus", value="my-corpus")
+    files = st.file_uploader(
+        "Drop .mid, .midi, .mxl, .xml files or a .zip of them",
+        type=["mid", "midi", "mxl", "xml", "musicxml", "zip"],
+        accept_multiple_files=True,
+        key="corpus_upload",
+    )
+    if st.button("Keep these files as a corpus", disabled=not files):
+        try:
+            folder = save_corpus_files(
+                [(f.name, f.getvalue()) for f in files or []], name, corpora_root()
+            )
+            st.session_state.corpus = folder.name
+            st.success(f"Saved {len(list(folder.iterdir()))} files as corpus {folder.name}")
+        except LofiError as exc:
+            st.error(str(exc))
+
+choices = corpus_choices()
+current = st.session_state.get("corpus", "default")
+choice = st.selectbox("Corpus", choices, index=choices.index(current) if current in choices else 0)
+st.session_state.corpus = choice
+try:
+    corpus, stats, chords = open_corpus(corpus_path(choice))
+except LofiError as exc:
+    st.error(f"{exc}")
+    st.stop()
+
+c = st.columns(5)
+c[0].metric("Files", stats.files)
+c[1].metric("Bad files", stats.bad_files)
+c[2].metric("Minutes", f"{stats.total_minutes:.0f}")
+c[3].metric("Notes", f"{stats.total_notes:,}")
+c[4].metric("Keys", len(stats.keys))
+if corpus.bad:
+    with st.expander(f"{len(corpus.bad)} files could not be used"):
+        st.dataframe(
+            [{"file": b.path.name, "reason": b.reason} for b in corpus.bad],
+            width="stretch",
+            hide_index=True,
+        )
+if not corpus.pieces:
+    st.warning("No usable pieces in this corpus.")
+    st.stop()
+
+left, right = st.columns(2)
+left.plotly_chart(
+    bars(list(stats.keys), list(stats.keys.values()), "Keys", "key"), width="stretch"
+)
+right.plotly_chart(
+    bars(
+        [f"{t:g}" for t in sorted(set(stats.tempos))],
+        [stats.tempos.count(t) for t in sorted(set(stats.tempos))],
+        "Tempos",
+        "BPM",
+    ),
+    width="stretch",
+)
+left.plotly_chart(pitch_histogram(stats.pitch_histogram), width="stretch")
+right.plotly_chart(duration_histogram(stats.duration_histogram), width="stretch")
+left.plotly_chart(velocity_histogram(stats.velocity_histogram), width="stretch")
+right.plotly_chart(chord_frequencies(chords), width="stretch")
+
+st.subheader("A piece")
+names = [p.name for p in corpus.pieces]
+piece = corpus.pieces[names.index(st.selectbox("Piece", names))]
+st.caption(f"{piece.key.name} · {piece.tempo_bpm:g} BPM · {len(piece.notes)} notes")
+st.plotly_chart(
+    piano_roll(
+        {"notes": piece.notes, "melody": piece.melody},
+        piece.tempo_bpm,
+        "Piano roll (the top line is what the melody model learns)",
+    ),
+    width="stretch",
+)
+if st.button("▶️ Play it"):
+    try:
+        source = next(f for f in corpus_files(corpus_path(choice)) if f.name == piece.name)
+        if source.suffix.lower() not in (".mid", ".midi"):
+            raise LofiError("only MIDI files can be played here")
+        audio = render_midi(source, fallback_soundfont())
+        out = session_dir() / "preview.wav"
+        write_wav(audio, out)
+        st.audio(out.read_bytes(), format="audio/wav")
+    except (LofiError, StopIteration) as exc:
+        st.error(f"Cannot play this piece: {exc}")

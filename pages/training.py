@@ -1,0 +1,134 @@
+"""Training: start a run in the background, watch its loss curves, stop it, use it."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from lofi.checkpoint import PROGRESS_FILE
+from lofi.errors import LofiError
+from lofi.figures import loss_curves
+from lofi.paths import user_data_dir
+from lofi.runs import (
+    RunInfo,
+    failure_reason,
+    list_runs,
+    reset_studio_models,
+    run_info,
+    start_run,
+    stop_run,
+    use_in_studio,
+)
+from lofi.train import read_progress
+from pages.common import corpus_choices, corpus_path, runs_root
+
+st.title("📈 Training")
+
+with st.form("new_run"):
+    st.markdown("**A new run**")
+    c1, c2, c3 = st.columns(3)
+    kind = c1.radio("Model", ["melody", "chords"], horizontal=True)
+    choices = corpus_choices()
+    current = st.session_state.get("corpus", "default")
+    corpus = c2.selectbox(
+        "Corpus", choices, index=choices.index(current) if current in choices else 0
+    )
+    epochs = c3.number_input("Epochs (most)", 1, 200, 20)
+    c4, c5, c6, c7 = st.columns(4)
+    seq_len = c4.number_input("Sequence length", 4, 128, 32)
+    units = c5.number_input("LSTM units", 8, 512, 128, step=8)
+    layers = c6.number_input("LSTM layers", 1, 3, 1)
+    rate = c7.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.4f")
+    if st.form_submit_button("Start training", type="primary"):
+        options = {
+            "epochs": int(epochs),
+            "seq_len": int(seq_len),
+            "units": int(units),
+            "layers": int(layers),
+            "learning_rate": float(rate),
+        }
+        folder = start_run(runs_root(), kind, corpus_path(corpus), options)
+        st.session_state.run = folder.name
+        st.toast(f"Started {folder.name}")
+
+
+def status_badge(info: RunInfo) -> str:
+    return {
+        "running": "🟢 running",
+        "done": "✅ done",
+        "stopped": "⏹️ stopped",
+        "failed": "❌ failed",
+    }[info.status]
+
+
+runs = list_runs(runs_root())
+if not runs:
+    st.info("No runs yet. Start one above; it keeps going if you close the page.")
+    st.stop()
+
+st.dataframe(
+    [
+        {
+            "run": r.name,
+            "model": r.kind,
+            "corpus": r.corpus,
+            "status": status_badge(r),
+            "epochs": f"{r.epochs_done}/{r.epochs}",
+            "best val loss": None if r.best_val_loss is None else round(r.best_val_loss, 4),
+        }
+        for r in runs
+    ],
+    width="stretch",
+    hide_index=True,
+)
+names = [r.name for r in runs]
+chosen = st.session_state.get("run")
+selected = st.selectbox("Run", names, index=names.index(chosen) if chosen in names else 0)
+st.session_state.run = selected
+folder = runs_root() / selected
+
+
+@st.fragment(run_every=2)
+def live() -> None:
+    """Redraws from the run's progress file every two seconds."""
+    try:
+        info = run_info(folder)
+    except LofiError as exc:
+        st.error(str(exc))
+        return
+    records = read_progress(folder / PROGRESS_FILE)
+    start = next((r for r in records if r.get("event") == "start"), None)
+    steps = [r for r in records if r.get("event") in ("step", "epoch")]
+    if start and steps:
+        total = max(int(start["epochs"]) * int(start["steps_per_epoch"]), 1)
+        last = steps[-1]
+        fraction = min(last["step"] / total, 1.0) if info.status == "running" else 1.0
+        eta = f" · about {last['eta']:.0f} s left" if info.status == "running" else ""
+        st.progress(
+            fraction,
+            text=f"{status_badge(info)} · epoch {last['epoch']} · step "
+            f"{last['step']} of {total}{eta}",
+        )
+        st.plotly_chart(loss_curves(records), width="stretch")
+    elif info.status == "running":
+        st.progress(0.0, text="🟢 reading the corpus and preparing batches…")
+    if info.status == "failed":
+        st.error(f"This run failed: {failure_reason(folder)}")
+    c1, c2, c3 = st.columns(3)
+    if info.status == "running" and c1.button("⏹️ Stop", key=f"stop_{info.name}"):
+        stop_run(folder)
+        st.toast("Stopping after this batch; the best checkpoint is kept.")
+        time.sleep(0.5)
+    if info.has_checkpoint and c2.button("🎛️ Use in studio", key=f"use_{info.name}"):
+        try:
+            kind = use_in_studio(user_data_dir(), folder)
+            st.toast(f"The studio now uses this {kind} model.")
+        except LofiError as exc:
+            st.error(str(exc))
+    if c3.button("↩️ Shipped models in studio", key="reset_models"):
+        reset_studio_models(user_data_dir())
+        st.toast("The studio uses the shipped models again.")
+
+
+live()
