@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from pages.common import sidebar
+from app_pages.common import sidebar
 
 st.set_page_config(page_title="LoFi Studio", page_icon="🎧", layout="wide")
 
 pages = [
-    st.Page("pages/studio.py", title="Studio", icon="🎛️", default=True),
-    st.Page("pages/dataset.py", title="Dataset", icon="🎼"),
-    st.Page("pages/training.py", title="Training", icon="📈"),
+    st.Page("app_pages/studio.py", title="Studio", icon="🎛️", default=True),
+    st.Page("app_pages/dataset.py", title="Dataset", icon="🎼"),
+    st.Page("app_pages/training.py", title="Training", icon="📈"),
 ]
 page = st.navigation(pages)
 sidebar()

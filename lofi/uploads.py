@@ -30,8 +30,8 @@ def safe_name(name: str, suffixes: tuple[str, ...], fallback: str = "upload") ->
     """A plain file name: no folders, no odd characters, a lower-case allowed suffix."""
     base = Path(name.replace("\\", "/")).name
     base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-    stem, suffix = os.path.splitext(base)
-    suffix = suffix.lower()
+    stem, dot, ext = base.rpartition(".")
+    suffix = f".{ext.lower()}" if dot else ""
     if suffix not in suffixes:
         raise UploadError(f"{name!r} is not one of {', '.join(suffixes)}")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or fallback

@@ -50,3 +50,45 @@ def four_part_midi() -> bytes:
         ),
     )
     return song_to_midi(Song(Key(0, "major"), 120.0, 2, parts, sections_for(8), ()))
+
+
+# --- app: every folder the pages touch, in a temporary place ---------------------------------
+@pytest.fixture(scope="session")
+def app_dirs(tmp_path_factory, tiny_checkpoints, gm_soundfont) -> dict[str, Path]:
+    """Checkpoints (the tiny models as the 'shipped' ones), SoundFonts, effects, user data."""
+    import shutil
+
+    from lofi.effects import make_default_effects
+
+    root = tmp_path_factory.mktemp("app")
+    dirs = {name: root / name for name in ("checkpoints", "soundfonts", "effects", "user")}
+    for folder in dirs.values():
+        folder.mkdir()
+    for src in tiny_checkpoints:
+        shutil.copytree(src, dirs["checkpoints"] / src.name)
+    shutil.copy(gm_soundfont, dirs["soundfonts"] / gm_soundfont.name)
+    make_default_effects(dirs["effects"])
+    corpus = dirs["user"] / "corpora" / "tiny"
+    corpus.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid", corpus)
+    shutil.copy(Path(__file__).parent / "data" / "midi" / "truncated.mid", corpus)
+    return dirs
+
+
+@pytest.fixture
+def app_env(app_dirs, monkeypatch, tmp_path) -> dict[str, Path]:
+    """Points the app at app_dirs, with a fresh user-data folder holding the tiny corpus."""
+    import shutil
+
+    user = tmp_path / "user"
+    shutil.copytree(app_dirs["user"], user)
+    env = {**app_dirs, "user": user}
+    for name, var in (
+        ("checkpoints", "LOFI_CHECKPOINTS_DIR"),
+        ("soundfonts", "LOFI_SOUNDFONTS_DIR"),
+        ("effects", "LOFI_EFFECTS_DIR"),
+        ("user", "LOFI_USER_DATA_DIR"),
+    ):
+        monkeypatch.setenv(var, str(env[name]))
+    monkeypatch.setenv("LOFI_CACHE_DIR", str(tmp_path / "cache"))
+    return env

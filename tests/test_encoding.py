@@ -100,7 +100,7 @@ def test_vocabulary_of_another_version_is_refused(tmp_path) -> None:
 
 def test_vocabulary_of_another_size_is_refused(tmp_path) -> None:
     path = tmp_path / "vocab.json"
-    data = chord_vocabulary().to_json()
+    data: dict = json.loads(json.dumps(chord_vocabulary().to_json()))
     data["inputs"]["chord"] = data["inputs"]["chord"][:-3]
     path.write_text(json.dumps(data))
     with pytest.raises(VocabularyError, match="retrain"):

@@ -89,4 +89,4 @@ def sidebar() -> None:
             except LofiError as exc:
                 st.warning(f"{kind} model: {exc}")
         st.caption("Corpus")
-        st.markdown(f"**{st.session_state.get('corpus', 'default')}**")
+        st.markdown(f"**{st.session_state.get('corpus') or 'none chosen yet'}**")

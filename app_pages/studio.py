@@ -10,6 +10,7 @@ from pathlib import Path
 import soundfile as sf
 import streamlit as st
 
+from app_pages.common import current_models, models_for, session_dir
 from lofi.effects import list_effects
 from lofi.errors import LofiError
 from lofi.figures import song_roll, waveform
@@ -25,7 +26,6 @@ from lofi.soundfonts import (
 from lofi.track import DEFAULT_EFFECTS, make_track, stems_zip, write_track
 from lofi.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
 from lofi.uploads import save_effect, save_soundfont
-from pages.common import current_models, models_for, session_dir
 
 OFF_DB = -60.0
 KEYS = [k.name for k in Key.all()]

@@ -6,6 +6,7 @@ from collections import Counter
 
 import streamlit as st
 
+from app_pages.common import corpora_root, corpus_choices, corpus_path, session_dir
 from lofi.corpus import Corpus, CorpusStats, corpus_files, corpus_stats, load_corpus
 from lofi.encoding import harmony
 from lofi.errors import LofiError
@@ -21,7 +22,6 @@ from lofi.mix import write_wav
 from lofi.render import render_midi
 from lofi.soundfonts import fallback_soundfont
 from lofi.uploads import save_corpus_files
-from pages.common import corpora_root, corpus_choices, corpus_path, session_dir
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -61,8 +61,19 @@ with st.expander("Add your own MIDI or MusicXML files"):
             st.error(str(exc))
 
 choices = corpus_choices()
-current = st.session_state.get("corpus", "default")
-choice = st.selectbox("Corpus", choices, index=choices.index(current) if current in choices else 0)
+current = st.session_state.get("corpus")
+choice = st.selectbox(
+    "Corpus",
+    choices,
+    index=choices.index(current) if current in choices else None,
+    placeholder="Choose a corpus (the first look at a large one parses it: minutes)",
+)
+if choice is None:
+    st.info(
+        "Bundled: simutrans (53 game tunes), openmsx (31), blupi (10, jazzy), bach "
+        "(music21's chorales), default (the three game sets). Or add your own above."
+    )
+    st.stop()
 st.session_state.corpus = choice
 try:
     corpus, stats, chords = open_corpus(corpus_path(choice))
@@ -88,9 +99,7 @@ if not corpus.pieces:
     st.stop()
 
 left, right = st.columns(2)
-left.plotly_chart(
-    bars(list(stats.keys), list(stats.keys.values()), "Keys", "key"), width="stretch"
-)
+left.plotly_chart(bars(list(stats.keys), list(stats.keys.values()), "Keys", "key"), width="stretch")
 right.plotly_chart(
     bars(
         [f"{t:g}" for t in sorted(set(stats.tempos))],

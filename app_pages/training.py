@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from app_pages.common import corpus_choices, corpus_path, runs_root
 from lofi.checkpoint import PROGRESS_FILE
 from lofi.errors import LofiError
 from lofi.figures import loss_curves
@@ -21,7 +22,6 @@ from lofi.runs import (
     use_in_studio,
 )
 from lofi.train import read_progress
-from pages.common import corpus_choices, corpus_path, runs_root
 
 st.title("📈 Training")
 

@@ -1,0 +1,143 @@
+"""The pages through Streamlit's AppTest: real engine, tiny models, temporary folders."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def _app(page: str | None = None, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    for key, value in state.items():
+        at.session_state[key] = value
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_studio_generates_a_track_with_downloads(app_env) -> None:
+    at = _app()
+    labels = {s.label for s in at.slider}
+    assert {"Tempo (BPM)", "Length (bars)", "Temperature"} <= labels
+    assert {s.label for s in at.selectbox} >= {"Key", "SoundFont", "Preset"}
+    assert any(c.label == "Stay in key" for c in at.checkbox)
+    next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
+    next(s for s in at.slider if s.label == "Tempo (BPM)").set_value(100)
+    _button(at, "Generate").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("audio")) == 1
+    downloads = {getattr(d, "label", None) for d in at.get("download_button")}
+    assert downloads == {"⬇️ WAV", "⬇️ MP3", "⬇️ MIDI", "⬇️ Recipe", "⬇️ Stems (.zip)"}
+    written = list((app_env["user"] / "sessions").rglob("mix.wav"))
+    assert len(written) == 1 and written[0].read_bytes()[:4] == b"RIFF"
+
+
+def test_dice_changes_the_seed(app_env) -> None:
+    at = _app()
+    before = at.session_state["seed"]
+    _button(at, "🎲").click()
+    at.run()
+    assert at.session_state["seed"] != before
+
+
+def test_bad_soundfont_upload_is_refused_and_nothing_is_added(app_env) -> None:
+    at = _app()
+    before = sorted(p.name for p in app_env["soundfonts"].iterdir())
+    uploader = next(u for u in at.file_uploader if u.label.startswith("SoundFonts"))
+    uploader.set_value(("my font.sf2", np.random.default_rng(0).bytes(5000), "audio/x-sf2"))
+    at.run()
+    assert any("not a SoundFont" in e.value for e in at.error), [e.value for e in at.error]
+    assert sorted(p.name for p in app_env["soundfonts"].iterdir()) == before
+
+
+def test_good_effect_upload_appears_in_the_effect_sliders(app_env) -> None:
+    at = _app()
+    wav = (app_env["effects"] / "rain.wav").read_bytes()
+    uploader = next(u for u in at.file_uploader if u.label.startswith("Effect beds"))
+    uploader.set_value(("Thunder Storm!.wav", wav, "audio/wav"))
+    at.run()
+    assert (app_env["effects"] / "Thunder_Storm.wav").read_bytes() == wav
+    assert any(s.label.startswith("Thunder_Storm") for s in at.slider)
+    (app_env["effects"] / "Thunder_Storm.wav").unlink()
+
+
+def test_dataset_page_shows_statistics_and_bad_files(app_env) -> None:
+    at = _app("app_pages/dataset.py", corpus="tiny")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Files"] == "2" and metrics["Bad files"] == "1"
+    assert len(at.get("plotly_chart")) >= 7
+    assert any("truncated.mid" in str(df.value) for df in at.dataframe)
+
+
+def test_training_page_reports_a_failed_run(app_env) -> None:
+    from lofi.runs import run_info
+
+    at = _app("app_pages/training.py", corpus="tiny")
+    assert any(n.label == "Epochs (most)" for n in at.number_input)
+    # The tiny corpus has one good piece: too few to train, which the run must report.
+    _button(at, "Start training").click()
+    at.run()
+    runs = app_env["user"] / "runs"
+    (folder,) = list(runs.iterdir())
+    deadline = time.time() + 120
+    while time.time() < deadline and run_info(folder).status == "running":
+        time.sleep(0.5)
+    at.run()
+    errors = [e.value for e in at.error]
+    assert any("failed" in e and "at least two" in e for e in errors), errors
+
+
+@pytest.mark.timeout(400)
+def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoints) -> None:
+    from lofi.runs import run_info, start_run, stop_run
+    from lofi.train import read_progress
+
+    corpus = app_env["user"] / "corpora" / "synthetic"
+    corpus.mkdir()
+    for i in range(3):
+        (corpus / f"c{i}.mid").write_bytes(
+            (Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid").read_bytes()
+            + b"\0" * i  # different bytes, same music: three pieces
+        )
+    folder = start_run(
+        app_env["user"] / "runs",
+        "melody",
+        str(corpus),
+        {
+            "epochs": 200,
+            "seq_len": 4,
+            "units": 8,
+            "batch_size": 2,
+            "patience": 200,
+            "validation_split": 0.34,
+        },
+    )
+    at = _app("app_pages/training.py")
+    deadline = time.time() + 240
+    points = []
+    while time.time() < deadline:
+        points = [r for r in read_progress(folder / "progress.jsonl") if r["event"] == "epoch"]
+        if len(points) >= 2:
+            break
+        time.sleep(0.5)
+    assert len(points) >= 2, (folder / "train.log").read_text()[-2000:]
+    at.run()
+    assert any(len(c.proto.spec) > 0 for c in at.get("plotly_chart"))
+    assert run_info(folder).status == "running"
+    stop_run(folder)
+    deadline = time.time() + 60
+    while time.time() < deadline and run_info(folder).status == "running":
+        time.sleep(0.5)
+    assert run_info(folder).status == "stopped"
+    assert (folder / "model.keras").is_file()
