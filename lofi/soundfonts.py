@@ -151,8 +151,15 @@ def parse_instrument_spec(spec: str) -> Instrument:
 def available_soundfonts() -> list[Path]:
     """The project's and the user's SoundFonts, then the system's MuseScore one."""
     folder = soundfonts_dir()
-    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and
-                   not p.name.startswith(".")) if folder.is_dir() else []
+    found = (
+        sorted(
+            p
+            for p in folder.iterdir()
+            if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        )
+        if folder.is_dir()
+        else []
+    )
     if SYSTEM_SOUNDFONT.is_file():
         found.insert(0, SYSTEM_SOUNDFONT)
     return found
