@@ -253,8 +253,12 @@ def bench_memory(melody: Path, chords: Path, bars: int) -> dict[str, float]:
         "print(peak_kb('self'), max(workers, default=0))\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", code, str(Path(tmp) / "t")], check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(Path(tmp) / "t")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     main_kb, worker_kb = (int(v) for v in out.stdout.split()[-2:])
     return {"peak_rss_mb": main_kb / 1024, "render_worker_peak_rss_mb": worker_kb / 1024}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -110,14 +111,9 @@ def _parse_to_cache(path: Path, content_hash: str) -> Piece | str:
     return value
 
 
-def load_corpus(
-    name_or_dir: str | Path, workers: int | None = None, progress: Progress | None = None
-) -> Corpus:
-    """Parses every file once (cached by content hash); bad files are listed, not fatal."""
-    files = corpus_files(name_or_dir)
-    name = str(name_or_dir) if str(name_or_dir) in BUNDLED else Path(name_or_dir).name
-    results: dict[Path, Piece | str] = {}
-    todo: list[tuple[Path, str]] = []
+def _read_cached(
+    files: list[Path], results: dict[Path, Piece | str], todo: list[tuple[Path, str]]
+) -> None:
     for path in files:
         try:
             h = file_hash(path)
@@ -129,6 +125,23 @@ def load_corpus(
             todo.append((path, h))
         else:
             results[path] = cached
+
+
+def load_corpus(
+    name_or_dir: str | Path, workers: int | None = None, progress: Progress | None = None
+) -> Corpus:
+    """Parses every file once (cached by content hash); bad files are listed, not fatal."""
+    files = corpus_files(name_or_dir)
+    name = str(name_or_dir) if str(name_or_dir) in BUNDLED else Path(name_or_dir).name
+    results: dict[Path, Piece | str] = {}
+    todo: list[tuple[Path, str]] = []
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling builds many small objects: the cyclic GC would rescan them all
+    try:
+        _read_cached(files, results, todo)
+    finally:
+        if collecting:
+            gc.enable()
     done = len(results)
     if progress:
         progress(done, len(files))

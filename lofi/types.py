@@ -46,6 +46,10 @@ class Note:
     def end(self) -> float:
         return self.onset + self.duration
 
+    def __reduce__(self) -> tuple[type, tuple[int, float, float, int]]:
+        # Plain constructor arguments unpickle several times faster than slot state.
+        return (Note, (self.pitch, self.onset, self.duration, self.velocity))
+
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -88,6 +92,9 @@ class ChordSpan:
     duration: float
     weights: tuple[float, ...]  # 12 weights, pitch class C..B
     bass: int | None  # lowest pitch class, if any
+
+    def __reduce__(self) -> tuple[type, tuple[float, float, tuple[float, ...], int | None]]:
+        return (ChordSpan, (self.onset, self.duration, self.weights, self.bass))
 
 
 @dataclass(frozen=True, slots=True)
