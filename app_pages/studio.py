@@ -7,10 +7,10 @@ import random
 import time
 from pathlib import Path
 
-import soundfile as sf
 import streamlit as st
 
 from app_pages.common import current_models, models_for, session_dir
+from lofi.constants import SAMPLE_RATE
 from lofi.effects import list_effects
 from lofi.errors import LofiError
 from lofi.figures import song_roll, waveform
@@ -25,7 +25,7 @@ from lofi.soundfonts import (
 )
 from lofi.track import DEFAULT_EFFECTS, make_track, stems_zip, write_track
 from lofi.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
-from lofi.uploads import save_effect, save_soundfont
+from lofi.uploads import save_effect, save_soundfont, unique_path
 
 OFF_DB = -60.0
 KEYS = [k.name for k in Key.all()]
@@ -113,7 +113,7 @@ def run(request: TrackRequest) -> None:
     track = make_track(
         request, lambda stage, f: bar.progress(f, text=labels.get(stage, stage)), models
     )
-    out = session_dir() / f"{time.strftime('%H%M%S')}-seed{request.config.seed}"
+    out = unique_path(session_dir(), f"{time.strftime('%H%M%S')}-seed{request.config.seed}")
     paths = write_track(track, request, out)
     bar.empty()
     st.session_state.track = {
@@ -121,6 +121,7 @@ def run(request: TrackRequest) -> None:
         "paths": {k: str(v) for k, v in paths.items()},
         "song": track.song,
         "seconds": time.perf_counter() - started,
+        "waveform": waveform(track.mix, SAMPLE_RATE),
     }
 
 
@@ -131,10 +132,11 @@ def results() -> None:
         return
     paths = {k: Path(v) for k, v in info["paths"].items()}
     st.subheader("Your track")
-    st.audio(paths["wav"].read_bytes(), format="audio/wav")
+    player = paths.get("mp3", paths["wav"])
+    st.audio(str(player), format="audio/mpeg" if player.suffix == ".mp3" else "audio/wav")
+    song = info["song"]
     st.caption(
-        f"Made in {info['seconds']:.1f} s · {info['song'].key.name} · "
-        f"{info['song'].bpm:g} BPM · {info['song'].bars} bars"
+        f"Made in {info['seconds']:.1f} s · {song.key.name} · {song.bpm:g} BPM · {song.bars} bars"
     )
     cols = st.columns(5)
     files = [
@@ -144,19 +146,26 @@ def results() -> None:
         ("Recipe", "recipe", "application/json"),
     ]
     for col, (label, key, mime) in zip(cols, files, strict=False):
+        # A callable: the file is read only when the button is clicked.
         col.download_button(
-            f"⬇️ {label}", paths[key].read_bytes(), paths[key].name, mime, key=f"dl_{key}"
+            f"⬇️ {label}",
+            paths[key].read_bytes,
+            paths[key].name,
+            mime,
+            key=f"dl_{key}",
+            on_click="ignore",
         )
+    stems = Path(info["dir"]) / "stems"
     cols[4].download_button(
         "⬇️ Stems (.zip)",
-        stems_zip(Path(info["dir"]) / "stems"),
+        lambda: stems_zip(stems),
         "stems.zip",
         "application/zip",
         key="dl_stems",
+        on_click="ignore",
     )
     st.plotly_chart(song_roll(info["song"]), width="stretch")
-    audio, rate = sf.read(paths["wav"], dtype="float32")
-    st.plotly_chart(waveform(audio, rate), width="stretch")
+    st.plotly_chart(info["waveform"], width="stretch")
 
 
 st.title("🎛️ Studio")
