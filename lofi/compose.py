@@ -17,6 +17,8 @@ from lofi.vocab import BOS, MODE_TOKENS, REST
 DIATONIC = frozenset({0, 2, 4, 5, 7, 9, 11})  # C major = A natural minor
 LOOP_BARS = 4
 MELODY_RANGE = (57, 86)  # sounding MIDI pitches: above the chords, below the shrill
+# Lofi tunes breathe: sixteenth notes are drawn a third as often as the model proposes.
+LAZY = np.array([1.0] + [0.35 if d < 0.5 else 1.0 for d in DURATION_BINS])
 TONICS = {"major": ("Imaj7", "Imaj9", "I6"), "minor": ("vi7", "vi9")}
 ChordEvents = list[tuple[float, float, str]]
 
@@ -137,7 +139,7 @@ class MelodySampler:
             s = self.sampling
             p = choose(probs["pitch"], self.rng, s.temperature, s.top_k, s.top_p, self.pitch_mask)
             fits = np.array([False] + [t + d <= end + 1e-6 for d in DURATION_BINS])
-            d = choose(probs["duration"], self.rng, s.temperature, s.top_k, s.top_p, fits)
+            d = choose(probs["duration"] * LAZY, self.rng, s.temperature, s.top_k, s.top_p, fits)
             v = choose(probs["velocity"], self.rng, s.temperature, s.top_k, s.top_p, self.vel_mask)
             beats = DURATION_BINS[d - 1] if fits.any() else end - t
             if self.pitches[p] != REST:

@@ -93,24 +93,19 @@ def loss_curves(records: Iterable[dict[str, Any]]) -> go.Figure:
     steps = [r for r in records if r.get("event") == "step"]
     epochs = [r for r in records if r.get("event") == "epoch"]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[r["step"] for r in steps],
-            y=[r["loss"] for r in steps],
-            mode="lines",
-            name="loss",
-            line={"color": "#8fb8de"},
+    for rows, key, label, mode, colour in (
+        (steps, "loss", "loss", "lines", "#8fb8de"),
+        (epochs, "val_loss", "validation loss", "lines+markers", "#f4a261"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[r["step"] for r in rows],
+                y=[r[key] for r in rows],
+                mode=mode,
+                name=label,
+                line={"color": colour},
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[r["step"] for r in epochs],
-            y=[r["val_loss"] for r in epochs],
-            mode="lines+markers",
-            name="validation loss",
-            line={"color": "#f4a261"},
-        )
-    )
     fig.update_layout(title="Loss", xaxis_title="step", yaxis_title="cross-entropy", **LAYOUT)
     return fig
 

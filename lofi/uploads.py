@@ -49,7 +49,7 @@ def unique_path(folder: Path, name: str) -> Path:
     return candidate
 
 
-def _keep(data: bytes, name: str, folder: Path, check: Callable[[Path], None]) -> Path:
+def _keep(data: bytes, name: str, folder: Path, check: Callable[[Path], object]) -> Path:
     """Writes to a hidden temporary file, checks it, then gives it its unique final name."""
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(name).suffix
@@ -65,33 +65,39 @@ def _keep(data: bytes, name: str, folder: Path, check: Callable[[Path], None]) -
         Path(tmp).unlink(missing_ok=True)
 
 
+def _save_checked(
+    data: bytes,
+    original_name: str,
+    folder: Path,
+    kind: tuple[tuple[str, ...], str, int],
+    check: Callable[[Path], object],
+    error: type[LofiError],
+) -> Path:
+    """Size cap, then the checker on a hidden temporary copy, reporting the user's name."""
+    suffixes, fallback, limit = kind
+    name = safe_name(original_name, suffixes, fallback)
+    if len(data) > limit:
+        raise error(f"{name} is larger than {limit >> 20} MB")
+
+    def checked(path: Path) -> None:
+        try:
+            check(path)
+        except error as exc:
+            raise error(str(exc).replace(path.name, name)) from None
+
+    return _keep(data, name, folder, checked)
+
+
 def save_soundfont(data: bytes, original_name: str, folder: Path) -> Path:
     """Keeps an uploaded .sf2/.sf3 after header checks and a test load in a child process."""
-    name = safe_name(original_name, SOUNDFONT_SUFFIXES, "soundfont")
-    if len(data) > MAX_SOUNDFONT_BYTES:
-        raise SoundFontError(f"{name} is larger than {MAX_SOUNDFONT_BYTES >> 20} MB")
-
-    def check(path: Path) -> None:
-        try:
-            check_soundfont(path)
-        except SoundFontError as exc:
-            raise SoundFontError(str(exc).replace(path.name, name)) from None
-
-    return _keep(data, name, folder, check)
+    kind = (SOUNDFONT_SUFFIXES, "soundfont", MAX_SOUNDFONT_BYTES)
+    return _save_checked(data, original_name, folder, kind, check_soundfont, SoundFontError)
 
 
 def save_effect(data: bytes, original_name: str, folder: Path) -> Path:
-    name = safe_name(original_name, (".wav",), "effect")
-    if len(data) > MAX_EFFECT_BYTES:
-        raise EffectError(f"{name} is larger than {MAX_EFFECT_BYTES >> 20} MB")
-
-    def check(path: Path) -> None:
-        try:
-            check_effect_wav(path)
-        except EffectError as exc:
-            raise EffectError(str(exc).replace(path.name, name)) from None
-
-    return _keep(data, name, folder, check)
+    """Keeps an uploaded WAV effect bed after its header and decoding checks."""
+    kind = ((".wav",), "effect", MAX_EFFECT_BYTES)
+    return _save_checked(data, original_name, folder, kind, check_effect_wav, EffectError)
 
 
 def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Path) -> Path:
