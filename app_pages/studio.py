@@ -23,7 +23,7 @@ from lofi.soundfonts import (
     default_instruments,
     list_presets,
 )
-from lofi.track import DEFAULT_EFFECTS, make_track, stems_zip, write_track
+from lofi.track import DEFAULT_EFFECTS, make_track, mp3_of, stems_zip, write_track
 from lofi.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
 from lofi.uploads import save_effect, save_soundfont, unique_path
 
@@ -114,7 +114,7 @@ def run(request: TrackRequest) -> None:
         request, lambda stage, f: bar.progress(f, text=labels.get(stage, stage)), models
     )
     out = unique_path(session_dir(), f"{time.strftime('%H%M%S')}-seed{request.config.seed}")
-    paths = write_track(track, request, out)
+    paths = write_track(track, request, out, mp3=False)  # the MP3 is made when asked for
     bar.empty()
     st.session_state.track = {
         "dir": str(out),
@@ -122,6 +122,7 @@ def run(request: TrackRequest) -> None:
         "song": track.song,
         "seconds": time.perf_counter() - started,
         "waveform": waveform(track.mix, SAMPLE_RATE),
+        "timings": dict(track.timings),
     }
 
 
@@ -132,20 +133,20 @@ def results() -> None:
         return
     paths = {k: Path(v) for k, v in info["paths"].items()}
     st.subheader("Your track")
-    player = paths.get("mp3", paths["wav"])
-    st.audio(str(player), format="audio/mpeg" if player.suffix == ".mp3" else "audio/wav")
+    st.audio(str(paths["wav"]), format="audio/wav")
     song = info["song"]
+    stages = " · ".join(f"{k} {v:.1f}" for k, v in info.get("timings", {}).items())
     st.caption(
-        f"Made in {info['seconds']:.1f} s · {song.key.name} · {song.bpm:g} BPM · {song.bars} bars"
+        f"{song.key.name} · {song.bpm:g} BPM · {song.bars} bars · made in "
+        f"{info['seconds']:.1f} s ({stages})"
     )
     cols = st.columns(5)
     files = [
         ("WAV", "wav", "audio/wav"),
-        ("MP3", "mp3", "audio/mpeg"),
         ("MIDI", "midi", "audio/midi"),
         ("Recipe", "recipe", "application/json"),
     ]
-    for col, (label, key, mime) in zip(cols, files, strict=False):
+    for col, (label, key, mime) in zip((cols[0], cols[2], cols[3]), files, strict=True):
         # A callable: the file is read only when the button is clicked.
         col.download_button(
             f"⬇️ {label}",
@@ -155,7 +156,11 @@ def results() -> None:
             key=f"dl_{key}",
             on_click="ignore",
         )
-    stems = Path(info["dir"]) / "stems"
+    out = Path(info["dir"])
+    cols[1].download_button(
+        "⬇️ MP3", lambda: mp3_of(out), "mix.mp3", "audio/mpeg", key="dl_mp3", on_click="ignore"
+    )
+    stems = out / "stems"
     cols[4].download_button(
         "⬇️ Stems (.zip)",
         lambda: stems_zip(stems),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -56,6 +57,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file; remembered per path, size and modification time."""
+    st = os.stat(path)
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     import hashlib
 
     h = hashlib.sha256()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,21 @@ def _from_segment(segment: Any) -> np.ndarray:
 
 
 def loop_effect(bed: np.ndarray, frames: int, level_db: float) -> np.ndarray:
-    """The bed repeated with crossfaded seams to `frames`, at `level_db` (pydub)."""
+    """The bed repeated with crossfaded seams to `frames`, at `level_db` (pydub).
+
+    pydub makes one seam (the bed appended to itself with a crossfade); every later period is
+    the same, so it is tiled in numpy instead of appending again and again (quadratic).
+    """
     segment = _to_segment(bed)
     fade = min(LOOP_CROSSFADE_MS, len(segment) // 3)
-    looped = segment
-    target_ms = frames * 1000 / SAMPLE_RATE + 50
-    while len(looped) < target_ms:
-        looped = looped.append(segment, crossfade=fade)
-    looped = looped.apply_gain(level_db)
-    out = _from_segment(looped)[:frames]
+    twice = _from_segment(segment.append(segment, crossfade=fade).apply_gain(level_db))
+    period = len(twice) - len(bed)  # frames from one copy's start to the next one's
+    first, unit = twice[:period], twice[period : 2 * period]
+    if frames <= period or len(unit) < period:
+        out = twice[:frames]
+    else:
+        reps = -(-(frames - period) // period)
+        out = np.concatenate([first, np.tile(unit, (reps, 1))])[:frames]
     if len(out) < frames:
         out = np.pad(out, ((0, frames - len(out)), (0, 0)))
     return out
@@ -88,48 +95,101 @@ def _wow(audio: np.ndarray) -> np.ndarray:
     delay = np.sin(np.float32(2 * np.pi * WOW_HZ) * t)
     delay += 1
     delay *= np.float32(WOW_MS * SAMPLE_RATE / 1000)
-    flutter = np.sin(np.float32(2 * np.pi * FLUTTER_HZ) * t)
+    flutter = np.sin(np.float32(2 * np.pi * FLUTTER_HZ) * t, out=t)
     flutter += 1
     delay += flutter * np.float32(FLUTTER_MS * SAMPLE_RATE / 1000)
     del t, flutter
-    pos = np.arange(n, dtype=np.float64) - delay  # float64: exact sample positions
-    np.clip(pos, 0, n - 1, out=pos)
-    i = pos.astype(np.int32)
-    frac = (pos - i).astype(np.float32)
-    del pos, delay
-    j = np.minimum(i + 1, n - 1)
-    out = np.empty_like(audio)
-    for ch in range(audio.shape[1]):
-        x = audio[:, ch]
-        a = x[i]
-        out[:, ch] = a + (x[j] - a) * frac
-    return out
+    # Read position k - delay, split into whole frames back (small) and the fraction, so no
+    # float64 positions are needed: x[k - d - 1] * frac + x[k - d] * (1 - frac).
+    whole = np.floor(delay)
+    frac = (delay - whole)[:, None]
+    back = np.arange(n, dtype=np.int32) - whole.astype(np.int32)
+    del delay, whole
+    np.clip(back, 0, n - 1, out=back)
+    older = np.maximum(back - 1, 0)
+    now = audio[back]
+    return now + (audio[older] - now) * frac
+
+
+@functools.cache
+def _k_weighting() -> np.ndarray:
+    """pyloudnorm's BS.1770 K-weighting stages as one second-order-sections filter."""
+    import pyloudnorm
+
+    stages = pyloudnorm.Meter(SAMPLE_RATE)._filters.values()
+    sos = [np.concatenate([f.b * f.passband_gain, f.a]) for f in stages]
+    return np.array(sos, dtype=np.float64)
 
 
 def loudness_lufs(audio: np.ndarray) -> float:
-    import pyloudnorm
+    """Integrated loudness (ITU-R BS.1770-4, as pyloudnorm measures it) of a stereo array.
 
-    return float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(audio.astype(np.float64)))
-
-
-def true_peak_dbtp(audio: np.ndarray, block: int = 4096, margin: int = 64) -> float:
-    """Peak of the 4× oversampled signal, in dB relative to full scale.
-
-    Only blocks holding a sample within 2 dB of the sample peak are oversampled: an
-    inter-sample peak above the sample peak needs large samples next to it, and after the
-    master's low-pass the overshoot between samples is far below 2 dB.
+    pyloudnorm's own meter sums its 400 ms blocks in a Python loop; this does the same
+    gating on running sums, about ten times faster, with pyloudnorm's filters.
     """
-    mono_peak = np.abs(audio).max(axis=1)
-    sample_peak = float(mono_peak.max()) if len(mono_peak) else 0.0
+    x = np.asarray(audio, dtype=np.float64)
+    x = x.reshape(len(x), -1)
+    block = 0.4 * SAMPLE_RATE
+    if len(x) < block:
+        raise LofiError("audio is shorter than the 0.4 s loudness block")
+    weighted = signal.sosfilt(_k_weighting(), x, axis=0)
+    energy = np.square(weighted[:, 0])
+    for ch in range(1, weighted.shape[1]):
+        energy += np.square(weighted[:, ch])
+    power = np.concatenate([np.zeros(1), np.cumsum(energy)])
+    count = int(np.round((len(x) / SAMPLE_RATE - 0.4) / (0.4 * 0.25))) + 1
+    j = np.arange(count, dtype=np.float64)
+    lower = (0.4 * (j * 0.25) * SAMPLE_RATE).astype(np.int64)
+    upper = np.minimum((0.4 * (j * 0.25 + 1) * SAMPLE_RATE).astype(np.int64), len(x))
+    z = (power[upper] - power[lower]) / block  # channel gains are 1 for left and right
+    with np.errstate(divide="ignore"):
+        level = -0.691 + 10 * np.log10(z)
+    gated = z[level >= -70.0]
+    if not len(gated):
+        return -math.inf
+    relative = -0.691 + 10 * math.log10(gated.mean()) - 10.0
+    gated = z[(level > relative) & (level > -70.0)]
+    return -0.691 + 10 * math.log10(gated.mean()) if len(gated) else -math.inf
+
+
+@functools.cache
+def _oversampling_taps(up: int = 4, half_len: int = 40) -> tuple[np.ndarray, int]:
+    """resample_poly's interpolation filter split by phase: column p gives its output at
+    k + p/up from the samples k + d for d in -reach..reach (rows)."""
+    h = signal.firwin(2 * half_len + 1, 1.0 / up, window=("kaiser", 5.0)) * up
+    reach = half_len // up + 1
+    taps = np.zeros((2 * reach + 1, up))
+    for p in range(up):
+        for row, d in enumerate(range(-reach, reach + 1)):
+            index = half_len + p - up * d
+            if 0 <= index <= 2 * half_len:
+                taps[row, p] = h[index]
+    return taps.astype(np.float32), reach
+
+
+def true_peak_dbtp(audio: np.ndarray, window_db: float = 3.0) -> float:
+    """Peak of the 4× oversampled signal (resample_poly's filter), in dB full scale.
+
+    The points between samples are worked out only next to samples within `window_db` of
+    the sample peak: an inter-sample peak above the sample peak needs large samples next to
+    it (after the master's low-pass the overshoot between samples is far below 3 dB).
+    """
+    x = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
+    loud = np.abs(x[:, 0])
+    for ch in range(1, x.shape[1]):  # column by column: faster than max(axis=1) on 2 values
+        np.maximum(loud, np.abs(x[:, ch]), out=loud)
+    sample_peak = float(loud.max()) if len(loud) else 0.0
     if sample_peak == 0:
         return -math.inf
-    hot = np.flatnonzero(mono_peak >= sample_peak * 10 ** (-2 / 20)) // block
-    peak = sample_peak
-    for b in np.unique(hot):
-        start, stop = b * block, min((b + 1) * block, len(audio))
-        lo, hi = max(start - margin, 0), min(stop + margin, len(audio))
-        up = signal.resample_poly(audio[lo:hi], 4, 1, axis=0)
-        peak = max(peak, float(np.abs(up[4 * (start - lo) : 4 * (stop - lo)]).max()))
+    hot = np.flatnonzero(loud >= sample_peak * 10 ** (-window_db / 20))
+    starts = np.unique(np.concatenate([hot - 1, hot]).clip(0, len(x) - 1))
+    peak = 0.0
+    taps, reach = _oversampling_taps()
+    padded = np.pad(x, ((reach, reach), (0, 0)))  # resample_poly pads with zeros too
+    for chunk in np.array_split(starts, max(1, len(starts) // 65536)):
+        rows = chunk[:, None] + np.arange(2 * reach + 1)  # windows centred on each start
+        for ch in range(x.shape[1]):
+            peak = max(peak, float(np.abs(padded[rows, ch] @ taps).max()))
     return 20 * math.log10(peak)
 
 

@@ -12,6 +12,8 @@ import atexit
 import contextlib
 import io
 import os
+import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -60,6 +62,7 @@ class _Worker:
                 str(RENDER_MEMORY_BYTES),
             ],
             pass_fds=(to_child_r, from_child_w),
+            start_new_session=True,  # its own process group: a stop also ends a render fork
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -72,15 +75,18 @@ class _Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self) -> None:
+    def stop(self, force: bool = False) -> None:
+        """Asks the worker to leave (or kills it and its render fork at once, if `force`)."""
         if self.process is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self.send_conn.send(None)
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            if not force:
+                with contextlib.suppress(OSError, ValueError):
+                    self.send_conn.send(None)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=2)
+            if self.process.returncode is None:  # not reaped yet, so its group id is still ours
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)  # the worker and its fork
+            self.process.wait()
             self.send_conn.close()
             self.recv_conn.close()
         self.process = None
@@ -93,12 +99,14 @@ class _Worker:
             try:
                 self.send_conn.send(request)
                 if not self.recv_conn.poll(timeout):
-                    self.stop()
-                    raise RenderError(f"{what} took longer than {timeout:.0f} s and was stopped")
+                    self.stop(force=True)
+                    raise RenderError(f"{what} took longer than {timeout:g} s and was stopped")
                 status, value = self.recv_conn.recv()
-            except (EOFError, OSError, BrokenPipeError):
-                self.stop()
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.stop(force=True)
                 raise RenderError(f"the synthesiser crashed while {what}") from None
+            if status == "soundfont":
+                raise SoundFontError(f"{what} failed: {value}")
             if status != "ok":
                 raise RenderError(f"{what} failed: {value}")
             return value
@@ -132,7 +140,7 @@ def probe_soundfont(path: Path) -> None:
     probe = _Worker()
     try:
         probe.call(("load", str(Path(path).resolve())), LOAD_TIMEOUT_S, f"loading {path.name}")
-    except RenderError as exc:
+    except (RenderError, SoundFontError) as exc:
         raise SoundFontError(f"{path.name} cannot be used: {exc}") from None
     finally:
         probe.stop()
@@ -148,7 +156,7 @@ def _read_midi(midi: bytes | Path) -> mido.MidiFile:
 
 
 def _events(mid: mido.MidiFile) -> tuple[dict[str, np.ndarray], int]:
-    """Per named track, rows (frame, kind, channel, a, b) in time order; and the last frame."""
+    """Per named track, rows (frame, kind, channel, a, b) in time order; and the end frame."""
     tempo_map: list[tuple[int, int]] = []  # (tick, tempo)
     for track in mid.tracks:
         tick = 0
@@ -168,13 +176,14 @@ def _events(mid: mido.MidiFile) -> tuple[dict[str, np.ndarray], int]:
         return int(round((starts[i] + (tick - ticks[i]) * secs_per_tick[i]) * SAMPLE_RATE))
 
     out: dict[str, np.ndarray] = {}
-    last = 0
+    end_tick = 0  # the song ends with its last message, end-of-track included (as mido's length)
     for index, track in enumerate(mid.tracks):
         name = track.name or f"track {index}"
         rows = []
         tick = 0
         for msg in track:
             tick += msg.time
+            end_tick = max(end_tick, tick)
             if msg.type == "note_on" and msg.velocity > 0:
                 row = (NOTE_ON, msg.channel, msg.note, msg.velocity)
             elif msg.type in ("note_off", "note_on"):
@@ -192,8 +201,7 @@ def _events(mid: mido.MidiFile) -> tuple[dict[str, np.ndarray], int]:
             arr = np.array(rows, dtype=np.int64)
             order = np.lexsort((arr[:, 1] != NOTE_OFF, arr[:, 0]))  # offs first at a frame
             out[name if name not in out else f"{name} {index}"] = arr[order]
-            last = max(last, int(arr[:, 0].max()))
-    return out, last
+    return out, to_frame(end_tick)
 
 
 def _check_instrument(inst: Instrument) -> None:

@@ -21,6 +21,10 @@ NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCH = 0, 1, 2, 3, 4
 SYNTH_GAIN = 0.5
 
 
+class FontError(Exception):
+    """FluidSynth refused a SoundFont; the parent turns it into a SoundFontError."""
+
+
 class _Player:
     def __init__(self, sample_rate: int) -> None:
         import fluidsynth
@@ -59,7 +63,7 @@ class _Player:
         if key not in self.fonts:
             sfid = self.synth.sfload(path, 0)
             if sfid < 0:
-                raise ValueError("FluidSynth could not load it")
+                raise FontError("FluidSynth could not load it")
             self.fonts[key] = sfid
         return self.fonts[key]
 
@@ -142,6 +146,8 @@ def serve(requests: Connection, replies: Connection, sample_rate: int, memory_by
                 replies.send(("ok", None))
             else:
                 _render_in_fork(player, payload, replies)
+        except FontError as exc:
+            replies.send(("soundfont", str(exc)))
         except MemoryError:
             replies.send(("error", "ran out of its memory limit"))
         except Exception as exc:  # reported to the parent, which raises its own error

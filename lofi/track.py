@@ -135,3 +135,16 @@ def stems_zip(stems_dir: Path) -> bytes:
         for path in sorted(stems_dir.glob("*.wav")):
             archive.write(path, f"stems/{path.name}")
     return buffer.getvalue()
+
+
+def mp3_of(out: Path) -> bytes:
+    """The track's MP3, encoded from mix.wav on first use and kept beside it."""
+    path = out / "mix.mp3"
+    if not path.exists():
+        import soundfile as sf
+
+        audio, _ = sf.read(out / "mix.wav", dtype="float32")
+        tmp = out / ".mix.mp3.tmp"
+        write_mp3(audio, tmp)
+        tmp.replace(path)
+    return path.read_bytes()
