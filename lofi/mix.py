@@ -181,8 +181,9 @@ def true_peak_dbtp(audio: np.ndarray, window_db: float = 3.0) -> float:
     sample_peak = float(loud.max()) if len(loud) else 0.0
     if sample_peak == 0:
         return -math.inf
-    hot = np.flatnonzero(loud >= sample_peak * 10 ** (-window_db / 20))
-    starts = np.unique(np.concatenate([hot - 1, hot]).clip(0, len(x) - 1))
+    hot = loud >= np.float32(sample_peak * 10 ** (-window_db / 20))
+    hot[:-1] |= hot[1:]  # the gaps on both sides of a hot sample
+    starts = np.flatnonzero(hot)
     peak = 0.0
     taps, reach = _oversampling_taps()
     padded = np.pad(x, ((reach, reach), (0, 0)))  # resample_poly pads with zeros too
@@ -208,13 +209,21 @@ def master(audio: np.ndarray) -> np.ndarray:
     loud = loudness_lufs(out)
     if not math.isfinite(loud):
         return out  # silence stays silence
-    gain_db = TARGET_LUFS - loud
     # Limit the samples to LIMIT_DBFS (in the level they will have after the gain), so the
-    # low-passed signal's inter-sample peaks stay under the true-peak ceiling.
-    limiter = Limiter(threshold_db=LIMIT_DBFS - gain_db, release_ms=80.0)
-    out = np.ascontiguousarray(limiter(out.T, SAMPLE_RATE).T, dtype=np.float32)
-    out *= np.float32(10 ** ((TARGET_LUFS - loudness_lufs(out)) / 20))
-    peak = true_peak_dbtp(out)
+    # low-passed signal's inter-sample peaks stay under the true-peak ceiling. Limiting
+    # lowers the loudness, so the gain is measured again; if that lifts the peaks over the
+    # ceiling, limit harder (very spiky material) and finally turn the whole down a little.
+    ceiling = LIMIT_DBFS
+    for _ in range(3):
+        gain_db = TARGET_LUFS - loud
+        limiter = Limiter(threshold_db=ceiling - gain_db, release_ms=80.0)
+        out = np.ascontiguousarray(limiter(out.T, SAMPLE_RATE).T, dtype=np.float32)
+        loud = loudness_lufs(out)
+        peak = true_peak_dbtp(out) + TARGET_LUFS - loud
+        if peak <= TRUE_PEAK_DBTP:
+            break
+        ceiling -= peak - TRUE_PEAK_DBTP + 0.2
+    out *= np.float32(10 ** ((TARGET_LUFS - loud) / 20))
     if peak > TRUE_PEAK_DBTP:
         out *= np.float32(10 ** ((TRUE_PEAK_DBTP - 0.05 - peak) / 20))
     return out

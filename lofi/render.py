@@ -92,19 +92,27 @@ class _Worker:
         self.process = None
 
     def call(self, request: tuple[str, Any], timeout: float, what: str) -> Any:
+        """Sends one job and waits for its answer, starting a worker if there is none.
+
+        A worker that dies with the job is replaced and the job tried once more (it may have
+        died before the job reached it); a second death or a timeout is a RenderError.
+        """
         with self.lock:
-            if not self.alive():
-                self.stop()
-                self._start()
-            try:
-                self.send_conn.send(request)
-                if not self.recv_conn.poll(timeout):
+            for attempt in (1, 2):
+                if not self.alive():
+                    self.stop()
+                    self._start()
+                try:
+                    self.send_conn.send(request)
+                    if not self.recv_conn.poll(timeout):
+                        self.stop(force=True)
+                        raise RenderError(f"{what} took longer than {timeout:g} s and was stopped")
+                    status, value = self.recv_conn.recv()
+                    break
+                except (EOFError, OSError, pickle.UnpicklingError):
                     self.stop(force=True)
-                    raise RenderError(f"{what} took longer than {timeout:g} s and was stopped")
-                status, value = self.recv_conn.recv()
-            except (EOFError, OSError, pickle.UnpicklingError):
-                self.stop(force=True)
-                raise RenderError(f"the synthesiser crashed while {what}") from None
+                    if attempt == 2:
+                        raise RenderError(f"the synthesiser crashed while {what}") from None
             if status == "soundfont":
                 raise SoundFontError(f"{what} failed: {value}")
             if status != "ok":

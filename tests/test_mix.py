@@ -69,3 +69,38 @@ def test_wav_and_mp3_files(tmp_path, stems) -> None:
     write_mp3(mix, tmp_path / "mix.mp3")
     back = AudioSegment.from_file(tmp_path / "mix.mp3")
     assert back.channels == 2 and len(back) / 1000 == pytest.approx(6.0, abs=0.1)
+
+
+def test_meters_agree_with_pyloudnorm_and_full_oversampling() -> None:
+    import pyloudnorm
+    from scipy import signal
+
+    rng = np.random.default_rng(5)
+    music = _tone(8.0, 440.0, 0.3) * np.linspace(0.0, 1.0, 8 * SAMPLE_RATE)[:, None] ** 2
+    music[SAMPLE_RATE::4410] = 0.8 * rng.choice([-1, 1], (len(music[SAMPLE_RATE::4410]), 2))
+    reference = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(music)
+    assert loudness_lufs(music.astype(np.float32)) == pytest.approx(reference, abs=1e-3)
+    oversampled = signal.resample_poly(music, 4, 1, axis=0)
+    reference_peak = 20 * math.log10(np.abs(oversampled).max())
+    assert true_peak_dbtp(music.astype(np.float32)) == pytest.approx(reference_peak, abs=1e-3)
+    assert true_peak_dbtp(np.zeros((100, 2), np.float32)) == -math.inf
+
+
+def test_a_short_bed_loops_with_the_same_seam_every_time() -> None:
+    from lofi.mix import loop_effect
+
+    rng = np.random.default_rng(2)
+    bed = (rng.standard_normal((SAMPLE_RATE // 2, 2)) * 0.1).astype(np.float32)
+    looped = loop_effect(bed, 20 * SAMPLE_RATE, -6.0)
+    assert looped.shape == (20 * SAMPLE_RATE, 2)
+    # After the first copy the loop repeats exactly, every period a little shorter than the bed
+    # (the crossfade overlaps the copies).
+    period = next(
+        p
+        for p in range(len(bed) // 4, len(bed))
+        if np.array_equal(looped[p : 2 * p], looped[2 * p : 3 * p])
+    )
+    np.testing.assert_array_equal(
+        looped[5 * period : 6 * period], looped[30 * period : 31 * period]
+    )
+    assert rms(looped[-period:]) == pytest.approx(rms(bed) * 10 ** (-6 / 20), rel=0.2)

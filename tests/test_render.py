@@ -103,3 +103,91 @@ def test_instrument_spec(gm_soundfont) -> None:
     assert (parse_instrument_spec(str(gm_soundfont)).bank, inst.gain_db) == (0, 0.0)
     with pytest.raises(SoundFontError, match="no preset 3:3"):
         parse_instrument_spec(f"{gm_soundfont}:3:3")
+
+
+def _tempo_change_midi(path) -> float:
+    """Four named parts, drums on channel 10, 120 BPM then 60 BPM from beat 4; returns the
+    song's length in seconds."""
+    mid = mido.MidiFile(ticks_per_beat=480)
+    conductor = mido.MidiTrack(
+        [
+            mido.MetaMessage("set_tempo", tempo=500_000, time=0),
+            mido.MetaMessage("set_tempo", tempo=1_000_000, time=4 * 480),
+        ]
+    )
+    mid.tracks.append(conductor)
+    for name, channel, pitch in (("chords", 0, 60), ("melody", 1, 76), ("bass", 2, 36)):
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        track.append(mido.Message("program_change", channel=channel, program=56))  # ignored
+        for _ in range(6):
+            track.append(mido.Message("note_on", channel=channel, note=pitch, velocity=90))
+            track.append(mido.Message("note_off", channel=channel, note=pitch, time=480))
+        mid.tracks.append(track)
+    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="drums")])
+    for beat in range(6):
+        note = 36 if beat % 2 == 0 else 38
+        drums.append(mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=100))
+        drums.append(mido.Message("note_off", channel=DRUM_CHANNEL, note=note, time=480))
+    mid.tracks.append(drums)
+    mid.save(path)
+    return 4 * 0.5 + 2 * 1.0
+
+
+def test_tempo_changes_set_the_length_of_every_stem(gm_soundfont, tmp_path) -> None:
+    song_s = _tempo_change_midi(tmp_path / "song.mid")
+    stems = render_stems(tmp_path / "song.mid", _instruments(gm_soundfont), tail_s=0.5)
+    for name, audio in stems.items():
+        assert audio.shape == (round((song_s + 0.5) * SAMPLE_RATE), 2)
+        assert rms(audio[: int(song_s * SAMPLE_RATE)]) > 1e-3, f"{name} is silent"
+    # The last bass note starts at 3 s (after the slow-down), not at 2.5 s.
+    bass = stems["bass"][:, 0]
+    onset = int(3.0 * SAMPLE_RATE)
+    assert rms(bass[onset - 2000 : onset - 200]) < 0.5 * rms(bass[onset + 200 : onset + 2000])
+
+
+def test_a_soundfont_fluidsynth_refuses_is_a_soundfont_error(
+    tmp_path, gm_soundfont, four_part_midi
+) -> None:
+    # A sound RIFF structure FluidSynth will not load: the version says SoundFont 1.
+    data = bytearray(gm_soundfont.read_bytes())
+    at = data.find(b"ifil") + 8
+    data[at : at + 2] = (1).to_bytes(2, "little")
+    old = tmp_path / "old.sf2"
+    old.write_bytes(bytes(data))
+    assert list_presets(old)  # the preset table itself reads fine
+    with pytest.raises(SoundFontError, match="old.sf2"):
+        check_soundfont(old)
+    with pytest.raises(SoundFontError, match="old.sf2"):
+        render_stems(four_part_midi, {"bass": Instrument(old, 0, 33)})
+
+
+def test_a_dead_or_stuck_worker_is_replaced(gm_soundfont, four_part_midi, monkeypatch) -> None:
+    import os
+    import signal
+
+    from lofi import render
+
+    inst = {"bass": Instrument(gm_soundfont, 0, 33)}
+    before = render_stems(four_part_midi, inst)["bass"]
+    for worker in render._workers:
+        if worker.alive():
+            assert worker.process is not None
+            os.kill(worker.process.pid, signal.SIGKILL)
+    np.testing.assert_array_equal(render_stems(four_part_midi, inst)["bass"], before)
+    monkeypatch.setattr(render, "RENDER_TIMEOUT_S", 1e-4)
+    with pytest.raises(RenderError, match="longer than"):
+        render_stems(four_part_midi, inst)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(render_stems(four_part_midi, inst)["bass"], before)
+
+
+def test_default_instruments_exist_in_their_soundfonts() -> None:
+    from lofi.soundfonts import default_instruments
+
+    instruments = default_instruments()
+    assert set(instruments) == {"chords", "melody", "bass", "drums"}
+    assert instruments["drums"].bank == 128
+    for inst in instruments.values():
+        if inst.soundfont.is_file():
+            presets = {(p.bank, p.program) for p in list_presets(inst.soundfont)}
+            assert (inst.bank, inst.program) in presets
