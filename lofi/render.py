@@ -31,7 +31,7 @@ from lofi.constants import (
     RENDER_TIMEOUT_S,
     SAMPLE_RATE,
 )
-from lofi.errors import RenderError, SoundFontError
+from lofi.errors import LofiError, RenderError, SoundFontError
 from lofi.render_worker import CONTROL, NOTE_OFF, NOTE_ON, PITCH, PROGRAM
 from lofi.soundfonts import Instrument, list_presets
 
@@ -45,6 +45,10 @@ class _Worker:
         self.process: subprocess.Popen[bytes] | None = None
         self.send_conn: Any = None
         self.recv_conn: Any = None
+        self.fonts: set[tuple[str, int, int]] = set()  # loaded in the running process
+
+    def has_fonts(self, paths: set[str]) -> bool:
+        return self.alive() and all(_font_key(p) in self.fonts for p in paths)
 
     def _start(self) -> None:
         # A fresh interpreter (not fork, not multiprocessing's spawn) so nothing of the
@@ -90,15 +94,16 @@ class _Worker:
             self.send_conn.close()
             self.recv_conn.close()
         self.process = None
+        self.fonts = set()
 
-    def call(self, request: tuple[str, Any], timeout: float, what: str) -> Any:
+    def call(self, request: tuple[str, Any], timeout: float, what: str, retry: bool = True) -> Any:
         """Sends one job and waits for its answer, starting a worker if there is none.
 
         A worker that dies with the job is replaced and the job tried once more (it may have
         died before the job reached it); a second death or a timeout is a RenderError.
         """
         with self.lock:
-            for attempt in (1, 2):
+            for attempt in (1, 2) if retry else (2,):
                 if not self.alive():
                     self.stop()
                     self._start()
@@ -117,30 +122,54 @@ class _Worker:
                 raise SoundFontError(f"{what} failed: {value}")
             if status != "ok":
                 raise RenderError(f"{what} failed: {value}")
+            kind, payload = request
+            key = _font_key(payload if kind == "load" else payload["soundfont"])
+            if key is not None:
+                self.fonts.add(key)
             return value
+
+
+def _font_key(path: str) -> tuple[str, int, int] | None:
+    """How the worker caches a loaded SoundFont: path, modification time and size."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_mtime_ns, st.st_size)
 
 
 _workers = [_Worker() for _ in range(WORKERS)]
 
 
 def shutdown() -> None:
+    """Stops the workers; one still busy (say, warming up) is killed at once."""
     for w in _workers:
-        w.stop()
+        if w.lock.acquire(blocking=False):
+            try:
+                w.stop()
+            finally:
+                w.lock.release()
+        else:
+            w.stop(force=True)
 
 
 atexit.register(shutdown)
 
 
-def warm_up(soundfonts: list[Path]) -> None:
-    """Starts the workers and loads these SoundFonts in them, so the first render is quick."""
+def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> None:
+    """Starts the workers and loads these SoundFonts in them (in the background), so the
+    first render is quick."""
+    paths = [str(Path(p).resolve()) for p in soundfonts]
 
     def load(worker: _Worker) -> None:
-        for path in soundfonts:
-            with contextlib.suppress(RenderError):
-                worker.call(("load", str(Path(path).resolve())), LOAD_TIMEOUT_S, "warming up")
+        for path in paths:
+            # A failure here shows again, with its message, when a render needs the font.
+            with contextlib.suppress(LofiError, OSError, ValueError):
+                worker.call(("load", path), LOAD_TIMEOUT_S, "warming up", retry=False)
 
-    for worker in _workers:
-        threading.Thread(target=load, args=(worker,), daemon=True).start()
+    for worker in _workers if workers is None else workers:
+        if not worker.lock.locked():  # not already busy warming up
+            threading.Thread(target=load, args=(worker,), daemon=True).start()
 
 
 def probe_soundfont(path: Path) -> None:
@@ -246,7 +275,12 @@ def render_stems(
                 },
             )
         )
-    # Longest jobs first, each worker takes the next free job.
+    # Longest jobs first, each worker takes the next free job. Only workers that hold the
+    # SoundFonts take part: when none does, one worker loads them and renders every part
+    # (two loading the same sf3 at once fight for the cores and are slower), and the other
+    # loads them afterwards, in the background, for the next song.
+    fonts = {job["soundfont"] for _, job in jobs}
+    ready = [w for w in _workers if w.has_fonts(fonts)] or _workers[:1]
     jobs.sort(key=lambda j: -len(j[1]["events"]))
     queue = list(jobs)
     results: dict[str, np.ndarray] = {}
@@ -264,8 +298,9 @@ def render_stems(
             )
 
     with ThreadPoolExecutor(WORKERS) as pool:
-        for future in [pool.submit(run, w) for w in _workers]:
+        for future in [pool.submit(run, w) for w in ready]:
             future.result()
+    warm_up([Path(f) for f in sorted(fonts)], [w for w in _workers if w not in ready])
     return {part: results[part] for part in instruments}
 
 

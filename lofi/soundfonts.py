@@ -117,14 +117,14 @@ def default_instruments() -> dict[str, Instrument]:
         sf = SYSTEM_SOUNDFONT
         return {
             "chords": Instrument(sf, 0, 4, 0.0),
-            "melody": Instrument(sf, 0, 11, -3.0),
+            "melody": Instrument(sf, 0, 11, 1.0),
             "bass": Instrument(sf, 0, 33, 0.0),
             "drums": Instrument(sf, 128, 32, -2.0),
         }
     sf = fallback_soundfont()  # the same General MIDI numbers; it has a Jazz kit too
     return {
         "chords": Instrument(sf, 0, 4, 0.0),
-        "melody": Instrument(sf, 0, 11, -3.0),
+        "melody": Instrument(sf, 0, 11, 1.0),
         "bass": Instrument(sf, 0, 33, 0.0),
         "drums": Instrument(sf, 128, 32, -2.0),
     }
