@@ -51,16 +51,18 @@ class ChordSampler:
         self, beats: int, first: tuple[str, ...] | None, avoid: tuple[str, ...]
     ) -> ChordEvents:
         """One loop of chords filling `beats`; the first chord from `first`, not from `avoid`."""
-        best: ChordEvents = []
-        for _attempt in range(8):
-            saved, tokens = self.state.copy(), dict(self.tokens)
+        start = (self.state.copy(), dict(self.tokens))
+        best: tuple[ChordEvents, State, dict[str, int]] | None = None
+        for _attempt in range(8):  # a loop of one or two chords is drawn again
+            self.state, self.tokens = start[0].copy(), dict(start[1])
             events = self._sample(beats, first, avoid)
+            if best is None or len({e[2] for e in events}) > len({e[2] for e in best[0]}):
+                best = (events, self.state, self.tokens)
             if len({e[2] for e in events}) >= min(3, beats // 4):
-                return events
-            if len({e[2] for e in events}) > len({e[2] for e in best}):
-                best = events
-            self.state, self.tokens = saved, tokens
-        return best
+                break
+        assert best is not None
+        events, self.state, self.tokens = best
+        return events
 
     def _sample(
         self, beats: int, first: tuple[str, ...] | None, avoid: tuple[str, ...]
@@ -74,7 +76,7 @@ class ChordSampler:
                 if first:
                     mask &= np.array([n in first for n in self.names])
                 mask &= np.array([n not in avoid for n in self.names])
-            elif len(events) >= 1:
+            else:
                 mask &= np.array([n != events[-1][2] for n in self.names])
             c = choose(
                 probs["chord"],
