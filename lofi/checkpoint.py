@@ -99,6 +99,13 @@ def save_checkpoint(
     _atomic_write(folder / META_FILE, json.dumps(full, indent=1).encode())
 
 
+def update_meta(folder: Path, **fields: Any) -> None:
+    """Adds fields to a saved checkpoint's meta.json (atomically); the model is untouched."""
+    meta = json.loads((folder / META_FILE).read_text())
+    meta.update(fields)
+    _atomic_write(folder / META_FILE, json.dumps(meta, indent=1).encode())
+
+
 def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:
     """Reads vocab.json and meta.json, refusing other format versions."""
     folder = Path(folder)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lofi.checkpoint import MODEL_FILE, PROGRESS_FILE, save_checkpoint
+from lofi.checkpoint import MODEL_FILE, PROGRESS_FILE, save_checkpoint, update_meta
 from lofi.encoding import Sequence, encode, windows
 from lofi.errors import CorpusError, LofiError
 from lofi.models import ModelSize, build_model, compile_model, output_name
@@ -176,6 +176,8 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if (out / MODEL_FILE).exists():
+        update_meta(out, epochs_run=meta["epochs_run"], stopped_by_user=_Stop.requested)
     progress.write(
         {"event": "stopped" if _Stop.requested else "done", "best_val_loss": meta["best_val_loss"]}
     )
