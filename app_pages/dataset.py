@@ -67,6 +67,9 @@ choice = st.selectbox(
     choices,
     index=choices.index(current) if current in choices else None,
     placeholder="Choose a corpus (the first look at a large one parses it: minutes)",
+    key="corpus_choice",
+    # Set before the rerun draws the sidebar, so it names the corpus at once.
+    on_change=lambda: st.session_state.update(corpus=st.session_state.corpus_choice),
 )
 if choice is None:
     st.info(
