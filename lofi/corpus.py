@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import multiprocessing
@@ -10,8 +11,8 @@ import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,14 +56,17 @@ def corpus_files(name_or_dir: str | Path) -> list[Path]:
     if name in GAME_CORPORA:
         folder, package = GAME_CORPORA[name]
         if not folder.is_dir():
-            raise CorpusError(folder, f"the {name} corpus needs the Debian package {package}")
+            raise CorpusError(
+                name, f"not installed; install the Debian package {package} (apt install {package})"
+            )
         return _folder_files(folder)
     if name == "default":
         return [f for n in GAME_CORPORA for f in corpus_files(n)]
     if name == "bach":
         from music21 import corpus
 
-        return sorted(Path(p) for p in corpus.getComposer("bach") if Path(p).suffix in SUFFIXES)
+        paths = (Path(p) for p in corpus.getComposer("bach"))
+        return sorted(p for p in paths if p.suffix.lower() in SUFFIXES)
     folder = Path(name_or_dir).expanduser()
     if folder.is_dir():
         return _folder_files(folder)
@@ -107,8 +111,16 @@ def _parse_to_cache(path: Path, content_hash: str) -> Piece | str:
         value: Piece | str = parse_file(path)
     except CorpusError as exc:
         value = exc.reason
-    _write_cache(content_hash, value)
+    with contextlib.suppress(OSError):  # a full or read-only cache costs speed, not results
+        _write_cache(content_hash, value)
     return value
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _read_cached(
@@ -123,6 +135,8 @@ def _read_cached(
         cached = _read_cache(h)
         if cached is None:
             todo.append((path, h))
+        elif isinstance(cached, Piece) and cached.name != path.name:
+            results[path] = replace(cached, name=path.name)  # the same bytes under a new name
         else:
             results[path] = cached
 
@@ -154,10 +168,12 @@ def load_corpus(
                 if progress:
                     progress(done, len(files))
         else:
+            todo.sort(key=lambda item: -_size(item[0]))  # long parses first
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(n, mp_context=context) as pool:
                 futures = {pool.submit(_parse_to_cache, p, h): p for p, h in todo}
-                for future, path in futures.items():
+                for future in as_completed(futures):
+                    path = futures[future]
                     try:
                         results[path] = future.result()
                     except Exception as exc:  # a worker that died on a hostile file
@@ -187,19 +203,23 @@ class CorpusStats:
 
 
 def corpus_stats(corpus: Corpus) -> CorpusStats:
-    notes = [n for p in corpus.pieces for n in p.notes]
-    pitches = np.bincount([n.pitch for n in notes], minlength=128)
-    velocities = np.bincount([min(max(n.velocity, 0), 127) for n in notes], minlength=128)
-    durations = Counter(round(round(n.duration * 12) / 12, 3) for n in notes)
-    minutes = sum(p.length_beats / p.tempo_bpm for p in corpus.pieces)
+    n = sum(len(p.notes) for p in corpus.pieces)
+    pitch = np.fromiter((x.pitch for p in corpus.pieces for x in p.notes), np.int64, n)
+    velocity = np.fromiter((x.velocity for p in corpus.pieces for x in p.notes), np.int64, n)
+    duration = np.fromiter((x.duration for p in corpus.pieces for x in p.notes), np.float64, n)
+    twelfths, counts = np.unique(np.rint(duration * 12).astype(np.int64), return_counts=True)
+    beats = np.array([p.length_beats for p in corpus.pieces], dtype=float)
+    tempos = np.array([p.tempo_bpm for p in corpus.pieces], dtype=float)
     return CorpusStats(
         files=len(corpus.pieces) + len(corpus.bad),
         bad_files=len(corpus.bad),
-        total_minutes=float(minutes),
-        total_notes=len(notes),
+        total_minutes=float((beats / tempos).sum()) if len(tempos) else 0.0,
+        total_notes=n,
         keys=dict(Counter(p.key.name for p in corpus.pieces).most_common()),
-        tempos=tuple(p.tempo_bpm for p in corpus.pieces),
-        pitch_histogram=tuple(int(x) for x in pitches[:128]),
-        duration_histogram=dict(sorted(durations.items())),
-        velocity_histogram=tuple(int(x) for x in velocities[:128]),
+        tempos=tuple(tempos.tolist()),
+        pitch_histogram=tuple(np.bincount(np.clip(pitch, 0, 127), minlength=128).tolist()),
+        duration_histogram={
+            round(int(t) / 12, 3): int(c) for t, c in zip(twelfths, counts, strict=True)
+        },
+        velocity_histogram=tuple(np.bincount(np.clip(velocity, 0, 127), minlength=128).tolist()),
     )

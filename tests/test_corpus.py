@@ -49,6 +49,21 @@ def test_drums_are_left_out_and_key_found() -> None:
     assert first.bass == 0 and first.weights[0] > 0 and first.weights[4] > 0
 
 
+def test_a_midi_with_drums_in_the_tune_track_keeps_the_tune() -> None:
+    single = parse_file(DATA / "tiny_type0.mid")  # type 0: one track, drums on channel 10
+    assert single.notes == parse_file(DATA / "tiny_c_major.mid").notes
+
+
+def test_musicxml_ties_become_one_note_and_unpitched_drums_are_left_out() -> None:
+    piece = parse_file(DATA / "tiny.xml")
+    assert piece.key.name == "A-minor" and piece.tempo_bpm == 72
+    assert len(piece.notes) == 21 and piece.length_beats == 16
+    e5 = [n for n in piece.notes if n.pitch == 76]
+    assert [(n.onset, n.duration, n.velocity) for n in e5] == [(2.0, 4.0, 90)]
+    assert [(n.pitch, n.onset) for n in piece.melody[:4]] == [(69, 0), (72, 1), (76, 2), (74, 6)]
+    assert piece.beats[4].bass == 2  # D under the held E
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
@@ -70,7 +85,7 @@ def test_folder_corpus_keeps_good_files_and_lists_bad_ones(tmp_path) -> None:
     folder = tmp_path / "mine"
     shutil.copytree(DATA, folder)
     corpus = load_corpus(folder, workers=1)
-    assert [p.name for p in corpus.pieces] == ["tiny_c_major.mid"]
+    assert [p.name for p in corpus.pieces] == ["tiny.xml", "tiny_c_major.mid", "tiny_type0.mid"]
     bad = {b.path.name: b.reason for b in corpus.bad}
     assert set(bad) == {
         "empty.mid",
@@ -82,8 +97,11 @@ def test_folder_corpus_keeps_good_files_and_lists_bad_ones(tmp_path) -> None:
     }
     assert all(bad.values())
     stats = corpus_stats(corpus)
-    assert stats.files == 7 and stats.bad_files == 6 and stats.total_notes == 28
-    assert stats.keys == {"C-major": 1} and sum(stats.pitch_histogram) == 28
+    assert stats.files == 9 and stats.bad_files == 6 and stats.total_notes == 28 + 21 + 28
+    assert stats.keys == {"C-major": 2, "A-minor": 1} and sum(stats.pitch_histogram) == 77
+    assert sum(stats.duration_histogram.values()) == 77 and stats.duration_histogram[1.0] > 0
+    assert sorted(stats.tempos) == [72, 90, 90] and sum(stats.velocity_histogram) == 77
+    assert stats.total_minutes == pytest.approx(16 / 72 + 2 * 16 / 90)
 
 
 def test_second_load_comes_from_the_cache_and_changed_files_are_parsed(tmp_path) -> None:
@@ -95,13 +113,24 @@ def test_second_load_comes_from_the_cache_and_changed_files_are_parsed(tmp_path)
     entries = sorted((Path(os.environ["LOFI_CACHE_DIR"]) / "pieces").rglob("*.pkl"))
     assert len(entries) == 2
     stamps = [e.stat().st_mtime_ns for e in entries]
-    again = load_corpus(folder)
+    calls: list[tuple[int, int]] = []
+    again = load_corpus(folder, progress=lambda done, total: calls.append((done, total)))
     assert again == first
+    assert calls == [(2, 2)], "everything came from the cache in one step"
     assert [e.stat().st_mtime_ns for e in entries] == stamps, "nothing was parsed again"
     shutil.copy(DATA / "tiny_c_major.mid", folder / _smallest(SIMUTRANS, 1)[0].name)
     changed = load_corpus(folder, workers=1)
     assert len(list((Path(os.environ["LOFI_CACHE_DIR"]) / "pieces").rglob("*.pkl"))) == 3
     assert changed.content_hash != first.content_hash
+
+
+def test_a_renamed_copy_keeps_its_own_name(tmp_path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shutil.copy(DATA / "tiny_c_major.mid", folder / "a.mid")
+    load_corpus(folder, workers=1)
+    shutil.copy(DATA / "tiny_c_major.mid", folder / "b.mid")
+    assert [p.name for p in load_corpus(folder, workers=1).pieces] == ["a.mid", "b.mid"]
 
 
 def test_a_damaged_cache_entry_is_parsed_again(tmp_path) -> None:
@@ -119,3 +148,23 @@ def test_unknown_corpus_names_the_choices() -> None:
         corpus_files("no-such-corpus")
     assert set(BUNDLED) == {"simutrans", "openmsx", "blupi", "bach", "default"}
     assert len(corpus_files("default")) == sum(len(corpus_files(n)) for n in BUNDLED[:3])
+
+
+def test_a_missing_debian_package_is_named(monkeypatch, tmp_path) -> None:
+    import lofi.corpus
+
+    missing = (tmp_path / "nowhere", "planetblupi-music-midi")
+    monkeypatch.setitem(lofi.corpus.GAME_CORPORA, "blupi", missing)
+    with pytest.raises(CorpusError, match="apt install planetblupi-music-midi"):
+        corpus_files("blupi")
+
+
+def test_too_large_and_unknown_files_are_refused(tmp_path) -> None:
+    big = tmp_path / "big.mid"
+    with open(big, "wb") as f:
+        f.write((DATA / "tiny_c_major.mid").read_bytes())
+        f.truncate(6 * 1024 * 1024)
+    with pytest.raises(CorpusError, match="too large"):
+        parse_file(big)
+    with pytest.raises(CorpusError, match="unsupported file type .txt"):
+        parse_file(tmp_path / "notes.txt")

@@ -4,6 +4,7 @@ python tests/data/make_test_midis.py"""
 from __future__ import annotations
 
 import random
+import re
 import struct
 from pathlib import Path
 
@@ -44,11 +45,46 @@ def tiny_c_major() -> mido.MidiFile:
     return mid
 
 
+def tiny_xml() -> str:
+    """Four bars in A minor at 72 BPM: a melody with a tie over the bar line, chords, drums."""
+    from music21 import chord, clef, instrument, key, meter, note, stream, tempo, tie
+
+    melody = stream.Part([instrument.Piano()])
+    melody.append([tempo.MetronomeMark(number=72), key.Key("a"), meter.TimeSignature("4/4")])
+    tune = [("A4", 1), ("C5", 1), ("E5", 2), ("E5", 2), ("D5", 1), ("C5", 1)]
+    tune += [("B4", 1), ("G#4", 1), ("E4", 2), ("A4", 4)]
+    for i, (name, length) in enumerate(tune):
+        n = note.Note(name, quarterLength=length)
+        n.volume.velocity = 90
+        if i in (2, 3):  # E5 held over the bar line
+            n.tie = tie.Tie("start" if i == 2 else "stop")
+        melody.append(n)
+    harmony = stream.Part([instrument.Piano()])
+    for names in (("A2", "E3", "C4"), ("D3", "A3", "F4"), ("E3", "B3", "G#4"), ("A2", "E3", "C4")):
+        harmony.append(chord.Chord(names, quarterLength=4))
+    drums = stream.Part([instrument.UnpitchedPercussion(), clef.PercussionClef()])
+    for i in range(16):
+        hit = note.Unpitched(displayName="E4" if i % 2 else "F4", quarterLength=1)
+        drums.append(hit)
+    for i, part in enumerate((melody, harmony, drums), start=1):
+        part.id = f"P{i}"  # fixed ids: music21 makes random ones
+        part.getInstrument().partId = f"P{i}"
+        part.getInstrument().instrumentId = f"P{i}-I1"
+    score = stream.Score([melody, harmony, drums])
+    xml = score.makeNotation().write("musicxml", fp=HERE / "tiny.xml")
+    text = Path(xml).read_text()
+    fixed = "<encoding-date>2024-01-01</encoding-date>"  # music21 writes today's date
+    return re.sub(r"<encoding-date>[^<]*</encoding-date>", fixed, text)
+
+
 def main() -> None:
     HERE.mkdir(parents=True, exist_ok=True)
     good = tiny_c_major()
     good.save(HERE / "tiny_c_major.mid")
     data = (HERE / "tiny_c_major.mid").read_bytes()
+    single = mido.MidiFile(type=0, ticks_per_beat=good.ticks_per_beat)
+    single.tracks.append(mido.merge_tracks(good.tracks))  # drums share the track with the tune
+    single.save(HERE / "tiny_type0.mid")
     (HERE / "truncated.mid").write_bytes(data[: len(data) // 2])
     (HERE / "empty.mid").write_bytes(b"")
     rng = random.Random(7)
@@ -58,6 +94,7 @@ def main() -> None:
     empty.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
     empty.save(HERE / "no_notes.mid")
     (HERE / "not_a_score.xml").write_text("<html><body>hello</body></html>")
+    (HERE / "tiny.xml").write_text(tiny_xml())
 
 
 if __name__ == "__main__":
