@@ -13,7 +13,7 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) -m lofi.bench
+	$(PY) -m lofi.tools.bench
 
 lint: setup
 	$(PY) -m ruff check .

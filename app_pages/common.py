@@ -7,15 +7,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from lofi.checkpoint import Checkpoint, read_checkpoint
-from lofi.compose import Models
-from lofi.corpus import BUNDLED
-from lofi.errors import LofiError
-from lofi.paths import user_data_dir
-from lofi.render import warm_up
-from lofi.runs import studio_models
-from lofi.soundfonts import default_instruments
-from lofi.track import default_chord_model, default_melody_model, load_models
+from lofi.audio.render import warm_up
+from lofi.audio.soundfonts import default_instruments
+from lofi.compose.song import SongModels
+from lofi.core.errors import LofiError
+from lofi.core.paths import user_data_dir
+from lofi.data.corpus import BUNDLED
+from lofi.learn.checkpoint import Checkpoint, read_checkpoint
+from lofi.service.runs import studio_models
+from lofi.service.track import default_chord_model, default_melody_model, load_models
 
 
 @st.cache_resource
@@ -47,12 +47,12 @@ def current_models() -> tuple[Path, Path]:
 
 
 @st.cache_resource(show_spinner="Loading the models…")
-def cached_models(melody: str, chords: str, melody_sha: str, chords_sha: str) -> Models:
+def cached_models(melody: str, chords: str, melody_sha: str, chords_sha: str) -> SongModels:
     """Both samplers, once per process and model version."""
     return load_models(Path(melody), Path(chords))
 
 
-def models_for(melody: Path, chords: Path) -> Models:
+def models_for(melody: Path, chords: Path) -> SongModels:
     m, c = read_checkpoint(melody, "melody"), read_checkpoint(chords, "chords")
     return cached_models(str(melody), str(chords), m.meta["model_sha256"], c.meta["model_sha256"])
 

@@ -7,10 +7,13 @@ from collections import Counter
 import streamlit as st
 
 from app_pages.common import corpora_root, corpus_choices, corpus_path, session_dir
-from lofi.corpus import Corpus, CorpusStats, corpus_files, corpus_stats, load_corpus
-from lofi.encoding import harmony
-from lofi.errors import LofiError
-from lofi.figures import (
+from lofi.audio.mix import write_wav
+from lofi.audio.render import render_midi
+from lofi.audio.soundfonts import fallback_soundfont
+from lofi.core.errors import LofiError
+from lofi.data.corpus import Corpus, CorpusStats, corpus_files, corpus_stats, load_corpus
+from lofi.encoding.tokens import harmony
+from lofi.service.figures import (
     bars,
     chord_frequencies,
     duration_histogram,
@@ -18,10 +21,7 @@ from lofi.figures import (
     pitch_histogram,
     velocity_histogram,
 )
-from lofi.mix import write_wav
-from lofi.render import render_midi
-from lofi.soundfonts import fallback_soundfont
-from lofi.uploads import save_corpus_files
+from lofi.service.uploads import save_corpus_files
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -10,22 +10,22 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import current_models, models_for, session_dir
-from lofi.constants import SAMPLE_RATE
-from lofi.effects import list_effects
-from lofi.errors import LofiError
-from lofi.figures import song_roll, waveform
-from lofi.paths import effects_dir, soundfonts_dir
-from lofi.recipe import TrackRequest, from_recipe
-from lofi.soundfonts import (
+from lofi.audio.effects import list_effects
+from lofi.audio.soundfonts import (
     Instrument,
     Preset,
     available_soundfonts,
     default_instruments,
     list_presets,
 )
-from lofi.track import DEFAULT_EFFECTS, make_track, mp3_of, stems_zip, write_track
-from lofi.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
-from lofi.uploads import save_effect, save_soundfont, unique_path
+from lofi.core.constants import SAMPLE_RATE
+from lofi.core.errors import LofiError
+from lofi.core.paths import effects_dir, soundfonts_dir
+from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
+from lofi.service.figures import song_roll, waveform
+from lofi.service.recipe import TrackRequest, from_recipe
+from lofi.service.track import DEFAULT_EFFECTS, make_track, mp3_of, stems_zip, write_track
+from lofi.service.uploads import save_effect, save_soundfont, unique_path
 
 OFF_DB = -60.0
 KEYS = [k.name for k in Key.all()]

@@ -7,11 +7,12 @@ import time
 import streamlit as st
 
 from app_pages.common import corpus_choices, corpus_path, runs_root
-from lofi.checkpoint import PROGRESS_FILE
-from lofi.errors import LofiError
-from lofi.figures import loss_curves
-from lofi.paths import user_data_dir
-from lofi.runs import (
+from lofi.core.errors import LofiError
+from lofi.core.paths import user_data_dir
+from lofi.learn.checkpoint import PROGRESS_FILE
+from lofi.learn.train import read_progress
+from lofi.service.figures import loss_curves
+from lofi.service.runs import (
     RunInfo,
     failure_reason,
     list_runs,
@@ -21,7 +22,6 @@ from lofi.runs import (
     stop_run,
     use_in_studio,
 )
-from lofi.train import read_progress
 
 st.title("📈 Training")
 

@@ -21,7 +21,7 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
 # --- audio: the public-domain SoundFont the setup copies into soundfonts/ --------------------
 @pytest.fixture(scope="session")
 def gm_soundfont() -> Path:
-    from lofi.soundfonts import fallback_soundfont
+    from lofi.audio.soundfonts import fallback_soundfont
 
     path = fallback_soundfont()
     if not path.is_file():
@@ -35,9 +35,9 @@ def gm_soundfont() -> Path:
 @pytest.fixture(scope="session")
 def four_part_midi() -> bytes:
     """Two bars at 120 BPM: chords, melody, bass and drums (channel 10) as named tracks."""
-    from lofi.compose import sections_for
-    from lofi.midi_io import song_to_midi
-    from lofi.types import Key, Note, Part, Song
+    from lofi.compose.midi import song_to_midi
+    from lofi.compose.song import sections_for
+    from lofi.core.types import Key, Note, Part, Song
 
     parts = (
         Part("chords", tuple(Note(p, 0.0, 7.5, 70) for p in (48, 55, 64, 71))),
@@ -58,7 +58,7 @@ def app_dirs(tmp_path_factory, tiny_checkpoints, gm_soundfont) -> dict[str, Path
     """Checkpoints (the tiny models as the 'shipped' ones), SoundFonts, effects, user data."""
     import shutil
 
-    from lofi.effects import make_default_effects
+    from lofi.audio.effects import make_default_effects
 
     root = tmp_path_factory.mktemp("app")
     dirs = {name: root / name for name in ("checkpoints", "soundfonts", "effects", "user")}

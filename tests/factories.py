@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lofi.corpus import Corpus
-from lofi.models import ModelSize
-from lofi.train import TrainConfig, train
-from lofi.types import ChordSpan, Key, Note, Piece
+from lofi.core.types import ChordSpan, Key, Note, Piece
+from lofi.data.corpus import Corpus
+from lofi.learn.models import ModelSize
+from lofi.learn.train import TrainConfig, train
 
 # ii7 – V7 – Imaj7 – vi7 in C, two beats each, as pitch classes.
 PROGRESSION = ((2, 5, 9, 0), (7, 11, 2, 5), (0, 4, 7, 11), (9, 0, 4, 7))

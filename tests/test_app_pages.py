@@ -81,7 +81,7 @@ def test_dataset_page_shows_statistics_and_bad_files(app_env) -> None:
 
 
 def test_training_page_reports_a_failed_run(app_env) -> None:
-    from lofi.runs import run_info
+    from lofi.service.runs import run_info
 
     at = _app("app_pages/training.py", corpus="tiny")
     assert any(n.label == "Epochs (most)" for n in at.number_input)
@@ -100,8 +100,8 @@ def test_training_page_reports_a_failed_run(app_env) -> None:
 
 @pytest.mark.timeout(400)
 def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoints) -> None:
-    from lofi.runs import run_info, start_run, stop_run
-    from lofi.train import read_progress
+    from lofi.learn.train import read_progress
+    from lofi.service.runs import run_info, start_run, stop_run
 
     corpus = app_env["user"] / "corpora" / "synthetic"
     corpus.mkdir()

@@ -33,7 +33,7 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
         [
             sys.executable,
             "-m",
-            "lofi.bench",
+            "lofi.tools.bench",
             "--smoke",
             "--out",
             str(out),

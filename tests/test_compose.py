@@ -4,11 +4,11 @@ import mido
 import numpy as np
 import pytest
 
-from lofi.compose import compose
-from lofi.constants import DRUM_CHANNEL
-from lofi.midi_io import song_to_midi
-from lofi.track import load_models
-from lofi.types import GenerationConfig, Key, SamplingConfig
+from lofi.compose.midi import song_to_midi
+from lofi.compose.song import compose
+from lofi.core.constants import DRUM_CHANNEL
+from lofi.core.types import GenerationConfig, Key, SamplingConfig
+from lofi.service.track import load_models
 
 
 @pytest.fixture(scope="module")

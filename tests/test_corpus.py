@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from lofi.corpus import BUNDLED, corpus_files, corpus_stats, load_corpus
-from lofi.errors import CorpusError
-from lofi.music21_parse import parse_file
+from lofi.core.errors import CorpusError
+from lofi.data.corpus import BUNDLED, corpus_files, corpus_stats, load_corpus
+from lofi.data.music21_reader import parse_file
 
 DATA = Path(__file__).parent / "data" / "midi"
 SIMUTRANS = Path("/usr/share/games/simutrans/music")
@@ -151,10 +151,10 @@ def test_unknown_corpus_names_the_choices() -> None:
 
 
 def test_a_missing_debian_package_is_named(monkeypatch, tmp_path) -> None:
-    import lofi.corpus
+    import lofi.data.corpus
 
     missing = (tmp_path / "nowhere", "planetblupi-music-midi")
-    monkeypatch.setitem(lofi.corpus.GAME_CORPORA, "blupi", missing)
+    monkeypatch.setitem(lofi.data.corpus.GAME_CORPORA, "blupi", missing)
     with pytest.raises(CorpusError, match="apt install planetblupi-music-midi"):
         corpus_files("blupi")
 

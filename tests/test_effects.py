@@ -2,15 +2,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from lofi.constants import SAMPLE_RATE
-from lofi.effects import (
+from lofi.audio.effects import (
     BED_SECONDS,
     check_effect_wav,
     list_effects,
     load_effect,
     make_default_effects,
 )
-from lofi.errors import EffectError
+from lofi.core.constants import SAMPLE_RATE
+from lofi.core.errors import EffectError
 from tests.factories import rms
 
 

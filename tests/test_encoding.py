@@ -3,11 +3,17 @@ import json
 import numpy as np
 import pytest
 
-from lofi.chords import NO_CHORD, SYMBOL_NAMES, match_chord, voicing
-from lofi.encoding import chord_events, decode_melody, encode_chords, encode_melody, key_shift
-from lofi.errors import VocabularyError
-from lofi.types import Key
-from lofi.vocab import REST, Vocabulary, chord_vocabulary, melody_vocabulary
+from lofi.core.errors import VocabularyError
+from lofi.core.types import Key
+from lofi.encoding.chords import NO_CHORD, SYMBOL_NAMES, match_chord, voicing
+from lofi.encoding.tokens import (
+    chord_events,
+    decode_melody,
+    encode_chords,
+    encode_melody,
+    key_shift,
+)
+from lofi.encoding.vocab import REST, Vocabulary, chord_vocabulary, melody_vocabulary
 from tests.factories import PROGRESSION, make_piece
 
 

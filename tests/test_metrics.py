@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from lofi.metrics import groove_consistency, pitch_class_entropy, scale_consistency
-from lofi.types import Key, Note, Part, Song
+from lofi.core.types import Key, Note, Part, Song
+from lofi.tools.metrics import groove_consistency, pitch_class_entropy, scale_consistency
 
 
 def _song(pitches: list[int], drum_onsets: list[list[float]] | None = None) -> Song:

@@ -5,8 +5,8 @@ import pytest
 import soundfile as sf
 from pydub import AudioSegment
 
-from lofi.constants import SAMPLE_RATE
-from lofi.mix import combine, loudness_lufs, master, true_peak_dbtp, write_mp3, write_wav
+from lofi.audio.mix import combine, loudness_lufs, master, true_peak_dbtp, write_mp3, write_wav
+from lofi.core.constants import SAMPLE_RATE
 from tests.factories import rms
 
 
@@ -87,7 +87,7 @@ def test_meters_agree_with_pyloudnorm_and_full_oversampling() -> None:
 
 
 def test_a_short_bed_loops_with_the_same_seam_every_time() -> None:
-    from lofi.mix import loop_effect
+    from lofi.audio.mix import loop_effect
 
     rng = np.random.default_rng(2)
     bed = (rng.standard_normal((SAMPLE_RATE // 2, 2)) * 0.1).astype(np.float32)

@@ -4,10 +4,10 @@ import mido
 import numpy as np
 import pytest
 
-from lofi.constants import DRUM_CHANNEL, SAMPLE_RATE
-from lofi.errors import RenderError, SoundFontError
-from lofi.render import probe_soundfont, render_midi, render_stems
-from lofi.soundfonts import Instrument, check_soundfont, list_presets, parse_instrument_spec
+from lofi.audio.render import probe_soundfont, render_midi, render_stems
+from lofi.audio.soundfonts import Instrument, check_soundfont, list_presets, parse_instrument_spec
+from lofi.core.constants import DRUM_CHANNEL, SAMPLE_RATE
+from lofi.core.errors import RenderError, SoundFontError
 from tests.factories import rms
 
 
@@ -165,7 +165,7 @@ def test_a_dead_or_stuck_worker_is_replaced(gm_soundfont, four_part_midi, monkey
     import os
     import signal
 
-    from lofi import render
+    from lofi.audio import render
 
     inst = {"bass": Instrument(gm_soundfont, 0, 33)}
     before = render_stems(four_part_midi, inst)["bass"]
@@ -182,7 +182,7 @@ def test_a_dead_or_stuck_worker_is_replaced(gm_soundfont, four_part_midi, monkey
 
 
 def test_default_instruments_exist_in_their_soundfonts() -> None:
-    from lofi.soundfonts import default_instruments
+    from lofi.audio.soundfonts import default_instruments
 
     instruments = default_instruments()
     assert set(instruments) == {"chords", "melody", "bass", "drums"}

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from lofi.models import ModelSize, build_model, output_name
-from lofi.sampler import StepModel, choose
-from lofi.vocab import chord_vocabulary, melody_vocabulary
+from lofi.encoding.vocab import chord_vocabulary, melody_vocabulary
+from lofi.learn.models import ModelSize, build_model, output_name
+from lofi.learn.sampler import StepModel, choose
 
 
 @pytest.mark.parametrize("layers", [1, 2])

@@ -8,16 +8,16 @@ import pytest
 import soundfile as sf
 from pydub import AudioSegment
 
-from lofi.checkpoint import read_checkpoint
-from lofi.constants import DRUM_CHANNEL
-from lofi.track import default_chord_model, default_melody_model
+from lofi.core.constants import DRUM_CHANNEL
+from lofi.learn.checkpoint import read_checkpoint
+from lofi.service.track import default_chord_model, default_melody_model
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, tiny_checkpoints, gm_soundfont):
     import os
 
-    from lofi.effects import make_default_effects
+    from lofi.audio.effects import make_default_effects
 
     effects = tmp_path_factory.mktemp("effects")
     make_default_effects(effects)

@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from lofi.checkpoint import load_keras_model, read_checkpoint
-from lofi.errors import CheckpointError, LofiError
-from lofi.sampler import StepModel
-from lofi.train import read_progress, split_pieces
+from lofi.core.errors import CheckpointError, LofiError
+from lofi.learn.checkpoint import load_keras_model, read_checkpoint
+from lofi.learn.sampler import StepModel
+from lofi.learn.train import read_progress, split_pieces
 from tests.factories import train_tiny
 
 

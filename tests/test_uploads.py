@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from lofi.errors import EffectError, SoundFontError
-from lofi.uploads import (
+from lofi.core.errors import EffectError, SoundFontError
+from lofi.service.uploads import (
     UploadError,
     safe_name,
     save_corpus_files,

@@ -68,8 +68,10 @@ def tiny_xml() -> str:
         drums.append(hit)
     for i, part in enumerate((melody, harmony, drums), start=1):
         part.id = f"P{i}"  # fixed ids: music21 makes random ones
-        part.getInstrument().partId = f"P{i}"
-        part.getInstrument().instrumentId = f"P{i}-I1"
+        inst = part.getInstrument()
+        assert inst is not None
+        inst.partId = f"P{i}"
+        inst.instrumentId = f"P{i}-I1"
     score = stream.Score([melody, harmony, drums])
     xml = score.makeNotation().write("musicxml", fp=HERE / "tiny.xml")
     text = Path(xml).read_text()

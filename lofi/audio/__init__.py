@@ -1,0 +1,1 @@
+"""SoundFonts, FluidSynth render workers, effect beds, mix and master."""

@@ -1,0 +1,322 @@
+"""Rendering MIDI to audio with FluidSynth, always in child processes.
+
+A SoundFont is untrusted C input, so FluidSynth only ever runs in a worker process with a
+memory cap and a time limit; a worker that dies or hangs is replaced and the job fails with
+a clear error. Workers are long-lived and keep their SoundFonts loaded (loading the
+MuseScore sf3 costs over a second), and the parts of a song render in parallel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import mido
+import numpy as np
+
+from lofi.audio.render_worker import CONTROL, NOTE_OFF, NOTE_ON, PITCH, PROGRAM
+from lofi.audio.soundfonts import Instrument, list_presets
+from lofi.core.constants import (
+    CHANNELS,
+    RENDER_MEMORY_BYTES,
+    RENDER_TIMEOUT_S,
+    SAMPLE_RATE,
+)
+from lofi.core.errors import LofiError, RenderError, SoundFontError
+
+WORKERS = 2
+LOAD_TIMEOUT_S = 60.0
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.send_conn: Any = None
+        self.recv_conn: Any = None
+        self.fonts: set[tuple[str, int, int]] = set()  # loaded in the running process
+
+    def has_fonts(self, paths: set[str]) -> bool:
+        return self.alive() and all(_font_key(p) in self.fonts for p in paths)
+
+    def _start(self) -> None:
+        # A fresh interpreter (not fork, not multiprocessing's spawn) so nothing of the
+        # parent — TensorFlow, Streamlit, its main module — is inherited or re-imported.
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lofi.audio.render_worker",
+                str(to_child_r),
+                str(from_child_w),
+                str(SAMPLE_RATE),
+                str(RENDER_MEMORY_BYTES),
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            start_new_session=True,  # its own process group: a stop also ends a render fork
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.send_conn = Connection(to_child_w, readable=False)
+        self.recv_conn = Connection(from_child_r, writable=False)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, force: bool = False) -> None:
+        """Asks the worker to leave (or kills it and its render fork at once, if `force`)."""
+        if self.process is not None:
+            if not force:
+                with contextlib.suppress(OSError, ValueError):
+                    self.send_conn.send(None)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=2)
+            if self.process.returncode is None:  # not reaped yet, so its group id is still ours
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)  # the worker and its fork
+            self.process.wait()
+            self.send_conn.close()
+            self.recv_conn.close()
+        self.process = None
+        self.fonts = set()
+
+    def call(self, request: tuple[str, Any], timeout: float, what: str, retry: bool = True) -> Any:
+        """Sends one job and waits for its answer, starting a worker if there is none.
+
+        A worker that dies with the job is replaced and the job tried once more (it may have
+        died before the job reached it); a second death or a timeout is a RenderError.
+        """
+        with self.lock:
+            for attempt in (1, 2) if retry else (2,):
+                if not self.alive():
+                    self.stop()
+                    self._start()
+                try:
+                    self.send_conn.send(request)
+                    if not self.recv_conn.poll(timeout):
+                        self.stop(force=True)
+                        raise RenderError(f"{what} took longer than {timeout:g} s and was stopped")
+                    status, value = self.recv_conn.recv()
+                    break
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    self.stop(force=True)
+                    if attempt == 2:
+                        raise RenderError(f"the synthesiser crashed while {what}") from None
+            if status == "soundfont":
+                raise SoundFontError(f"{what} failed: {value}")
+            if status != "ok":
+                raise RenderError(f"{what} failed: {value}")
+            kind, payload = request
+            key = _font_key(payload if kind == "load" else payload["soundfont"])
+            if key is not None:
+                self.fonts.add(key)
+            return value
+
+
+def _font_key(path: str) -> tuple[str, int, int] | None:
+    """How the worker caches a loaded SoundFont: path, modification time and size."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+_workers = [_Worker() for _ in range(WORKERS)]
+
+
+def shutdown() -> None:
+    """Stops the workers; one still busy (say, warming up) is killed at once."""
+    for w in _workers:
+        if w.lock.acquire(blocking=False):
+            try:
+                w.stop()
+            finally:
+                w.lock.release()
+        else:
+            w.stop(force=True)
+
+
+atexit.register(shutdown)
+
+
+def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> None:
+    """Starts the workers and loads these SoundFonts in them (in the background), so the
+    first render is quick."""
+    paths = [str(Path(p).resolve()) for p in soundfonts]
+
+    def load(worker: _Worker) -> None:
+        for path in paths:
+            # A failure here shows again, with its message, when a render needs the font.
+            with contextlib.suppress(LofiError, OSError, ValueError):
+                worker.call(("load", path), LOAD_TIMEOUT_S, "warming up", retry=False)
+
+    for worker in _workers if workers is None else workers:
+        if not worker.lock.locked():  # not already busy warming up
+            threading.Thread(target=load, args=(worker,), daemon=True).start()
+
+
+def probe_soundfont(path: Path) -> None:
+    """Loads a SoundFont in a fresh worker; a crash or refusal is a SoundFontError."""
+    probe = _Worker()
+    try:
+        probe.call(("load", str(Path(path).resolve())), LOAD_TIMEOUT_S, f"loading {path.name}")
+    except (RenderError, SoundFontError) as exc:
+        raise SoundFontError(f"{path.name} cannot be used: {exc}") from None
+    finally:
+        probe.stop()
+
+
+def _read_midi(midi: bytes | Path) -> mido.MidiFile:
+    try:
+        if isinstance(midi, bytes | bytearray):
+            return mido.MidiFile(file=io.BytesIO(midi))
+        return mido.MidiFile(str(midi))
+    except Exception as exc:  # mido raises several kinds on broken files
+        raise RenderError(f"cannot read the MIDI file: {exc}") from exc
+
+
+def _events(mid: mido.MidiFile) -> tuple[dict[str, np.ndarray], int]:
+    """Per named track, rows (frame, kind, channel, a, b) in time order; and the end frame."""
+    tempo_map: list[tuple[int, int]] = []  # (tick, tempo)
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempo_map.append((tick, msg.tempo))
+    tempo_map.sort()
+    if not tempo_map or tempo_map[0][0] != 0:
+        tempo_map.insert(0, (0, 500_000))
+    ticks = np.array([t for t, _ in tempo_map])
+    secs_per_tick = np.array([tempo / 1e6 / mid.ticks_per_beat for _, tempo in tempo_map])
+    starts = np.concatenate([[0.0], np.cumsum(np.diff(ticks) * secs_per_tick[:-1])])
+
+    def to_frame(tick: int) -> int:
+        i = int(np.searchsorted(ticks, tick, side="right") - 1)
+        return int(round((starts[i] + (tick - ticks[i]) * secs_per_tick[i]) * SAMPLE_RATE))
+
+    out: dict[str, np.ndarray] = {}
+    end_tick = 0  # the song ends with its last message, end-of-track included (as mido's length)
+    for index, track in enumerate(mid.tracks):
+        name = track.name or f"track {index}"
+        rows = []
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            end_tick = max(end_tick, tick)
+            if msg.type == "note_on" and msg.velocity > 0:
+                row = (NOTE_ON, msg.channel, msg.note, msg.velocity)
+            elif msg.type in ("note_off", "note_on"):
+                row = (NOTE_OFF, msg.channel, msg.note, 0)
+            elif msg.type == "control_change":
+                row = (CONTROL, msg.channel, msg.control, msg.value)
+            elif msg.type == "program_change":
+                row = (PROGRAM, msg.channel, msg.program, 0)
+            elif msg.type == "pitchwheel":
+                row = (PITCH, msg.channel, msg.pitch + 8192, 0)
+            else:
+                continue
+            rows.append((to_frame(tick), *row))
+        if rows:
+            arr = np.array(rows, dtype=np.int64)
+            order = np.lexsort((arr[:, 1] != NOTE_OFF, arr[:, 0]))  # offs first at a frame
+            out[name if name not in out else f"{name} {index}"] = arr[order]
+    return out, to_frame(end_tick)
+
+
+def _check_instrument(inst: Instrument) -> None:
+    presets = list_presets(inst.soundfont)  # raises SoundFontError naming the file
+    if not any(p.bank == inst.bank and p.program == inst.program for p in presets):
+        raise SoundFontError(f"{inst.soundfont.name} has no preset {inst.bank}:{inst.program}")
+
+
+def render_stems(
+    midi: bytes | Path, instruments: dict[str, Instrument], tail_s: float = 2.0
+) -> dict[str, np.ndarray]:
+    """Renders each named part (MIDI track) with its instrument into a float32 (n, 2) stem.
+
+    All stems have the same length: the song's last event plus `tail_s`.
+    """
+    events, last = _events(_read_midi(midi))
+    for inst in instruments.values():
+        _check_instrument(inst)
+    frames = last + int(tail_s * SAMPLE_RATE)
+    jobs = []
+    for part, inst in instruments.items():
+        rows = events.get(part, np.zeros((0, 5), dtype=np.int64))
+        rows = rows[rows[:, 1] != PROGRAM]
+        jobs.append(
+            (
+                part,
+                {
+                    "soundfont": str(inst.soundfont.resolve()),
+                    "bank": inst.bank,
+                    "program": inst.program,
+                    "gain_db": inst.gain_db,
+                    "events": rows,
+                    "frames": frames,
+                },
+            )
+        )
+    # Longest jobs first, each worker takes the next free job. Only workers that hold the
+    # SoundFonts take part: when none does, one worker loads them and renders every part
+    # (two loading the same sf3 at once fight for the cores and are slower), and the other
+    # loads them afterwards, in the background, for the next song.
+    fonts = {job["soundfont"] for _, job in jobs}
+    ready = [w for w in _workers if w.has_fonts(fonts)] or _workers[:1]
+    jobs.sort(key=lambda j: -len(j[1]["events"]))
+    queue = list(jobs)
+    results: dict[str, np.ndarray] = {}
+    lock = threading.Lock()
+
+    def run(worker: _Worker) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                part, job = queue.pop(0)
+            name = Path(job["soundfont"]).name
+            results[part] = worker.call(
+                ("render", job), RENDER_TIMEOUT_S, f"rendering {part} with {name}"
+            )
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for future in [pool.submit(run, w) for w in ready]:
+            future.result()
+    warm_up([Path(f) for f in sorted(fonts)], [w for w in _workers if w not in ready])
+    return {part: results[part] for part in instruments}
+
+
+def render_midi(midi: bytes | Path, soundfont: Path, tail_s: float = 2.0) -> np.ndarray:
+    """Renders a whole MIDI file with its own programs (for previewing a corpus piece)."""
+    list_presets(soundfont)
+    events, last = _events(_read_midi(midi))
+    rows = np.concatenate(list(events.values())) if events else np.zeros((0, 5), np.int64)
+    rows = rows[np.lexsort((rows[:, 1] != NOTE_OFF, rows[:, 0]))]
+    job = {
+        "soundfont": str(Path(soundfont).resolve()),
+        "bank": None,
+        "program": None,
+        "events": rows,
+        "frames": last + int(tail_s * SAMPLE_RATE),
+    }
+    audio: np.ndarray = _workers[0].call(("render", job), RENDER_TIMEOUT_S, "rendering")
+    assert audio.shape[1] == CHANNELS
+    return audio

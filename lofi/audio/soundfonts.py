@@ -1,0 +1,165 @@
+"""SoundFont files: instruments, presets read from the file itself, and validation."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from lofi.core.constants import MAX_SOUNDFONT_BYTES
+from lofi.core.errors import ConfigError, SoundFontError
+from lofi.core.paths import FALLBACK_SOUNDFONT_NAME, SYSTEM_SOUNDFONT, soundfonts_dir
+
+SUFFIXES = (".sf2", ".sf3")
+PHDR_RECORD = 38  # bytes per preset header
+
+
+@dataclass(frozen=True)
+class Instrument:
+    soundfont: Path
+    bank: int
+    program: int
+    gain_db: float = 0.0
+
+
+@dataclass(frozen=True)
+class Preset:
+    bank: int
+    program: int
+    name: str
+
+
+def _chunks(data: bytes, start: int, end: int) -> dict[bytes, tuple[int, int]]:
+    """RIFF sub-chunks between start and end: id (or LIST type) → (offset, size)."""
+    out: dict[bytes, tuple[int, int]] = {}
+    pos = start
+    while pos + 8 <= end:
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        body = pos + 8
+        if body + size > end:
+            raise SoundFontError("a chunk runs past the end of the file")
+        if cid == b"LIST":
+            out[data[body : body + 4]] = (body + 4, size - 4)
+        else:
+            out[cid] = (body, size)
+        pos = body + size
+        if size & 1 and not _looks_like_id(data[pos : pos + 4]):
+            pos += 1  # the RIFF pad byte; some .sf3 writers leave it out
+    return out
+
+
+def _looks_like_id(raw: bytes) -> bool:
+    return len(raw) == 4 and all(32 <= b < 127 for b in raw)
+
+
+def list_presets(path: Path | str) -> list[Preset]:
+    """Presets (bank, program, name) from the file's phdr chunk, sorted; no FluidSynth needed."""
+    path = Path(path)
+    data = _read_checked(path)
+    try:
+        top = _chunks(data, 12, len(data))
+        if b"pdta" not in top:
+            raise SoundFontError("it has no preset data (pdta)")
+        pstart, psize = top[b"pdta"]
+        pdta = _chunks(data, pstart, pstart + psize)
+        if b"phdr" not in pdta:
+            raise SoundFontError("it has no preset headers (phdr)")
+        off, size = pdta[b"phdr"]
+    except SoundFontError as exc:
+        raise SoundFontError(f"{path.name} is not a usable SoundFont: {exc}") from None
+    if size % PHDR_RECORD or size < 2 * PHDR_RECORD:
+        raise SoundFontError(f"{path.name} is not a usable SoundFont: broken preset headers")
+    presets = set()
+    for i in range(size // PHDR_RECORD - 1):  # the last record is the terminal "EOP"
+        rec = data[off + i * PHDR_RECORD : off + (i + 1) * PHDR_RECORD]
+        name = rec[:20].split(b"\0", 1)[0].decode("latin-1").strip()
+        program, bank = struct.unpack("<HH", rec[20:24])
+        if program < 128 and bank <= 128:
+            presets.add(Preset(bank, program, name or f"Preset {bank}:{program}"))
+    if not presets:
+        raise SoundFontError(f"{path.name} has no presets")
+    return sorted(presets, key=lambda p: (p.bank, p.program, p.name))
+
+
+def _read_checked(path: Path) -> bytes:
+    if not path.is_file():
+        raise SoundFontError(f"SoundFont {path} does not exist")
+    size = path.stat().st_size
+    if size > MAX_SOUNDFONT_BYTES:
+        raise SoundFontError(
+            f"SoundFont {path.name} is too large ({size >> 20} MB; the limit "
+            f"is {MAX_SOUNDFONT_BYTES >> 20} MB)"
+        )
+    if path.suffix.lower() not in SUFFIXES:
+        raise SoundFontError(f"{path.name} is not a .sf2 or .sf3 file")
+    data = path.read_bytes()
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+        raise SoundFontError(f"{path.name} is not a SoundFont (no RIFF sfbk header)")
+    return data
+
+
+def check_soundfont(path: Path | str) -> list[Preset]:
+    """Header and preset checks, then a real load in the render worker (a child process)."""
+    from lofi.audio.render import probe_soundfont
+
+    presets = list_presets(path)
+    probe_soundfont(Path(path))
+    return presets
+
+
+def fallback_soundfont() -> Path:
+    return soundfonts_dir() / FALLBACK_SOUNDFONT_NAME
+
+
+def default_instruments() -> dict[str, Instrument]:
+    """Tine piano chords, vibraphone lead, fingered bass and a jazz kit."""
+    if SYSTEM_SOUNDFONT.is_file():
+        sf = SYSTEM_SOUNDFONT
+        return {
+            "chords": Instrument(sf, 0, 4, 0.0),
+            "melody": Instrument(sf, 0, 11, 1.0),
+            "bass": Instrument(sf, 0, 33, 0.0),
+            "drums": Instrument(sf, 128, 32, -2.0),
+        }
+    sf = fallback_soundfont()  # the same General MIDI numbers; it has a Jazz kit too
+    return {
+        "chords": Instrument(sf, 0, 4, 0.0),
+        "melody": Instrument(sf, 0, 11, 1.0),
+        "bass": Instrument(sf, 0, 33, 0.0),
+        "drums": Instrument(sf, 128, 32, -2.0),
+    }
+
+
+def parse_instrument_spec(spec: str) -> Instrument:
+    """Reads PATH[:BANK:PROGRAM] (program defaults to 0:0)."""
+    parts = spec.rsplit(":", 2)
+    bank, program = 0, 0
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        path, bank, program = Path(parts[0]), int(parts[1]), int(parts[2])
+    else:
+        path = Path(spec)
+    if not (0 <= bank <= 128 and 0 <= program <= 127):
+        raise ConfigError(f"bank {bank} / program {program} out of range in {spec!r}")
+    presets = list_presets(path)
+    if not any(p.bank == bank and p.program == program for p in presets):
+        raise SoundFontError(
+            f"{path.name} has no preset {bank}:{program}; see `python -m lofi presets {path}`"
+        )
+    return Instrument(path.expanduser().resolve(), bank, program)
+
+
+def available_soundfonts() -> list[Path]:
+    """The project's and the user's SoundFonts, then the system's MuseScore one."""
+    folder = soundfonts_dir()
+    found = (
+        sorted(
+            p
+            for p in folder.iterdir()
+            if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        )
+        if folder.is_dir()
+        else []
+    )
+    if SYSTEM_SOUNDFONT.is_file():
+        found.insert(0, SYSTEM_SOUNDFONT)
+    return found

@@ -1,0 +1,122 @@
+"""`python -m lofi generate`: compose, render and mix a track."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from lofi.core.errors import ConfigError
+
+KEYS_HELP = "any of the 24 keys, e.g. A-minor, Eb-major, F#m (default A-minor)"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    g = sub.add_parser(
+        "generate",
+        help="compose, render and mix a track",
+        description="Write DIR/mix.wav, mix.mp3, song.mid, stems/*.wav and recipe.json.",
+    )
+    g.add_argument("--out", type=Path, required=True, help="new folder for the track's files")
+    g.add_argument("--recipe", type=Path, help="reproduce the track a recipe.json describes")
+    g.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    g.add_argument("--key", default="A-minor", help=KEYS_HELP)
+    g.add_argument("--bpm", type=float, default=78.0, help="tempo, 60–100 (default 78)")
+    g.add_argument("--bars", type=int, default=48, help="length in bars, 8–256 (default 48)")
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=0.9,
+        help="sampling temperature: lower is safer, higher is wilder (default 0.9)",
+    )
+    g.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest (0: off)")
+    g.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (1: off)")
+    g.add_argument(
+        "--no-stay-in-key", action="store_true", help="let the melody leave the key's scale"
+    )
+    g.add_argument(
+        "--soundfont",
+        action="append",
+        default=[],
+        metavar="PART=PATH[:BANK:PROG]",
+        help="instrument for chords, melody, bass or drums; repeatable",
+    )
+    g.add_argument(
+        "--effects",
+        default=None,
+        metavar="NAME=DB,...",
+        help="effect levels in dB, e.g. rain=-20,vinyl=-26; NAME=off leaves one out "
+        "(default rain=-24,vinyl=-28)",
+    )
+    g.add_argument("--melody-model", type=Path, help="melody checkpoint folder")
+    g.add_argument("--chord-model", type=Path, help="chord checkpoint folder")
+    g.add_argument("--no-mp3", action="store_true", help="skip the MP3")
+    g.set_defaults(handler=_generate)
+
+
+def _parse_effects(text: str | None) -> dict[str, float]:
+    from lofi.service.track import DEFAULT_EFFECTS
+
+    if text is None:
+        return dict(DEFAULT_EFFECTS)
+    levels: dict[str, float] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"effect {item!r} is not NAME=DB")
+        if value.strip().lower() in ("off", "-inf"):
+            levels[name.strip()] = -math.inf
+            continue
+        try:
+            levels[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"effect level {value!r} is not a number of dB") from None
+    return levels
+
+
+def _refuse_existing(out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} is not empty; choose a new --out folder (nothing is overwritten)")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from lofi.audio.soundfonts import default_instruments, parse_instrument_spec
+    from lofi.core.types import GenerationConfig, Key, SamplingConfig
+    from lofi.service.recipe import TrackRequest, load_recipe
+    from lofi.service.track import (
+        default_chord_model,
+        default_melody_model,
+        make_track,
+        resolve_effects,
+        write_track,
+    )
+
+    _refuse_existing(args.out)
+    if args.recipe:
+        request = load_recipe(args.recipe)
+    else:
+        instruments = default_instruments()
+        for spec in args.soundfont:
+            part, sep, rest = spec.partition("=")
+            if not sep or part not in instruments:
+                raise ConfigError(
+                    f"--soundfont {spec!r}: use PART=PATH[:BANK:PROGRAM] with PART "
+                    f"one of {', '.join(instruments)}"
+                )
+            instruments[part] = parse_instrument_spec(rest)
+        levels = _parse_effects(args.effects)
+        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, not args.no_stay_in_key)
+        config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
+        request = TrackRequest(
+            config=config,
+            melody_model=args.melody_model or default_melody_model(),
+            chord_model=args.chord_model or default_chord_model(),
+            instruments=instruments,
+            effects=levels,
+            effect_paths=resolve_effects(levels),
+        )
+    track = make_track(request)
+    paths = write_track(track, request, args.out, mp3=not args.no_mp3)
+    seconds = len(track.mix) / 44_100
+    print(f"wrote {paths['wav']} ({seconds:.1f} s) and {len(paths) - 1} more files in {args.out}")
+    return 0

@@ -1,0 +1,76 @@
+"""`python -m lofi train`: train a part model on a corpus."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lofi.core.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    t = sub.add_parser(
+        "train",
+        help="train the melody or chord model on a corpus",
+        description="Train a model; progress lines go to OUT/progress.jsonl.",
+    )
+    t.add_argument("kind", choices=["melody", "chords"], help="which model to train")
+    t.add_argument(
+        "--corpus",
+        default="default",
+        help="simutrans, openmsx, blupi, bach, default, or a folder of "
+        ".mid/.midi/.mxl/.xml files (default: default)",
+    )
+    t.add_argument("--out", type=Path, required=True, help="new run folder for the checkpoint")
+    t.add_argument("--epochs", type=int, default=30, help="most epochs (default 30)")
+    t.add_argument("--seq-len", type=int, default=32, help="steps per training window")
+    t.add_argument("--batch-size", type=int, default=64, help="windows per batch")
+    t.add_argument("--units", type=int, default=128, help="LSTM units per layer")
+    t.add_argument("--layers", type=int, default=1, help="LSTM layers")
+    t.add_argument("--embedding", type=int, default=24, help="embedding width per input")
+    t.add_argument("--dropout", type=float, default=0.4, help="dropout after each LSTM")
+    t.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
+    t.add_argument(
+        "--patience",
+        type=int,
+        default=4,
+        help="epochs without a better validation loss before stopping",
+    )
+    t.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.1,
+        help="share of pieces held out for validation",
+    )
+    t.add_argument("--max-steps", type=int, default=0, help="cap on steps per epoch (0: none)")
+    t.add_argument("--seed", type=int, default=0, help="seed for the split and the weights")
+    t.set_defaults(handler=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from lofi.data.corpus import load_corpus
+    from lofi.learn.models import ModelSize
+    from lofi.learn.train import TrainConfig, command_line, train
+
+    config = TrainConfig(
+        kind=args.kind,
+        corpus=args.corpus,
+        epochs=args.epochs,
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        validation_split=args.validation_split,
+        patience=args.patience,
+        seed=args.seed,
+        size=ModelSize(args.units, args.layers, args.embedding, args.dropout),
+        max_steps=args.max_steps,
+    )
+    if config.epochs < 1 or config.seq_len < 2 or config.batch_size < 1:
+        raise ConfigError("epochs, sequence length and batch size must be positive")
+    corpus = load_corpus(args.corpus)
+    meta = train(config, corpus, args.out, command=command_line())
+    print(
+        f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "
+        f"checkpoint in {args.out}"
+    )
+    return 0

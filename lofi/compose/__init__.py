@@ -1,0 +1,1 @@
+"""Songs from the learned models: arrangement and MIDI."""

@@ -1,0 +1,1 @@
+"""Framework-free core: types, constants, errors, paths."""

@@ -1,0 +1,167 @@
+"""Framework-free core types. Nothing here imports music21, TensorFlow, FluidSynth or pydub."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lofi.core.errors import ConfigError
+
+PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_NAME_TO_PC = {
+    "C": 0,
+    "B#": 0,
+    "C#": 1,
+    "DB": 1,
+    "D": 2,
+    "D#": 3,
+    "EB": 3,
+    "E": 4,
+    "FB": 4,
+    "F": 5,
+    "E#": 5,
+    "F#": 6,
+    "GB": 6,
+    "G": 7,
+    "G#": 8,
+    "AB": 8,
+    "A": 9,
+    "A#": 10,
+    "BB": 10,
+    "B": 11,
+    "CB": 11,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One note. Times are in quarter notes (beats) from the start of the piece."""
+
+    pitch: int
+    onset: float
+    duration: float
+    velocity: int
+
+    @property
+    def end(self) -> float:
+        return self.onset + self.duration
+
+    def __reduce__(self) -> tuple[type, tuple[int, float, float, int]]:
+        # Plain constructor arguments unpickle several times faster than slot state.
+        return (Note, (self.pitch, self.onset, self.duration, self.velocity))
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    tonic: int  # pitch class 0–11
+    mode: str  # "major" or "minor"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("major", "minor") or not 0 <= self.tonic < 12:
+            raise ConfigError(f"not a key: tonic {self.tonic}, mode {self.mode!r}")
+
+    @property
+    def relative_major(self) -> int:
+        """Pitch class of the major key sharing this key's notes."""
+        return self.tonic if self.mode == "major" else (self.tonic + 3) % 12
+
+    @property
+    def name(self) -> str:
+        return f"{PITCH_CLASS_NAMES[self.tonic]}-{self.mode}"
+
+    @classmethod
+    def parse(cls, text: str) -> Key:
+        """Reads 'A-minor', 'Eb major', 'f#m', 'C'."""
+        m = re.fullmatch(r"\s*([A-Ga-g])([#b]?)[\s_-]*(major|minor|maj|min|m)?\s*", text)
+        if not m:
+            raise ConfigError(f"unknown key {text!r}; use a name like A-minor or Eb-major")
+        name = (m.group(1) + m.group(2)).upper()
+        mode = "minor" if m.group(3) in ("minor", "min", "m") else "major"
+        return cls(_NAME_TO_PC[name], mode)
+
+    @classmethod
+    def all(cls) -> list[Key]:
+        return [cls(pc, mode) for mode in ("minor", "major") for pc in range(12)]
+
+
+@dataclass(frozen=True, slots=True)
+class ChordSpan:
+    """The pitch classes sounding over one beat, weighted by how long each sounds."""
+
+    onset: float
+    duration: float
+    weights: tuple[float, ...]  # 12 weights, pitch class C..B
+    bass: int | None  # lowest pitch class, if any
+
+    def __reduce__(self) -> tuple[type, tuple[float, float, tuple[float, ...], int | None]]:
+        return (ChordSpan, (self.onset, self.duration, self.weights, self.bass))
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A parsed corpus file."""
+
+    name: str
+    content_hash: str
+    key: Key
+    tempo_bpm: float
+    notes: tuple[Note, ...]  # every pitched note, drums excluded
+    melody: tuple[Note, ...]  # a monophonic top line
+    beats: tuple[ChordSpan, ...]  # one per beat
+    length_beats: float
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One instrument of a song. Drums use General MIDI drum numbers as pitches."""
+
+    name: str  # "melody", "chords", "bass" or "drums"
+    notes: tuple[Note, ...]
+    is_drum: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str  # "intro", "main", "outro"
+    start_bar: int
+    bars: int
+
+
+@dataclass(frozen=True, slots=True)
+class Song:
+    key: Key
+    bpm: float
+    bars: int
+    parts: tuple[Part, ...]
+    sections: tuple[Section, ...]
+    chords: tuple[tuple[float, float, str], ...]  # (onset beat, beats, symbol) in the song's key
+
+    def part(self, name: str) -> Part:
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def seconds(self) -> float:
+        return self.bars * 4 * 60.0 / self.bpm
+
+
+PART_NAMES = ("chords", "melody", "bass", "drums")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingConfig:
+    temperature: float = 0.9
+    top_k: int = 0  # 0: off
+    top_p: float = 0.95  # 1.0: off
+    stay_in_key: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationConfig:
+    seed: int = 1
+    key: Key = field(default_factory=lambda: Key(9, "minor"))
+    bpm: float = 78.0
+    bars: int = 48
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)

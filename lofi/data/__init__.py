@@ -1,0 +1,1 @@
+"""Reading MIDI and MusicXML into Pieces, and the cached corpora."""

@@ -1,0 +1,225 @@
+"""Bundled and user corpora: file lists, cached parsing in a process pool, statistics."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import multiprocessing
+import os
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from lofi.core.constants import PARSER_VERSION
+from lofi.core.errors import CorpusError
+from lofi.core.paths import cache_dir
+from lofi.core.types import Piece
+from lofi.data.music21_reader import SUFFIXES, parse_file
+
+GAME_CORPORA = {
+    "simutrans": (Path("/usr/share/games/simutrans/music"), "simutrans-data"),
+    "openmsx": (Path("/usr/share/games/openttd/baseset/openmsx"), "openttd-openmsx"),
+    "blupi": (Path("/usr/share/planetblupi/music"), "planetblupi-music-midi"),
+}
+BUNDLED = (*GAME_CORPORA, "bach", "default")
+Progress = Callable[[int, int], object]
+
+
+@dataclass(frozen=True)
+class BadFile:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    pieces: tuple[Piece, ...]
+    bad: tuple[BadFile, ...]
+    content_hash: str
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+
+
+def corpus_files(name_or_dir: str | Path) -> list[Path]:
+    """The files of a bundled corpus by name, or every score file below a folder."""
+    name = str(name_or_dir)
+    if name in GAME_CORPORA:
+        folder, package = GAME_CORPORA[name]
+        if not folder.is_dir():
+            raise CorpusError(
+                name, f"not installed; install the Debian package {package} (apt install {package})"
+            )
+        return _folder_files(folder)
+    if name == "default":
+        return [f for n in GAME_CORPORA for f in corpus_files(n)]
+    if name == "bach":
+        from music21 import corpus
+
+        paths = (Path(p) for p in corpus.getComposer("bach"))
+        return sorted(p for p in paths if p.suffix.lower() in SUFFIXES)
+    folder = Path(name_or_dir).expanduser()
+    if folder.is_dir():
+        return _folder_files(folder)
+    raise CorpusError(folder, f"no such corpus or folder; bundled corpora: {', '.join(BUNDLED)}")
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cache_path(content_hash: str) -> Path:
+    return cache_dir() / "pieces" / str(PARSER_VERSION) / f"{content_hash}.pkl"
+
+
+def _read_cache(content_hash: str) -> Piece | str | None:
+    """A cached Piece, the cached reason a file is bad, or None."""
+    try:
+        with open(_cache_path(content_hash), "rb") as f:
+            value = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged cache entry is simply parsed again
+        return None
+    return value if isinstance(value, Piece | str) else None
+
+
+def _write_cache(content_hash: str, value: Piece | str) -> None:
+    path = _cache_path(content_hash)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_to_cache(path: Path, content_hash: str) -> Piece | str:
+    try:
+        value: Piece | str = parse_file(path)
+    except CorpusError as exc:
+        value = exc.reason
+    with contextlib.suppress(OSError):  # a full or read-only cache costs speed, not results
+        _write_cache(content_hash, value)
+    return value
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_cached(
+    files: list[Path], results: dict[Path, Piece | str], todo: list[tuple[Path, str]]
+) -> None:
+    for path in files:
+        try:
+            h = file_hash(path)
+        except OSError as exc:
+            results[path] = f"cannot read: {exc.strerror}"
+            continue
+        cached = _read_cache(h)
+        if cached is None:
+            todo.append((path, h))
+        elif isinstance(cached, Piece) and cached.name != path.name:
+            results[path] = replace(cached, name=path.name)  # the same bytes under a new name
+        else:
+            results[path] = cached
+
+
+def load_corpus(
+    name_or_dir: str | Path, workers: int | None = None, progress: Progress | None = None
+) -> Corpus:
+    """Parses every file once (cached by content hash); bad files are listed, not fatal."""
+    files = corpus_files(name_or_dir)
+    name = str(name_or_dir) if str(name_or_dir) in BUNDLED else Path(name_or_dir).name
+    results: dict[Path, Piece | str] = {}
+    todo: list[tuple[Path, str]] = []
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling builds many small objects: the cyclic GC would rescan them all
+    try:
+        _read_cached(files, results, todo)
+    finally:
+        if collecting:
+            gc.enable()
+    done = len(results)
+    if progress:
+        progress(done, len(files))
+    if todo:
+        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        if n == 1:
+            for path, h in todo:
+                results[path] = _parse_to_cache(path, h)
+                done += 1
+                if progress:
+                    progress(done, len(files))
+        else:
+            todo.sort(key=lambda item: -_size(item[0]))  # long parses first
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(n, mp_context=context) as pool:
+                futures = {pool.submit(_parse_to_cache, p, h): p for p, h in todo}
+                for future in as_completed(futures):
+                    path = futures[future]
+                    try:
+                        results[path] = future.result()
+                    except Exception as exc:  # a worker that died on a hostile file
+                        results[path] = f"the parser failed ({type(exc).__name__})"
+                    done += 1
+                    if progress:
+                        progress(done, len(files))
+    pieces = tuple(v for p in files if isinstance(v := results[p], Piece))
+    bad = tuple(BadFile(p, v) for p in files if isinstance(v := results[p], str))
+    digest = hashlib.sha256(f"parser {PARSER_VERSION}".encode())
+    for h in sorted(p.content_hash for p in pieces):
+        digest.update(h.encode())
+    return Corpus(name, pieces, bad, digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    files: int
+    bad_files: int
+    total_minutes: float
+    total_notes: int
+    keys: dict[str, int]
+    tempos: tuple[float, ...]
+    pitch_histogram: tuple[int, ...]  # 128 MIDI pitches
+    duration_histogram: dict[float, int]  # quarter lengths, rounded to 1/12
+    velocity_histogram: tuple[int, ...]  # 128 velocities
+
+
+def corpus_stats(corpus: Corpus) -> CorpusStats:
+    n = sum(len(p.notes) for p in corpus.pieces)
+    pitch = np.fromiter((x.pitch for p in corpus.pieces for x in p.notes), np.int64, n)
+    velocity = np.fromiter((x.velocity for p in corpus.pieces for x in p.notes), np.int64, n)
+    duration = np.fromiter((x.duration for p in corpus.pieces for x in p.notes), np.float64, n)
+    twelfths, counts = np.unique(np.rint(duration * 12).astype(np.int64), return_counts=True)
+    beats = np.array([p.length_beats for p in corpus.pieces], dtype=float)
+    tempos = np.array([p.tempo_bpm for p in corpus.pieces], dtype=float)
+    return CorpusStats(
+        files=len(corpus.pieces) + len(corpus.bad),
+        bad_files=len(corpus.bad),
+        total_minutes=float((beats / tempos).sum()) if len(tempos) else 0.0,
+        total_notes=n,
+        keys=dict(Counter(p.key.name for p in corpus.pieces).most_common()),
+        tempos=tuple(tempos.tolist()),
+        pitch_histogram=tuple(np.bincount(np.clip(pitch, 0, 127), minlength=128).tolist()),
+        duration_histogram={
+            round(int(t) / 12, 3): int(c) for t, c in zip(twelfths, counts, strict=True)
+        },
+        velocity_histogram=tuple(np.bincount(np.clip(velocity, 0, 127), minlength=128).tolist()),
+    )

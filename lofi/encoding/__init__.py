@@ -1,0 +1,1 @@
+"""Chord vocabulary, token vocabularies and the encode/decode contract."""

@@ -1,0 +1,201 @@
+"""Pieces to key-relative token sequences and back.
+
+Every piece is moved so that its relative major is C (C major / A minor). Melody steps are
+(pitch or rest, duration bin, velocity bin) with the chord sounding at the step and the step's
+position in the bar; chord steps are (symbol, duration bin) with the beat in the bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lofi.core.constants import (
+    BEATS_PER_BAR,
+    CHORD_DURATION_BINS,
+    DURATION_BINS,
+    MELODY_PITCH_MAX,
+    MELODY_PITCH_MIN,
+    POSITIONS_PER_BAR,
+    VELOCITY_CENTRES,
+    VELOCITY_EDGES,
+)
+from lofi.core.types import Key, Note, Piece
+from lofi.encoding.chords import NO_CHORD, match_chord
+from lofi.encoding.vocab import BOS, MODE_TOKENS, REST, Vocabulary
+
+HARMONY_WINDOW = 2  # beats summed per chord analysis: half a bar
+MIN_REST = 0.25  # shorter gaps are absorbed into the previous note
+MAX_REST = 4.0
+
+
+def key_shift(key: Key) -> int:
+    """Semitones that move `key`'s relative major to C, in -5..6."""
+    shift = (-key.relative_major) % 12
+    return shift - 12 if shift > 6 else shift
+
+
+def fold_pitch(pitch: int) -> int:
+    while pitch < MELODY_PITCH_MIN:
+        pitch += 12
+    while pitch > MELODY_PITCH_MAX:
+        pitch -= 12
+    return pitch
+
+
+def duration_bin(quarters: float, bins: tuple[float, ...] = DURATION_BINS) -> int:
+    return int(np.argmin([abs(quarters - b) for b in bins]))
+
+
+def velocity_bin(velocity: int) -> int:
+    return next(i for i, edge in enumerate(VELOCITY_EDGES) if velocity <= edge)
+
+
+def harmony(piece: Piece) -> list[str]:
+    """The vocabulary chord of each half bar, in normalised key."""
+    shift = key_shift(piece.key)
+    symbols = []
+    for start in range(0, len(piece.beats), HARMONY_WINDOW):
+        window = piece.beats[start : start + HARMONY_WINDOW]
+        weights = np.roll(np.sum([b.weights for b in window], axis=0), shift)
+        basses = [b.bass for b in window if b.bass is not None]
+        bass = (basses[0] + shift) % 12 if basses else None
+        symbols.append(match_chord(weights, bass))
+    return symbols
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Aligned token-index arrays of one piece; inputs are shifted targets plus context."""
+
+    inputs: dict[str, np.ndarray]
+    targets: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.targets.values())))
+
+
+def melody_steps(piece: Piece) -> list[tuple[str, float, int, float]]:
+    """(pitch token, duration, velocity, onset) per step, key-normalised."""
+    shift = key_shift(piece.key)
+    steps: list[tuple[str, float, int, float]] = []
+    melody = sorted(piece.melody, key=lambda n: n.onset)
+    clock = melody[0].onset - melody[0].onset % BEATS_PER_BAR if melody else 0.0
+    for i, note in enumerate(melody):
+        gap = note.onset - clock
+        while gap >= MIN_REST:
+            rest = min(gap, MAX_REST)
+            steps.append((REST, DURATION_BINS[duration_bin(rest)], 0, clock))
+            clock += rest
+            gap -= rest
+        nxt = melody[i + 1].onset if i + 1 < len(melody) else note.end
+        length = max(min(note.duration, nxt - note.onset), 0.25)
+        d = DURATION_BINS[duration_bin(length)]
+        steps.append((str(fold_pitch(note.pitch + shift)), d, note.velocity, note.onset))
+        clock = note.onset + length
+    return steps
+
+
+def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
+    chords = harmony(piece)
+    steps = melody_steps(piece)
+    pitch = [vocab.index("pitch", p) for p, _, _, _ in steps]
+    dur = [1 + duration_bin(d) for _, d, _, _ in steps]
+    vel = [1 + (velocity_bin(v) if p != REST else 2) for p, _, v, _ in steps]
+    chord_names = vocab.inputs["chord"]
+    chord = [
+        chord_names.index(chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)]) if chords else 0
+        for _, _, _, t in steps
+    ]
+    pos = [int(round(t * 4)) % POSITIONS_PER_BAR for _, _, _, t in steps]
+    targets = {
+        "pitch": np.array(pitch, np.int32),
+        "duration": np.array(dur, np.int32),
+        "velocity": np.array(vel, np.int32),
+    }
+    inputs = {
+        name: np.concatenate([[0], arr[:-1]]).astype(np.int32) for name, arr in targets.items()
+    }
+    inputs["chord"] = np.array(chord, np.int32)
+    inputs["position"] = np.array(pos, np.int32)
+    return Sequence(inputs, targets)
+
+
+def chord_events(piece: Piece) -> list[tuple[str, float]]:
+    """Runs of the same half-bar chord, split to fit the duration bins; N at the ends dropped."""
+    runs: list[tuple[str, float]] = []
+    for sym in harmony(piece):
+        if runs and runs[-1][0] == sym:
+            runs[-1] = (sym, runs[-1][1] + HARMONY_WINDOW)
+        else:
+            runs.append((sym, float(HARMONY_WINDOW)))
+    while runs and runs[0][0] == NO_CHORD:
+        runs.pop(0)
+    while runs and runs[-1][0] == NO_CHORD:
+        runs.pop()
+    events: list[tuple[str, float]] = []
+    longest = CHORD_DURATION_BINS[-1]
+    for sym, beats in runs:
+        left = beats
+        while left > 0:
+            part = min(left, longest)
+            events.append((sym, CHORD_DURATION_BINS[duration_bin(part, CHORD_DURATION_BINS)]))
+            left -= part
+    return events
+
+
+def encode_chords(piece: Piece, vocab: Vocabulary) -> Sequence:
+    events = chord_events(piece)
+    names = vocab.inputs["chord"]
+    chord = np.array([names.index(s) for s, _ in events], np.int32)
+    dur = np.array([1 + duration_bin(d, CHORD_DURATION_BINS) for _, d in events], np.int32)
+    onsets = np.concatenate([[0.0], np.cumsum([d for _, d in events])[:-1]])[: len(events)]
+    mode_token = names.index(MODE_TOKENS[0 if piece.key.mode == "major" else 1])
+    inputs = {
+        "chord": np.concatenate([[mode_token], chord[:-1]]).astype(np.int32),
+        "duration": np.concatenate([[0], dur[:-1]]).astype(np.int32),
+        "position": (np.asarray(onsets) % BEATS_PER_BAR).astype(np.int32),
+    }
+    return Sequence(inputs, {"chord": chord, "duration": dur})
+
+
+def encode(piece: Piece, vocab: Vocabulary) -> Sequence:
+    return encode_melody(piece, vocab) if vocab.kind == "melody" else encode_chords(piece, vocab)
+
+
+def decode_melody(
+    pitch: np.ndarray, duration: np.ndarray, velocity: np.ndarray, vocab: Vocabulary, start: float
+) -> list[Note]:
+    """Token indices (targets) to notes in normalised key, starting at `start` beats."""
+    notes = []
+    clock = start
+    for p, d, v in zip(pitch.tolist(), duration.tolist(), velocity.tolist(), strict=True):
+        token = vocab.inputs["pitch"][p]
+        beats = DURATION_BINS[max(d, 1) - 1]
+        if token not in (REST, BOS):
+            vel = VELOCITY_CENTRES[max(v, 1) - 1]
+            notes.append(Note(int(token), clock, beats, vel))
+        clock += beats
+    return notes
+
+
+def windows(sequences: list[Sequence], length: int, stride: int) -> Sequence:
+    """Cuts every sequence into windows of `length` steps (the tail is padded by a last window)."""
+    ins: dict[str, list[np.ndarray]] = {k: [] for k in sequences[0].inputs} if sequences else {}
+    outs: dict[str, list[np.ndarray]] = {k: [] for k in sequences[0].targets} if sequences else {}
+    for seq in sequences:
+        n = len(seq)
+        if n < length:
+            continue
+        starts = list(range(0, n - length + 1, stride))
+        if starts[-1] != n - length:
+            starts.append(n - length)
+        for name, arr in seq.inputs.items():
+            ins[name].extend(arr[s : s + length] for s in starts)
+        for name, arr in seq.targets.items():
+            outs[name].extend(arr[s : s + length] for s in starts)
+    return Sequence(
+        {k: np.stack(v) if v else np.zeros((0, length), np.int32) for k, v in ins.items()},
+        {k: np.stack(v) if v else np.zeros((0, length), np.int32) for k, v in outs.items()},
+    )

@@ -1,0 +1,116 @@
+"""Token vocabularies of the two models, saved as versioned JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from lofi.core.constants import (
+    CHORD_DURATION_BINS,
+    DURATION_BINS,
+    FORMAT_VERSION,
+    MELODY_PITCH_MAX,
+    MELODY_PITCH_MIN,
+    POSITIONS_PER_BAR,
+    VELOCITY_CENTRES,
+)
+from lofi.core.errors import VocabularyError
+from lofi.encoding.chords import SYMBOL_NAMES
+
+BOS = "<s>"
+REST = "rest"
+MODE_TOKENS = ("<major>", "<minor>")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Token names per model input; `outputs` names the inputs the model also predicts."""
+
+    kind: str  # "melody" or "chords"
+    inputs: dict[str, tuple[str, ...]]
+    outputs: tuple[str, ...]
+
+    def size(self, field: str) -> int:
+        return len(self.inputs[field])
+
+    def index(self, field: str, token: str) -> int:
+        return self.inputs[field].index(token)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "kind": self.kind,
+            "inputs": {k: list(v) for k, v in self.inputs.items()},
+            "outputs": list(self.outputs),
+        }
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path, kind: str | None = None) -> Vocabulary:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise VocabularyError(f"cannot read vocabulary {path}: {exc}") from exc
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != FORMAT_VERSION:
+            raise VocabularyError(
+                f"{path} has vocabulary format {version}, this version of LoFi Studio reads "
+                f"format {FORMAT_VERSION}; retrain the model with `python -m lofi train`"
+            )
+        vocab = cls(
+            kind=data["kind"],
+            inputs={k: tuple(v) for k, v in data["inputs"].items()},
+            outputs=tuple(data["outputs"]),
+        )
+        if kind is not None and vocab.kind != kind:
+            raise VocabularyError(f"{path} is a {vocab.kind} vocabulary, expected {kind}")
+        expected = melody_vocabulary() if vocab.kind == "melody" else chord_vocabulary()
+        if vocab != expected:
+            raise VocabularyError(
+                f"{path} does not match this version's {vocab.kind} vocabulary "
+                f"(sizes {[len(v) for v in vocab.inputs.values()]} vs "
+                f"{[len(v) for v in expected.inputs.values()]}); retrain the model"
+            )
+        return vocab
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def melody_vocabulary() -> Vocabulary:
+    pitches = (BOS, REST, *(str(p) for p in range(MELODY_PITCH_MIN, MELODY_PITCH_MAX + 1)))
+    return Vocabulary(
+        kind="melody",
+        inputs={
+            "pitch": pitches,
+            "duration": (BOS, *(_fmt(d) for d in DURATION_BINS)),
+            "velocity": (BOS, *(str(v) for v in VELOCITY_CENTRES)),
+            "chord": SYMBOL_NAMES,
+            "position": tuple(str(i) for i in range(POSITIONS_PER_BAR)),
+        },
+        outputs=("pitch", "duration", "velocity"),
+    )
+
+
+def chord_vocabulary() -> Vocabulary:
+    return Vocabulary(
+        kind="chords",
+        inputs={
+            "chord": (*MODE_TOKENS, *SYMBOL_NAMES),
+            "duration": (BOS, *(_fmt(d) for d in CHORD_DURATION_BINS)),
+            "position": tuple(str(i) for i in range(4)),
+        },
+        outputs=("chord", "duration"),
+    )
+
+
+def vocabulary(kind: str) -> Vocabulary:
+    if kind == "melody":
+        return melody_vocabulary()
+    if kind == "chords":
+        return chord_vocabulary()
+    raise VocabularyError(f"unknown model kind {kind!r}; use melody or chords")

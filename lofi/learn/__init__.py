@@ -1,0 +1,1 @@
+"""Keras models, training, checkpoints and the numpy step sampler."""

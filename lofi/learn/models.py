@@ -1,0 +1,67 @@
+"""The two recurrent networks, defined once for training and for sampling (Keras 3)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from lofi.encoding.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    import keras
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    units: int = 128
+    layers: int = 1
+    embedding: int = 24  # per input; the chord and position inputs get half
+    dropout: float = 0.4
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def output_name(field: str) -> str:
+    return field + "_out"
+
+
+def embedding_width(vocab: Vocabulary, field: str, size: ModelSize) -> int:
+    return size.embedding if field in vocab.outputs else max(size.embedding // 2, 4)
+
+
+def build_model(vocab: Vocabulary, size: ModelSize, seed: int = 0) -> keras.Model:
+    """Embeddings of every input → concatenated → LSTM stack → one softmax head per output."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in vocab.inputs}
+    embedded = [
+        keras.layers.Embedding(
+            len(tokens), embedding_width(vocab, name, size), name=f"embed_{name}"
+        )(inputs[name])
+        for name, tokens in vocab.inputs.items()
+    ]
+    x = keras.layers.Concatenate(name="concat")(embedded)
+    for i in range(size.layers):
+        x = keras.layers.LSTM(size.units, return_sequences=True, name=f"lstm_{i}")(x)
+        x = keras.layers.Dropout(size.dropout, name=f"dropout_{i}")(x)
+    outputs = {
+        output_name(name): keras.layers.Dense(
+            vocab.size(name), activation="softmax", name=output_name(name)
+        )(x)
+        for name in vocab.outputs
+    }
+    return keras.Model(inputs=inputs, outputs=outputs, name=f"lofi_{vocab.kind}")
+
+
+def compile_model(model: keras.Model, vocab: Vocabulary, learning_rate: float) -> None:
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
+        loss={output_name(n): "sparse_categorical_crossentropy" for n in vocab.outputs},
+    )

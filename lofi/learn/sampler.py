@@ -1,0 +1,184 @@
+"""One-step-at-a-time sampling in numpy with the LSTM state carried between steps.
+
+The weights come from the Keras model (exported to weights.npz next to model.keras), so
+generating needs no TensorFlow at all. Keras' own docs say `predict` is not for loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lofi.core.errors import CheckpointError
+from lofi.encoding.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    import keras
+
+WEIGHTS_FILE = "weights.npz"
+
+
+def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarray]:
+    """The arrays the numpy sampler needs, by stable names."""
+    from lofi.learn.models import output_name
+
+    arrays: dict[str, np.ndarray] = {}
+    for name in vocab.inputs:
+        arrays[f"embed/{name}"] = model.get_layer(f"embed_{name}").get_weights()[0]
+    i = 0
+    while True:
+        try:
+            layer = model.get_layer(f"lstm_{i}")
+        except ValueError:
+            break
+        kernel, recurrent, bias = layer.get_weights()
+        arrays[f"lstm/{i}/kernel"] = kernel
+        arrays[f"lstm/{i}/recurrent"] = recurrent
+        arrays[f"lstm/{i}/bias"] = bias
+        i += 1
+    for name in vocab.outputs:
+        w, b = model.get_layer(output_name(name)).get_weights()
+        arrays[f"head/{name}/w"] = w
+        arrays[f"head/{name}/b"] = b
+    return arrays
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+
+
+@dataclass
+class State:
+    h: list[np.ndarray]
+    c: list[np.ndarray]
+
+    def copy(self) -> State:
+        return State([a.copy() for a in self.h], [a.copy() for a in self.c])
+
+
+@dataclass
+class StepModel:
+    """The network as numpy arrays; `step` runs one time step for a batch of one."""
+
+    vocab: Vocabulary
+    input_tables: dict[str, np.ndarray]  # embedding @ first-layer kernel slice, per input
+    kernels: list[np.ndarray]  # layers after the first
+    recurrents: list[np.ndarray]
+    biases: list[np.ndarray]
+    heads: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def from_arrays(cls, vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> StepModel:
+        try:
+            layers = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("lstm/")})
+            kernel0 = arrays["lstm/0/kernel"].astype(np.float64)
+            tables = {}
+            offset = 0
+            for name in vocab.inputs:  # the Concatenate layer keeps this order
+                emb = arrays[f"embed/{name}"].astype(np.float64)
+                width = emb.shape[1]
+                tables[name] = emb @ kernel0[offset : offset + width]
+                offset += width
+            if offset != kernel0.shape[0]:
+                raise CheckpointError("embedding widths do not add up to the LSTM input")
+            heads = {
+                n: (
+                    arrays[f"head/{n}/w"].astype(np.float64),
+                    arrays[f"head/{n}/b"].astype(np.float64),
+                )
+                for n in vocab.outputs
+            }
+            return cls(
+                vocab=vocab,
+                input_tables=tables,
+                kernels=[arrays[f"lstm/{i}/kernel"].astype(np.float64) for i in layers[1:]],
+                recurrents=[arrays[f"lstm/{i}/recurrent"].astype(np.float64) for i in layers],
+                biases=[arrays[f"lstm/{i}/bias"].astype(np.float64) for i in layers],
+                heads=heads,
+            )
+        except KeyError as exc:
+            raise CheckpointError(f"weights are missing {exc}; retrain the model") from exc
+
+    @classmethod
+    def from_keras(cls, model: keras.Model, vocab: Vocabulary) -> StepModel:
+        return cls.from_arrays(vocab, export_weights(model, vocab))
+
+    @classmethod
+    def load(cls, folder: Path, vocab: Vocabulary) -> StepModel:
+        path = Path(folder) / WEIGHTS_FILE
+        try:
+            with np.load(path) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"cannot read {path}: {exc}") from exc
+        return cls.from_arrays(vocab, arrays)
+
+    @property
+    def units(self) -> int:
+        return self.recurrents[0].shape[0]
+
+    def initial_state(self) -> State:
+        n = len(self.recurrents)
+        return State(
+            [np.zeros(self.units) for _ in range(n)], [np.zeros(self.units) for _ in range(n)]
+        )
+
+    def step(self, tokens: dict[str, int], state: State) -> dict[str, np.ndarray]:
+        """Feeds one step's input tokens; updates `state`; returns each head's probabilities."""
+        u = self.units
+        z = sum(self.input_tables[name][tokens[name]] for name in self.vocab.inputs)
+        x = np.empty(0)
+        for i, recurrent in enumerate(self.recurrents):
+            if i > 0:
+                z = x @ self.kernels[i - 1]
+            z = z + state.h[i] @ recurrent + self.biases[i]
+            gate_i = _sigmoid(z[:u])
+            gate_f = _sigmoid(z[u : 2 * u])
+            cand = np.tanh(z[2 * u : 3 * u])
+            gate_o = _sigmoid(z[3 * u :])
+            state.c[i] = gate_f * state.c[i] + gate_i * cand
+            x = gate_o * np.tanh(state.c[i])
+            state.h[i] = x
+        out = {}
+        for name, (w, b) in self.heads.items():
+            logits = x @ w + b
+            logits -= logits.max()
+            e = np.exp(logits)
+            out[name] = e / e.sum()
+        return out
+
+
+def choose(
+    probs: np.ndarray,
+    rng: np.random.Generator,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    mask: np.ndarray | None = None,
+) -> int:
+    """Draws one index from `probs` reshaped by temperature, a mask, top-k and nucleus (top-p).
+
+    Args:
+        mask: True where a token is allowed; if it allows nothing it is ignored.
+    """
+    p = np.asarray(probs, dtype=np.float64).copy()
+    if mask is not None and np.any(mask & (p > 0)):
+        p = np.where(mask, p, 0.0)
+    if temperature <= 1e-3:
+        return int(np.argmax(p))
+    logp = np.log(np.maximum(p, 1e-300)) / temperature
+    logp[p <= 0] = -np.inf
+    logp -= logp.max()
+    p = np.exp(logp)
+    order = np.argsort(-p, kind="stable")
+    if top_k > 0:
+        p[order[top_k:]] = 0.0
+    if top_p < 1.0:
+        sorted_p = p[order] / p.sum()
+        keep = np.cumsum(sorted_p) - sorted_p < top_p
+        p[order[~keep]] = 0.0
+    p /= p.sum()
+    return int(rng.choice(len(p), p=p))

@@ -1,0 +1,245 @@
+"""Training a melody or chord model on a corpus, with progress lines and atomic checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lofi.core.errors import CorpusError, LofiError
+from lofi.encoding.tokens import Sequence, encode, windows
+from lofi.encoding.vocab import Vocabulary, vocabulary
+from lofi.learn.checkpoint import MODEL_FILE, PROGRESS_FILE, save_checkpoint, update_meta
+from lofi.learn.models import ModelSize, build_model, compile_model, output_name
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from lofi.data.corpus import Corpus
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    kind: str  # "melody" or "chords"
+    corpus: str
+    epochs: int = 30
+    seq_len: int = 32
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    validation_split: float = 0.1
+    patience: int = 4
+    seed: int = 0
+    size: ModelSize = ModelSize()
+    max_steps: int = 0  # 0: no cap; a cap ends each epoch early (tests, smoke runs)
+
+
+def split_pieces(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices of training and validation pieces; at least one piece each when n ≥ 2."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_val = min(max(1, round(n * fraction)), n - 1) if n >= 2 else 0
+    return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+def sequences_for(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
+    out = []
+    for piece in corpus.pieces:
+        seq = encode(piece, vocab)
+        if len(seq) > 1:
+            out.append(seq)
+    return out
+
+
+def make_dataset(data: Sequence, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    """A tf.data pipeline over in-memory windows: shuffle, batch, prefetch."""
+    import tensorflow as tf
+
+    targets = {output_name(k): v for k, v in data.targets.items()}
+    ds = tf.data.Dataset.from_tensor_slices((data.inputs, targets))
+    if shuffle:
+        ds = ds.shuffle(len(next(iter(data.targets.values()))), seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def prepare(corpus: Corpus, config: TrainConfig) -> tuple[Vocabulary, Sequence, Sequence]:
+    vocab = vocabulary(config.kind)
+    sequences = sequences_for(corpus, vocab)
+    if len(sequences) < 2:
+        raise CorpusError(
+            corpus.name, f"only {len(sequences)} usable pieces; training needs at least two"
+        )
+    train_idx, val_idx = split_pieces(len(sequences), config.validation_split, config.seed)
+    length = min(config.seq_len, min(len(s) for s in sequences))
+    train = windows([sequences[i] for i in train_idx], length, max(1, length // 4))
+    val = windows([sequences[i] for i in val_idx], length, length)
+    if len(next(iter(train.targets.values()))) == 0 or len(next(iter(val.targets.values()))) == 0:
+        raise CorpusError(corpus.name, "pieces are too short for the sequence length")
+    return vocab, train, val
+
+
+class _Stop:
+    requested = False
+
+
+def _on_term(_signum: int, _frame: object) -> None:
+    _Stop.requested = True
+
+
+def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> dict[str, Any]:
+    """Trains, writing progress.jsonl and the best checkpoint into `out`; returns meta."""
+    import keras
+
+    if (out / MODEL_FILE).exists():
+        raise LofiError(f"{out} already holds a model; choose another --out folder")
+    out.mkdir(parents=True, exist_ok=True)
+    vocab, train_data, val_data = prepare(corpus, config)
+    n_train = len(next(iter(train_data.targets.values())))
+    steps_per_epoch = math.ceil(n_train / config.batch_size)
+    if config.max_steps:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps)
+    model = build_model(vocab, config.size, seed=config.seed)
+    compile_model(model, vocab, config.learning_rate)
+    train_ds = make_dataset(train_data, config.batch_size, True, config.seed).repeat()
+    val_ds = make_dataset(val_data, config.batch_size, False, config.seed)
+    meta: dict[str, Any] = {
+        "corpus": corpus.name,
+        "corpus_hash": corpus.content_hash,
+        "pieces": len(corpus.pieces),
+        "train_windows": n_train,
+        "val_windows": len(next(iter(val_data.targets.values()))),
+        "settings": {**asdict(config), "size": config.size.to_json()},
+        "command": command,
+        "best_val_loss": None,
+        "best_epoch": None,
+    }
+    progress = ProgressWriter(out / PROGRESS_FILE, config.epochs * steps_per_epoch)
+    progress.write(
+        {
+            "event": "start",
+            "pid": os.getpid(),
+            "epochs": config.epochs,
+            "steps_per_epoch": steps_per_epoch,
+        }
+    )
+
+    class Callback(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.step = 0
+            self.epoch = 0
+            self.best = math.inf
+            self.wait = 0
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            self.step += 1
+            if _Stop.requested:
+                self.model.stop_training = True
+            if self.step % max(1, steps_per_epoch // 20) == 0:
+                progress.step(self.step, self.epoch + 1, float((logs or {}).get("loss", 0.0)))
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.epoch = epoch + 1
+            logs = logs or {}
+            val_loss = float(logs.get("val_loss", math.inf))
+            improved = val_loss < self.best
+            if improved:
+                self.best = val_loss
+                self.wait = 0
+                meta.update(best_val_loss=val_loss, best_epoch=epoch + 1, epochs_run=epoch + 1)
+                save_checkpoint(self.model, vocab, meta, out)
+            else:
+                self.wait += 1
+                meta["epochs_run"] = epoch + 1
+            progress.epoch(self.step, epoch + 1, float(logs.get("loss", 0.0)), val_loss, improved)
+            if self.wait >= config.patience:
+                self.model.stop_training = True
+
+    previous = signal.signal(signal.SIGTERM, _on_term)
+    try:
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=[Callback()],
+            shuffle=False,  # the dataset shuffles itself
+            verbose=0,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if (out / MODEL_FILE).exists():
+        update_meta(out, epochs_run=meta["epochs_run"], stopped_by_user=_Stop.requested)
+    progress.write(
+        {"event": "stopped" if _Stop.requested else "done", "best_val_loss": meta["best_val_loss"]}
+    )
+    return meta
+
+
+class ProgressWriter:
+    """Appends one JSON object a line; readers tolerate a half-written last line."""
+
+    def __init__(self, path: Path, total_steps: int) -> None:
+        self.path = path
+        self.total = max(total_steps, 1)
+        self.started = time.monotonic()
+
+    def write(self, record: dict[str, Any]) -> None:
+        record = {"time": round(time.time(), 3), **record}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _timing(self, step: int) -> dict[str, float]:
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / step * (self.total - step) if step else 0.0
+        return {"elapsed": round(elapsed, 2), "eta": round(max(eta, 0.0), 2)}
+
+    def step(self, step: int, epoch: int, loss: float) -> None:
+        self.write(
+            {"event": "step", "step": step, "epoch": epoch, "loss": loss, **self._timing(step)}
+        )
+
+    def epoch(self, step: int, epoch: int, loss: float, val_loss: float, best: bool) -> None:
+        self.write(
+            {
+                "event": "epoch",
+                "step": step,
+                "epoch": epoch,
+                "loss": loss,
+                "val_loss": val_loss,
+                "best": best,
+                **self._timing(step),
+            }
+        )
+
+
+def read_progress(path: Path) -> list[dict[str, Any]]:
+    records = []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue  # the writer is mid-line
+    return records
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+
+
+def command_line() -> str:
+    return " ".join(["python -m lofi", *sys.argv[1:]])

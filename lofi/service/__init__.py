@@ -1,0 +1,1 @@
+"""What the pages and the CLI call: tracks, recipes, runs, uploads, figures."""

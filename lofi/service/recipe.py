@@ -1,0 +1,195 @@
+"""recipe.json: everything that made a track, so the same recipe makes the same track."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lofi import __version__
+from lofi.audio.soundfonts import Instrument
+from lofi.core.constants import BARS_MAX, BARS_MIN, BPM_MAX, BPM_MIN, FORMAT_VERSION
+from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError
+from lofi.core.paths import (
+    PROJECT_ROOT,
+    SYSTEM_SOUNDFONT,
+    checkpoints_dir,
+    effects_dir,
+    soundfonts_dir,
+)
+from lofi.core.types import GenerationConfig, Key, SamplingConfig
+from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
+
+
+@dataclass(frozen=True)
+class TrackRequest:
+    """What a user asks for: composition settings, models, instruments and effect levels."""
+
+    config: GenerationConfig
+    melody_model: Path
+    chord_model: Path
+    instruments: dict[str, Instrument]
+    effects: dict[str, float] = field(default_factory=dict)  # name → level in dB
+    effect_paths: dict[str, Path] = field(default_factory=dict)
+
+
+def validate_config(config: GenerationConfig) -> None:
+    if not BPM_MIN <= config.bpm <= BPM_MAX:
+        raise ConfigError(f"tempo {config.bpm:g} BPM is outside {BPM_MIN}–{BPM_MAX}")
+    if not BARS_MIN <= config.bars <= BARS_MAX:
+        raise ConfigError(f"length {config.bars} bars is outside {BARS_MIN}–{BARS_MAX}")
+    s = config.sampling
+    if not 0.05 <= s.temperature <= 3.0:
+        raise ConfigError(f"temperature {s.temperature:g} is outside 0.05–3")
+    if not 0.0 < s.top_p <= 1.0 or s.top_k < 0:
+        raise ConfigError("top-p must be in (0, 1] and top-k at least 0")
+    if not 0 <= config.seed < 2**63:
+        raise ConfigError("the seed must be a whole number from 0")
+
+
+def _portable(path: Path) -> str:
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _resolve(text: str) -> Path:
+    path = Path(text)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def to_recipe(request: TrackRequest) -> dict[str, Any]:
+    c = request.config
+    models = {}
+    for kind, folder in (("melody", request.melody_model), ("chords", request.chord_model)):
+        ckpt = read_checkpoint(folder, kind)
+        models[kind] = {"path": _portable(folder), "model_sha256": ckpt.meta["model_sha256"]}
+    instruments = {
+        part: {
+            "soundfont": _portable(inst.soundfont),
+            "sha256": file_sha256(inst.soundfont),
+            "bank": inst.bank,
+            "program": inst.program,
+            "gain_db": inst.gain_db,
+        }
+        for part, inst in sorted(request.instruments.items())
+    }
+    effects = {
+        name: {
+            "path": _portable(request.effect_paths[name]),
+            "sha256": file_sha256(request.effect_paths[name]),
+            "level_db": None if not math.isfinite(level) else level,
+        }
+        for name, level in sorted(request.effects.items())
+    }
+    return {
+        "format_version": FORMAT_VERSION,
+        "lofi_version": __version__,
+        "seed": c.seed,
+        "key": c.key.name,
+        "bpm": float(c.bpm),
+        "bars": c.bars,
+        "sampling": asdict(c.sampling),
+        "models": models,
+        "instruments": instruments,
+        "effects": effects,
+    }
+
+
+def _find_by_hash(path: Path, sha: str, folders: list[Path], what: str) -> Path:
+    if path.is_file() and file_sha256(path) == sha:
+        return path
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for candidate in sorted(folder.iterdir()):
+            if (
+                candidate.is_file()
+                and candidate.suffix == path.suffix
+                and (file_sha256(candidate) == sha)
+            ):
+                return candidate
+    raise RecipeError(
+        f"the recipe's {what} {path.name} (sha256 {sha[:12]}…) is not on this machine"
+    )
+
+
+def _find_model(entry: dict[str, Any], kind: str) -> Path:
+    folder = _resolve(entry["path"])
+    sha = entry["model_sha256"]
+    candidates = [folder, *sorted(p.parent for p in checkpoints_dir().glob(f"**/{META_FILE}"))]
+    for candidate in candidates:
+        try:
+            if read_checkpoint(candidate, kind).meta.get("model_sha256") == sha:
+                return candidate
+        except CheckpointError:
+            continue
+    raise RecipeError(f"the recipe's {kind} model {entry['path']} ({sha[:12]}…) is not here")
+
+
+def from_recipe(data: Any) -> TrackRequest:
+    """Rebuilds the request; every file is found by its content hash."""
+    if not isinstance(data, dict):
+        raise RecipeError("a recipe is a JSON object")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise RecipeError(
+            f"recipe format {data.get('format_version')} is not {FORMAT_VERSION}, "
+            "the format this version of LoFi Studio reads"
+        )
+    try:
+        config = GenerationConfig(
+            seed=int(data["seed"]),
+            key=Key.parse(str(data["key"])),
+            bpm=float(data["bpm"]),
+            bars=int(data["bars"]),
+            sampling=SamplingConfig(**data["sampling"]),
+        )
+        validate_config(config)
+        sf_dirs = [soundfonts_dir(), SYSTEM_SOUNDFONT.parent]
+        instruments = {
+            part: Instrument(
+                _find_by_hash(_resolve(e["soundfont"]), e["sha256"], sf_dirs, "SoundFont"),
+                int(e["bank"]),
+                int(e["program"]),
+                float(e.get("gain_db", 0.0)),
+            )
+            for part, e in data["instruments"].items()
+        }
+        effects: dict[str, float] = {}
+        effect_paths: dict[str, Path] = {}
+        for name, e in data["effects"].items():
+            level = e.get("level_db")
+            effects[name] = -math.inf if level is None else float(level)
+            effect_paths[name] = _find_by_hash(
+                _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
+            )
+        return TrackRequest(
+            config=config,
+            melody_model=_find_model(data["models"]["melody"], "melody"),
+            chord_model=_find_model(data["models"]["chords"], "chords"),
+            instruments=instruments,
+            effects=effects,
+            effect_paths=effect_paths,
+        )
+    except RecipeError:
+        raise
+    except LofiError as exc:
+        raise RecipeError(f"the recipe is not valid: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RecipeError(f"the recipe is broken or incomplete ({exc!r})") from exc
+
+
+def load_recipe(path: Path) -> TrackRequest:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RecipeError(f"cannot read recipe {Path(path).name}: {exc}") from exc
+    return from_recipe(data)
+
+
+def save_recipe(request: TrackRequest, path: Path) -> None:
+    path.write_text(json.dumps(to_recipe(request), indent=1) + "\n")

@@ -1,0 +1,199 @@
+"""Training runs in the background: started as their own process, watched through their
+progress file, stopped by process id. Survives page reloads: everything lives on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lofi.core.errors import CheckpointError, LofiError
+from lofi.learn.checkpoint import META_FILE, MODEL_FILE, PROGRESS_FILE, read_checkpoint
+from lofi.learn.train import read_progress
+
+RUN_FILE = "run.json"
+STUDIO_MODELS_FILE = "studio_models.json"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    folder: Path
+    kind: str
+    corpus: str
+    pid: int
+    started: float
+    status: str  # "running", "done", "stopped", "failed"
+    best_val_loss: float | None
+    epochs_done: int
+    epochs: int
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def has_checkpoint(self) -> bool:
+        return (self.folder / MODEL_FILE).is_file() and (self.folder / META_FILE).is_file()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a finished child of this process stays a zombie until reaped
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def start_run(root: Path, kind: str, corpus: str, options: dict[str, Any]) -> Path:
+    """Starts `python -m lofi train` in its own session; returns the new run folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = root / f"{kind}-{stamp}"
+    n = 2
+    while folder.exists():
+        folder = root / f"{kind}-{stamp}-{n}"
+        n += 1
+    folder.mkdir()
+    cmd = [
+        sys.executable,
+        "-m",
+        "lofi",
+        "train",
+        kind,
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(folder),
+    ]
+    for key, value in options.items():
+        cmd += [f"--{key.replace('_', '-')}", str(value)]
+    log = open(folder / "train.log", "wb")  # noqa: SIM115 — handed to the child
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log.close()
+    record = {
+        "pid": process.pid,
+        "kind": kind,
+        "corpus": str(corpus),
+        "started": time.time(),
+        "command": cmd[1:],
+        "options": options,
+    }
+    (folder / RUN_FILE).write_text(json.dumps(record, indent=1))
+    return folder
+
+
+def run_info(folder: Path) -> RunInfo:
+    try:
+        record = json.loads((folder / RUN_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise LofiError(f"{folder.name} is not a training run") from exc
+    progress = read_progress(folder / PROGRESS_FILE)
+    events = [r.get("event") for r in progress]
+    epochs = [r for r in progress if r.get("event") == "epoch"]
+    best = [r["val_loss"] for r in epochs if r.get("best")]
+    if "done" in events:
+        status = "done"
+    elif "stopped" in events:
+        status = "stopped"
+    elif _alive(int(record["pid"])):
+        status = "running"
+    else:
+        status = "stopped" if (folder / MODEL_FILE).exists() else "failed"
+    start = next((r for r in progress if r.get("event") == "start"), {})
+    return RunInfo(
+        folder=folder,
+        kind=record["kind"],
+        corpus=record["corpus"],
+        pid=int(record["pid"]),
+        started=float(record["started"]),
+        status=status,
+        best_val_loss=min(best) if best else None,
+        epochs_done=len(epochs),
+        epochs=int(start.get("epochs", record.get("options", {}).get("epochs", 0))),
+    )
+
+
+def list_runs(root: Path) -> list[RunInfo]:
+    if not root.is_dir():
+        return []
+    runs = []
+    for folder in sorted(root.iterdir(), reverse=True):
+        if (folder / RUN_FILE).is_file():
+            try:
+                runs.append(run_info(folder))
+            except (LofiError, KeyError, ValueError):
+                continue
+    return runs
+
+
+def stop_run(folder: Path) -> None:
+    """Asks the run's process (by its id) to stop after this batch; the best checkpoint stays."""
+    info = run_info(folder)
+    if info.status == "running":
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(info.pid, signal.SIGTERM)
+
+
+def failure_reason(folder: Path) -> str:
+    try:
+        lines = (folder / "train.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    errors = [line for line in lines if line.startswith("error: ")]
+    return (errors or lines or ["no log"])[-1]
+
+
+def studio_models(user_root: Path, defaults: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The (melody, chords) checkpoints the studio uses; a missing choice falls back."""
+    try:
+        chosen = json.loads((user_root / STUDIO_MODELS_FILE).read_text())
+    except (OSError, ValueError):
+        chosen = {}
+    out = []
+    for kind, default in zip(("melody", "chords"), defaults, strict=True):
+        path = Path(chosen.get(kind, default))
+        try:
+            read_checkpoint(path, kind)
+        except CheckpointError:
+            path = default
+        out.append(path)
+    return out[0], out[1]
+
+
+def use_in_studio(user_root: Path, folder: Path) -> str:
+    """Makes a run's checkpoint the studio's model of its kind; returns the kind."""
+    ckpt = read_checkpoint(folder)
+    path = user_root / STUDIO_MODELS_FILE
+    try:
+        chosen = json.loads(path.read_text())
+    except (OSError, ValueError):
+        chosen = {}
+    chosen[ckpt.kind] = str(folder.resolve())
+    user_root.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(chosen, indent=1))
+    return ckpt.kind
+
+
+def reset_studio_models(user_root: Path) -> None:
+    (user_root / STUDIO_MODELS_FILE).unlink(missing_ok=True)

@@ -1,0 +1,150 @@
+"""One request to one finished track: compose → MIDI → render → mix → files."""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from lofi.audio.effects import list_effects, load_effect
+from lofi.audio.mix import combine, master, write_mp3, write_wav
+from lofi.audio.render import render_stems
+from lofi.compose.midi import song_to_midi
+from lofi.compose.song import SongModels, compose
+from lofi.core.errors import EffectError
+from lofi.core.paths import checkpoints_dir, effects_dir
+from lofi.core.types import Song
+from lofi.learn.checkpoint import read_checkpoint
+from lofi.learn.sampler import StepModel
+from lofi.service.recipe import TrackRequest, save_recipe, validate_config
+
+Progress = Callable[[str, float], object]  # stage name, fraction done
+DEFAULT_EFFECTS = {"rain": -24.0, "vinyl": -28.0}
+
+
+def default_melody_model() -> Path:
+    return checkpoints_dir() / "melody"
+
+
+def default_chord_model() -> Path:
+    return checkpoints_dir() / "chords"
+
+
+@lru_cache(maxsize=8)
+def _step_model(folder: Path, kind: str, sha: str) -> tuple[StepModel, str]:
+    ckpt = read_checkpoint(folder, kind)
+    return StepModel.load(folder, ckpt.vocab), ckpt.model_id
+
+
+def load_models(melody: Path, chords: Path) -> SongModels:
+    """Loads both samplers (numpy only, no TensorFlow); cached by folder and model hash."""
+    pairs = []
+    for folder, kind in ((Path(melody).resolve(), "melody"), (Path(chords).resolve(), "chords")):
+        sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
+        pairs.append(_step_model(folder, kind, sha))
+    (m, m_id), (c, c_id) = pairs
+    return SongModels(melody=m, chords=c, melody_id=m_id, chords_id=c_id)
+
+
+def resolve_effects(levels: dict[str, float], folder: Path | None = None) -> dict[str, Path]:
+    available = list_effects(folder or effects_dir())
+    missing = [name for name in levels if name not in available]
+    if missing:
+        names = ", ".join(sorted(available)) or "none"
+        raise EffectError(f"no effect named {', '.join(missing)}; available: {names}")
+    return {name: available[name] for name in levels}
+
+
+@dataclass
+class Track:
+    song: Song
+    midi: bytes
+    stems: dict[str, np.ndarray]
+    mix: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def make_track(
+    request: TrackRequest, progress: Progress | None = None, models: SongModels | None = None
+) -> Track:
+    """Composes, renders and mixes in memory; nothing is written.
+
+    Args:
+        models: already loaded samplers for the request's checkpoints (the UI caches them).
+    """
+    report = progress or (lambda stage, fraction: None)
+    validate_config(request.config)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    report("composing", 0.0)
+    models = models or load_models(request.melody_model, request.chord_model)
+    song = compose(request.config, models)
+    midi = song_to_midi(song)
+    timings["compose"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    report("rendering", 0.3)
+    stems = render_stems(midi, request.instruments)
+    timings["render"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    report("mixing", 0.8)
+    effects = {
+        name: (load_effect(request.effect_paths[name]), level)
+        for name, level in request.effects.items()
+        if math.isfinite(level)
+    }
+    mix = master(combine(stems, effects))
+    timings["mix"] = time.perf_counter() - t2
+    report("done", 1.0)
+    return Track(song, midi, stems, mix, timings)
+
+
+def write_track(
+    track: Track, request: TrackRequest, out: Path, mp3: bool = True
+) -> dict[str, Path]:
+    """Writes mix.wav, mix.mp3, song.mid, stems/*.wav and recipe.json into a new folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"wav": out / "mix.wav", "midi": out / "song.mid", "recipe": out / "recipe.json"}
+    t = time.perf_counter()
+    write_wav(track.mix, paths["wav"])
+    track.timings["write_wav"] = time.perf_counter() - t
+    paths["midi"].write_bytes(track.midi)
+    save_recipe(request, paths["recipe"])
+    stems_dir = out / "stems"
+    stems_dir.mkdir(exist_ok=True)
+    for name, audio in track.stems.items():
+        write_wav(audio, stems_dir / f"{name}.wav")
+    if mp3:
+        t = time.perf_counter()
+        paths["mp3"] = out / "mix.mp3"
+        write_mp3(track.mix, paths["mp3"])
+        track.timings["write_mp3"] = time.perf_counter() - t
+    return paths
+
+
+def stems_zip(stems_dir: Path) -> bytes:
+    """The stems folder as one .zip (WAVs are stored, they barely compress)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted(stems_dir.glob("*.wav")):
+            archive.write(path, f"stems/{path.name}")
+    return buffer.getvalue()
+
+
+def mp3_of(out: Path) -> bytes:
+    """The track's MP3, encoded from mix.wav on first use and kept beside it."""
+    path = out / "mix.mp3"
+    if not path.exists():
+        import soundfile as sf
+
+        audio, _ = sf.read(out / "mix.wav", dtype="float32")
+        tmp = out / ".mix.mp3.tmp"
+        write_mp3(audio, tmp)
+        tmp.replace(path)
+    return path.read_bytes()
