@@ -6,8 +6,8 @@ import pytest
 from lofi.core.errors import CheckpointError, LofiError
 from lofi.learn.checkpoint import load_keras_model, read_checkpoint
 from lofi.learn.sampler import StepModel
-from lofi.learn.train import read_progress, split_pieces
-from tests.factories import train_tiny
+from lofi.learn.train import TrainConfig, read_progress, split_pieces, train
+from tests.factories import TINY, synthetic_corpus, train_tiny
 
 
 def test_tiny_training_writes_a_loadable_checkpoint(tmp_path) -> None:
@@ -60,3 +60,23 @@ def test_split_holds_out_whole_pieces() -> None:
     train, val = split_pieces(10, 0.2, seed=1)
     assert len(val) == 2 and not set(train) & set(val) and len(train) + len(val) == 10
     assert split_pieces(10, 0.2, seed=1) == (train, val)
+
+
+def test_training_stops_when_validation_loss_stops_improving(tmp_path) -> None:
+    # learning rate 0: the validation loss stays exactly the same after the first epoch
+    config = TrainConfig(
+        kind="chords",
+        corpus="synthetic",
+        epochs=6,
+        seq_len=8,
+        batch_size=8,
+        learning_rate=0.0,
+        patience=2,
+        size=TINY,
+        max_steps=2,
+    )
+    meta = train(config, synthetic_corpus(), tmp_path / "run")
+    assert meta["best_epoch"] == 1 and meta["epochs_run"] == 3
+    records = read_progress(tmp_path / "run" / "progress.jsonl")
+    assert [r["best"] for r in records if r["event"] == "epoch"] == [True, False, False]
+    assert read_checkpoint(tmp_path / "run").meta["epochs_run"] == 3

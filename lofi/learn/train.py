@@ -131,13 +131,14 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
         }
     )
 
-    class Callback(keras.callbacks.Callback):
+    class CheckpointAndProgress(keras.callbacks.Callback):
+        """Writes the atomic checkpoint when val_loss improves, and the progress lines."""
+
         def __init__(self) -> None:
             super().__init__()
             self.step = 0
             self.epoch = 0
             self.best = math.inf
-            self.wait = 0
 
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             self.step += 1
@@ -151,17 +152,17 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
             logs = logs or {}
             val_loss = float(logs.get("val_loss", math.inf))
             improved = val_loss < self.best
+            meta["epochs_run"] = epoch + 1
             if improved:
                 self.best = val_loss
-                self.wait = 0
-                meta.update(best_val_loss=val_loss, best_epoch=epoch + 1, epochs_run=epoch + 1)
+                meta.update(best_val_loss=val_loss, best_epoch=epoch + 1)
                 save_checkpoint(self.model, vocab, meta, out)
-            else:
-                self.wait += 1
-                meta["epochs_run"] = epoch + 1
             progress.epoch(self.step, epoch + 1, float(logs.get("loss", 0.0)), val_loss, improved)
-            if self.wait >= config.patience:
-                self.model.stop_training = True
+
+    callbacks = [
+        CheckpointAndProgress(),
+        keras.callbacks.EarlyStopping(monitor="val_loss", mode="min", patience=config.patience),
+    ]
 
     previous = signal.signal(signal.SIGTERM, _on_term)
     try:
@@ -170,7 +171,7 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
             validation_data=val_ds,
             epochs=config.epochs,
             steps_per_epoch=steps_per_epoch,
-            callbacks=[Callback()],
+            callbacks=callbacks,
             shuffle=False,  # the dataset shuffles itself
             verbose=0,
         )
