@@ -7,7 +7,7 @@ from collections import Counter
 import streamlit as st
 
 from app_pages.common import corpora_root, corpus_choices, corpus_path, session_dir
-from lofi.audio.mix import write_wav
+from lofi.audio.export import write_wav
 from lofi.audio.render import render_midi
 from lofi.audio.soundfonts import fallback_soundfont
 from lofi.core.errors import LofiError

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  libfluidsynth3 fluidsynth ffmpeg
+  libfluidsynth3 fluidsynth
   musescore-general-soundfont-small csound-soundfont
   simutrans-data openttd-openmsx planetblupi-music-midi sonic-pi-samples
   chromium fonts-noto-color-emoji

@@ -2,10 +2,8 @@ import math
 
 import numpy as np
 import pytest
-import soundfile as sf
-from pydub import AudioSegment
 
-from lofi.audio.mix import combine, loudness_lufs, master, true_peak_dbtp, write_mp3, write_wav
+from lofi.audio.mix import combine, loop_effect, master
 from lofi.core.constants import SAMPLE_RATE
 from tests.factories import rms
 
@@ -50,45 +48,27 @@ def test_fades(stems) -> None:
 
 
 def test_master_meets_loudness_and_true_peak() -> None:
+    import pyloudnorm
+    from scipy import signal
+
     rng = np.random.default_rng(3)
     music = _tone(20.0, 330.0, 0.05) + _tone(20.0, 110.0, 0.05)
     music[::11025] += 0.9 * rng.choice([-1, 1], (len(music[::11025]), 2))  # sharp peaks
     out = master(music.astype(np.float32))
-    assert loudness_lufs(out) == pytest.approx(-14.0, abs=1.0)
-    assert true_peak_dbtp(out) <= -1.0 + 0.1
+    # measured independently: pyloudnorm's meter and a full 4x oversampling
+    assert pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(out) == pytest.approx(-14.0, abs=0.5)
+    oversampled = signal.resample_poly(out.astype(np.float64), 4, 1, axis=0)
+    assert 20 * math.log10(np.abs(oversampled).max()) <= -1.0 + 0.05
     assert out.shape == music.shape
     np.testing.assert_array_equal(master(music.astype(np.float32)), out)
 
 
-def test_wav_and_mp3_files(tmp_path, stems) -> None:
-    mix = combine(stems, {})
-    write_wav(mix, tmp_path / "mix.wav")
-    data, rate = sf.read(tmp_path / "mix.wav")
-    assert rate == SAMPLE_RATE and data.shape == mix.shape
-    assert (tmp_path / "mix.wav").read_bytes()[:4] == b"RIFF"
-    write_mp3(mix, tmp_path / "mix.mp3")
-    back = AudioSegment.from_file(tmp_path / "mix.mp3")
-    assert back.channels == 2 and len(back) / 1000 == pytest.approx(6.0, abs=0.1)
-
-
-def test_meters_agree_with_pyloudnorm_and_full_oversampling() -> None:
-    import pyloudnorm
-    from scipy import signal
-
-    rng = np.random.default_rng(5)
-    music = _tone(8.0, 440.0, 0.3) * np.linspace(0.0, 1.0, 8 * SAMPLE_RATE)[:, None] ** 2
-    music[SAMPLE_RATE::4410] = 0.8 * rng.choice([-1, 1], (len(music[SAMPLE_RATE::4410]), 2))
-    reference = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(music)
-    assert loudness_lufs(music.astype(np.float32)) == pytest.approx(reference, abs=1e-3)
-    oversampled = signal.resample_poly(music, 4, 1, axis=0)
-    reference_peak = 20 * math.log10(np.abs(oversampled).max())
-    assert true_peak_dbtp(music.astype(np.float32)) == pytest.approx(reference_peak, abs=1e-3)
-    assert true_peak_dbtp(np.zeros((100, 2), np.float32)) == -math.inf
+def test_master_leaves_silence_silent() -> None:
+    silence = np.zeros((3 * SAMPLE_RATE, 2), np.float32)
+    np.testing.assert_array_equal(master(silence), silence)
 
 
 def test_a_short_bed_loops_with_the_same_seam_every_time() -> None:
-    from lofi.audio.mix import loop_effect
-
     rng = np.random.default_rng(2)
     bed = (rng.standard_normal((SAMPLE_RATE // 2, 2)) * 0.1).astype(np.float32)
     looped = loop_effect(bed, 20 * SAMPLE_RATE, -6.0)
@@ -104,3 +84,14 @@ def test_a_short_bed_loops_with_the_same_seam_every_time() -> None:
         looped[5 * period : 6 * period], looped[30 * period : 31 * period]
     )
     assert rms(looped[-period:]) == pytest.approx(rms(bed) * 10 ** (-6 / 20), rel=0.2)
+
+
+def test_the_loop_seam_keeps_the_level_of_noise() -> None:
+    # equal-power crossfade: two uncorrelated noises faded against each other keep their power
+    rng = np.random.default_rng(4)
+    bed = (rng.standard_normal((SAMPLE_RATE * 2, 2)) * 0.1).astype(np.float32)
+    looped = loop_effect(bed, 10 * SAMPLE_RATE, 0.0)
+    period = len(bed) - SAMPLE_RATE // 2
+    seam = looped[period : period + SAMPLE_RATE // 2]
+    assert rms(seam) == pytest.approx(rms(bed), rel=0.05)
+    np.testing.assert_array_equal(looped[:period], bed[:period])

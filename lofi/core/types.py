@@ -1,4 +1,4 @@
-"""Framework-free core types. Nothing here imports music21, TensorFlow, FluidSynth or pydub."""
+"""Framework-free core types. Nothing here imports music21, TensorFlow, FluidSynth or pedalboard."""
 
 from __future__ import annotations
 

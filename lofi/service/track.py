@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from lofi.audio.effects import list_effects, load_effect
-from lofi.audio.mix import combine, master, write_mp3, write_wav
+from lofi.audio.export import write_mp3, write_wav
+from lofi.audio.mix import combine, master
 from lofi.audio.render import render_stems
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose

@@ -153,7 +153,7 @@ def bench_e2e(request: Any, repeats: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             track = make_track(request)
-            from lofi.audio.mix import write_wav
+            from lofi.audio.export import write_wav
 
             t = time.perf_counter()
             write_wav(track.mix, Path(tmp) / "mix.wav")
