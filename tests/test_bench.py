@@ -15,6 +15,7 @@ KEYS = {
     "e2e_seconds",
     "e2e_stage_seconds",
     "corpus_cache_speedup",
+    "parse_speedup",
     "train_pipeline_ratio",
     "peak_rss_mb",
     "machine",

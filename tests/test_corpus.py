@@ -7,7 +7,7 @@ import pytest
 
 from lofi.core.errors import CorpusError
 from lofi.data.corpus import BUNDLED, corpus_files, corpus_stats, load_corpus
-from lofi.data.music21_reader import parse_file
+from lofi.data.readers import parse_file
 
 DATA = Path(__file__).parent / "data" / "midi"
 SIMUTRANS = Path("/usr/share/games/simutrans/music")

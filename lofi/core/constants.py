@@ -29,7 +29,7 @@ TARGET_LUFS = -14.0  # integrated loudness of the master
 TRUE_PEAK_DBTP = -1.0  # ceiling for the master's true peak
 
 FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
-PARSER_VERSION = 1  # bump when parsing changes so cached pieces are rebuilt
+PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
 
 MAX_SOUNDFONT_BYTES = 512 * 1024 * 1024
 MAX_EFFECT_BYTES = 200 * 1024 * 1024

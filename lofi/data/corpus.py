@@ -21,7 +21,7 @@ from lofi.core.constants import PARSER_VERSION
 from lofi.core.errors import CorpusError
 from lofi.core.paths import cache_dir
 from lofi.core.types import Piece
-from lofi.data.music21_reader import SUFFIXES, parse_file
+from lofi.data.readers import SUFFIXES, parse_file
 
 GAME_CORPORA = {
     "simutrans": (Path("/usr/share/games/simutrans/music"), "simutrans-data"),

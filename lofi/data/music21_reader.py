@@ -1,52 +1,18 @@
-"""Reading MIDI and MusicXML files with music21 into Pieces. The only music21 importer here.
+"""Reading MusicXML (and, as the reference for the fast reader, MIDI) with music21.
 
-music21 is imported inside the functions that need it, so importing this module stays cheap
-(the UI and the corpus loader import it; the parsing itself runs in worker processes).
+music21 is imported inside the functions that need it, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
-import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from lofi.core.types import Note
 
-from lofi.core.constants import MAX_MIDI_BYTES
-from lofi.core.errors import CorpusError
-from lofi.core.types import ChordSpan, Key, Note, Piece
-
-MIDI_SUFFIXES = (".mid", ".midi")
-XML_SUFFIXES = (".mxl", ".xml", ".musicxml")
-SUFFIXES = MIDI_SUFFIXES + XML_SUFFIXES
-MIN_MELODY_NOTE = 0.25  # beats: shorter top-line fragments are dropped
 DEFAULT_TEMPO_BPM = 120.0
 DEFAULT_VELOCITY = 80
 _EPS = 1e-6
-
-
-def _check_midi_header(path: Path, data: bytes) -> None:
-    if not data.startswith(b"MThd") or len(data) < 14:
-        raise CorpusError(path, "not a MIDI file (no MThd header)")
-    (length, fmt, ntracks, _division) = struct.unpack(">IHHH", data[4:14])
-    if length < 6:
-        raise CorpusError(path, "broken MIDI header")
-    if fmt == 2:
-        raise CorpusError(path, "type-2 MIDI (independent sequences) is not supported")
-    if fmt > 2:
-        raise CorpusError(path, f"unknown MIDI format {fmt}")
-    if ntracks == 0 or b"MTrk" not in data[14:]:
-        raise CorpusError(path, "MIDI file has no tracks")
-
-
-def _check_xml(path: Path, data: bytes) -> None:
-    if path.suffix.lower() == ".mxl":
-        if not data.startswith(b"PK"):
-            raise CorpusError(path, "not a compressed MusicXML (.mxl) file")
-    elif b"<score-partwise" not in data[:4096] and b"<score-timewise" not in data[:4096]:
-        raise CorpusError(path, "not a MusicXML score")
 
 
 def _split_by_channel(tracks: list[Any]) -> list[Any]:
@@ -178,142 +144,7 @@ def _tempo(score: Any) -> float:
     return DEFAULT_TEMPO_BPM
 
 
-def find_key(notes: list[Note]) -> Key:
-    """music21's default key finder (`analyze('key')`: Aarden-Essen profiles) in numpy.
-
-    Correlates the duration-weighted pitch-class histogram with the 24 rotated profiles,
-    exactly as music21 does, without building music21 objects for every note again.
-    """
-    from music21.analysis.discrete import AardenEssen
-
-    analysis = AardenEssen()
-    hist = np.zeros(12)
-    np.add.at(hist, np.array([n.pitch % 12 for n in notes]), [n.duration for n in notes])
-    rows = np.arange(12)[:, None]
-    best: tuple[float, int, str] = (-2.0, 0, "major")
-    for mode in ("major", "minor"):
-        profile = np.asarray(analysis.getWeights(mode), dtype=float)
-        rotated = profile[(np.arange(12)[None, :] - rows) % 12]  # row i: profile of tonic i
-        a = rotated - profile.mean()
-        b = hist - hist.mean()
-        denom = np.sqrt((a**2).sum(axis=1) * (b**2).sum())
-        corr = np.where(denom > 0, (a @ b) / np.where(denom > 0, denom, 1.0), 0.0)
-        tonic = int(np.argmax(corr))
-        if corr[tonic] > best[0]:
-            best = (float(corr[tonic]), tonic, mode)
-    return Key(best[1], best[2])
-
-
-def skyline(notes: list[Note]) -> tuple[Note, ...]:
-    """A monophonic top line: at each onset the highest note sounding.
-
-    A note that starts below the line's still-sounding note is skipped; otherwise it cuts
-    the line's note where it starts. Fragments shorter than a 16th are dropped.
-    """
-    by_onset: dict[float, Note] = {}
-    for n in notes:
-        top = by_onset.get(n.onset)
-        if top is None or n.pitch > top.pitch:
-            by_onset[n.onset] = n
-    line: list[Note] = []
-    for t in sorted(by_onset):
-        n = by_onset[t]
-        if line and line[-1].end > t + _EPS:
-            if line[-1].pitch > n.pitch:
-                continue  # the held top note goes on
-            last = line[-1]
-            line[-1] = Note(last.pitch, last.onset, t - last.onset, last.velocity)
-        line.append(n)
-    return tuple(n for n in line if n.duration >= MIN_MELODY_NOTE - _EPS)
-
-
-def beat_spans(notes: list[Note], length_beats: float) -> tuple[ChordSpan, ...]:
-    """Per beat: how long each pitch class sounds in it, and the lowest pitch class."""
-    n_beats = int(np.ceil(length_beats - _EPS))
-    if n_beats <= 0 or not notes:
-        return ()
-    onset = np.array([n.onset for n in notes])
-    end = np.array([n.end for n in notes])
-    pitch = np.array([n.pitch for n in notes])
-    first = np.floor(onset).astype(int)
-    count = np.maximum(np.ceil(end).astype(int) - first, 1)
-    which = np.repeat(np.arange(len(notes)), count)  # one row per (note, beat it touches)
-    beat = np.repeat(first, count) + (
-        np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    )
-    overlap = np.minimum(end[which], beat + 1.0) - np.maximum(onset[which], beat)
-    keep = (overlap > _EPS) & (beat < n_beats)
-    which, beat, overlap = which[keep], beat[keep], overlap[keep]
-    weights = np.zeros((n_beats, 12))
-    np.add.at(weights, (beat, pitch[which] % 12), overlap)
-    lowest = np.full(n_beats, 999)
-    np.minimum.at(lowest, beat, pitch[which])
-    rounded = np.round(weights, 4).tolist()
-    return tuple(
-        ChordSpan(
-            float(b), 1.0, tuple(rounded[b]), int(lowest[b] % 12) if lowest[b] < 999 else None
-        )
-        for b in range(n_beats)
-    )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise CorpusError(path, f"cannot read: {exc.strerror}") from exc
-    if not path.is_file():
-        raise CorpusError(path, "not a file")
-    if size == 0:
-        raise CorpusError(path, "empty file")
-    if size > MAX_MIDI_BYTES:
-        raise CorpusError(
-            path, f"too large ({size // 1024} KB; the limit is {MAX_MIDI_BYTES // 1024} KB)"
-        )
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(path, f"cannot read: {exc.strerror}") from exc
-
-
-def parse_file(path: Path) -> Piece:
-    """Parses one .mid/.midi/.mxl/.xml/.musicxml file.
-
-    Raises:
-        CorpusError: with a short reason, for every file that cannot be used.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise CorpusError(path, f"unsupported file type {suffix or '(none)'}")
-    data = _read(path)
-    if suffix in MIDI_SUFFIXES:
-        _check_midi_header(path, data)
-    else:
-        _check_xml(path, data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # music21 warns about unknown instruments etc.
-            score = _read_midi(data) if suffix in MIDI_SUFFIXES else _read_xml(path)
-            notes = _notes(score)
-            if not notes:
-                raise CorpusError(path, "no pitched notes")
-            tempo_bpm = _tempo(score)
-            key = find_key(notes)
-    except CorpusError:
-        raise
-    except Exception as exc:  # music21 raises many kinds on damaged files
-        text = str(exc).strip()
-        reason = text.splitlines()[0][:160] if text else type(exc).__name__
-        raise CorpusError(path, f"unreadable or damaged ({reason})") from exc
-    length = max(n.end for n in notes)
-    return Piece(
-        name=path.name,
-        content_hash=hashlib.sha256(data).hexdigest(),
-        key=key,
-        tempo_bpm=tempo_bpm,
-        notes=tuple(notes),
-        melody=skyline(notes),
-        beats=beat_spans(notes, length),
-        length_beats=float(length),
-    )
+def read_score(path: Path, data: bytes) -> tuple[list[Note], float]:
+    """A MIDI or MusicXML file's pitched notes (drums left out) and its tempo, by music21."""
+    score = _read_midi(data) if path.suffix.lower() in (".mid", ".midi") else _read_xml(path)
+    return _notes(score), _tempo(score)

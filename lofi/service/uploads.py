@@ -16,7 +16,7 @@ from lofi.audio.soundfonts import SUFFIXES as SOUNDFONT_SUFFIXES
 from lofi.audio.soundfonts import check_soundfont
 from lofi.core.constants import MAX_EFFECT_BYTES, MAX_MIDI_BYTES, MAX_SOUNDFONT_BYTES
 from lofi.core.errors import EffectError, LofiError, SoundFontError
-from lofi.data.music21_reader import SUFFIXES as SCORE_SUFFIXES
+from lofi.data.readers import SUFFIXES as SCORE_SUFFIXES
 
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed total of one uploaded archive
 MAX_ZIP_FILES = 2000

@@ -194,6 +194,59 @@ def bench_corpus(corpus: str) -> dict[str, float]:
     }
 
 
+# --- cold parse: the fast MIDI reader against music21 --------------------------------------
+def _parse_all(files: list[Path], parse: Callable[[Path], object], workers: int) -> float:
+    """Seconds to parse every file in a pool of fresh processes, bad files included."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for result in pool.map(_parse_quietly, [(parse, f) for f in files], chunksize=1):
+            del result
+    return time.perf_counter() - start
+
+
+def _parse_quietly(job: tuple[Callable[[Path], object], Path]) -> bool:
+    from lofi.core.errors import CorpusError
+
+    parse, path = job
+    try:
+        parse(path)
+    except CorpusError:
+        return False
+    return True
+
+
+def bench_parse(corpus: str, music21_files: int) -> dict[str, float]:
+    """Cold parse of a corpus (no cache) on every core: fast reader against music21.
+
+    music21 parses every `len // music21_files`-th file only (0: all of them); both readers
+    are timed on that subset too, and music21's full time is extrapolated from it by bytes.
+    """
+    from lofi.data.corpus import corpus_files
+    from lofi.data.readers import parse_file, parse_file_music21
+
+    files = [f for f in corpus_files(corpus) if f.suffix.lower() in (".mid", ".midi")]
+    workers = max(1, min(os.cpu_count() or 1, len(files)))
+    step = max(1, len(files) // music21_files) if music21_files else 1
+    subset = files[::step]
+    fast_all = _parse_all(files, parse_file, workers)
+    fast_subset = _parse_all(subset, parse_file, workers)
+    music21_subset = _parse_all(subset, parse_file_music21, workers)
+    share = sum(f.stat().st_size for f in subset) / sum(f.stat().st_size for f in files)
+    return {
+        "parse_files": len(files),
+        "parse_music21_files": len(subset),
+        "parse_fast_cold_seconds": fast_all,
+        "parse_fast_subset_seconds": fast_subset,
+        "parse_music21_subset_seconds": music21_subset,
+        "parse_music21_cold_seconds_estimated": music21_subset / share,
+        "parse_speedup": music21_subset / fast_subset,
+        "parse_fast_ms_per_file": 1000 * fast_all * workers / len(files),
+    }
+
+
 # --- training input pipeline ---------------------------------------------------------------
 def bench_train_pipeline(corpus: str, melody_dir: Path, steps: int) -> dict[str, float]:
     """The default melody model fed by our tf.data pipeline against in-memory arrays."""
@@ -276,6 +329,7 @@ def print_table(results: dict[str, Any]) -> None:
         "render_ratio": "≤ 1.2",
         "e2e_seconds": "≤ 4",
         "corpus_cache_speedup": "≥ 20",
+        "parse_speedup": "≥ 10",
         "train_pipeline_ratio": "≥ 0.9",
         "peak_rss_mb": "≤ 1536",
     }
@@ -298,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--melody-model", type=Path, default=None)
     parser.add_argument("--chord-model", type=Path, default=None)
     parser.add_argument("--corpus", default=None, help="corpus for the cache and train cases")
+    parser.add_argument(
+        "--music21-files",
+        type=int,
+        default=16,
+        help="files music21 parses in the cold-parse case (0: the whole corpus)",
+    )
     args = parser.parse_args(argv)
     melody = args.melody_model or default_melody_model()
     chords = args.chord_model or default_chord_model()
@@ -312,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         ("render", lambda: bench_render(request, repeats)),
         ("e2e", lambda: bench_e2e(request, repeats)),
         ("corpus", lambda: bench_corpus(corpus)),
+        ("parse", lambda: bench_parse(corpus, 2 if smoke else args.music21_files)),
         ("train", lambda: bench_train_pipeline(corpus, melody, 4 if smoke else 120)),
         ("memory", lambda: bench_memory(melody, chords, bars)),
     ]
