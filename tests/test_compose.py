@@ -55,3 +55,19 @@ def test_sections_cover_the_song(models) -> None:
     assert sum(s.bars for s in song.sections) == 32
     onsets = np.array([n.onset for p in song.parts for n in p.notes])
     assert onsets.min() >= 0 and onsets.max() < 32 * 4
+
+
+def test_midi_holds_every_note_of_the_song_at_its_beat(models) -> None:
+    import pretty_midi
+
+    config = GenerationConfig(11, Key.parse("Eb-major"), 73.0, 8, SamplingConfig())
+    song = compose(config, models)
+    pm = pretty_midi.PrettyMIDI(io.BytesIO(song_to_midi(song)))
+    assert pm.get_tempo_changes()[1][0] == pytest.approx(73.0, abs=1e-3)
+    assert pm.key_signature_changes[0].key_number == 3  # E-flat major
+    assert [(ts.numerator, ts.denominator) for ts in pm.time_signature_changes] == [(4, 4)]
+    for part, instrument in zip(song.parts, pm.instruments, strict=True):
+        assert instrument.name == part.name and instrument.is_drum == part.is_drum
+        ticks = sorted((n.pitch, pm.time_to_tick(n.start), n.velocity) for n in instrument.notes)
+        assert ticks == sorted((n.pitch, round(n.onset * 480), n.velocity) for n in part.notes)
+        assert all(n.end > n.start for n in instrument.notes)

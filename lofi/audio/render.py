@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import io
 import os
 import pickle
 import signal
@@ -22,10 +21,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import mido
 import numpy as np
 
-from lofi.audio.render_worker import CONTROL, NOTE_OFF, NOTE_ON, PITCH, PROGRAM
+from lofi.audio.midi_events import read_midi_events
+from lofi.audio.render_worker import NOTE_OFF, PROGRAM
 from lofi.audio.soundfonts import Instrument, list_presets
 from lofi.core.constants import (
     CHANNELS,
@@ -183,64 +182,6 @@ def probe_soundfont(path: Path) -> None:
         probe.stop()
 
 
-def _read_midi(midi: bytes | Path) -> mido.MidiFile:
-    try:
-        if isinstance(midi, bytes | bytearray):
-            return mido.MidiFile(file=io.BytesIO(midi))
-        return mido.MidiFile(str(midi))
-    except Exception as exc:  # mido raises several kinds on broken files
-        raise RenderError(f"cannot read the MIDI file: {exc}") from exc
-
-
-def _events(mid: mido.MidiFile) -> tuple[dict[str, np.ndarray], int]:
-    """Per named track, rows (frame, kind, channel, a, b) in time order; and the end frame."""
-    tempo_map: list[tuple[int, int]] = []  # (tick, tempo)
-    for track in mid.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "set_tempo":
-                tempo_map.append((tick, msg.tempo))
-    tempo_map.sort()
-    if not tempo_map or tempo_map[0][0] != 0:
-        tempo_map.insert(0, (0, 500_000))
-    ticks = np.array([t for t, _ in tempo_map])
-    secs_per_tick = np.array([tempo / 1e6 / mid.ticks_per_beat for _, tempo in tempo_map])
-    starts = np.concatenate([[0.0], np.cumsum(np.diff(ticks) * secs_per_tick[:-1])])
-
-    def to_frame(tick: int) -> int:
-        i = int(np.searchsorted(ticks, tick, side="right") - 1)
-        return int(round((starts[i] + (tick - ticks[i]) * secs_per_tick[i]) * SAMPLE_RATE))
-
-    out: dict[str, np.ndarray] = {}
-    end_tick = 0  # the song ends with its last message, end-of-track included (as mido's length)
-    for index, track in enumerate(mid.tracks):
-        name = track.name or f"track {index}"
-        rows = []
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            end_tick = max(end_tick, tick)
-            if msg.type == "note_on" and msg.velocity > 0:
-                row = (NOTE_ON, msg.channel, msg.note, msg.velocity)
-            elif msg.type in ("note_off", "note_on"):
-                row = (NOTE_OFF, msg.channel, msg.note, 0)
-            elif msg.type == "control_change":
-                row = (CONTROL, msg.channel, msg.control, msg.value)
-            elif msg.type == "program_change":
-                row = (PROGRAM, msg.channel, msg.program, 0)
-            elif msg.type == "pitchwheel":
-                row = (PITCH, msg.channel, msg.pitch + 8192, 0)
-            else:
-                continue
-            rows.append((to_frame(tick), *row))
-        if rows:
-            arr = np.array(rows, dtype=np.int64)
-            order = np.lexsort((arr[:, 1] != NOTE_OFF, arr[:, 0]))  # offs first at a frame
-            out[name if name not in out else f"{name} {index}"] = arr[order]
-    return out, to_frame(end_tick)
-
-
 def _check_instrument(inst: Instrument) -> None:
     presets = list_presets(inst.soundfont)  # raises SoundFontError naming the file
     if not any(p.bank == inst.bank and p.program == inst.program for p in presets):
@@ -254,7 +195,8 @@ def render_stems(
 
     All stems have the same length: the song's last event plus `tail_s`.
     """
-    events, last = _events(_read_midi(midi))
+    read = read_midi_events(midi)
+    events, last = read.tracks, read.end_frame
     for inst in instruments.values():
         _check_instrument(inst)
     frames = last + int(tail_s * SAMPLE_RATE)
@@ -307,7 +249,8 @@ def render_stems(
 def render_midi(midi: bytes | Path, soundfont: Path, tail_s: float = 2.0) -> np.ndarray:
     """Renders a whole MIDI file with its own programs (for previewing a corpus piece)."""
     list_presets(soundfont)
-    events, last = _events(_read_midi(midi))
+    read = read_midi_events(midi)
+    events, last = read.tracks, read.end_frame
     rows = np.concatenate(list(events.values())) if events else np.zeros((0, 5), np.int64)
     rows = rows[np.lexsort((rows[:, 1] != NOTE_OFF, rows[:, 0]))]
     job = {

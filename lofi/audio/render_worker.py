@@ -40,18 +40,21 @@ class _Player:
                 "synth.cpu-cores": 1,
             },
         )
-        self.write_float = fluidsynth._fl.fluid_synth_write_float
-        self.write_float.restype = ctypes.c_int
-        self.write_float.argtypes = [
-            ctypes.c_void_p,
+        # pyfluidsynth's only public sample call, get_samples, writes 16-bit dithered integers
+        # that clip at full scale; FluidSynth's own fluid_synth_write_float has no Python
+        # wrapper, so it is bound here with pyfluidsynth's prototype helper.
+        self.write_float = fluidsynth.cfunc(
+            "fluid_synth_write_float",
             ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.c_int,
-            ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.c_int,
-            ctypes.c_int,
-        ]
+            ("synth", ctypes.c_void_p, 1),
+            ("len", ctypes.c_int, 1),
+            ("lout", ctypes.c_void_p, 1),
+            ("loff", ctypes.c_int, 1),
+            ("lincr", ctypes.c_int, 1),
+            ("rout", ctypes.c_void_p, 1),
+            ("roff", ctypes.c_int, 1),
+            ("rincr", ctypes.c_int, 1),
+        )
         self.fonts: dict[tuple[str, int, int], int] = {}
 
     def _write(self, ptr: int, frames: int) -> None:
