@@ -57,3 +57,17 @@ def test_damaged_midi_is_a_corpus_error_from_both_readers() -> None:
     for reader in (parse_file, parse_file_music21):
         with pytest.raises(CorpusError, match="damaged"):
             reader(DATA / "truncated.mid")
+
+
+def test_reading_leaves_mido_naming_key_signatures() -> None:
+    import io
+
+    import mido
+
+    parse_file(DATA / "tiny_c_major.mid")  # installs the tolerant key-signature reader
+    mid = mido.MidiFile()
+    mid.tracks.append(mido.MidiTrack([mido.MetaMessage("key_signature", key="Eb")]))
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    (message,) = mido.MidiFile(file=io.BytesIO(buffer.getvalue())).tracks[0][:1]
+    assert (message.type, message.key) == ("key_signature", "Eb")

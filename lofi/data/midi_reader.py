@@ -47,6 +47,8 @@ def _tolerant_key_signatures() -> None:
     from mido.midifiles import meta
 
     class TolerantKeySignature(meta.MetaSpec_key_signature):
+        type = "key_signature"  # else mido names the messages it reads after this class
+
         def decode(self, message: Any, data: list[int]) -> None:
             try:
                 super().decode(message, data)
