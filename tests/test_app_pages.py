@@ -41,6 +41,35 @@ def test_studio_generates_a_track_with_downloads(app_env) -> None:
     assert downloads == {"⬇️ WAV", "⬇️ MP3", "⬇️ MIDI", "⬇️ Recipe", "⬇️ Stems (.zip)"}
     written = list((app_env["user"] / "sessions").rglob("mix.wav"))
     assert len(written) == 1 and written[0].read_bytes()[:4] == b"RIFF"
+    _assert_track_folder(written[0].parent, bars=8, bpm=100)
+
+
+def _assert_track_folder(folder: Path, bars: int, bpm: float) -> None:
+    """The files the downloads hand out: they decode, last the song and sound as mastered."""
+    import io
+    import json
+
+    import mido
+    import pyloudnorm
+    import soundfile as sf
+    from pedalboard.io import AudioFile
+
+    from lofi.service.track import mp3_of
+
+    audio, rate = sf.read(folder / "mix.wav", dtype="float32")
+    song_s = bars * 4 * 60 / bpm
+    assert rate == 44100 and audio.shape[1] == 2
+    assert song_s < len(audio) / rate < song_s + 3.0
+    assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-14.0, abs=0.5)
+    midi = mido.MidiFile(file=io.BytesIO((folder / "song.mid").read_bytes()))
+    assert [t.name for t in midi.tracks[1:]] == ["chords", "melody", "bass", "drums"]
+    assert midi.length == pytest.approx(song_s, abs=60 / bpm * 4)
+    recipe = json.loads((folder / "recipe.json").read_text())
+    assert (recipe["bars"], recipe["bpm"]) == (bars, bpm)
+    stems = sorted(p.stem for p in (folder / "stems").glob("*.wav"))
+    assert stems == ["bass", "chords", "drums", "melody"]
+    with AudioFile(io.BytesIO(mp3_of(folder))) as decoded:
+        assert decoded.duration == pytest.approx(len(audio) / rate, abs=0.1)
 
 
 def test_dice_changes_the_seed(app_env) -> None:

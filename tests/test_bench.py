@@ -51,10 +51,30 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
         env={**__import__("os").environ, "LOFI_EFFECTS_DIR": str(app_dirs["effects"])},
     )
     assert res.returncode == 0, res.stderr[-3000:]
-    results = json.loads(out.read_text())
-    assert results.keys() >= KEYS
+    r = json.loads(out.read_text())
+    assert r.keys() >= KEYS and r["smoke"] is True
     for key in KEYS - {"machine", "e2e_stage_seconds"}:
-        assert isinstance(results[key], float) and results[key] > 0, key
-    assert {"compose", "render", "mix", "write_wav"} <= results["e2e_stage_seconds"].keys()
-    assert results["machine"]["cores"] >= 1
-    assert "sampler_speedup" in res.stdout  # the table
+        assert isinstance(r[key], float) and r[key] > 0, key
+    # every ratio is the ratio of the figures it names
+    approx = pytest.approx
+    ratio = r["sampler_tokens_per_s"] / r["sampler_baseline_tokens_per_s"]
+    assert r["sampler_speedup"] == approx(ratio)
+    assert r["render_ratio"] == approx(r["render_seconds"] / r["render_cli_seconds"])
+    speedup = r["corpus_cold_seconds"] / r["corpus_cached_seconds"]
+    assert r["corpus_cache_speedup"] == approx(speedup)
+    ratio = r["train_pipeline_sequences_per_s"] / r["train_arrays_sequences_per_s"]
+    assert r["train_pipeline_ratio"] == approx(ratio)
+    ratio = r["parse_music21_subset_seconds"] / r["parse_fast_subset_seconds"]
+    assert r["parse_speedup"] == approx(ratio)
+    assert r["corpus_files"] == r["parse_files"] == 3
+    # the whole request takes at least its stages, the files on top take longer still
+    stages = r["e2e_stage_seconds"]
+    assert {"compose", "render", "mix", "write_wav", "write_mp3"} <= stages.keys()
+    parts = sum(stages[k] for k in ("compose", "render", "mix", "write_wav"))
+    assert parts <= r["e2e_seconds"] * 1.05 <= stages["total_with_mp3_and_stems"] * 1.05
+    # a process that imported numpy and rendered a song: tens to hundreds of MB, not GB
+    assert 50 < r["peak_rss_mb"] < 4096 and 5 < r["render_worker_peak_rss_mb"] < 4096
+    assert r["machine"]["cores"] >= 1 and r["machine"]["python"].startswith("3.")
+    table = res.stdout
+    for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
+        assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key

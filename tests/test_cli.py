@@ -13,9 +13,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_help_explains_every_subcommand() -> None:
-    out = _run("--help").stdout
+    res = _run("--help")
+    assert res.returncode == 0
     for command in ("train", "generate", "effects", "corpus", "presets"):
-        assert command in out
+        assert command in res.stdout
+        sub = _run(command, "--help")
+        assert sub.returncode == 0 and sub.stdout.startswith("usage: python -m lofi " + command)
     gen = _run("generate", "--help").stdout
     for option in (
         "--seed",
@@ -31,6 +34,47 @@ def test_help_explains_every_subcommand() -> None:
         "--out",
     ):
         assert option in gen
+
+
+def test_presets_lists_what_the_soundfont_holds(gm_soundfont, capsys) -> None:
+    from lofi.audio.soundfonts import list_presets
+
+    assert main(["presets", str(gm_soundfont)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"{p.bank}:{p.program}\t{p.name}" for p in list_presets(gm_soundfont)]
+    assert "0:33\tFingered Bass" in lines
+
+
+def test_effects_writes_beds_that_decode_and_keeps_them(tmp_path, capsys) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from lofi.audio.effects import check_effect_wav
+
+    assert main(["effects", "--out", str(tmp_path)]) == 0
+    before = {}
+    for name in ("rain", "vinyl"):
+        path = tmp_path / f"{name}.wav"
+        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+        assert rate == 44100 and audio.shape[1] == 2
+        assert check_effect_wav(path) == pytest.approx(len(audio) / rate) and len(audio) > rate
+        assert float(np.sqrt(np.mean(audio**2))) > 1e-3 and np.abs(audio).max() <= 1.0
+        before[name] = path.read_bytes()
+    assert main(["effects", "--out", str(tmp_path)]) == 0
+    assert "already" in capsys.readouterr().out
+    assert {name: (tmp_path / f"{name}.wav").read_bytes() for name in before} == before
+
+
+def test_corpus_counts_pieces_and_names_bad_files(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "midi"
+    for name in ("tiny_c_major.mid", "truncated.mid"):
+        (tmp_path / name).write_bytes((data / name).read_bytes())
+    assert main(["corpus", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert ": 1 pieces, 1 bad," in out[0]
+    assert out[1].startswith("  bad: truncated.mid: ")
 
 
 @pytest.mark.parametrize(

@@ -181,13 +181,30 @@ def test_a_dead_or_stuck_worker_is_replaced(gm_soundfont, four_part_midi, monkey
     np.testing.assert_array_equal(render_stems(four_part_midi, inst)["bass"], before)
 
 
-def test_default_instruments_exist_in_their_soundfonts() -> None:
-    from lofi.audio.soundfonts import default_instruments
-
-    instruments = default_instruments()
+def _assert_presets_exist(instruments: dict[str, Instrument]) -> None:
     assert set(instruments) == {"chords", "melody", "bass", "drums"}
     assert instruments["drums"].bank == 128
-    for inst in instruments.values():
-        if inst.soundfont.is_file():
-            presets = {(p.bank, p.program) for p in list_presets(inst.soundfont)}
-            assert (inst.bank, inst.program) in presets
+    for name, inst in instruments.items():
+        presets = {(p.bank, p.program) for p in list_presets(inst.soundfont)}
+        assert (inst.bank, inst.program) in presets, name
+
+
+def test_default_instruments_exist_in_the_system_soundfont() -> None:
+    from lofi.audio.soundfonts import SYSTEM_SOUNDFONT, default_instruments
+
+    if not SYSTEM_SOUNDFONT.is_file():
+        pytest.skip(f"{SYSTEM_SOUNDFONT} is not installed (musescore-general-soundfont-small)")
+    instruments = default_instruments()
+    assert {inst.soundfont for inst in instruments.values()} == {SYSTEM_SOUNDFONT}
+    _assert_presets_exist(instruments)
+
+
+def test_default_instruments_fall_back_to_the_bundled_soundfont(
+    gm_soundfont, tmp_path, monkeypatch
+) -> None:
+    from lofi.audio import soundfonts
+
+    monkeypatch.setattr(soundfonts, "SYSTEM_SOUNDFONT", tmp_path / "not-installed.sf3")
+    instruments = soundfonts.default_instruments()
+    assert {inst.soundfont for inst in instruments.values()} == {gm_soundfont}
+    _assert_presets_exist(instruments)
