@@ -142,10 +142,6 @@ class Song:
                 return p
         raise KeyError(name)
 
-    @property
-    def seconds(self) -> float:
-        return self.bars * 4 * 60.0 / self.bpm
-
 
 PART_NAMES = ("chords", "melody", "bass", "drums")
 

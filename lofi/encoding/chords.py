@@ -116,10 +116,6 @@ def match_chord(weights: np.ndarray, bass: int | None, min_weight: float = 0.25)
     return _MATCHABLE[int(np.argmax(scores))].name
 
 
-def transpose_pc(pc: int, shift: int) -> int:
-    return (pc + shift) % 12
-
-
 def voicing(name: str, shift: int, previous: tuple[int, ...] | None = None) -> tuple[int, ...]:
     """A lofi voicing: root and 7th in the left hand, 3rd, 5th (and 9th) an octave up.
 

@@ -6,7 +6,6 @@ import functools
 import io
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +134,3 @@ def load_keras_model(checkpoint: Checkpoint) -> keras.Model:
         return keras.saving.load_model(checkpoint.path / MODEL_FILE, compile=False)
     except Exception as exc:  # Keras raises many kinds for a damaged file
         raise CheckpointError(f"cannot load {checkpoint.path / MODEL_FILE}: {exc}") from exc
-
-
-def copy_checkpoint(src: Path, dest: Path) -> None:
-    shutil.copytree(src, dest, dirs_exist_ok=False)

@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from lofi.core.errors import CorpusError, LofiError
 from lofi.encoding.tokens import Sequence, encode, windows
 from lofi.encoding.vocab import Vocabulary, vocabulary
@@ -234,12 +232,6 @@ def read_progress(path: Path) -> list[dict[str, Any]]:
         except ValueError:
             continue  # the writer is mid-line
     return records
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
 
 
 def command_line() -> str:
