@@ -1,5 +1,8 @@
-"""A MIDI file as event arrays for the render workers: per named track, rows of
-(frame, kind, channel, a, b) in time order, with frames from pretty_midi's tempo map."""
+"""A MIDI file as event arrays for the render workers.
+
+Per named track, rows of (frame, kind, channel, a, b) in time order, with frames from
+pretty_midi's tempo map.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from lofi.core.errors import RenderError
 
 @dataclass(frozen=True)
 class MidiEvents:
+    """What the workers play: event rows per track, and where the song ends."""
+
     tracks: dict[str, np.ndarray]  # track name -> int64 rows (frame, kind, channel, a, b)
     end_frame: int  # the last message, end-of-track included (as mido's length)
 
@@ -39,7 +44,7 @@ def read_midi_events(midi: bytes | Path) -> MidiEvents:
         raise RenderError(f"cannot read the MIDI file: {exc}") from exc
 
     def to_frame(tick: int) -> int:
-        return round(tempo_map.tick_to_time(tick) * SAMPLE_RATE)
+        return round(float(tempo_map.tick_to_time(tick)) * SAMPLE_RATE)
 
     out: dict[str, np.ndarray] = {}
     end_tick = 0

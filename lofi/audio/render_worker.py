@@ -1,5 +1,7 @@
-"""The FluidSynth child process. It imports only numpy and fluidsynth, keeps loaded
-SoundFonts between jobs, and plays event arrays the parent prepared into float buffers.
+"""The FluidSynth child process.
+
+It imports only numpy and fluidsynth, keeps loaded SoundFonts between jobs, and plays event
+arrays the parent prepared into float buffers.
 
 Reverb and chorus are off in FluidSynth (the master adds the room), so no sound carries from
 one job to the next and every render is deterministic whatever ran before it.
@@ -13,6 +15,7 @@ import os
 import resource
 import sys
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,7 +64,7 @@ class _Player:
         self.write_float(self.synth.synth, frames, ptr, 0, 2, ptr, 1, 2)
 
     def font(self, path: str) -> int:
-        st = os.stat(path)
+        st = Path(path).stat()
         key = (path, st.st_mtime_ns, st.st_size)
         if key not in self.fonts:
             sfid = self.synth.sfload(path, 0)
@@ -109,9 +112,11 @@ class _Player:
 
 
 def _render_in_fork(player: _Player, job: dict[str, Any], replies: Connection) -> None:
-    """Renders in a forked copy of this process, so every job starts from the same pristine
-    synthesiser (FluidSynth's reused voices keep traces of earlier notes) while the loaded
-    SoundFonts are shared copy-on-write instead of loaded again."""
+    """Renders in a forked copy of this process.
+
+    So every job starts from the same pristine synthesiser (FluidSynth's reused voices keep
+    traces of earlier notes) while the loaded SoundFonts are shared copy-on-write.
+    """
     player.font(job["soundfont"])  # loaded once here, inherited by every fork
     pid = os.fork()
     if pid == 0:  # the child: render, answer, leave without running any cleanup

@@ -30,14 +30,15 @@ def wow(audio: np.ndarray) -> np.ndarray:
     np.clip(back, 0, n - 1, out=back)
     older = np.maximum(back - 1, 0)
     now = audio[back]
-    return now + (audio[older] - now) * frac
+    out: np.ndarray = now + (audio[older] - now) * frac
+    return out
 
 
 def tape_and_room(audio: np.ndarray) -> np.ndarray:
     """Wow, then high- and low-pass, a small room and gentle compression (pedalboard)."""
-    from pedalboard import Compressor, HighpassFilter, LowpassFilter, Pedalboard, Reverb
+    from pedalboard import Chain, Compressor, HighpassFilter, LowpassFilter, Reverb
 
-    board = Pedalboard([
+    board = Chain([
         HighpassFilter(cutoff_frequency_hz=30.0),
         LowpassFilter(cutoff_frequency_hz=9500.0),
         Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from lofi.core.constants import BEATS_PER_BAR, TICKS_PER_BEAT
 from lofi.core.types import Song
@@ -42,7 +41,3 @@ def song_to_midi(song: Song) -> bytes:
     buffer = io.BytesIO()
     pm.write(buffer)
     return buffer.getvalue()
-
-
-def write_midi(song: Song, path: Path) -> None:
-    path.write_bytes(song_to_midi(song))
