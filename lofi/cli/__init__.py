@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from lofi.cli import assets, evaluate, generate, train
+from lofi.cli import assets, corpus, evaluate, generate, train
 from lofi.core.errors import LofiError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
         description="LoFi Studio: learn lofi hip-hop from MIDI and render finished tracks.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (train, generate, assets, evaluate):
+    for command in (train, generate, corpus, assets, evaluate):
         command.register(sub)
     return parser
 

@@ -1,4 +1,4 @@
-"""`python -m lofi effects|corpus|presets`: effect beds, corpus statistics, presets."""
+"""`python -m lofi effects|presets`: effect beds and SoundFont presets."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e.add_argument("--out", type=Path, help="folder (default: the project's effects/)")
     e.add_argument("--force", action="store_true", help="remake files that exist")
     e.set_defaults(handler=_effects)
-
-    c = sub.add_parser("corpus", help="parse a corpus (cached) and print its statistics")
-    c.add_argument("name", help="simutrans, openmsx, blupi, bach, default, or a folder")
-    c.set_defaults(handler=_corpus)
 
     p = sub.add_parser("presets", help="list a SoundFont's presets (bank:program name)")
     p.add_argument("soundfont", type=Path)
@@ -32,20 +28,6 @@ def _effects(args: argparse.Namespace) -> int:
         return 0
     make_default_effects(out)
     print(f"wrote rain.wav and vinyl.wav in {out}")
-    return 0
-
-
-def _corpus(args: argparse.Namespace) -> int:
-    from lofi.data.corpus import corpus_stats, load_corpus
-
-    corpus = load_corpus(args.name)
-    stats = corpus_stats(corpus)
-    print(
-        f"{corpus.name}: {len(corpus.pieces)} pieces, {len(corpus.bad)} bad, "
-        f"{stats.total_minutes:.1f} min, {stats.total_notes} notes"
-    )
-    for bad in corpus.bad:
-        print(f"  bad: {bad.path.name}: {bad.reason}")
     return 0
 
 

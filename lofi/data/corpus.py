@@ -10,7 +10,7 @@ import os
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -141,6 +141,14 @@ def _read_cached(
             results[path] = cached
 
 
+def corpus_digest(content_hashes: Iterable[str]) -> str:
+    """Names a corpus by its pieces' content hashes (in any order) and the parser version."""
+    digest = hashlib.sha256(f"parser {PARSER_VERSION}".encode())
+    for h in sorted(content_hashes):
+        digest.update(h.encode())
+    return digest.hexdigest()
+
+
 def load_corpus(
     name_or_dir: str | Path, workers: int | None = None, progress: Progress | None = None
 ) -> Corpus:
@@ -183,10 +191,7 @@ def load_corpus(
                         progress(done, len(files))
     pieces = tuple(v for p in files if isinstance(v := results[p], Piece))
     bad = tuple(BadFile(p, v) for p in files if isinstance(v := results[p], str))
-    digest = hashlib.sha256(f"parser {PARSER_VERSION}".encode())
-    for h in sorted(p.content_hash for p in pieces):
-        digest.update(h.encode())
-    return Corpus(name, pieces, bad, digest.hexdigest())
+    return Corpus(name, pieces, bad, corpus_digest(p.content_hash for p in pieces))
 
 
 @dataclass(frozen=True)

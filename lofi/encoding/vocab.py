@@ -108,6 +108,9 @@ def chord_vocabulary() -> Vocabulary:
     )
 
 
+MODEL_KINDS: tuple[str, ...] = ("melody", "chords")  # every kind `vocabulary` and `encode` know
+
+
 def vocabulary(kind: str) -> Vocabulary:
     if kind == "melody":
         return melody_vocabulary()
