@@ -69,7 +69,8 @@ def test_the_broken_file_is_listed_and_the_others_encoded(built) -> None:
     assert manifest["files"] == len(good) + 1 and manifest["pieces"] == len(good)
     assert manifest["runner"] == "DirectRunner" and manifest["seq_len"] == SEQ_LEN
     assert manifest["corpus_hash"] == load_corpus(good[0].parent, workers=1).content_hash
-    pieces = [json.loads(line) for line in (out / "index" / "pieces.jsonl").read_text().splitlines()]
+    lines = (out / "index" / "pieces.jsonl").read_text().splitlines()
+    pieces = [json.loads(line) for line in lines]
     assert sorted(p["file"] for p in pieces) == [p.name for p in good]
     for kind in MODEL_KINDS:
         info = manifest["kinds"][kind]

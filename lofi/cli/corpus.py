@@ -19,9 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="corpus statistics (corpus stats NAME) or training shards (corpus build NAME)",
         description="corpus stats NAME | corpus build NAME --out DIR [beam options]; "
         "`corpus NAME` is short for `corpus stats NAME`.",
-        add_help=False,
     )
-    c.add_argument("rest", nargs=argparse.REMAINDER)
+    c.add_argument(
+        "rest",
+        nargs=argparse.REMAINDER,
+        metavar="stats NAME | build NAME --out DIR ...",
+        help="`corpus build --help` lists the build options",
+    )
     c.set_defaults(handler=_corpus)
 
 
@@ -59,9 +63,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _corpus(args: argparse.Namespace) -> int:
     rest: list[str] = list(args.rest)
-    if not rest or rest[0] in ("-h", "--help"):
+    if not rest:
         print("usage: python -m lofi corpus stats NAME | corpus build NAME --out DIR [...]")
-        return 0 if rest else 2
+        return 2
     if rest[0] == "build":
         return _build(rest[1:])
     if rest[0] == "stats":
