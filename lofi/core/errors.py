@@ -15,6 +15,9 @@ class CorpusError(LofiError):
         self.reason = reason
         super().__init__(f"{self.path.name}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[Path, str]]:
+        return (type(self), (self.path, self.reason))  # crosses process boundaries intact
+
 
 class VocabularyError(LofiError):
     pass

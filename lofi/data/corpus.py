@@ -5,21 +5,25 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import multiprocessing
 import os
 import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from lofi.core.constants import PARSER_VERSION
+from lofi.core.constants import (
+    PARSE_CPU_S,
+    PARSE_MEMORY_BYTES,
+    PARSE_WALL_S,
+    PARSER_VERSION,
+)
 from lofi.core.errors import CorpusError
 from lofi.core.paths import cache_dir
+from lofi.core.sandbox import Limits, Sandbox, SandboxError
 from lofi.core.types import Piece
 from lofi.data.readers import SUFFIXES, parse_file
 
@@ -141,6 +145,20 @@ def _read_cached(
             results[path] = cached
 
 
+def parse_limits() -> Limits:
+    """The caps one score's parse runs under."""
+    return Limits(PARSE_MEMORY_BYTES, PARSE_CPU_S, PARSE_WALL_S)
+
+
+def _failure_reason(path: Path, content_hash: str, exc: BaseException) -> str:
+    """A parse that killed or stalled its child: the reason, remembered unless transient."""
+    reason = exc.reason if isinstance(exc, CorpusError) else str(exc) or type(exc).__name__
+    if not (isinstance(exc, SandboxError) and exc.transient):  # a busy machine may pass later
+        with contextlib.suppress(OSError):
+            _write_cache(content_hash, reason)
+    return reason
+
+
 def corpus_digest(content_hashes: Iterable[str]) -> str:
     """Names a corpus by its pieces' content hashes (in any order) and the parser version."""
     digest = hashlib.sha256(f"parser {PARSER_VERSION}".encode())
@@ -168,27 +186,18 @@ def load_corpus(
     if progress:
         progress(done, len(files))
     if todo:
+        # Every parse runs in a limited child: a hostile file costs its own entry, not the
+        # server (a crash, a hang or a runaway allocation becomes that file's reason).
         n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        if n == 1:
-            for path, h in todo:
-                results[path] = _parse_to_cache(path, h)
+        todo.sort(key=lambda item: -_size(item[0]))  # long parses first
+        with Sandbox(parse_limits(), n) as sandbox:
+            for (path, h), value in sandbox.map_unordered(_parse_to_cache, todo):
+                if isinstance(value, BaseException):
+                    value = _failure_reason(path, h, value)
+                results[path] = value
                 done += 1
                 if progress:
                     progress(done, len(files))
-        else:
-            todo.sort(key=lambda item: -_size(item[0]))  # long parses first
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(n, mp_context=context) as pool:
-                futures = {pool.submit(_parse_to_cache, p, h): p for p, h in todo}
-                for future in as_completed(futures):
-                    path = futures[future]
-                    try:
-                        results[path] = future.result()
-                    except Exception as exc:  # a worker that died on a hostile file
-                        results[path] = f"the parser failed ({type(exc).__name__})"
-                    done += 1
-                    if progress:
-                        progress(done, len(files))
     pieces = tuple(v for p in files if isinstance(v := results[p], Piece))
     bad = tuple(BadFile(p, v) for p in files if isinstance(v := results[p], str))
     return Corpus(name, pieces, bad, corpus_digest(p.content_hash for p in pieces))

@@ -6,12 +6,21 @@ function of a path (no globals, no pools), so it can run in any worker or sandbo
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from lofi.core.constants import MAX_MIDI_BYTES
+from lofi.core.constants import (
+    MAX_MIDI_BYTES,
+    MAX_MIDI_TRACKS,
+    MAX_MXL_UNPACKED_BYTES,
+    MAX_PIECE_BEATS,
+    MAX_PIECE_NOTES,
+    MAX_SCORE_MEASURES,
+)
 from lofi.core.errors import CorpusError
 from lofi.core.types import Note, Piece
 from lofi.data.analysis import build_piece
@@ -34,14 +43,62 @@ def check_midi_header(path: Path, data: bytes) -> None:
         raise CorpusError(path, f"unknown MIDI format {fmt}")
     if ntracks == 0 or b"MTrk" not in data[14:]:
         raise CorpusError(path, "MIDI file has no tracks")
+    if ntracks > MAX_MIDI_TRACKS:
+        raise CorpusError(path, f"{ntracks} tracks; the limit is {MAX_MIDI_TRACKS}")
+
+
+def _check_mxl(path: Path, data: bytes) -> None:
+    """An .mxl archive whose members unpack to a bounded size (checked while unpacking)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if sum(i.file_size for i in infos) > MAX_MXL_UNPACKED_BYTES or len(infos) > 64:
+                raise CorpusError(path, "the compressed MusicXML unpacks to too much")
+            measures = 0
+            for info in infos:
+                total = 0
+                with archive.open(info) as member:
+                    while block := member.read(1 << 16):
+                        total += len(block)
+                        measures += _measure_tags(block)  # a tag split by a block: rare
+                        if total > MAX_MXL_UNPACKED_BYTES:
+                            raise CorpusError(path, "the compressed MusicXML unpacks to too much")
+    except CorpusError:
+        raise
+    except Exception as exc:  # zipfile, zlib, lzma and bz2 raise many kinds on damage
+        raise CorpusError(path, f"a damaged compressed MusicXML ({type(exc).__name__})") from exc
+    _check_measures(path, measures)
+
+
+def _measure_tags(data: bytes) -> int:
+    return data.count(b"<measure ") + data.count(b"<measure>")
+
+
+def _check_measures(path: Path, measures: int) -> None:
+    if measures > MAX_SCORE_MEASURES:
+        raise CorpusError(path, f"{measures} measures; the limit is {MAX_SCORE_MEASURES}")
 
 
 def check_xml(path: Path, data: bytes) -> None:
     if path.suffix.lower() == ".mxl":
         if not data.startswith(b"PK"):
             raise CorpusError(path, "not a compressed MusicXML (.mxl) file")
+        _check_mxl(path, data)
     elif b"<score-partwise" not in data[:4096] and b"<score-timewise" not in data[:4096]:
         raise CorpusError(path, "not a MusicXML score")
+    else:
+        _check_measures(path, _measure_tags(data))
+
+
+def check_notes(path: Path, notes: list[Note]) -> None:
+    """Bounds what a damaged or hostile file can ask of the analysis after it."""
+    if len(notes) > MAX_PIECE_NOTES:
+        raise CorpusError(path, f"{len(notes)} notes; the limit is {MAX_PIECE_NOTES}")
+    end = max(n.onset + n.duration for n in notes)
+    if not end <= MAX_PIECE_BEATS:  # also refuses NaN
+        raise CorpusError(
+            path, f"a note lasts until beat {end:.0f}; pieces may last {MAX_PIECE_BEATS} beats"
+        )
 
 
 def read_checked(path: Path) -> bytes:
@@ -84,6 +141,7 @@ def _parse(path: Path, reader: Reader) -> Piece:
             notes, tempo_bpm = reader(path, data)
             if not notes:
                 raise CorpusError(path, "no pitched notes")
+            check_notes(path, notes)
             return build_piece(path.name, data, notes, tempo_bpm)
     except CorpusError:
         raise
