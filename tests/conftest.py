@@ -18,6 +18,30 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     return root / "melody", root / "chords"
 
 
+# --- scale: TFRecord shards of a small folder with one broken file, built on Beam ----------
+@pytest.fixture(scope="session")
+def tiny_shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """`corpus build` output (seq-len 8, 40 % validation) and the good files it came from."""
+    import shutil
+
+    from lofi.cli import main
+
+    root = tmp_path_factory.mktemp("beam")
+    folder = root / "corpus"
+    folder.mkdir()
+    data = Path(__file__).parent / "data" / "midi"
+    for name in ("tiny_c_major.mid", "tiny_type0.mid", "tiny.xml", "truncated.mid"):
+        shutil.copy(data / name, folder)
+    simutrans = Path("/usr/share/games/simutrans/music")
+    for path in sorted(simutrans.glob("*.mid"), key=lambda p: p.stat().st_size)[:2]:
+        shutil.copy(path, folder)
+    out = root / "shards"
+    args = ["corpus", "build", str(folder), "--out", str(out), "--seq-len", "8"]
+    args += ["--validation-split", "0.4", "--train-shards", "2", "--val-shards", "1"]
+    assert main(args) == 0
+    return out, sorted(p for p in folder.iterdir() if p.name != "truncated.mid")
+
+
 # --- audio: the public-domain SoundFont the setup copies into soundfonts/ --------------------
 @pytest.fixture(scope="session")
 def gm_soundfont() -> Path:

@@ -1,7 +1,6 @@
 """`corpus build` on Beam's DirectRunner: shards of a small folder with one broken file."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,7 @@ from lofi.encoding.vocab import MODEL_KINDS, vocabulary
 from lofi.learn.shards import SPLITS, read_shards, read_windows, split_of
 
 DATA = Path(__file__).parent / "data" / "midi"
-SIMUTRANS = Path("/usr/share/games/simutrans/music")
-SEQ_LEN = 8
+SEQ_LEN = 8  # as the tiny_shards fixture builds them
 VALIDATION = 0.4
 
 
@@ -43,21 +41,9 @@ def _expected(files: list[Path], kind: str, split: str) -> list[tuple[int, ...]]
     return _rows({k: np.concatenate(v) for k, v in columns.items()})
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    root = tmp_path_factory.mktemp("beam")
-    folder = root / "corpus"
-    folder.mkdir()
-    for name in ("tiny_c_major.mid", "tiny_type0.mid", "tiny.xml", "truncated.mid"):
-        shutil.copy(DATA / name, folder)
-    for path in sorted(SIMUTRANS.glob("*.mid"), key=lambda p: p.stat().st_size)[:2]:
-        shutil.copy(path, folder)
-    out = root / "shards"
-    args = ["corpus", "build", str(folder), "--out", str(out), "--seq-len", str(SEQ_LEN)]
-    args += ["--validation-split", str(VALIDATION), "--train-shards", "2", "--val-shards", "1"]
-    assert main(args) == 0
-    good = sorted(p for p in folder.iterdir() if p.name != "truncated.mid")
-    return out, good
+@pytest.fixture
+def built(tiny_shards: tuple[Path, list[Path]]) -> tuple[Path, list[Path]]:
+    return tiny_shards
 
 
 def test_the_broken_file_is_listed_and_the_others_encoded(built) -> None:

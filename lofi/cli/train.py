@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lofi.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lofi.learn.train import TrainConfig
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +48,55 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument("--max-steps", type=int, default=0, help="cap on steps per epoch (0: none)")
     t.add_argument("--seed", type=int, default=0, help="seed for the split and the weights")
+    t.add_argument(
+        "--data",
+        help="train from the TFRecord shards `corpus build` wrote in this folder (or gs://…) "
+        "instead of parsing --corpus",
+    )
+    t.add_argument(
+        "--strategy",
+        choices=["none", "multiworker"],
+        default="none",
+        help="multiworker: tf.distribute.MultiWorkerMirroredStrategy over the cluster in "
+        "TF_CONFIG (needs --data)",
+    )
+    t.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="start this many local workers on 127.0.0.1 (implies --strategy multiworker)",
+    )
+    t.add_argument(
+        "--shard-policy",
+        choices=["DATA", "FILE"],
+        default="DATA",
+        help="how workers split the shards: DATA (every worker reads all, keeps its share) or "
+        "FILE (whole files per worker; needs at least one file per worker)",
+    )
     t.set_defaults(handler=_train)
+
+
+_PASSED_ON = (
+    "epochs",
+    "batch_size",
+    "units",
+    "layers",
+    "embedding",
+    "dropout",
+    "learning_rate",
+    "patience",
+    "max_steps",
+    "seed",
+    "shard_policy",
+)
+
+
+def _worker_argv(args: argparse.Namespace) -> list[str]:
+    """The command each local worker runs: this one, without --workers."""
+    argv = ["train", args.kind, "--data", str(args.data), "--out", str(args.out)]
+    for name in _PASSED_ON:
+        argv += ["--" + name.replace("_", "-"), str(getattr(args, name))]
+    return [*argv, "--strategy", "multiworker"]
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -67,10 +119,36 @@ def _train(args: argparse.Namespace) -> int:
     )
     if config.epochs < 1 or config.seq_len < 2 or config.batch_size < 1:
         raise ConfigError("epochs, sequence length and batch size must be positive")
+    if args.data or args.workers or args.strategy != "none":
+        return _train_distributed(args, config)
     corpus = load_corpus(args.corpus)
     meta = train(config, corpus, args.out, command=command_line())
     print(
         f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "
         f"checkpoint in {args.out}"
     )
+    return 0
+
+
+def _train_distributed(args: argparse.Namespace, config: TrainConfig) -> int:
+    from lofi.learn.distribute import run_local_workers, train_from_shards
+    from lofi.learn.train import command_line
+
+    if not args.data:
+        raise ConfigError("--strategy and --workers train from shards: give --data DIR")
+    if args.workers:
+        reports = run_local_workers(args.workers, _worker_argv(args), args.out)
+        for r in reports:
+            print(f"worker {r['task']}{' (chief)' if r.get('chief') else ''}: {r['steps']} steps")
+        speed = reports[0].get("windows_per_second", 0.0)
+        print(f"{speed:.0f} windows/s over {len(reports)} workers; checkpoint in {args.out}")
+        return 0
+    meta = train_from_shards(
+        config, args.data, args.out, args.strategy, args.shard_policy, command_line()
+    )
+    if meta["report"]["chief"]:
+        print(
+            f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "
+            f"checkpoint in {args.out}"
+        )
     return 0

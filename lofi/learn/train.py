@@ -94,8 +94,6 @@ def _on_term(_signum: int, _frame: object) -> None:
 
 def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> dict[str, Any]:
     """Trains, writing progress.jsonl and the best checkpoint into `out`; returns meta."""
-    import keras
-
     if (out / MODEL_FILE).exists():
         raise LofiError(f"{out} already holds a model; choose another --out folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -104,8 +102,6 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
     steps_per_epoch = math.ceil(n_train / config.batch_size)
     if config.max_steps:
         steps_per_epoch = min(steps_per_epoch, config.max_steps)
-    model = build_model(vocab, config.size, seed=config.seed)
-    compile_model(model, vocab, config.learning_rate)
     train_ds = make_dataset(train_data, config.batch_size, True, config.seed).repeat()
     val_ds = make_dataset(val_data, config.batch_size, False, config.seed)
     meta: dict[str, Any] = {
@@ -116,9 +112,38 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
         "val_windows": len(next(iter(val_data.targets.values()))),
         "settings": {**asdict(config), "size": config.size.to_json()},
         "command": command,
-        "best_val_loss": None,
-        "best_epoch": None,
     }
+    return fit(config, vocab, (train_ds, val_ds), steps_per_epoch, meta, out)
+
+
+def fit(
+    config: TrainConfig,
+    vocab: Vocabulary,
+    data: tuple[tf.data.Dataset, tf.data.Dataset],
+    steps_per_epoch: int,
+    meta: dict[str, Any],
+    out: Path,
+    validation_steps: int | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> dict[str, Any]:
+    """Builds the model (in the strategy's scope, if any) and fits it on (train, val) data.
+
+    Writes progress.jsonl and the best checkpoint into `out`; returns meta.
+    """
+    import contextlib
+
+    import keras
+
+    meta = {**meta, "best_val_loss": None, "best_epoch": None}
+    train_ds, val_ds = data
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        model = build_model(vocab, config.size, seed=config.seed)
+        compile_model(model, vocab, config.learning_rate)
+        if strategy is not None:
+            from lofi.learn.distribute import prepare_for_strategy
+
+            prepare_for_strategy(model, train_ds)
     progress = ProgressWriter(out / PROGRESS_FILE, config.epochs * steps_per_epoch)
     progress.write(
         {
@@ -143,7 +168,8 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
             if _Stop.requested:
                 self.model.stop_training = True
             if self.step % max(1, steps_per_epoch // 20) == 0:
-                progress.step(self.step, self.epoch + 1, float((logs or {}).get("loss", 0.0)))
+                loss = float((logs or {}).get("loss", 0.0))
+                progress.step(self.step, self.epoch + 1, loss)
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self.epoch = epoch + 1
@@ -155,7 +181,8 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
                 self.best = val_loss
                 meta.update(best_val_loss=val_loss, best_epoch=epoch + 1)
                 save_checkpoint(self.model, vocab, meta, out)
-            progress.epoch(self.step, epoch + 1, float(logs.get("loss", 0.0)), val_loss, improved)
+            loss = float(logs.get("loss", 0.0))
+            progress.epoch(self.step, epoch + 1, loss, val_loss, improved)
 
     callbacks = [
         CheckpointAndProgress(),
@@ -164,15 +191,17 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
 
     previous = signal.signal(signal.SIGTERM, _on_term)
     try:
-        model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=config.epochs,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-            shuffle=False,  # the dataset shuffles itself
-            verbose=0,
-        )
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                validation_steps=validation_steps,
+                epochs=config.epochs,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+                shuffle=False,  # the dataset shuffles itself
+                verbose=0,
+            )
     finally:
         signal.signal(signal.SIGTERM, previous)
     if (out / MODEL_FILE).exists():
