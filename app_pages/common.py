@@ -59,7 +59,7 @@ def models_for(melody: Path, chords: Path) -> SongModels:
 
 def corpus_choices() -> list[str]:
     uploaded = (
-        sorted(p.name for p in corpora_root().iterdir() if p.is_dir())
+        sorted(p.name for p in corpora_root().iterdir() if p.is_dir() and p.name[0] != ".")
         if corpora_root().is_dir()
         else []
     )

@@ -52,11 +52,13 @@ with st.expander("Add your own MIDI or MusicXML files"):
     )
     if st.button("Keep these files as a corpus", disabled=not files):
         try:
-            folder = save_corpus_files(
+            saved = save_corpus_files(
                 [(f.name, f.getvalue()) for f in files or []], name, corpora_root()
             )
-            st.session_state.corpus = folder.name
-            st.success(f"Saved {len(list(folder.iterdir()))} files as corpus {folder.name}")
+            st.session_state.corpus = saved.folder.name
+            st.success(f"Saved {len(saved.kept)} files as corpus {saved.folder.name}")
+            for reason in saved.skipped:
+                st.warning(f"Left out {reason}")
         except LofiError as exc:
             st.error(str(exc))
 

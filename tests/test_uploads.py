@@ -68,11 +68,31 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 def test_corpus_from_files_and_a_zip(tmp_path) -> None:
     archive = _zip({"set/one.mid": MIDI, "set/readme.txt": b"hi", "two.MID": MIDI})
-    folder = save_corpus_files([("zero.mid", MIDI), ("pack.zip", archive)], "My Set!", tmp_path)
-    assert folder.name == "My-Set"
+    saved = save_corpus_files([("zero.mid", MIDI), ("pack.zip", archive)], "My Set!", tmp_path)
+    folder = saved.folder
+    assert folder.name == "My-Set" and saved.skipped == ()
     assert sorted(p.name for p in folder.iterdir()) == ["one.mid", "two.mid", "zero.mid"]
     again = save_corpus_files([("zero.mid", MIDI)], "My Set!", tmp_path)
-    assert again.name == "My-Set-2" and len(list(folder.iterdir())) == 3
+    assert again.folder.name == "My-Set-2" and len(list(folder.iterdir())) == 3
+
+
+def test_a_corpus_never_takes_a_bundled_name(tmp_path) -> None:
+    for name in ("default", "bach", "blupi", "Default"):
+        folder = save_corpus_files([("a.mid", MIDI)], name, tmp_path).folder
+        assert folder.name.lower() not in ("default", "bach", "blupi")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "Default-2",
+        "bach-2",
+        "blupi-2",
+        "default-2",
+    ]
+
+
+def test_a_too_large_score_beside_a_small_one_is_reported(tmp_path) -> None:
+    big = MIDI + bytes(6 * 1024 * 1024)
+    saved = save_corpus_files([("small.mid", MIDI), ("big.mid", big)], "mixed", tmp_path)
+    assert saved.kept == ("small.mid",)
+    assert saved.skipped == ("big.mid: empty or larger than 5 MB",)
 
 
 def test_zip_that_climbs_out_is_refused(tmp_path) -> None:
@@ -81,3 +101,19 @@ def test_zip_that_climbs_out_is_refused(tmp_path) -> None:
     with pytest.raises(UploadError, match="not a readable"):
         save_corpus_files([("broken.zip", b"PK\x03\x04 nope")], "x", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_same_name_uploads_at_once_all_land(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    wav = tmp_path / "src.wav"
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(wav, np.zeros((44_100, 2), np.float32), 44_100)
+    data = wav.read_bytes()
+    folder = tmp_path / "fx"
+    with ThreadPoolExecutor(8) as pool:
+        kept = list(pool.map(lambda _: save_effect(data, "bed.wav", folder), range(16)))
+    assert len({p.name for p in kept}) == 16
+    assert all(p.read_bytes() == data for p in kept)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from lofi.core.constants import MAX_EFFECT_BYTES, SAMPLE_RATE
+from lofi.core.constants import (
+    DECODE_CPU_S,
+    DECODE_MEMORY_BYTES,
+    DECODE_WALL_S,
+    MAX_EFFECT_BYTES,
+    MAX_EFFECT_RATE,
+    MAX_EFFECT_SECONDS,
+    MIN_EFFECT_RATE,
+    SAMPLE_RATE,
+)
 from lofi.core.errors import EffectError
 from lofi.core.paths import SONIC_PI_SAMPLES
 
@@ -114,41 +124,94 @@ def list_effects(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".wav"}
 
 
-def check_effect_wav(path: Path) -> float:
-    """Checks a WAV a user brings; returns its length in seconds or raises EffectError."""
-    path = Path(path)
+def _header(path: Path) -> Any:
+    """The WAV's header, checked against caps before a single sample is decoded.
+
+    A header may lie (a 7 Hz rate and a length of hours asks a resampler for hundreds of
+    GiB), so rate, channels and length must be sane and agree with the file's size.
+    """
+    name = path.name
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(12)
     except OSError as exc:
-        raise EffectError(f"cannot read {path.name}: {exc.strerror}") from exc
+        raise EffectError(f"cannot read {name}: {exc.strerror}") from exc
     if size > MAX_EFFECT_BYTES:
         raise EffectError(
-            f"{path.name} is too large ({size >> 20} MB; the limit is {MAX_EFFECT_BYTES >> 20} MB)"
+            f"{name} is too large ({size >> 20} MB; the limit is {MAX_EFFECT_BYTES >> 20} MB)"
         )
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
-        raise EffectError(f"{path.name} is not a WAV file (no RIFF/WAVE header)")
+        raise EffectError(f"{name} is not a WAV file (no RIFF/WAVE header)")
     try:
         info = sf.info(str(path))
-    except Exception as exc:  # libsndfile's errors
-        raise EffectError(f"{path.name} is a damaged WAV file ({exc})") from exc
+    except Exception as exc:  # libsndfile's errors name the full path: keep only the file's
+        text = str(exc).replace(str(path), name).splitlines()[0][:160]
+        raise EffectError(f"{name} is a damaged WAV file ({text})") from exc
     if info.channels not in (1, 2):
-        raise EffectError(f"{path.name} has {info.channels} channels; use mono or stereo")
+        raise EffectError(f"{name} has {info.channels} channels; use mono or stereo")
+    if not MIN_EFFECT_RATE <= info.samplerate <= MAX_EFFECT_RATE:
+        raise EffectError(
+            f"{name} has a sample rate of {info.samplerate} Hz; "
+            f"use {MIN_EFFECT_RATE}–{MAX_EFFECT_RATE} Hz"
+        )
     if info.frames < 0.1 * info.samplerate:
-        raise EffectError(f"{path.name} is shorter than 0.1 s")
-    return float(info.frames / info.samplerate)
+        raise EffectError(f"{name} is shorter than 0.1 s")
+    if info.frames > MAX_EFFECT_SECONDS * info.samplerate or info.frames * info.channels > 8 * size:
+        raise EffectError(
+            f"{name} declares more audio than it holds or more than {MAX_EFFECT_SECONDS:g} s"
+        )
+    return info
+
+
+def _decode(path: Path) -> np.ndarray:
+    """Every sample as float32 (n, channels); raises EffectError naming only the file."""
+    try:
+        audio, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        text = str(exc).replace(str(path), path.name).splitlines()[0][:160]
+        raise EffectError(f"{path.name} cannot be decoded ({text})") from exc
+    if not np.isfinite(audio).all():
+        raise EffectError(f"{path.name} holds samples that are not numbers")
+    return audio
+
+
+def _decode_probe(path: Path) -> int:
+    return len(_decode(path))
+
+
+def check_effect_wav(path: Path) -> float:
+    """Checks a WAV a user brings; returns its length in seconds or raises EffectError.
+
+    Past the header checks, the whole file is decoded once in a limited child process
+    (libsndfile is C code reading a stranger's bytes).
+    """
+    from lofi.core.sandbox import Limits, SandboxError, run_limited
+
+    path = Path(path)
+    info = _header(path)
+    limits = Limits(DECODE_MEMORY_BYTES, DECODE_CPU_S, DECODE_WALL_S)
+    try:
+        frames = run_limited(_decode_probe, path, limits=limits)
+    except SandboxError as exc:
+        raise EffectError(f"{path.name} cannot be decoded: {exc}") from None
+    return float(frames / info.samplerate)
 
 
 def load_effect(path: Path) -> np.ndarray:
-    """A checked WAV as float32 (n, 2) at the project's sample rate."""
-    check_effect_wav(path)
-    try:
-        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise EffectError(f"{Path(path).name} cannot be decoded ({exc})") from exc
-    if rate != SAMPLE_RATE:
-        audio = signal.resample_poly(audio, SAMPLE_RATE, rate, axis=0).astype(np.float32)
+    """A checked WAV as float32 (n, 2) at the project's sample rate.
+
+    The header caps bound what decoding and resampling may allocate, so this runs in the
+    calling process (the upload already decoded the file once in a child).
+    """
+    path = Path(path)
+    info = _header(path)
+    audio = _decode(path)
+    if info.samplerate != SAMPLE_RATE:
+        audio = signal.resample_poly(audio, SAMPLE_RATE, info.samplerate, axis=0)
+        audio = audio.astype(np.float32)
     if audio.shape[1] == 1:
         audio = np.repeat(audio, 2, axis=1)
     return np.ascontiguousarray(audio)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import os
 import pickle
 import signal
@@ -25,7 +26,7 @@ import numpy as np
 
 from lofi.audio.midi_events import read_midi_events
 from lofi.audio.render_worker import NOTE_OFF, PROGRAM
-from lofi.audio.soundfonts import Instrument, list_presets
+from lofi.audio.soundfonts import Instrument, Preset, list_presets
 from lofi.core.constants import (
     CHANNELS,
     RENDER_MEMORY_BYTES,
@@ -171,15 +172,41 @@ def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> Non
             threading.Thread(target=load, args=(worker,), daemon=True).start()
 
 
-def probe_soundfont(path: Path) -> None:
-    """Loads a SoundFont in a fresh worker; a crash or refusal is a SoundFontError."""
+PROBE_PITCHES = (36, 48, 60, 72, 84)
+
+
+def probe_soundfont(path: Path, preset: Preset | None = None) -> None:
+    """Loads a SoundFont in a fresh worker and plays a chord with `preset` for a second.
+
+    Raises:
+        SoundFontError: FluidSynth refused or crashed on it, or the preset plays silence.
+    """
     probe = _Worker()
+    font = str(Path(path).resolve())
     try:
-        probe.call(("load", str(Path(path).resolve())), LOAD_TIMEOUT_S, f"loading {path.name}")
+        probe.call(("load", font), LOAD_TIMEOUT_S, f"loading {path.name}")
+        if preset is None:
+            return
+        rows = [(0, 1, 0, p, 100) for p in PROBE_PITCHES]
+        rows += [(SAMPLE_RATE // 2, 0, 0, p, 0) for p in PROBE_PITCHES]
+        job = {
+            "soundfont": font,
+            "bank": preset.bank,
+            "program": preset.program,
+            "events": np.array(rows, dtype=np.int64),
+            "frames": SAMPLE_RATE,
+        }
+        audio = probe.call(("render", job), LOAD_TIMEOUT_S, f"playing {path.name}")
     except (RenderError, SoundFontError) as exc:
         raise SoundFontError(f"{path.name} cannot be used: {exc}") from None
     finally:
         probe.stop()
+    peak = float(np.abs(audio).max()) if np.isfinite(audio).all() else math.inf
+    if not 1e-4 < peak < 100:
+        raise SoundFontError(
+            f"{path.name} cannot be used: its first preset {preset.bank}:{preset.program} "
+            f"plays {'silence' if peak <= 1e-4 else 'broken samples'}"
+        )
 
 
 def _check_instrument(inst: Instrument) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ class Preset:
     name: str
 
 
-def _chunks(data: bytes, start: int, end: int) -> dict[bytes, tuple[int, int]]:
+def _chunks(data: bytes | mmap.mmap, start: int, end: int) -> dict[bytes, tuple[int, int]]:
     """RIFF sub-chunks between start and end: id (or LIST type) → (offset, size)."""
     out: dict[bytes, tuple[int, int]] = {}
     pos = start
@@ -81,7 +82,7 @@ def list_presets(path: Path | str) -> list[Preset]:
     return sorted(presets, key=lambda p: (p.bank, p.program, p.name))
 
 
-def _read_checked(path: Path) -> bytes:
+def _read_checked(path: Path) -> mmap.mmap:
     if not path.is_file():
         raise SoundFontError(f"SoundFont {path} does not exist")
     size = path.stat().st_size
@@ -92,8 +93,11 @@ def _read_checked(path: Path) -> bytes:
         )
     if path.suffix.lower() not in SUFFIXES:
         raise SoundFontError(f"{path.name} is not a .sf2 or .sf3 file")
-    data = path.read_bytes()
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+    if size < 12:
+        raise SoundFontError(f"{path.name} is not a SoundFont (no RIFF sfbk header)")
+    with open(path, "rb") as f:  # mapped, not read: a large file costs no memory here
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
         raise SoundFontError(f"{path.name} is not a SoundFont (no RIFF sfbk header)")
     return data
 
@@ -103,7 +107,7 @@ def check_soundfont(path: Path | str) -> list[Preset]:
     from lofi.audio.render import probe_soundfont
 
     presets = list_presets(path)
-    probe_soundfont(Path(path))
+    probe_soundfont(Path(path), presets[0])
     return presets
 
 

@@ -33,6 +33,12 @@ PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
 
 MAX_SOUNDFONT_BYTES = 512 * 1024 * 1024
 MAX_EFFECT_BYTES = 200 * 1024 * 1024
+MAX_EFFECT_SECONDS = 600.0  # longest effect bed a WAV may declare
+MIN_EFFECT_RATE = 8_000  # Hz
+MAX_EFFECT_RATE = 192_000  # Hz
+DECODE_MEMORY_BYTES = 2 * 1024**3  # address-space cap of the child decoding a user's WAV
+DECODE_CPU_S = 30
+DECODE_WALL_S = 60.0
 MAX_MIDI_BYTES = 5 * 1024 * 1024
 MAX_MIDI_TRACKS = 256  # tracks declared in a MIDI header
 MAX_SCORE_MEASURES = 8_000  # <measure> elements over all parts of a MusicXML score

@@ -1,29 +1,66 @@
-"""Keeping files users bring: checked first, sanitised names, never overwriting anything."""
+"""Keeping files users bring: checked first, sanitised names, never overwriting anything.
+
+Uploads are written in chunks under caps, archive members are streamed out (never read
+whole into memory), and every library error a damaged file can raise becomes an
+UploadError, SoundFontError or EffectError with one clear line.
+"""
 
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import re
+import shutil
+import stat
+import struct
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from lofi.audio.effects import check_effect_wav
 from lofi.audio.soundfonts import SUFFIXES as SOUNDFONT_SUFFIXES
 from lofi.audio.soundfonts import check_soundfont
 from lofi.core.constants import MAX_EFFECT_BYTES, MAX_MIDI_BYTES, MAX_SOUNDFONT_BYTES
 from lofi.core.errors import EffectError, LofiError, SoundFontError
+from lofi.data.corpus import BUNDLED
 from lofi.data.readers import SUFFIXES as SCORE_SUFFIXES
 
-MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed total of one uploaded archive
+MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed total of one uploaded corpus
 MAX_ZIP_FILES = 2000
+CHUNK = 1 << 16
+NAME_TRIES = 1000
+# What zipfile and its decompressors raise on a damaged or unsupported archive.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,  # bz2 and truncated members
+    EOFError,
+    ValueError,  # UnicodeDecodeError for a name flagged UTF-8 that is not
+    NotImplementedError,  # compression methods zipfile cannot read
+    RuntimeError,  # encrypted members
+    struct.error,
+)
 
 
 class UploadError(LofiError):
     pass
+
+
+@dataclass(frozen=True)
+class SavedCorpus:
+    """A new corpus folder, the files kept in it and those left out, with the reason."""
+
+    folder: Path
+    kept: tuple[str, ...]
+    skipped: tuple[str, ...]
 
 
 def safe_name(name: str, suffixes: tuple[str, ...], fallback: str = "upload") -> str:
@@ -33,7 +70,7 @@ def safe_name(name: str, suffixes: tuple[str, ...], fallback: str = "upload") ->
     stem, dot, ext = base.rpartition(".")
     suffix = f".{ext.lower()}" if dot else ""
     if suffix not in suffixes:
-        raise UploadError(f"{name!r} is not one of {', '.join(suffixes)}")
+        raise UploadError(f"{name[:80]!r} is not one of {', '.join(suffixes)}")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or fallback
     return stem + suffix
 
@@ -49,6 +86,18 @@ def unique_path(folder: Path, name: str) -> Path:
     return candidate
 
 
+def _link_unique(tmp: Path, folder: Path, name: str) -> Path:
+    """Gives `tmp` a new unique name in `folder`; a name taken meanwhile moves to the next."""
+    for _ in range(NAME_TRIES):
+        final = unique_path(folder, name)
+        try:
+            os.link(tmp, final)  # fails rather than overwrite, even in a race
+            return final
+        except FileExistsError:
+            continue
+    raise UploadError(f"no free name for {name} in its folder")
+
+
 def _keep(data: bytes, name: str, folder: Path, check: Callable[[Path], object]) -> Path:
     """Writes to a hidden temporary file, checks it, then gives it its unique final name."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -58,9 +107,7 @@ def _keep(data: bytes, name: str, folder: Path, check: Callable[[Path], object])
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         check(Path(tmp))
-        final = unique_path(folder, name)
-        os.link(tmp, final)  # fails rather than overwrite, even in a race
-        return final
+        return _link_unique(Path(tmp), folder, name)
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -82,8 +129,9 @@ def _save_checked(
     def checked(path: Path) -> None:
         try:
             check(path)
-        except error as exc:
-            raise error(str(exc).replace(path.name, name)) from None
+        except LofiError as exc:
+            text = str(exc).replace(str(path), name).replace(path.name, name)
+            raise error(text) from None
 
     return _keep(data, name, folder, checked)
 
@@ -100,48 +148,131 @@ def save_effect(data: bytes, original_name: str, folder: Path) -> Path:
     return _save_checked(data, original_name, folder, kind, check_effect_wav, EffectError)
 
 
-def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Path) -> Path:
+def _new_folder(root: Path, name: str) -> Path:
+    """A new empty folder named after `name`; bundled corpus names are never reused."""
+    for n in range(1, NAME_TRIES):
+        candidate = root / (name if n == 1 else f"{name}-{n}")
+        if candidate.name.lower() in BUNDLED:
+            continue
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise UploadError(f"no free folder name for corpus {name}")
+
+
+def _write_capped(chunks: Iterable[bytes], dest: Path, budget: list[int]) -> bool:
+    """Streams chunks into a new file; False (and no file) if it passes the per-file cap.
+
+    `budget` holds the bytes the whole upload may still write; running out refuses it all.
+    """
+    written = 0
+    with open(dest, "xb") as f:
+        for chunk in chunks:
+            written += len(chunk)
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise UploadError(f"the files unpack to more than {MAX_ZIP_BYTES >> 20} MB")
+            if written > MAX_MIDI_BYTES:
+                break
+            f.write(chunk)
+    if 0 < written <= MAX_MIDI_BYTES:
+        return True
+    dest.unlink()
+    return False
+
+
+def _stage(name: str, chunks: Iterable[bytes], staging: Path, budget: list[int]) -> str | None:
+    """Writes one score into the staging folder; returns why it was left out, or None."""
+    dest = unique_path(staging, name)
+    if _write_capped(chunks, dest, budget):
+        return None
+    return f"{name}: empty or larger than {MAX_MIDI_BYTES >> 20} MB"
+
+
+def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK):
+            yield chunk
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _unpack(name: str, data: BinaryIO, staging: Path, budget: list[int]) -> list[str]:
+    """Streams an archive's scores into staging; returns the skipped ones with reasons."""
+    skipped: list[str] = []
+    with zipfile.ZipFile(data) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_FILES:
+            raise UploadError(f"{name} holds more than {MAX_ZIP_FILES} files")
+        if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+            raise UploadError(f"{name} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
+        for info in infos:
+            member = info.filename.replace("\\", "/")
+            parts = Path(member).parts
+            if member.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", member):
+                raise UploadError(f"{name} holds a path outside the archive ({member[:80]})")
+            if info.is_dir() or Path(member).suffix.lower() not in SCORE_SUFFIXES:
+                continue
+            clean = safe_name(member, SCORE_SUFFIXES, "piece")
+            if _is_link(info):
+                skipped.append(f"{clean}: a link, not a file")
+                continue
+            reason = _stage(clean, _member_chunks(archive, info), staging, budget)
+            if reason:
+                skipped.append(reason)
+    return skipped
+
+
+def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Path) -> SavedCorpus:
     """A new corpus folder from uploaded scores and .zip archives of scores.
 
-    Returns the folder. Files of other kinds inside archives are skipped; an archive that
-    is too large, or holds paths that climb out of it, is refused whole.
+    Files of other kinds inside archives are left out quietly; scores that are empty or too
+    large are left out and listed in `skipped`. An archive that is damaged, too large, or
+    holds paths that climb out of it is refused whole.
+
+    Raises:
+        UploadError: nothing usable, a refused archive, or a bad corpus name.
     """
     folder_name = re.sub(r"[^A-Za-z0-9_-]+", "-", corpus_name).strip("-")[:60]
     if not folder_name:
         raise UploadError("give the corpus a name (letters, digits, - or _)")
-    scores: list[tuple[str, bytes]] = []
-    for name, data in files:
-        if name.lower().endswith(".zip"):
-            scores += _scores_in_zip(name, data)
-        else:
-            scores.append((safe_name(name, SCORE_SUFFIXES, "piece"), data))
-    scores = [(n, d) for n, d in scores if len(d) <= MAX_MIDI_BYTES] or scores
-    if not scores:
-        raise UploadError("no .mid, .midi, .mxl or .xml files among the uploads")
-    folder = unique_path(root, folder_name)
-    folder.mkdir(parents=True)
-    for name, data in scores:
-        unique_path(folder, name).write_bytes(data)
-    return folder
-
-
-def _scores_in_zip(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".upload-"))
+    budget = [MAX_ZIP_BYTES]
+    skipped: list[str] = []
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UploadError(f"{name} is not a readable .zip archive") from exc
-    if len(infos) > MAX_ZIP_FILES or sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-        raise UploadError(f"{name} unpacks to too many or too large files")
-    out = []
-    for info in infos:
-        parts = Path(info.filename.replace("\\", "/")).parts
-        if info.filename.startswith("/") or ".." in parts:
-            raise UploadError(f"{name} holds a path outside the archive ({info.filename})")
-        if info.is_dir() or Path(info.filename).suffix.lower() not in SCORE_SUFFIXES:
-            continue
-        try:
-            out.append((safe_name(info.filename, SCORE_SUFFIXES, "piece"), archive.read(info)))
-        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-            raise UploadError(f"{name} is damaged ({info.filename}: {exc})") from exc
-    return out
+        for name, data in files:
+            if name.lower().endswith(".zip"):
+                try:
+                    skipped += _unpack(name, io.BytesIO(data), staging, budget)
+                except UploadError:
+                    raise
+                except ZIP_ERRORS as exc:
+                    raise UploadError(
+                        f"{Path(name).name} is not a readable .zip archive ({_why(exc)})"
+                    ) from None
+            else:
+                clean = safe_name(name, SCORE_SUFFIXES, "piece")
+                chunks = (data[i : i + CHUNK] for i in range(0, len(data), CHUNK))
+                reason = _stage(clean, chunks, staging, budget)
+                if reason:
+                    skipped.append(reason)
+        kept = sorted(p.name for p in staging.iterdir())
+        if not kept:
+            more = f" ({'; '.join(skipped[:3])})" if skipped else ""
+            raise UploadError(f"no usable .mid, .midi, .mxl or .xml files among the uploads{more}")
+        folder = _new_folder(root, folder_name)
+        for kept_name in kept:
+            os.rename(staging / kept_name, folder / kept_name)  # a new folder: no clash
+        return SavedCorpus(folder, tuple(kept), tuple(skipped))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
