@@ -6,6 +6,14 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-large",
+        action="store_true",
+        help="feed 1,000 malformed uploads to the upload checks (300 by default)",
+    )
+
+
 # --- engine: tiny trained checkpoints -------------------------------------------------------
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
