@@ -78,3 +78,65 @@ def train_tiny(kind: str, out: Path, epochs: int = 2) -> dict[str, object]:
 
 def rms(audio: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+
+
+# --- synthetic corpora of opposite character, written as real MIDI files ----------------------
+DIATONIC_TRIADS = ((0, 4, 7), (2, 5, 9), (4, 7, 11), (5, 9, 0), (7, 11, 2), (9, 0, 4))
+
+
+def write_midi(path: Path, notes: list[tuple[int, float, float, int]], bpm: float = 90.0) -> None:
+    """Writes (pitch, onset beat, beats, velocity) notes as a one-track MIDI file."""
+    import mido
+
+    tpb = 96
+    events = []
+    for pitch, onset, beats, velocity in notes:
+        events.append((round(onset * tpb), 1, pitch, velocity))
+        events.append((round((onset + beats) * tpb), 0, pitch, 0))
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))])
+    now = 0
+    for tick, on, pitch, velocity in sorted(events):
+        kind = "note_on" if on else "note_off"
+        track.append(mido.Message(kind, note=pitch, velocity=velocity, time=tick - now))
+        now = tick
+    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    mid.tracks.append(track)
+    mid.save(path)
+
+
+def block_piece(rng: np.random.Generator, bars: int = 8) -> list[tuple[int, float, float, int]]:
+    """Loud four-note block chords struck on every beat under a tune in quarter notes."""
+    tonic = int(rng.integers(0, 12))
+    notes = []
+    for bar in range(bars):
+        triad = DIATONIC_TRIADS[int(rng.integers(0, len(DIATONIC_TRIADS)))]
+        for beat in range(4):
+            t = float(bar * 4 + beat)
+            for i, pc in enumerate(triad):
+                notes.append((48 + tonic + pc + (12 if i == 0 else 0), t, 1.0, 100))
+            top = 72 + tonic + triad[int(rng.integers(0, 3))]
+            notes.append((top, t, 1.0, 105))
+    return notes
+
+
+def arpeggio_piece(rng: np.random.Generator, bars: int = 8) -> list[tuple[int, float, float, int]]:
+    """Soft single notes of a chord, rising in sixteenths with long rests between."""
+    tonic = int(rng.integers(0, 12))
+    notes = []
+    for bar in range(bars):
+        triad = DIATONIC_TRIADS[int(rng.integers(0, len(DIATONIC_TRIADS)))]
+        start = bar * 4 + 0.5 * int(rng.integers(0, 3))
+        for i in range(int(rng.integers(3, 6))):
+            pitch = 40 + tonic + triad[i % 3] + 12 * (i // 3)
+            notes.append((pitch, start + 0.25 * i, 0.25, 40 + int(rng.integers(0, 10))))
+    return notes
+
+
+def write_corpus(folder: Path, kind: str, n: int, seed: int = 0) -> Path:
+    """`n` MIDI files of one character ("block" or "arpeggio") into `folder`."""
+    rng = np.random.default_rng(seed)
+    make = block_piece if kind == "block" else arpeggio_piece
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        write_midi(folder / f"{kind}{i:02d}.mid", make(rng))
+    return folder

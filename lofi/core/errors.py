@@ -45,3 +45,7 @@ class RecipeError(LofiError):
 
 class ConfigError(LofiError):
     pass
+
+
+class EvaluationError(LofiError):
+    pass

@@ -19,10 +19,10 @@ from lofi.audio.mix import combine, master
 from lofi.audio.render import render_stems
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
-from lofi.core.errors import EffectError
+from lofi.core.errors import CheckpointError, EffectError
 from lofi.core.paths import checkpoints_dir, effects_dir
 from lofi.core.types import Song
-from lofi.learn.checkpoint import read_checkpoint
+from lofi.learn.checkpoint import META_FILE, read_checkpoint
 from lofi.learn.sampler import StepModel
 from lofi.service.recipe import TrackRequest, save_recipe, validate_config
 
@@ -52,6 +52,28 @@ def load_models(melody: Path, chords: Path) -> SongModels:
         pairs.append(_step_model(folder, kind, sha))
     (m, m_id), (c, c_id) = pairs
     return SongModels(melody=m, chords=c, melody_id=m_id, chords_id=c_id)
+
+
+def default_style() -> Path:
+    """The shipped style: the folder holding one checkpoint subfolder per part."""
+    return checkpoints_dir()
+
+
+def style_checkpoints(style: Path) -> dict[str, Path]:
+    """Part name → checkpoint folder: every subfolder of `style` that holds a meta.json."""
+    style = Path(style)
+    if not style.is_dir():
+        raise CheckpointError(f"{style} is not a style folder")
+    return {p.name: p for p in sorted(style.iterdir()) if (p / META_FILE).is_file()}
+
+
+def load_style_models(style: Path) -> SongModels:
+    """The samplers of a style folder (today its melody/ and chords/ checkpoints)."""
+    parts = style_checkpoints(style)
+    missing = [kind for kind in ("melody", "chords") if kind not in parts]
+    if missing:
+        raise CheckpointError(f"{style} has no {' or '.join(missing)} checkpoint subfolder")
+    return load_models(parts["melody"], parts["chords"])
 
 
 def resolve_effects(levels: dict[str, float], folder: Path | None = None) -> dict[str, Path]:

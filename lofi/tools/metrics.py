@@ -1,23 +1,31 @@
-"""Symbolic music quality measures, as MusPy defines them, on the project's own types."""
+"""Symbolic music quality measures, as MusPy defines them, on the project's own types; plus
+the melody's chord-tone ratio and how much of it is copied from a training corpus."""
 
 from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR
-from lofi.core.types import Note, Song
+from lofi.core.types import Key, Note, Song
+from lofi.encoding.chords import NO_CHORD, symbol
+from lofi.encoding.tokens import duration_bin, key_shift
 
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
+FRAGMENT_NOTES = 8
+Fragment = tuple[tuple[int, ...], tuple[int, ...]]  # (intervals, duration bins)
 
 
 def _pitched(song: Song) -> list[Note]:
     return [n for p in song.parts if not p.is_drum for n in p.notes]
 
 
-def pitch_class_entropy(song: Song) -> float:
-    """Shannon entropy (bits) of the pitch-class histogram of all pitched notes."""
-    counts = np.bincount([n.pitch % 12 for n in _pitched(song)], minlength=12).astype(float)
+def note_pitch_class_entropy(notes: Iterable[Note]) -> float:
+    """Shannon entropy (bits) of the pitch-class histogram of `notes`."""
+    counts = np.bincount([n.pitch % 12 for n in notes], minlength=12).astype(float)
     if counts.sum() == 0:
         return float("nan")
     p = counts / counts.sum()
@@ -25,9 +33,9 @@ def pitch_class_entropy(song: Song) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def scale_consistency(song: Song) -> float:
-    """The largest share of pitched notes inside one of the 24 major and minor scales."""
-    pcs = np.array([n.pitch % 12 for n in _pitched(song)])
+def note_scale_consistency(notes: Iterable[Note]) -> float:
+    """The largest share of `notes` inside one of the 24 major and minor scales."""
+    pcs = np.array([n.pitch % 12 for n in notes])
     if pcs.size == 0:
         return float("nan")
     best = 0.0
@@ -38,21 +46,115 @@ def scale_consistency(song: Song) -> float:
     return best
 
 
+def note_groove_consistency(notes: Iterable[Note], bars: int, resolution: int = 24) -> float:
+    """1 − mean Hamming distance between consecutive bars' onset patterns.
+
+    Args:
+        resolution: grid steps per beat.
+    """
+    steps = BEATS_PER_BAR * resolution
+    grid = np.zeros((max(bars, 0), steps), dtype=bool)
+    for n in notes:
+        tick = int(round(n.onset * resolution))
+        bar, step = divmod(tick, steps)
+        if 0 <= bar < bars:
+            grid[bar, step] = True
+    if bars < 2:
+        return float("nan")
+    distance = np.logical_xor(grid[1:], grid[:-1]).sum(axis=1) / steps
+    return float(1.0 - distance.mean())
+
+
+def pitch_class_entropy(song: Song) -> float:
+    """Shannon entropy (bits) of the pitch-class histogram of all pitched notes."""
+    return note_pitch_class_entropy(_pitched(song))
+
+
+def scale_consistency(song: Song) -> float:
+    """The largest share of pitched notes inside one of the 24 major and minor scales."""
+    return note_scale_consistency(_pitched(song))
+
+
 def groove_consistency(song: Song, resolution: int = 24) -> float:
     """1 − mean Hamming distance between consecutive bars' onset patterns (all parts).
 
     Args:
         resolution: grid steps per beat.
     """
-    steps = BEATS_PER_BAR * resolution
-    grid = np.zeros((song.bars, steps), dtype=bool)
-    for part in song.parts:
-        for n in part.notes:
-            tick = int(round(n.onset * resolution))
-            bar, step = divmod(tick, steps)
-            if bar < song.bars:
-                grid[bar, step] = True
-    if song.bars < 2:
+    return note_groove_consistency((n for p in song.parts for n in p.notes), song.bars, resolution)
+
+
+def _chord_tones(name: str) -> frozenset[int] | None:
+    if name == NO_CHORD:
+        return None
+    try:
+        return symbol(name).pitch_classes
+    except KeyError:  # a symbol this vocabulary does not know is not judged
+        return None
+
+
+def chord_tone_counts(
+    melody: Iterable[Note], chords: Sequence[tuple[float, float, str]], key: Key
+) -> tuple[int, int]:
+    """(chord tones, judged notes) of the melody notes on the strong beats (1 and 3).
+
+    Args:
+        melody: notes at sounding pitch.
+        chords: (onset, beats, symbol) with key-relative symbols, in time order.
+        key: the key the melody sounds in.
+    """
+    shift = key_shift(key)
+    onsets = [c[0] for c in chords]
+    hits = judged = 0
+    for n in melody:
+        beat = n.onset % BEATS_PER_BAR
+        if min(abs(beat - 0.0), abs(beat - 2.0), abs(beat - 4.0)) > 0.05:
+            continue
+        i = bisect.bisect_right(onsets, n.onset + 0.05) - 1
+        if i < 0 or n.onset >= chords[i][0] + chords[i][1]:
+            continue
+        tones = _chord_tones(chords[i][2])
+        if tones is None:
+            continue
+        judged += 1
+        hits += (n.pitch + shift) % 12 in tones
+    return hits, judged
+
+
+def fragments(melody: Iterable[Note], size: int = FRAGMENT_NOTES) -> list[Fragment]:
+    """Every run of `size` consecutive melody notes as (intervals, duration bins).
+
+    Intervals make a fragment independent of key and octave; duration bins make it
+    independent of how long a note is held within its bin.
+    """
+    notes = sorted(melody, key=lambda n: (n.onset, -n.pitch))
+    pitch = [n.pitch for n in notes]
+    bins = [duration_bin(n.duration) for n in notes]
+    out = []
+    for i in range(len(notes) - size + 1):
+        run = pitch[i : i + size]
+        intervals = tuple(b - a for a, b in zip(run, run[1:], strict=False))
+        out.append((intervals, tuple(bins[i : i + size])))
+    return out
+
+
+def copying(
+    generated: Iterable[Iterable[Note]],
+    training: Iterable[Iterable[Note]],
+    size: int = FRAGMENT_NOTES,
+) -> float:
+    """The share of the generated melodies' fragments found verbatim in the training melodies.
+
+    Args:
+        generated: one melody per generated song.
+        training: one melody per training piece.
+        size: notes per fragment.
+
+    Returns:
+        A share in [0, 1]; NaN when no generated melody has `size` notes.
+    """
+    known = {f for melody in training for f in fragments(melody, size)}
+    made = [f for melody in generated for f in fragments(melody, size)]
+    if not made:
         return float("nan")
-    distance = np.logical_xor(grid[1:], grid[:-1]).sum(axis=1) / steps
-    return float(1.0 - distance.mean())
+    return float(np.mean([f in known for f in made]))

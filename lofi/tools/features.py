@@ -1,0 +1,200 @@
+"""Key-normalised 4-bar windows of the pitched parts as fixed feature vectors.
+
+Pieces and generated Songs are both seen as `Material` (pitched notes, melody, chords), so one
+feature function measures the corpus and the generator alike. Drums are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lofi.core.constants import BEATS_PER_BAR
+from lofi.core.types import Key, Note, Piece, Song
+from lofi.encoding.tokens import HARMONY_WINDOW, harmony, key_shift
+
+WINDOW_BARS = 4
+WINDOW_BEATS = WINDOW_BARS * BEATS_PER_BAR
+MIN_NOTES = 4  # emptier windows (a silent intro) are skipped
+STEPS_PER_BEAT = 4  # sixteenth-note grid
+LENGTH_EDGES = (0.375, 0.75, 1.5, 3.0)  # sixteenth, eighth, quarter, half, longer
+PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"pc_{n}" for n in PITCH_CLASSES),
+    "onset_downbeat",
+    "onset_beat",
+    "onset_offbeat_8th",
+    "onset_16th",
+    "onset_off_grid",
+    "length_16th",
+    "length_8th",
+    "length_quarter",
+    "length_half",
+    "length_long",
+    "top_interval_mean",
+    "top_repeat",
+    "top_step",
+    "top_leap",
+    "polyphony",
+    "silence",
+    "register_mean",
+    "register_spread",
+    "velocity_mean",
+    "velocity_spread",
+    "onsets_per_bar",
+)
+
+
+@dataclass(frozen=True)
+class Material:
+    """What the evaluation sees of a piece or a song.
+
+    Attributes:
+        name: groups the windows of one piece or song (cross-validation never splits it).
+        key: the key; features move it to C major / A minor.
+        notes: every pitched note at its sounding pitch.
+        melody: the monophonic melody (the piece's top line, or the song's melody part).
+        beats: length in beats.
+        chords: (onset, beats, symbol) with key-relative vocabulary symbols.
+    """
+
+    name: str
+    key: Key
+    notes: tuple[Note, ...]
+    melody: tuple[Note, ...]
+    beats: float
+    chords: tuple[tuple[float, float, str], ...]
+
+
+def from_piece(piece: Piece) -> Material:
+    """A corpus piece; its chords are the same half-bar analysis the chord model learns."""
+    chords = tuple(
+        (float(i * HARMONY_WINDOW), float(HARMONY_WINDOW), sym)
+        for i, sym in enumerate(harmony(piece))
+    )
+    return Material(
+        piece.content_hash, piece.key, piece.notes, piece.melody, piece.length_beats, chords
+    )
+
+
+def from_song(song: Song, name: str) -> Material:
+    """A generated song; without a part named melody, its top line stands in."""
+    notes = tuple(sorted((n for p in song.parts if not p.is_drum for n in p.notes), key=_order))
+    try:
+        melody = song.part("melody").notes
+    except KeyError:
+        melody = top_line(notes)
+    return Material(name, song.key, notes, melody, song.bars * BEATS_PER_BAR, song.chords)
+
+
+def _order(n: Note) -> tuple[float, int]:
+    return (n.onset, n.pitch)
+
+
+def top_line(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """The highest note of each onset (a skyline), in time order."""
+    best: dict[float, Note] = {}
+    for n in notes:
+        t = round(n.onset, 3)
+        if t not in best or n.pitch > best[t].pitch:
+            best[t] = n
+    return tuple(best[t] for t in sorted(best))
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    return counts / total if total > 0 else np.zeros_like(counts, dtype=float)
+
+
+def window_features(notes: list[Note], start: float, shift: int) -> np.ndarray:
+    """The feature vector (see FEATURE_NAMES) of the notes starting in one window.
+
+    Args:
+        notes: the window's notes (onsets in [start, start + WINDOW_BEATS)).
+        start: the window's first beat.
+        shift: semitones that move the key's relative major to C.
+    """
+    pitch = np.array([n.pitch + shift for n in notes], dtype=float)
+    onset = np.array([n.onset - start for n in notes], dtype=float)
+    length = np.array([n.duration for n in notes], dtype=float)
+    velocity = np.array([n.velocity for n in notes], dtype=float)
+    pcs = _shares(np.bincount(pitch.astype(int) % 12, minlength=12).astype(float))
+
+    times = np.unique(np.round(onset, 3))
+    grid = times * STEPS_PER_BEAT
+    step = np.rint(grid).astype(int)
+    on_grid = np.abs(grid - step) <= 0.2
+    pos = step % (BEATS_PER_BAR * STEPS_PER_BEAT)
+    onsets = np.array(
+        [
+            np.sum(on_grid & (pos == 0)),
+            np.sum(on_grid & (pos % 4 == 0) & (pos != 0)),
+            np.sum(on_grid & (pos % 4 == 2)),
+            np.sum(on_grid & (pos % 2 == 1)),
+            np.sum(~on_grid),
+        ],
+        dtype=float,
+    )
+    lengths = np.bincount(np.searchsorted(LENGTH_EDGES, length), minlength=5).astype(float)
+
+    top = np.array([n.pitch for n in top_line(notes)], dtype=float)
+    steps = np.abs(np.diff(top))
+    if steps.size:
+        contour = [steps.mean(), np.mean(steps == 0), np.mean((steps > 0) & (steps <= 2))]
+        contour.append(np.mean(steps >= 5))
+    else:
+        contour = [0.0, 0.0, 0.0, 0.0]
+
+    n_steps = WINDOW_BEATS * STEPS_PER_BEAT
+    centres = (np.arange(n_steps) + 0.5) / STEPS_PER_BEAT
+    sounding = (onset[:, None] <= centres[None, :]) & ((onset + length)[:, None] > centres[None, :])
+    per_step = sounding.sum(axis=0)
+    busy = per_step[per_step > 0]
+    return np.concatenate(
+        [
+            pcs,
+            _shares(onsets),
+            _shares(lengths),
+            contour,
+            [
+                busy.mean() if busy.size else 0.0,
+                float(np.mean(per_step == 0)),
+                pitch.mean(),
+                pitch.std(),
+                velocity.mean(),
+                velocity.std(),
+                times.size / WINDOW_BARS,
+            ],
+        ]
+    )
+
+
+def material_windows(material: Material) -> np.ndarray:
+    """One feature row per full 4-bar window holding at least MIN_NOTES notes."""
+    shift = key_shift(material.key)
+    count = int(material.beats + 1e-6) // WINDOW_BEATS
+    buckets: list[list[Note]] = [[] for _ in range(count)]
+    for n in material.notes:
+        w = int(n.onset // WINDOW_BEATS)
+        if 0 <= w < count:
+            buckets[w].append(n)
+    rows = [
+        window_features(notes, w * WINDOW_BEATS, shift)
+        for w, notes in enumerate(buckets)
+        if len(notes) >= MIN_NOTES
+    ]
+    return np.array(rows, dtype=float).reshape(len(rows), len(FEATURE_NAMES))
+
+
+def feature_table(materials: Iterable[Material]) -> tuple[np.ndarray, np.ndarray]:
+    """Stacked window features of many pieces or songs and the name each row came from."""
+    blocks, names = [], []
+    for m in materials:
+        rows = material_windows(m)
+        blocks.append(rows)
+        names += [m.name] * len(rows)
+    if not blocks:
+        return np.zeros((0, len(FEATURE_NAMES))), np.array([], dtype=str)
+    return np.vstack(blocks), np.array(names, dtype=str)

@@ -1,0 +1,187 @@
+"""The yardstick: features, the two-sample tests, overlap, copying and the whole evaluation,
+on synthetic corpora of opposite character written as real MIDI files."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.core.types import Key, Note, Part, Song
+from lofi.data.corpus import Corpus, load_corpus
+from lofi.data.split import halves, split_pieces
+from lofi.tools.features import FEATURE_NAMES, feature_table, from_piece, from_song
+from lofi.tools.metrics import chord_tone_counts, copying
+from lofi.tools.two_sample import classifier_auc, overlapped_area
+from tests.factories import write_corpus
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
+    """Block chords on every beat (60 pieces) and sparse soft arpeggios (24), parsed."""
+    root = tmp_path_factory.mktemp("corpora")
+    previous = os.environ.get("LOFI_CACHE_DIR")
+    os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
+    try:
+        block = load_corpus(write_corpus(root / "block", "block", 60, seed=0))
+        arpeggio = load_corpus(write_corpus(root / "arpeggio", "arpeggio", 24, seed=1))
+    finally:
+        if previous is None:
+            del os.environ["LOFI_CACHE_DIR"]
+        else:
+            os.environ["LOFI_CACHE_DIR"] = previous
+    assert len(block.pieces) == 60 and len(arpeggio.pieces) == 24
+    return {"block": block, "arpeggio": arpeggio}
+
+
+def test_split_is_by_content_and_keeps_both_parts(corpora) -> None:
+    pieces = corpora["block"].pieces
+    train, held = split_pieces(corpora["block"])
+    assert train and held and len(train) + len(held) == len(pieces)
+    assert 0.05 < len(held) / len(pieces) < 0.4
+    assert split_pieces(pieces[::-1]) == (train[::-1], held[::-1])  # order does not matter
+    # Removing other pieces never moves a piece to the other side.
+    train_half, held_half = split_pieces(pieces[:30])
+    assert set(train_half) <= set(train) and set(held_half) <= set(held)
+    two = split_pieces(pieces[:2], held_out=0.01)
+    assert len(two[0]) == 1 and len(two[1]) == 1
+    a, b = halves(pieces)
+    assert abs(len(a) - len(b)) <= 1 and not set(a) & set(b)
+
+
+def test_features_tell_opposite_corpora_apart(corpora) -> None:
+    block = feature_table(from_piece(p) for p in corpora["block"].pieces)
+    arpeggio = feature_table(from_piece(p) for p in corpora["arpeggio"].pieces)
+    assert block[0].shape[1] == len(FEATURE_NAMES) == 33
+    auc = classifier_auc(*block, *arpeggio)
+    assert auc["logistic"] > 0.95 and auc["forest"] > 0.95, auc
+    names = list(FEATURE_NAMES)
+    # Music, not labels: block chords sound four notes at once and never rest.
+    assert block[0][:, names.index("polyphony")].mean() > 3.5
+    assert arpeggio[0][:, names.index("silence")].mean() > 0.5
+
+
+def test_human_halves_of_one_homogeneous_corpus_are_indistinguishable(corpora) -> None:
+    a, b = halves(corpora["block"].pieces)
+    auc = classifier_auc(
+        *feature_table(from_piece(p) for p in a), *feature_table(from_piece(p) for p in b)
+    )
+    assert max(auc.values()) < 0.65, auc
+
+
+def test_overlapped_area_of_identical_and_disjoint_sets() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, 300)
+    assert overlapped_area(x, x) == pytest.approx(1.0, abs=0.01)
+    assert overlapped_area(x, x + 20.0) < 0.01
+    assert 0.3 < overlapped_area(x, rng.normal(1.0, 1.0, 300)) < 0.8
+    constant = np.zeros(50)
+    assert overlapped_area(constant, constant) == pytest.approx(1.0, abs=0.01)
+    assert overlapped_area(constant, constant + 1.0) < 0.01
+
+
+def test_copying_finds_a_verbatim_fragment_in_another_key(corpora) -> None:
+    training = [p.melody for p in corpora["block"].pieces]
+    source = sorted(corpora["block"].pieces[0].melody, key=lambda n: n.onset)[:8]
+    # The same intervals and lengths, a fifth higher and later, after notes of its own.
+    own = [Note(60 + (i * 5) % 11, float(i) * 1.5, 1.5, 70) for i in range(10)]
+    copied = [Note(n.pitch + 7, n.onset - source[0].onset + 15.0, n.duration, 80) for n in source]
+    share = copying([own + copied], training)
+    assert share > 0
+    assert copying([own], training) == 0.0
+
+
+def test_chord_tones_on_strong_beats_only() -> None:
+    # C major: Imaj7 is C E G B. Beats 1 and 3 hold E and F; the off-beat F# is not judged.
+    melody = [Note(64, 0.0, 1.0, 80), Note(66, 1.0, 1.0, 80), Note(65, 2.0, 1.0, 80)]
+    assert chord_tone_counts(melody, ((0.0, 4.0, "Imaj7"),), Key(0, "major")) == (1, 2)
+    # The same in D major (Imaj7 = D F# A C#): moved by the key, not by the raw pitch.
+    moved = [Note(n.pitch + 2, n.onset, n.duration, 80) for n in melody]
+    assert chord_tone_counts(moved, ((0.0, 4.0, "Imaj7"),), Key(2, "major")) == (1, 2)
+
+
+def test_a_song_and_a_piece_with_the_same_notes_have_the_same_features(corpora) -> None:
+    piece = corpora["block"].pieces[0]
+    song = Song(piece.key, 90.0, int(piece.length_beats // 4), (Part("x", piece.notes),), (), ())
+    np.testing.assert_allclose(
+        feature_table([from_song(song, "s")])[0], feature_table([from_piece(piece)])[0]
+    )
+
+
+@pytest.mark.timeout(600)
+def test_evaluate_end_to_end_writes_every_figure(
+    corpora, tiny_checkpoints, tmp_path, monkeypatch
+) -> None:
+    from lofi.cli import main
+
+    monkeypatch.setenv("LOFI_CACHE_DIR", str(tmp_path / "cache"))
+    folder = write_corpus(tmp_path / "block", "block", 20, seed=3)
+    melody, chords = tiny_checkpoints
+    out = tmp_path / "report.json"
+    args = ["evaluate", "--corpus", str(folder), "--melody-model", str(melody)]
+    args += ["--chord-model", str(chords), "--songs", "3", "--bars", "8", "--json", str(out)]
+    args += ["--held-out", "0.5"]
+    assert main(args) == 0
+    report = json.loads(out.read_text())
+    assert report.keys() >= {
+        "realism_gap",
+        "overlap_ratio",
+        "auc",
+        "mean_overlap",
+        "overlap",
+        "music",
+        "validation_loss",
+        "pieces",
+        "windows",
+        "models",
+        "feature_means",
+    }
+    for side in ("generated_vs_held_out", "half_vs_half"):
+        assert set(report["auc"][side]) == {"logistic", "forest"}
+        assert all(0.0 <= v <= 1.0 for v in report["auc"][side].values())
+        assert set(report["overlap"][side]) == set(FEATURE_NAMES)
+    assert set(report["music"]) == {
+        "pitch_class_entropy",
+        "scale_consistency",
+        "groove_consistency",
+        "chord_tone_ratio",
+        "copying",
+    }
+    assert set(report["validation_loss"]) == {"melody", "chords"}
+    assert report["pieces"]["train"] + report["pieces"]["held_out"] == 20
+    assert report["pieces"]["half_a"] >= 2 and report["pieces"]["half_b"] >= 2
+    assert report["songs"] == 3 and report["windows"]["generated"] >= 3
+    assert isinstance(report["realism_gap"], float)
+
+
+def test_too_small_a_corpus_is_a_clear_error(tiny_checkpoints, capsys) -> None:
+    from lofi.cli import main
+
+    data = Path(__file__).parent / "data" / "midi"
+    melody, chords = tiny_checkpoints
+    code = main(
+        ["evaluate", "--corpus", str(data), "--melody-model", str(melody)]
+        + ["--chord-model", str(chords), "--songs", "2", "--bars", "8"]
+    )
+    assert code == 2
+    assert "held-out" in capsys.readouterr().err
+
+
+def test_a_style_folder_holds_one_checkpoint_per_part(tiny_checkpoints, tmp_path) -> None:
+    from lofi.core.errors import CheckpointError
+    from lofi.service.track import load_style_models, style_checkpoints
+    from lofi.tools.evaluate import validation_losses
+
+    style = tiny_checkpoints[0].parent
+    assert set(style_checkpoints(style)) == {"melody", "chords"}
+    models = load_style_models(style)
+    assert models.melody_id.startswith("melody@") and models.chords_id.startswith("chords@")
+    losses = validation_losses(style_checkpoints(style))
+    assert all(isinstance(v, float) and v > 0 for v in losses.values()), losses
+    with pytest.raises(CheckpointError, match="no chords"):
+        (tmp_path / "half").mkdir()
+        import shutil
+
+        shutil.copytree(tiny_checkpoints[0], tmp_path / "half" / "melody")
+        load_style_models(tmp_path / "half")
