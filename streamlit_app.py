@@ -1,16 +1,27 @@
-"""LoFi Studio: routes the pages and shows the shared sidebar. Nothing else lives here."""
+"""LoFi Studio: routes the pages and shows the shared sidebar. Nothing else lives here.
 
-import streamlit as st
+Streamlit runs this file as `__main__`; a child started with multiprocessing's spawn (the
+corpus parser's sandbox) re-runs it as `__mp_main__`. Everything sits under the main guard,
+so such a child imports nothing of the app and starts no render workers.
+"""
 
-from app_pages.common import sidebar
 
-st.set_page_config(page_title="LoFi Studio", page_icon="🎧", layout="wide")
+def main() -> None:
+    """Routes the pages: studio, dataset, training."""
+    import streamlit as st
 
-pages = [
-    st.Page("app_pages/studio.py", title="Studio", icon="🎛️", default=True),
-    st.Page("app_pages/dataset.py", title="Dataset", icon="🎼"),
-    st.Page("app_pages/training.py", title="Training", icon="📈"),
-]
-page = st.navigation(pages)
-sidebar()
-page.run()
+    from app_pages.common import sidebar
+
+    st.set_page_config(page_title="LoFi Studio", page_icon="🎧", layout="wide")
+    pages = [
+        st.Page("app_pages/studio.py", title="Studio", icon="🎛️", default=True),
+        st.Page("app_pages/dataset.py", title="Dataset", icon="🎼"),
+        st.Page("app_pages/training.py", title="Training", icon="📈"),
+    ]
+    page = st.navigation(pages)
+    sidebar()
+    page.run()
+
+
+if __name__ == "__main__":
+    main()

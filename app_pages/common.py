@@ -25,6 +25,11 @@ def warm_render_workers() -> bool:
     return True
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 file', '3 files'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def runs_root() -> Path:
     return user_data_dir() / "runs"
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import corpora_root, corpus_choices, corpus_path, session_dir
-from lofi.audio.export import write_wav
+from app_pages.common import corpora_root, corpus_choices, corpus_path, plural
+from lofi.audio.export import mp3_bytes
 from lofi.audio.render import render_midi
 from lofi.audio.soundfonts import fallback_soundfont
 from lofi.core.errors import LofiError
@@ -22,6 +23,8 @@ from lofi.service.figures import (
     velocity_histogram,
 )
 from lofi.service.uploads import save_corpus_files
+
+PREVIEW_S = 60  # seconds of a corpus piece "Play it" renders
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -41,26 +44,50 @@ def open_corpus(path: str) -> tuple[Corpus, CorpusStats, dict[str, int]]:
     return summary(path, corpus.content_hash + str(len(corpus.bad)))
 
 
+def upload_key() -> str:
+    return f"corpus_upload_{st.session_state.get('corpus_uploads', 0)}"
+
+
+def keep_corpus() -> None:
+    """Button callback: saves the files, selects the new corpus and empties the uploader."""
+    files = st.session_state.get(upload_key()) or []
+    notes: list[tuple[str, str]] = []
+    try:
+        saved = save_corpus_files(
+            [(f.name, f.getvalue()) for f in files], st.session_state.corpus_name, corpora_root()
+        )
+        st.session_state.corpus = st.session_state.corpus_choice = saved.folder.name
+        notes.append(
+            ("ok", f"Saved {plural(len(saved.kept), 'file')} as corpus {saved.folder.name}")
+        )
+        notes += [("warn", f"Left out {reason}") for reason in saved.skipped]
+        # A new uploader: the next corpus starts from no files.
+        st.session_state.corpus_uploads = st.session_state.get("corpus_uploads", 0) + 1
+    except LofiError as exc:
+        notes.append(("error", str(exc)))
+    st.session_state.corpus_notes = notes
+
+
+@st.cache_data(show_spinner="Rendering the first minute…", max_entries=16)
+def preview(path: str, mtime: float) -> bytes:
+    """The first PREVIEW_S seconds of a MIDI file as MP3, kept in memory (nothing on disk)."""
+    return mp3_bytes(render_midi(Path(path), fallback_soundfont(), seconds=PREVIEW_S))
+
+
 st.title("🎼 Dataset")
 with st.expander("Add your own MIDI or MusicXML files"):
-    name = st.text_input("Name of the new corpus", value="my-corpus")
+    st.text_input("Name of the new corpus", value="my-corpus", key="corpus_name")
     files = st.file_uploader(
         "Drop .mid, .midi, .mxl, .xml files or a .zip of them",
         type=["mid", "midi", "mxl", "xml", "musicxml", "zip"],
         accept_multiple_files=True,
-        key="corpus_upload",
+        key=upload_key(),
+        max_upload_size=int(st.get_option("server.maxUploadSize")),
     )
-    if st.button("Keep these files as a corpus", disabled=not files):
-        try:
-            saved = save_corpus_files(
-                [(f.name, f.getvalue()) for f in files or []], name, corpora_root()
-            )
-            st.session_state.corpus = saved.folder.name
-            st.success(f"Saved {len(saved.kept)} files as corpus {saved.folder.name}")
-            for reason in saved.skipped:
-                st.warning(f"Left out {reason}")
-        except LofiError as exc:
-            st.error(str(exc))
+    st.button("Keep these files as a corpus", disabled=not files, on_click=keep_corpus)
+    # Shown once: the next rerun clears them.
+    for level, text in st.session_state.pop("corpus_notes", []):
+        {"ok": st.success, "warn": st.warning}.get(level, st.error)(text)
 
 choices = corpus_choices()
 current = st.session_state.get("corpus")
@@ -131,14 +158,11 @@ st.plotly_chart(
     ),
     width="stretch",
 )
-if st.button("▶️ Play it"):
+if st.button("▶️ Play it", help=f"The first {PREVIEW_S} s, with the General MIDI SoundFont"):
     try:
         source = next(f for f in corpus_files(corpus_path(choice)) if f.name == piece.name)
         if source.suffix.lower() not in (".mid", ".midi"):
             raise LofiError("only MIDI files can be played here")
-        audio = render_midi(source, fallback_soundfont())
-        out = session_dir() / "preview.wav"
-        write_wav(audio, out)
-        st.audio(out.read_bytes(), format="audio/wav")
+        st.audio(preview(str(source), source.stat().st_mtime), format="audio/mpeg")
     except (LofiError, StopIteration) as exc:
         st.error(f"Cannot play this piece: {exc}")

@@ -30,6 +30,8 @@ from lofi.service.uploads import save_effect, save_soundfont, unique_path
 OFF_DB = -60.0
 KEYS = [k.name for k in Key.all()]
 PART_LABELS = {"chords": "🎹 Chords", "melody": "🎷 Melody", "bass": "🎸 Bass", "drums": "🥁 Drums"}
+# Every control's widget key and its first value; a loaded recipe overwrites them.
+DEFAULTS = {"seed": 7, "key": "A-minor", "bpm": 78, "bars": 48, "temperature": 0.9, "stay": True}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -37,51 +39,126 @@ def presets_of(path: str, mtime: float) -> list[Preset]:
     return list_presets(Path(path))
 
 
+def label(preset: Preset) -> str:
+    return f"{preset.bank}:{preset.program} {preset.name}"
+
+
 def roll_dice() -> None:
     st.session_state.seed = random.randrange(1, 1_000_000)
 
 
+def fonts() -> dict[str, Path]:
+    return {f.name: f for f in available_soundfonts()}
+
+
 def instrument_picker(part: str, default: Instrument) -> Instrument | None:
-    fonts = available_soundfonts()
-    names = [f.name for f in fonts]
-    index = names.index(default.soundfont.name) if default.soundfont.name in names else 0
-    c1, c2, c3 = st.columns([3, 4, 2])
-    font_name = c1.selectbox("SoundFont", names, index=index, key=f"sf_{part}")
-    font = fonts[names.index(font_name)]
+    """SoundFont, preset and volume of one part; a new SoundFont keeps the same program."""
+    by_name = fonts()
+    names = list(by_name)
+    if st.session_state.get(f"sf_{part}") not in names:
+        st.session_state[f"sf_{part}"] = (
+            default.soundfont.name if default.soundfont.name in names else names[0]
+        )
+    c1, c2 = st.columns([2, 3])
+    font_name = c1.selectbox("SoundFont", names, key=f"sf_{part}")
+    font = by_name[font_name]
     try:
         presets = presets_of(str(font), font.stat().st_mtime)
     except LofiError as exc:
         st.error(str(exc))
         return None
-    labels = [f"{p.bank}:{p.program} {p.name}" for p in presets]
-    wanted = next(
-        (
-            i
-            for i, p in enumerate(presets)
-            if (p.bank, p.program) == (default.bank, default.program)
-        ),
-        0,
-    )
-    if font != default.soundfont:
-        wanted = next((i for i, p in enumerate(presets) if (p.bank == 128) == (part == "drums")), 0)
-    choice = c2.selectbox("Preset", labels, index=wanted, key=f"preset_{part}_{font_name}")
+    labels = [label(p) for p in presets]
+    bank, program = st.session_state.get(f"program_{part}", (default.bank, default.program))
+    same = [
+        lab
+        for p, lab in zip(presets, labels, strict=True)
+        if (p.bank, p.program) == (bank, program)
+    ]
+    kind = [
+        lab for p, lab in zip(presets, labels, strict=True) if (p.bank == 128) == (part == "drums")
+    ]
+    preset_key = f"preset_{part}_{font_name}"
+    if st.session_state.get(preset_key) not in labels:
+        st.session_state[preset_key] = (same or kind or labels)[0]
+    choice = c2.selectbox("Preset", labels, key=preset_key)
     preset = presets[labels.index(choice)]
-    gain = c3.slider("Volume dB", -24.0, 6.0, default.gain_db, 1.0, key=f"gain_{part}")
+    st.session_state[f"program_{part}"] = (preset.bank, preset.program)
+    st.session_state.setdefault(f"gain_{part}", default.gain_db)
+    gain = st.slider("Volume (dB)", -24.0, 6.0, step=1.0, key=f"gain_{part}")
     return Instrument(font, preset.bank, preset.program, gain)
+
+
+def controls_of(request: TrackRequest) -> dict[str, object]:
+    """The widget values that make `request` again (what Load recipe puts in the panel)."""
+    c = request.config
+    state: dict[str, object] = {
+        "seed": c.seed,
+        "key": c.key.name,
+        "bpm": int(round(c.bpm)),
+        "bars": c.bars,
+        "temperature": c.sampling.temperature,
+        "stay": c.sampling.stay_in_key,
+    }
+    by_name = fonts()
+    for part, inst in request.instruments.items():
+        name = next(
+            (n for n, p in by_name.items() if p.resolve() == inst.soundfont.resolve()), None
+        )
+        if name is None:
+            continue
+        preset = next(
+            p
+            for p in presets_of(str(inst.soundfont), inst.soundfont.stat().st_mtime)
+            if (p.bank, p.program) == (inst.bank, inst.program)
+        )
+        state[f"sf_{part}"] = name
+        state[f"preset_{part}_{name}"] = label(preset)
+        state[f"program_{part}"] = (inst.bank, inst.program)
+        state[f"gain_{part}"] = float(inst.gain_db)
+    for name in list_effects(effects_dir()):
+        level = request.effects.get(name, float("-inf"))
+        state[f"fx_{name}"] = max(OFF_DB, min(0.0, level)) if level > OFF_DB else OFF_DB
+    return state
+
+
+def load_recipe() -> None:
+    """Button callback: the uploaded recipe fills every control, then it is made."""
+    upload = st.session_state.get("recipe_upload")
+    if upload is None:
+        return
+    try:
+        try:
+            data = json.loads(upload.getvalue())
+        except ValueError:
+            raise LofiError("that file is not a JSON recipe") from None
+        request = from_recipe(data)
+        st.session_state.update(controls_of(request))
+        st.session_state.pending_request = request
+    except LofiError as exc:
+        st.session_state.recipe_error = str(exc)
 
 
 def uploads() -> None:
     done: set[str] = st.session_state.setdefault("uploaded_ids", set())
+    limit = int(st.get_option("server.maxUploadSize"))
     col1, col2 = st.columns(2)
-    fonts = col1.file_uploader(
-        "SoundFonts (.sf2, .sf3)", type=["sf2", "sf3"], accept_multiple_files=True, key="sf_upload"
+    sf_files = col1.file_uploader(
+        "SoundFonts (.sf2, .sf3)",
+        type=["sf2", "sf3"],
+        accept_multiple_files=True,
+        key="sf_upload",
+        max_upload_size=limit,
     )
     beds = col2.file_uploader(
-        "Effect beds (.wav)", type=["wav"], accept_multiple_files=True, key="fx_upload"
+        "Effect beds (.wav)",
+        type=["wav"],
+        accept_multiple_files=True,
+        key="fx_upload",
+        max_upload_size=limit,
     )
-    added = False
+    notes: list[tuple[str, str]] = []
     for files, save, folder in (
-        (fonts, save_soundfont, soundfonts_dir()),
+        (sf_files, save_soundfont, soundfonts_dir()),
         (beds, save_effect, effects_dir()),
     ):
         for f in files or []:
@@ -90,19 +167,20 @@ def uploads() -> None:
             done.add(f.file_id)
             try:
                 kept = save(f.getvalue(), f.name, folder)
-                st.session_state.setdefault("upload_notes", []).append(("ok", f"Added {kept.name}"))
-                added = True
+                notes.append(("ok", f"Added {kept.name}"))
             except LofiError as exc:
-                st.session_state.setdefault("upload_notes", []).append(("error", str(exc)))
-    if added:
+                notes.append(("error", str(exc)))
+    if any(level == "ok" for level, _ in notes):
+        st.session_state.upload_notes = notes
         st.rerun()  # the new file appears in the lists at once
-    for level, text in st.session_state.get("upload_notes", []):
+    # Only this upload's messages: older ones are gone.
+    for level, text in notes or st.session_state.pop("upload_notes", []):
         (st.success if level == "ok" else st.error)(text)
 
 
-def run(request: TrackRequest) -> None:
+def run(request: TrackRequest, progress_slot: st.delta_generator.DeltaGenerator) -> None:
     models = models_for(request.melody_model, request.chord_model)
-    bar = st.progress(0.0, text="Composing…")
+    bar = progress_slot.progress(0.0, text="Composing…")
     labels = {
         "composing": "Composing…",
         "rendering": "Rendering with FluidSynth…",
@@ -115,7 +193,7 @@ def run(request: TrackRequest) -> None:
     )
     out = unique_path(session_dir(), f"{time.strftime('%H%M%S')}-seed{request.config.seed}")
     paths = write_track(track, request, out, mp3=False)  # the MP3 is made when asked for
-    bar.empty()
+    progress_slot.empty()
     st.session_state.track = {
         "dir": str(out),
         "paths": {k: str(v) for k, v in paths.items()},
@@ -126,67 +204,91 @@ def run(request: TrackRequest) -> None:
     }
 
 
-def results() -> None:
+def player(slot: st.delta_generator.DeltaGenerator) -> None:
+    """The track's audio: always the first element of its column, so reruns keep it playing."""
+    info = st.session_state.get("track")
+    with slot:
+        if not info:
+            st.info("Pick your settings and press **Generate**.")
+            return
+        st.audio(info["paths"]["wav"], format="audio/wav")
+        song = info["song"]
+        stages = " · ".join(f"{k} {v:.1f}" for k, v in info.get("timings", {}).items())
+        st.caption(
+            f"{song.key.name} · {song.bpm:g} BPM · {song.bars} bars · made in "
+            f"{info['seconds']:.1f} s ({stages})"
+        )
+
+
+def downloads() -> None:
     info = st.session_state.get("track")
     if not info:
-        st.info("Pick your settings and press **Generate**.")
         return
     paths = {k: Path(v) for k, v in info["paths"].items()}
-    st.subheader("Your track")
-    st.audio(str(paths["wav"]), format="audio/wav")
-    song = info["song"]
-    stages = " · ".join(f"{k} {v:.1f}" for k, v in info.get("timings", {}).items())
-    st.caption(
-        f"{song.key.name} · {song.bpm:g} BPM · {song.bars} bars · made in "
-        f"{info['seconds']:.1f} s ({stages})"
-    )
     cols = st.columns(5)
     files = [
         ("WAV", "wav", "audio/wav"),
         ("MIDI", "midi", "audio/midi"),
         ("Recipe", "recipe", "application/json"),
     ]
-    for col, (label, key, mime) in zip((cols[0], cols[2], cols[3]), files, strict=True):
+    for col, (name, key, mime) in zip((cols[0], cols[2], cols[3]), files, strict=True):
         # A callable: the file is read only when the button is clicked.
         col.download_button(
-            f"⬇️ {label}",
+            f"⬇️ {name}",
             paths[key].read_bytes,
             paths[key].name,
             mime,
             key=f"dl_{key}",
             on_click="ignore",
+            width="stretch",
         )
     out = Path(info["dir"])
     cols[1].download_button(
-        "⬇️ MP3", lambda: mp3_of(out), "mix.mp3", "audio/mpeg", key="dl_mp3", on_click="ignore"
+        "⬇️ MP3",
+        lambda: mp3_of(out),
+        "mix.mp3",
+        "audio/mpeg",
+        key="dl_mp3",
+        on_click="ignore",
+        width="stretch",
     )
-    stems = out / "stems"
     cols[4].download_button(
-        "⬇️ Stems (.zip)",
-        lambda: stems_zip(stems),
+        "⬇️ Stems",
+        lambda: stems_zip(out / "stems"),
         "stems.zip",
         "application/zip",
         key="dl_stems",
         on_click="ignore",
+        help="Every part as its own WAV, in a .zip",
+        width="stretch",
     )
     st.plotly_chart(song_roll(info["song"]), width="stretch")
     st.plotly_chart(info["waveform"], width="stretch")
 
 
+for name, value in DEFAULTS.items():
+    st.session_state.setdefault(name, value)
 st.title("🎛️ Studio")
 left, right = st.columns([2, 3], gap="large")
 with left:
-    st.session_state.setdefault("seed", 7)
-    c1, c2 = st.columns([3, 1])
+    c1, c2, c3 = st.columns([3, 1, 3])
     c1.number_input("Seed", 0, 2**31 - 1, key="seed", step=1)
     c2.button("🎲", on_click=roll_dice, help="A random seed", width="stretch")
-    key = st.selectbox("Key", KEYS, index=KEYS.index("A-minor"))
-    bpm = st.slider("Tempo (BPM)", 60, 100, 78)
-    bars = st.slider("Length (bars)", 8, 128, 48, step=4)
-    temperature = st.slider(
-        "Temperature", 0.1, 2.0, 0.9, 0.05, help="Lower is safer, higher is wilder"
-    )
-    stay = st.checkbox("Stay in key", value=True)
+    c3.selectbox("Key", KEYS, key="key")
+    c1, c2 = st.columns(2)
+    c1.slider("Tempo (BPM)", 60, 100, key="bpm")
+    c2.slider("Length (bars)", 8, 128, step=4, key="bars")
+    generate = st.button("Generate", type="primary", width="stretch")
+    with st.expander("Advanced"):
+        st.slider(
+            "Temperature",
+            0.1,
+            2.0,
+            step=0.05,
+            key="temperature",
+            help="Lower is safer, higher is wilder",
+        )
+        st.checkbox("Stay in key", key="stay")
     instruments: dict[str, Instrument] = {}
     defaults = default_instruments()
     with st.expander("Instruments", expanded=False):
@@ -197,54 +299,58 @@ with left:
                 instruments[part] = picked
     levels: dict[str, float] = {}
     effect_files = list_effects(effects_dir())
-    with st.expander("Effects", expanded=True):
+    with st.expander("Effects", expanded=False):
         for name in effect_files:
+            st.session_state.setdefault(f"fx_{name}", DEFAULT_EFFECTS.get(name, OFF_DB))
             db = st.slider(
-                f"{name} (dB, {OFF_DB:g} is off)",
-                OFF_DB,
-                0.0,
-                DEFAULT_EFFECTS.get(name, OFF_DB),
-                1.0,
-                key=f"fx_{name}",
+                f"{name} (dB, {OFF_DB:g} is off)", OFF_DB, 0.0, step=1.0, key=f"fx_{name}"
             )
             levels[name] = db if db > OFF_DB else float("-inf")
     with st.expander("Bring your own sounds"):
         uploads()
-    melody_model, chord_model = current_models()
-    generate = st.button("Generate", type="primary", width="stretch")
     with st.expander("Load recipe"):
         recipe_file = st.file_uploader("recipe.json", type=["json"], key="recipe_upload")
-        reproduce = st.button("Reproduce this recipe", disabled=recipe_file is None)
+        st.button(
+            "Reproduce this recipe",
+            disabled=recipe_file is None,
+            on_click=load_recipe,
+            help="Sets every control to the recipe's values and makes the track again",
+        )
 
 with right:
+    player_slot = st.container()
+    progress_slot = st.empty()
     try:
-        if generate and len(instruments) == len(PART_NAMES):
+        if "recipe_error" in st.session_state:
+            raise LofiError(st.session_state.pop("recipe_error"))
+        pending = st.session_state.pop("pending_request", None)
+        if pending is not None:
+            run(pending, progress_slot)
+        elif generate and len(instruments) == len(PART_NAMES):
             config = GenerationConfig(
                 int(st.session_state.seed),
-                Key.parse(key),
-                float(bpm),
-                int(bars),
-                SamplingConfig(temperature, 0, 0.95, stay),
+                Key.parse(st.session_state.key),
+                float(st.session_state.bpm),
+                int(st.session_state.bars),
+                SamplingConfig(
+                    float(st.session_state.temperature), 0, 0.95, bool(st.session_state.stay)
+                ),
             )
-            used = {n: lvl for n, lvl in levels.items()}
+            melody_model, chord_model = current_models()
             run(
                 TrackRequest(
                     config,
                     melody_model,
                     chord_model,
                     instruments,
-                    used,
-                    {n: effect_files[n] for n in used},
-                )
+                    dict(levels),
+                    {n: effect_files[n] for n in levels},
+                ),
+                progress_slot,
             )
         elif generate:
             st.error("Every part needs a usable SoundFont; see Instruments.")
-        if reproduce and recipe_file is not None:
-            try:
-                data = json.loads(recipe_file.getvalue())
-            except ValueError:
-                raise LofiError("that file is not a JSON recipe") from None
-            run(from_recipe(data))
     except LofiError as exc:
         st.error(f"{exc}")
-    results()
+    player(player_slot)
+    downloads()

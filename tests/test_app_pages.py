@@ -25,7 +25,15 @@ def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def test_studio_generates_a_track_with_downloads(app_env) -> None:
+def _preset(at: AppTest, part: str):
+    return next(s for s in at.selectbox if s.key and s.key.startswith(f"preset_{part}_"))
+
+
+def _recipes(user: Path) -> list[Path]:
+    return sorted((user / "sessions").rglob("recipe.json"), key=lambda p: p.stat().st_mtime_ns)
+
+
+def test_studio_generates_a_track_with_downloads_and_reloads_its_recipe(app_env) -> None:
     at = _app()
     labels = {s.label for s in at.slider}
     assert {"Tempo (BPM)", "Length (bars)", "Temperature"} <= labels
@@ -33,15 +41,43 @@ def test_studio_generates_a_track_with_downloads(app_env) -> None:
     assert any(c.label == "Stay in key" for c in at.checkbox)
     next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
     next(s for s in at.slider if s.label == "Tempo (BPM)").set_value(100)
+    chords = _preset(at, "chords")
+    chords.set_value(next(o for o in chords.options if o.startswith("0:26 ")))
     _button(at, "Generate").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert len(at.get("audio")) == 1
     downloads = {getattr(d, "label", None) for d in at.get("download_button")}
-    assert downloads == {"⬇️ WAV", "⬇️ MP3", "⬇️ MIDI", "⬇️ Recipe", "⬇️ Stems (.zip)"}
+    assert downloads == {"⬇️ WAV", "⬇️ MP3", "⬇️ MIDI", "⬇️ Recipe", "⬇️ Stems"}
     written = list((app_env["user"] / "sessions").rglob("mix.wav"))
     assert len(written) == 1 and written[0].read_bytes()[:4] == b"RIFF"
     _assert_track_folder(written[0].parent, bars=8, bpm=100)
+
+    # Another panel, then the first recipe loaded: every control shows the recipe again
+    # and the next Generate makes the same settings.
+    first = written[0].parent / "recipe.json"
+    at.number_input(key="seed").set_value(99)
+    at.selectbox(key="key").set_value("D-minor")
+    next(s for s in at.slider if s.label == "Tempo (BPM)").set_value(70)
+    chords = _preset(at, "chords")
+    chords.set_value(next(o for o in chords.options if o.startswith("0:0 ")))
+    at.run()
+    upload = next(u for u in at.file_uploader if u.label == "recipe.json")
+    upload.set_value(("recipe.json", first.read_bytes(), "application/json"))
+    at.run()
+    _button(at, "Reproduce this recipe").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.number_input(key="seed").value == 7
+    assert at.selectbox(key="key").value == "A-minor"
+    assert next(s for s in at.slider if s.label == "Tempo (BPM)").value == 100
+    assert _preset(at, "chords").value.startswith("0:26 ")
+    _button(at, "Generate").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    recipes = _recipes(app_env["user"])
+    assert len(recipes) == 3
+    assert recipes[-1].read_text() == first.read_text()
 
 
 def _assert_track_folder(folder: Path, bars: int, bpm: float) -> None:
@@ -66,6 +102,12 @@ def _assert_track_folder(folder: Path, bars: int, bpm: float) -> None:
     assert midi.length == pytest.approx(song_s, abs=60 / bpm * 4)
     recipe = json.loads((folder / "recipe.json").read_text())
     assert (recipe["bars"], recipe["bpm"]) == (bars, bpm)
+    # The MIDI names the chosen presets: each part's program is the recipe's.
+    programs = {
+        t.name: next(m.program for m in t if m.type == "program_change") for t in midi.tracks[1:]
+    }
+    assert programs == {p: e["program"] for p, e in recipe["instruments"].items()}
+    assert programs["chords"] == 26
     stems = sorted(p.stem for p in (folder / "stems").glob("*.wav"))
     assert stems == ["bass", "chords", "drums", "melody"]
     with AudioFile(io.BytesIO(mp3_of(folder))) as decoded:
@@ -107,6 +149,34 @@ def test_dataset_page_shows_statistics_and_bad_files(app_env) -> None:
     assert metrics["Files"] == "2" and metrics["Bad files"] == "1"
     assert len(at.get("plotly_chart")) >= 7
     assert any("truncated.mid" in str(df.value) for df in at.dataframe)
+    _button(at, "▶️ Play it").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (audio,) = at.get("audio")
+    assert audio.proto.url  # an MP3 excerpt served from memory: no preview file per session
+    assert not list(app_env["user"].rglob("*.wav"))
+
+
+def test_saving_a_corpus_selects_it_and_empties_the_uploader(app_env) -> None:
+    midi = (Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid").read_bytes()
+    at = _app("app_pages/dataset.py")
+    for name, count in (("first", 2), ("second", 1)):
+        at.text_input(key="corpus_name").set_value(name)
+        uploader = next(u for u in at.file_uploader if u.label.startswith("Drop"))
+        uploader.set_value(
+            [(f"{name}{i}.mid", midi + b"\0" * i, "audio/midi") for i in range(count)]
+        )
+        at.run()
+        _button(at, "Keep these files as a corpus").click()
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert at.session_state["corpus"] == name
+        assert at.selectbox(key="corpus_choice").value == name
+        word = "file" if count == 1 else "files"
+        assert [s.value for s in at.success] == [f"Saved {count} {word} as corpus {name}"]
+        assert len(list((app_env["user"] / "corpora" / name).iterdir())) == count
+    at.run()
+    assert not at.success  # the message does not stay
 
 
 def test_training_page_reports_a_failed_run(app_env) -> None:
@@ -170,3 +240,18 @@ def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoi
         time.sleep(0.5)
     assert run_info(folder).status == "stopped"
     assert (folder / "model.keras").is_file()
+
+
+def test_parse_children_import_nothing_of_the_app(monkeypatch) -> None:
+    """Streamlit runs the app as `__main__`; a spawned parse child must not re-run it."""
+    import sys
+    import types
+
+    from lofi.core.sandbox import run_limited
+
+    main = types.ModuleType("__main__")
+    main.__file__ = APP  # what Streamlit's script runner sets
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    loaded = run_limited(eval, "sorted(__import__('sys').modules)")
+    app = [m for m in loaded if m.split(".")[0] in ("streamlit", "app_pages", "tensorflow")]
+    assert app == [] and "lofi.audio.render" not in loaded

@@ -273,12 +273,27 @@ def render_stems(
     return {part: results[part] for part in instruments}
 
 
-def render_midi(midi: bytes | Path, soundfont: Path, tail_s: float = 2.0) -> np.ndarray:
-    """Renders a whole MIDI file with its own programs (for previewing a corpus piece)."""
+def render_midi(
+    midi: bytes | Path, soundfont: Path, tail_s: float = 2.0, seconds: float | None = None
+) -> np.ndarray:
+    """Renders a MIDI file with its own programs (for previewing a corpus piece).
+
+    Args:
+        midi: the file or its bytes.
+        soundfont: the SoundFont every channel plays.
+        tail_s: silence kept after the last event for release tails.
+        seconds: render only this much of the start (an excerpt), or the whole file.
+
+    Returns:
+        Stereo float32 frames.
+    """
     list_presets(soundfont)
     read = read_midi_events(midi)
     events, last = read.tracks, read.end_frame
     rows = np.concatenate(list(events.values())) if events else np.zeros((0, 5), np.int64)
+    if seconds is not None:
+        last = min(last, int(seconds * SAMPLE_RATE))
+        rows = rows[rows[:, 0] < last]
     rows = rows[np.lexsort((rows[:, 1] != NOTE_OFF, rows[:, 0]))]
     job = {
         "soundfont": str(Path(soundfont).resolve()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 from lofi.core.constants import BEATS_PER_BAR, TICKS_PER_BEAT
 from lofi.core.types import Song
@@ -12,11 +13,18 @@ from lofi.core.types import Song
 GM_PROGRAMS = {"chords": 4, "melody": 11, "bass": 33, "drums": 0}
 
 
-def song_to_midi(song: Song) -> bytes:
+def song_to_midi(song: Song, programs: Mapping[str, int] | None = None) -> bytes:
     """Type-1 MIDI: a tempo/meter/key track, then one track per part (drums on channel 10).
 
     Notes are placed on whole ticks (a note lasts at least one tick), so the file is the
     same byte for byte for the same song.
+
+    Args:
+        song: the composed song.
+        programs: part name → MIDI program (the chosen presets); General MIDI otherwise.
+
+    Returns:
+        The MIDI file's bytes.
     """
     import pretty_midi
 
@@ -27,7 +35,9 @@ def song_to_midi(song: Song) -> bytes:
     seconds_per_tick = 60.0 / (song.bpm * TICKS_PER_BEAT)
     for part in song.parts:
         instrument = pretty_midi.Instrument(
-            GM_PROGRAMS.get(part.name, 0), is_drum=part.is_drum, name=part.name
+            {**GM_PROGRAMS, **(programs or {})}.get(part.name, 0),
+            is_drum=part.is_drum,
+            name=part.name,
         )
         for note in part.notes:
             on = round(note.onset * TICKS_PER_BEAT)

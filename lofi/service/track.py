@@ -109,7 +109,7 @@ def make_track(
     report("composing", 0.0)
     models = models or load_models(request.melody_model, request.chord_model)
     song = compose(request.config, models)
-    midi = song_to_midi(song)
+    midi = song_to_midi(song, {p: i.program for p, i in request.instruments.items()})
     timings["compose"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     report("rendering", 0.3)
