@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from lofi.core.paths import effects_dir, soundfonts_dir
 from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
 from lofi.service.figures import song_roll, waveform
 from lofi.service.recipe import TrackRequest, from_recipe
+from lofi.service.recipe_schema import parse_recipe
 from lofi.service.track import DEFAULT_EFFECTS, make_track, mp3_of, stems_zip, write_track
 from lofi.service.uploads import save_effect, save_soundfont, unique_path
 
@@ -127,11 +127,7 @@ def load_recipe() -> None:
     if upload is None:
         return
     try:
-        try:
-            data = json.loads(upload.getvalue())
-        except ValueError:
-            raise LofiError("that file is not a JSON recipe") from None
-        request = from_recipe(data)
+        request = from_recipe(parse_recipe(upload.getvalue()))
         st.session_state.update(controls_of(request))
         st.session_state.pending_request = request
     except LofiError as exc:

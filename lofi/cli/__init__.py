@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lofi.cli import assets, corpus, evaluate, generate, train
 from lofi.core.errors import LofiError
@@ -13,8 +14,15 @@ from lofi.core.errors import LofiError
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad flag or value in one line (the usage stays behind --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m lofi",
         description="LoFi Studio: learn lofi hip-hop from MIDI and render finished tracks.",
     )
@@ -25,12 +33,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; every failure is one line on stderr and a non-zero exit code."""
     args = _parser().parse_args(argv)
     try:
         return int(args.handler(args))
     except LofiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: ran out of memory; try a smaller input", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line and a way to report it, not a traceback
+        text = _one_line(f"{type(exc).__name__}: {exc}")
+        print(
+            f"error: unexpected failure ({text}); please report it with the command you ran",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return (lines[0] if lines else "unknown error")[:400]

@@ -6,6 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
+from lofi.core.constants import EFFECT_DB_MAX, EFFECT_DB_MIN
 from lofi.core.errors import ConfigError
 
 KEYS_HELP = "any of the 24 keys, e.g. A-minor, Eb-major, F#m (default A-minor)"
@@ -68,14 +69,24 @@ def _parse_effects(text: str | None) -> dict[str, float]:
             levels[name.strip()] = -math.inf
             continue
         try:
-            levels[name.strip()] = float(value)
+            level = float(value)
         except ValueError:
             raise ConfigError(f"effect level {value!r} is not a number of dB") from None
+        if not EFFECT_DB_MIN <= level <= EFFECT_DB_MAX:  # also refuses nan and 1e308
+            raise ConfigError(
+                f"effect level {value.strip()} dB is outside {EFFECT_DB_MIN:g}–{EFFECT_DB_MAX:g} "
+                "(or off)"
+            )
+        levels[name.strip()] = level
     return levels
 
 
 def _refuse_existing(out: Path) -> None:
-    if out.exists() and any(out.iterdir()):
+    """--out must be a new or empty folder whose parents are folders, not files."""
+    for parent in [out, *out.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"--out {out}: {parent} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()):
         raise ConfigError(f"{out} is not empty; choose a new --out folder (nothing is overwritten)")
 
 
@@ -116,7 +127,10 @@ def _generate(args: argparse.Namespace) -> int:
             effect_paths=resolve_effects(levels),
         )
     track = make_track(request)
-    paths = write_track(track, request, args.out, mp3=not args.no_mp3)
+    try:
+        paths = write_track(track, request, args.out, mp3=not args.no_mp3)
+    except OSError as exc:
+        raise ConfigError(f"cannot write into {args.out}: {exc.strerror}") from None
     seconds = len(track.mix) / 44_100
     print(f"wrote {paths['wav']} ({seconds:.1f} s) and {len(paths) - 1} more files in {args.out}")
     return 0

@@ -99,11 +99,37 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
     return [*argv, "--strategy", "multiworker"]
 
 
+def check_train_options(args: argparse.Namespace) -> None:
+    """Every number in its range before a corpus is parsed or a process started."""
+    checks = [
+        ("--epochs", args.epochs, 1, 10_000),
+        ("--seq-len", args.seq_len, 2, 4096),
+        ("--batch-size", args.batch_size, 1, 65_536),
+        ("--units", args.units, 1, 4096),
+        ("--layers", args.layers, 1, 8),
+        ("--embedding", args.embedding, 2, 1024),
+        ("--dropout", args.dropout, 0.0, 0.95),
+        ("--learning-rate", args.learning_rate, 1e-7, 1.0),
+        ("--patience", args.patience, 0, 10_000),
+        ("--validation-split", args.validation_split, 0.01, 0.5),
+        ("--workers", args.workers, 0, 16),
+        ("--max-steps", args.max_steps, 0, 10_000_000),
+    ]
+    for flag, value, low, high in checks:
+        if not low <= value <= high:  # also refuses nan
+            raise ConfigError(f"{flag} {value:g} is outside {low:g}–{high:g}")
+    out: Path = args.out
+    for parent in [out, *out.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"--out {out}: {parent} is a file, not a folder")
+
+
 def _train(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
     from lofi.learn.models import ModelSize
     from lofi.learn.train import TrainConfig, command_line, train
 
+    check_train_options(args)
     config = TrainConfig(
         kind=args.kind,
         corpus=args.corpus,
@@ -117,8 +143,6 @@ def _train(args: argparse.Namespace) -> int:
         size=ModelSize(args.units, args.layers, args.embedding, args.dropout),
         max_steps=args.max_steps,
     )
-    if config.epochs < 1 or config.seq_len < 2 or config.batch_size < 1:
-        raise ConfigError("epochs, sequence length and batch size must be positive")
     if args.data or args.workers or args.strategy != "none":
         return _train_distributed(args, config)
     corpus = load_corpus(args.corpus)

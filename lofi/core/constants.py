@@ -28,6 +28,11 @@ POSITIONS_PER_BAR = 16  # sixteenth-note grid for the bar-position input
 TARGET_LUFS = -14.0  # integrated loudness of the master
 TRUE_PEAK_DBTP = -1.0  # ceiling for the master's true peak
 
+GAIN_DB_MIN, GAIN_DB_MAX = -60.0, 12.0  # a part's volume
+EFFECT_DB_MIN, EFFECT_DB_MAX = -80.0, 12.0  # an effect bed's level (-inf: off)
+PARTS = ("chords", "melody", "bass", "drums")
+MAX_RECIPE_BYTES = 256 * 1024
+
 FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
 PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
 

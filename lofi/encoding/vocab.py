@@ -52,7 +52,7 @@ class Vocabulary:
     def load(cls, path: Path, kind: str | None = None) -> Vocabulary:
         try:
             data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise VocabularyError(f"cannot read vocabulary {path}: {exc}") from exc
         version = data.get("format_version") if isinstance(data, dict) else None
         if version != FORMAT_VERSION:
@@ -60,11 +60,16 @@ class Vocabulary:
                 f"{path} has vocabulary format {version}, this version of LoFi Studio reads "
                 f"format {FORMAT_VERSION}; retrain the model with `python -m lofi train`"
             )
-        vocab = cls(
-            kind=data["kind"],
-            inputs={k: tuple(v) for k, v in data["inputs"].items()},
-            outputs=tuple(data["outputs"]),
-        )
+        try:
+            vocab = cls(
+                kind=str(data["kind"]),
+                inputs={str(k): tuple(v) for k, v in data["inputs"].items()},
+                outputs=tuple(data["outputs"]),
+            )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise VocabularyError(
+                f"{Path(path).name} is damaged or hand-edited ({exc!r}); retrain the model"
+            ) from exc
         if kind is not None and vocab.kind != kind:
             raise VocabularyError(f"{path} is a {vocab.kind} vocabulary, expected {kind}")
         expected = melody_vocabulary() if vocab.kind == "melody" else chord_vocabulary()

@@ -113,8 +113,10 @@ def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:
             raise CheckpointError(f"{folder} is not a checkpoint: it has no {name}")
     try:
         meta = json.loads((folder / META_FILE).read_text())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise CheckpointError(f"cannot read {folder / META_FILE}: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{folder / META_FILE} is not a JSON object; retrain the model")
     if meta.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(
             f"{folder} is checkpoint format {meta.get('format_version')}, expected "

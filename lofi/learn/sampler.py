@@ -46,6 +46,82 @@ def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarra
     return arrays
 
 
+MAX_WEIGHTS_BYTES = 512 * 1024**2  # what a weights file may declare, over all its arrays
+
+
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a weights.npz, each header checked before its data is allocated.
+
+    Raises:
+        CheckpointError: a missing, truncated or damaged file, or arrays that are not plain
+            floats or declare more than MAX_WEIGHTS_BYTES.
+    """
+    import zipfile
+
+    arrays: dict[str, np.ndarray] = {}
+    declared = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, fortran, dtype = read_header(member)
+                    if dtype.kind != "f" or len(shape) > 2:
+                        raise CheckpointError(f"{path.name}: {info.filename} is not a float matrix")
+                    declared += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                    if declared > MAX_WEIGHTS_BYTES:
+                        raise CheckpointError(f"{path.name} declares arrays that are too large")
+                    count = int(np.prod(shape, dtype=np.int64))
+                    data = member.read(count * dtype.itemsize + 1)
+                    if len(data) != count * dtype.itemsize:
+                        raise CheckpointError(f"{path.name}: {info.filename} is truncated")
+                    array = np.frombuffer(data, dtype=dtype, count=count)
+                    name = info.filename.removesuffix(".npy")
+                    arrays[name] = array.reshape(shape, order="F" if fortran else "C")
+    except CheckpointError:
+        raise
+    except Exception as exc:  # zipfile, zlib and numpy's header reader raise many kinds
+        raise CheckpointError(
+            f"cannot read {path.name}: {type(exc).__name__}; retrain or copy the model again"
+        ) from exc
+    return arrays
+
+
+def check_weights(vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> None:
+    """Shapes that fit the vocabulary and each other, and finite values only."""
+    try:
+        recurrent = arrays["lstm/0/recurrent"]
+        units = recurrent.shape[0]
+        layers = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("lstm/")})
+        width = sum(arrays[f"embed/{n}"].shape[1] for n in vocab.inputs)
+        want: dict[str, tuple[int, ...]] = {}
+        for n, values in vocab.inputs.items():
+            want[f"embed/{n}"] = (len(values), arrays[f"embed/{n}"].shape[1])
+        for i in layers:
+            want[f"lstm/{i}/kernel"] = (width if i == 0 else units, 4 * units)
+            want[f"lstm/{i}/recurrent"] = (units, 4 * units)
+            want[f"lstm/{i}/bias"] = (4 * units,)
+        for n in vocab.outputs:
+            want[f"head/{n}/w"] = (units, vocab.size(n))
+            want[f"head/{n}/b"] = (vocab.size(n),)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise CheckpointError(f"the weights are incomplete ({exc}); retrain the model") from exc
+    if layers != list(range(len(layers))):
+        raise CheckpointError("the weights' LSTM layers are not numbered 0, 1, …")
+    for name, shape in want.items():
+        if arrays[name].shape != shape:
+            raise CheckpointError(
+                f"the weights' {name} has shape {arrays[name].shape}, expected {shape}"
+            )
+        if not np.isfinite(arrays[name]).all():
+            raise CheckpointError(f"the weights' {name} holds NaN or infinite values")
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
@@ -108,12 +184,8 @@ class StepModel:
 
     @classmethod
     def load(cls, folder: Path, vocab: Vocabulary) -> StepModel:
-        path = Path(folder) / WEIGHTS_FILE
-        try:
-            with np.load(path) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"cannot read {path}: {exc}") from exc
+        arrays = read_weights(Path(folder) / WEIGHTS_FILE)
+        check_weights(vocab, arrays)
         return cls.from_arrays(vocab, arrays)
 
     @property

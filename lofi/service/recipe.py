@@ -10,7 +10,18 @@ from typing import Any
 
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
-from lofi.core.constants import BARS_MAX, BARS_MIN, BPM_MAX, BPM_MIN, FORMAT_VERSION
+from lofi.core.constants import (
+    BARS_MAX,
+    BARS_MIN,
+    BPM_MAX,
+    BPM_MIN,
+    EFFECT_DB_MAX,
+    EFFECT_DB_MIN,
+    FORMAT_VERSION,
+    GAIN_DB_MAX,
+    GAIN_DB_MIN,
+    PARTS,
+)
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError
 from lofi.core.paths import (
     PROJECT_ROOT,
@@ -21,6 +32,7 @@ from lofi.core.paths import (
 )
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
+from lofi.service.recipe_schema import check_recipe, parse_recipe
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,24 @@ class TrackRequest:
     instruments: dict[str, Instrument]
     effects: dict[str, float] = field(default_factory=dict)  # name → level in dB
     effect_paths: dict[str, Path] = field(default_factory=dict)
+
+
+def validate_request(request: TrackRequest) -> None:
+    """The settings, then every part's volume and effect level: finite and in range."""
+    validate_config(request.config)
+    for part, inst in request.instruments.items():
+        if part not in PARTS:
+            raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
+        if not GAIN_DB_MIN <= inst.gain_db <= GAIN_DB_MAX:
+            raise ConfigError(
+                f"{part} volume {inst.gain_db:g} dB is outside {GAIN_DB_MIN:g}–{GAIN_DB_MAX:g} dB"
+            )
+    for name, level in request.effects.items():
+        if level != -math.inf and not EFFECT_DB_MIN <= level <= EFFECT_DB_MAX:
+            raise ConfigError(
+                f"effect {name} level {level:g} dB is outside "
+                f"{EFFECT_DB_MIN:g}–{EFFECT_DB_MAX:g} dB (or off)"
+            )
 
 
 def validate_config(config: GenerationConfig) -> None:
@@ -135,11 +165,7 @@ def from_recipe(data: Any) -> TrackRequest:
     """Rebuilds the request; every file is found by its content hash."""
     if not isinstance(data, dict):
         raise RecipeError("a recipe is a JSON object")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise RecipeError(
-            f"recipe format {data.get('format_version')} is not {FORMAT_VERSION}, "
-            "the format this version of LoFi Studio reads"
-        )
+    check_recipe(data)
     try:
         config = GenerationConfig(
             seed=int(data["seed"]),
@@ -167,7 +193,7 @@ def from_recipe(data: Any) -> TrackRequest:
             effect_paths[name] = _find_by_hash(
                 _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
             )
-        return TrackRequest(
+        request = TrackRequest(
             config=config,
             melody_model=_find_model(data["models"]["melody"], "melody"),
             chord_model=_find_model(data["models"]["chords"], "chords"),
@@ -175,6 +201,8 @@ def from_recipe(data: Any) -> TrackRequest:
             effects=effects,
             effect_paths=effect_paths,
         )
+        validate_request(request)
+        return request
     except RecipeError:
         raise
     except LofiError as exc:
@@ -184,10 +212,17 @@ def from_recipe(data: Any) -> TrackRequest:
 
 
 def load_recipe(path: Path) -> TrackRequest:
+    path = Path(path)
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise RecipeError(f"cannot read recipe {Path(path).name}: {exc}") from exc
+        if path.stat().st_size > 1 << 20:
+            raise RecipeError(f"{path.name} is too large to be a recipe")
+        text = path.read_bytes()
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
+    try:
+        data = parse_recipe(text)
+    except RecipeError as exc:
+        raise RecipeError(f"cannot read recipe {path.name}: {exc}") from None
     return from_recipe(data)
 
 

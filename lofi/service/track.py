@@ -24,7 +24,7 @@ from lofi.core.paths import checkpoints_dir, effects_dir
 from lofi.core.types import Song
 from lofi.learn.checkpoint import META_FILE, read_checkpoint
 from lofi.learn.sampler import StepModel
-from lofi.service.recipe import TrackRequest, save_recipe, validate_config
+from lofi.service.recipe import TrackRequest, save_recipe, validate_request
 
 Progress = Callable[[str, float], object]  # stage name, fraction done
 DEFAULT_EFFECTS = {"rain": -24.0, "vinyl": -28.0}
@@ -103,7 +103,7 @@ def make_track(
         models: already loaded samplers for the request's checkpoints (the UI caches them).
     """
     report = progress or (lambda stage, fraction: None)
-    validate_config(request.config)
+    validate_request(request)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     report("composing", 0.0)

@@ -1,0 +1,157 @@
+"""The JSON schema of recipe.json: every field typed, every number in its range.
+
+A recipe may come from anywhere (a download, a hand edit), so it is read with finite
+numbers only, a size cap and a nesting cap, then checked against this schema before any
+field is used.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from lofi.core.constants import (
+    BARS_MAX,
+    BARS_MIN,
+    BPM_MAX,
+    BPM_MIN,
+    EFFECT_DB_MAX,
+    EFFECT_DB_MIN,
+    FORMAT_VERSION,
+    GAIN_DB_MAX,
+    GAIN_DB_MIN,
+    MAX_RECIPE_BYTES,
+    PARTS,
+)
+from lofi.core.errors import RecipeError
+
+MAX_DEPTH = 8  # the deepest a recipe nests is 3
+_SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_PATH = {"type": "string", "minLength": 1, "maxLength": 4096}
+_MODEL = {
+    "type": "object",
+    "required": ["path", "model_sha256"],
+    "properties": {"path": _PATH, "model_sha256": _SHA},
+    "additionalProperties": False,
+}
+_INSTRUMENT = {
+    "type": "object",
+    "required": ["soundfont", "sha256", "bank", "program"],
+    "properties": {
+        "soundfont": _PATH,
+        "sha256": _SHA,
+        "bank": {"type": "integer", "minimum": 0, "maximum": 128},
+        "program": {"type": "integer", "minimum": 0, "maximum": 127},
+        "gain_db": {"type": "number", "minimum": GAIN_DB_MIN, "maximum": GAIN_DB_MAX},
+    },
+    "additionalProperties": False,
+}
+_EFFECT = {
+    "type": "object",
+    "required": ["path", "sha256", "level_db"],
+    "properties": {
+        "path": _PATH,
+        "sha256": _SHA,
+        "level_db": {
+            "oneOf": [
+                {"type": "null"},
+                {"type": "number", "minimum": EFFECT_DB_MIN, "maximum": EFFECT_DB_MAX},
+            ]
+        },
+    },
+    "additionalProperties": False,
+}
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["format_version", "seed", "key", "bpm", "bars", "sampling", "models"],
+    "properties": {
+        "format_version": {"const": FORMAT_VERSION},
+        "lofi_version": {"type": "string", "maxLength": 64},
+        "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "key": {"type": "string", "maxLength": 16},
+        "bpm": {"type": "number", "minimum": BPM_MIN, "maximum": BPM_MAX},
+        "bars": {"type": "integer", "minimum": BARS_MIN, "maximum": BARS_MAX},
+        "sampling": {
+            "type": "object",
+            "properties": {
+                "temperature": {"type": "number", "minimum": 0.05, "maximum": 3.0},
+                "top_k": {"type": "integer", "minimum": 0, "maximum": 10_000},
+                "top_p": {"type": "number", "exclusiveMinimum": 0.0, "maximum": 1.0},
+                "stay_in_key": {"type": "boolean"},
+            },
+            "additionalProperties": False,
+        },
+        "models": {
+            "type": "object",
+            "required": ["melody", "chords"],
+            "properties": {"melody": _MODEL, "chords": _MODEL},
+            "additionalProperties": False,
+        },
+        "instruments": {
+            "type": "object",
+            "propertyNames": {"enum": list(PARTS)},
+            "additionalProperties": _INSTRUMENT,
+        },
+        "effects": {
+            "type": "object",
+            "maxProperties": 16,
+            "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+            "additionalProperties": _EFFECT,
+        },
+    },
+    "additionalProperties": False,
+}
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise RecipeError(f"the recipe holds a number too large to use ({text[:20]})")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise RecipeError(f"the recipe holds {name}; only finite numbers are allowed")
+
+
+def parse_recipe(text: str | bytes) -> Any:
+    """The JSON of a recipe, with finite numbers only and bounded size and nesting.
+
+    Raises:
+        RecipeError: too large, too deep, not JSON, or holding NaN/Infinity/1e400.
+    """
+    if len(text) > MAX_RECIPE_BYTES:
+        raise RecipeError(f"the recipe is larger than {MAX_RECIPE_BYTES >> 10} KB")
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    depth = deepest = 0
+    for ch in raw:  # cheaper than letting json recurse 100,000 levels
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise RecipeError(f"the recipe nests {deepest} levels deep; a recipe nests at most 3")
+    try:
+        return json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise RecipeError(f"the recipe is not valid JSON ({exc})") from None
+
+
+def check_recipe(data: Any) -> None:
+    """Raises RecipeError naming the first field out of its range or of the wrong type."""
+    import jsonschema
+
+    if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
+        raise RecipeError(
+            f"recipe format {str(data.get('format_version'))[:20]} is not {FORMAT_VERSION}, "
+            "the format this version of LoFi Studio reads"
+        )
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        field = f" field {where}" if where else ""
+        raise RecipeError(f"recipe{field}: {error.message[:200]}")
