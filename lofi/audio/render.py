@@ -215,22 +215,33 @@ def _check_instrument(inst: Instrument) -> None:
         raise SoundFontError(f"{inst.soundfont.name} has no preset {inst.bank}:{inst.program}")
 
 
+def song_frames(midi: bytes | Path, tail_s: float = 2.0) -> int:
+    """How many frames `render_stems` makes of this MIDI: its last event plus `tail_s`."""
+    return _events(_read_midi(midi))[1] + int(tail_s * SAMPLE_RATE)
+
+
 def render_stems(
-    midi: bytes | Path, instruments: dict[str, Instrument], tail_s: float = 2.0
+    midi: bytes | Path,
+    instruments: dict[str, Instrument],
+    tail_s: float = 2.0,
+    frames: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Renders each named part (MIDI track) with its instrument into a float32 (n, 2) stem.
 
-    All stems have the same length: the song's last event plus `tail_s`.
+    All stems have the same length: the song's last event plus `tail_s`. With `frames`, only
+    the song's first `frames` frames are rendered; they equal the start of the whole render
+    sample for sample (each render starts from a fresh synthesiser).
     """
     read = read_midi_events(midi)
     events, last = read.tracks, read.end_frame
     for inst in instruments.values():
         _check_instrument(inst)
-    frames = last + int(tail_s * SAMPLE_RATE)
+    whole = last + int(tail_s * SAMPLE_RATE)
+    frames = whole if frames is None else max(1, min(int(frames), whole))
     jobs = []
     for part, inst in instruments.items():
         rows = events.get(part, np.zeros((0, 5), dtype=np.int64))
-        rows = rows[rows[:, 1] != PROGRAM]
+        rows = rows[(rows[:, 1] != PROGRAM) & (rows[:, 0] < frames)]
         jobs.append(
             (
                 part,

@@ -1,4 +1,4 @@
-"""`python -m lofi train|generate|effects|corpus|presets`: the engine from a shell."""
+"""`python -m lofi train|generate|playlist|effects|corpus|presets`: the engine from a shell."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from lofi.cli import assets, corpus, evaluate, generate, train
+from lofi.cli import assets, corpus, evaluate, generate, playlist, train
 from lofi.core.errors import LofiError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         description="LoFi Studio: learn lofi hip-hop from MIDI and render finished tracks.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (train, generate, corpus, assets, evaluate):
+    for command in (train, generate, playlist, corpus, assets, evaluate):
         command.register(sub)
     return parser
 

@@ -1,0 +1,207 @@
+"""Tracks made in pieces: the first bars rendered and mastered first, the rest after.
+
+The pieces join seamlessly: the first piece's stems are the whole render's first frames
+(FluidSynth is deterministic and starts fresh for every job), the mix is built from absolute
+frame positions, and the master carries its state (filters, room, compressor, limiter, the
+tape delay line) from one piece to the next with one fixed gain, taken from the first piece.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lofi.audio.mix import (
+    FLUTTER_HZ,
+    FLUTTER_MS,
+    LIMIT_DBFS,
+    WOW_HZ,
+    WOW_MS,
+    loop_effect,
+    loudness_lufs,
+)
+from lofi.audio.render import render_stems, song_frames
+from lofi.audio.soundfonts import Instrument
+from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE, TARGET_LUFS
+
+FIRST_BARS = 8  # the piece made before anything else: a few seconds of sound
+BLOCK_FRAMES = 1 << 18  # later pieces are mastered in blocks of ~6 s: bounded temporaries
+HISTORY = 128  # frames the tape delay line reaches back (under 2 ms at most)
+# The first piece holds the quiet intro, so the whole track measures louder than the piece;
+# the gain taken from the piece is lowered by this much (measured over many songs).
+INTRO_ALLOWANCE_DB = 4.5
+GAIN_LIMITS_DB = (-30.0, 30.0)
+Effects = dict[str, tuple[np.ndarray, float]]  # name → (bed, level in dB)
+
+
+def bar_frames(bpm: float, bars: int) -> int:
+    return int(round(bars * BEATS_PER_BAR * 60.0 / bpm * SAMPLE_RATE))
+
+
+class StreamMaster:
+    """The lofi master of `lofi.audio.mix.master`, applied piece by piece with carried state.
+
+    The gain is fixed once (from the first piece, or given), so pieces join without a step;
+    the limiter keeps the peaks under the ceiling whatever the later pieces do.
+    """
+
+    def __init__(self, gain_db: float | None = None) -> None:
+        from pedalboard import Compressor, HighpassFilter, LowpassFilter, Pedalboard, Reverb
+
+        self.board = Pedalboard([
+            HighpassFilter(cutoff_frequency_hz=30.0),
+            LowpassFilter(cutoff_frequency_hz=9500.0),
+            Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
+            Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
+        ])  # fmt: skip
+        self.gain_db = gain_db
+        self.limiter: object | None = None
+        self.history = np.zeros((HISTORY, 2), dtype=np.float32)
+        self.position = 0  # absolute frame of the next input frame
+
+    def _wow(self, chunk: np.ndarray) -> np.ndarray:
+        """Tape wow and flutter as in the whole-track master, at absolute time."""
+        n = len(chunk)
+        t = (np.arange(n, dtype=np.float64) + self.position) / SAMPLE_RATE
+        delay = (np.sin(2 * np.pi * WOW_HZ * t) + 1) * (WOW_MS * SAMPLE_RATE / 1000)
+        delay += (np.sin(2 * np.pi * FLUTTER_HZ * t) + 1) * (FLUTTER_MS * SAMPLE_RATE / 1000)
+        whole = np.floor(delay)
+        frac = (delay - whole).astype(np.float32)[:, None]
+        back = np.arange(n, dtype=np.int64) + HISTORY - whole.astype(np.int64)
+        joined = np.concatenate([self.history, chunk])
+        now = joined[back]
+        out: np.ndarray = now + (joined[back - 1] - now) * frac
+        self.history = joined[-HISTORY:].copy()
+        self.position += n
+        return out
+
+    def tone(self, chunk: np.ndarray) -> np.ndarray:
+        """Filters, room, compression: everything before the level stage."""
+        wet = self.board(self._wow(np.asarray(chunk, dtype=np.float32)).T, SAMPLE_RATE, reset=False)
+        return np.ascontiguousarray(wet.T, dtype=np.float32)
+
+    def level(self, toned: np.ndarray) -> np.ndarray:
+        """Limits to the ceiling and applies the fixed gain (set from `toned` if not yet)."""
+        from pedalboard import Limiter
+
+        if self.gain_db is None:
+            self.gain_db = gain_for(toned)
+        if self.limiter is None:
+            self.limiter = Limiter(threshold_db=LIMIT_DBFS - self.gain_db, release_ms=80.0)
+        limited = self.limiter(toned.T, SAMPLE_RATE, reset=False)  # type: ignore[operator]
+        out = np.ascontiguousarray(limited.T, dtype=np.float32)
+        # JUCE's limiter brings its threshold up to full scale: back down to the ceiling,
+        # which is the gain applied to the threshold's level.
+        out *= np.float32(10 ** (LIMIT_DBFS / 20))
+        return out
+
+    def process(self, chunk: np.ndarray) -> np.ndarray:
+        return self.level(self.tone(chunk))
+
+
+def gain_for(toned: np.ndarray) -> float:
+    """The master's gain in dB from a piece's loudness before the level stage."""
+    try:
+        loud = loudness_lufs(toned)
+    except Exception:  # shorter than a loudness block
+        loud = -math.inf
+    if not math.isfinite(loud):
+        return 0.0
+    low, high = GAIN_LIMITS_DB
+    return float(np.clip(TARGET_LUFS - loud - INTRO_ALLOWANCE_DB, low, high))
+
+
+@dataclass
+class Mixdown:
+    """The stems and looped effect beds summed over any frame range, with the whole track's
+    fade-in and fade-out computed from absolute positions (so ranges join exactly)."""
+
+    effects: Effects
+    total: int
+    fade_in_s: float = 2.0
+    fade_out_s: float = 4.0
+
+    def _gain(self, start: int, stop: int) -> np.ndarray:
+        k = np.arange(start, stop)
+        gain = np.ones(stop - start, dtype=np.float32)
+        fi = min(int(self.fade_in_s * SAMPLE_RATE), self.total // 2)
+        fo = min(int(self.fade_out_s * SAMPLE_RATE), self.total // 2)
+        if fi:
+            head = k < fi
+            ramp = np.linspace(0.0, 1.0, fi, dtype=np.float32) ** 2
+            gain[head] *= ramp[k[head]]
+        if fo:
+            tail = k >= self.total - fo
+            ramp = np.linspace(1.0, 0.0, fo, dtype=np.float32) ** 2
+            gain[tail] *= ramp[k[tail] - (self.total - fo)]
+        return gain
+
+    def mix(self, stems: dict[str, np.ndarray], start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) of the mix; `stems` hold at least the first `stop` frames."""
+        out = np.zeros((stop - start, 2), dtype=np.float32)
+        for name in sorted(stems):
+            piece = stems[name][start:stop]
+            out[: len(piece)] += piece
+        for name in sorted(self.effects):
+            bed, level = self.effects[name]
+            if level is None or not math.isfinite(level):
+                continue
+            out += loop_effect(bed, stop, level)[start:stop]
+        out *= self._gain(start, stop)[:, None]
+        return out
+
+
+def stream_track(
+    midi: bytes,
+    instruments: dict[str, Instrument],
+    effects: Effects,
+    bpm: float,
+    first_bars: int = FIRST_BARS,
+    gain_db: float | None = None,
+) -> Iterator[np.ndarray]:
+    """Yields the mastered track in pieces: the first `first_bars` bars at once, then the rest
+    in blocks once the whole song is rendered. Joined, the pieces are the whole track."""
+    total = song_frames(midi)
+    first = min(bar_frames(bpm, first_bars), total)
+    mixer = Mixdown(effects, total)
+    master = StreamMaster(gain_db)
+    stems = render_stems(midi, instruments, frames=first)
+    yield master.process(mixer.mix(stems, 0, first))
+    if first >= total:
+        return
+    stems = render_stems(midi, instruments)
+    for start in range(first, total, BLOCK_FRAMES):
+        yield master.process(mixer.mix(stems, start, min(start + BLOCK_FRAMES, total)))
+
+
+def master_whole(mix: np.ndarray, gain_db: float) -> np.ndarray:
+    """The same master over a whole mix in one go (for checking that pieces join exactly)."""
+    return StreamMaster(gain_db).process(mix)
+
+
+def write_pieces(pieces: Iterator[np.ndarray], paths: list[Path]) -> list[int]:
+    """Writes each piece to its own 16-bit WAV (the last path takes every remaining piece);
+    returns the frames written to each."""
+    import soundfile as sf
+
+    counts: list[int] = []
+    writer: sf.SoundFile | None = None
+    for index, piece in enumerate(pieces):
+        slot = min(index, len(paths) - 1)
+        if slot == len(counts):
+            if writer is not None:
+                writer.close()
+            counts.append(0)
+            writer = sf.SoundFile(
+                str(paths[slot]), "w", SAMPLE_RATE, 2, subtype="PCM_16", format="WAV"
+            )
+        assert writer is not None
+        writer.write(np.clip(piece, -1.0, 1.0))
+        counts[slot] += len(piece)
+    if writer is not None:
+        writer.close()
+    return counts

@@ -1,0 +1,258 @@
+"""Hour-long mixes: distinct tracks one after another with crossfades, streamed to disk.
+
+Only one track is in memory at a time (plus the crossfade's tail of the one before); the mix
+is appended to mix.wav block by block, the MP3 is encoded from that file by ffmpeg with the
+cue points as ID3 chapters, and playlist.json holds every track's recipe, so the same
+playlist can be made again byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lofi.compose.song import SongModels, compose
+from lofi.core.constants import FORMAT_VERSION, SAMPLE_RATE
+from lofi.core.errors import ConfigError, LofiError, RecipeError
+from lofi.core.types import Song
+from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
+from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
+from lofi.service.track import load_models, make_track
+
+PLAYLIST_KIND = "lofi-playlist"
+Progress = Callable[[int, float, float], object]  # tracks done, seconds written, target
+
+
+@dataclass(frozen=True)
+class PlaylistPlan:
+    """How to draw a playlist: the seed, its length and the limits the tracks drift within."""
+
+    seed: int = 1
+    minutes: float = 60.0
+    bars: int = 48
+    crossfade_s: float = 4.0
+    limits: DriftLimits = field(default_factory=DriftLimits)
+
+    def checked(self) -> PlaylistPlan:
+        if not 0 < self.minutes <= 24 * 60:
+            raise ConfigError("a playlist lasts more than 0 and at most 1440 minutes")
+        if not 0 <= self.crossfade_s <= 20:
+            raise ConfigError("the crossfade is 0–20 seconds")
+        self.limits.checked()
+        return self
+
+
+def draw_requests(
+    plan: PlaylistPlan, base: TrackRequest, models: SongModels
+) -> Iterator[tuple[TrackRequest, Song]]:
+    """Endless distinct tracks: settings drift from one to the next; a song sharing a 4-bar
+    chord+melody fragment with an earlier one is drawn again with a new seed."""
+    rng = np.random.default_rng(plan.seed)
+    history = History()
+    config = first_config(plan.limits, plan.bars, rng)
+    while True:
+        config, song = distinct(config, lambda c: compose(c, models), history, rng)
+        yield replace(base, config=config), song
+        config = drift(config, plan.limits, rng)
+
+
+class CrossfadeWriter:
+    """Appends tracks to one WAV, each overlapping the one before by the crossfade (equal
+    power), so the mix lasts the sum of the tracks less one crossfade per join."""
+
+    def __init__(self, path: Path, crossfade_s: float) -> None:
+        import soundfile as sf
+
+        self.file = sf.SoundFile(str(path), "w", SAMPLE_RATE, 2, subtype="PCM_16", format="WAV")
+        self.overlap = int(round(crossfade_s * SAMPLE_RATE))
+        self.tail = np.zeros((0, 2), dtype=np.float32)
+        self.frames = 0  # written so far, tail excluded
+
+    def add(self, audio: np.ndarray) -> int:
+        """Adds a track; returns the frame at which it starts in the mix."""
+        if len(audio) < 2 * self.overlap:
+            raise LofiError("a track is shorter than two crossfades")
+        start = self.frames
+        n = len(self.tail)
+        if n:
+            ramp = np.linspace(0.0, math.pi / 2, n, dtype=np.float32)[:, None]
+            joined = self.tail * np.cos(ramp) + audio[:n] * np.sin(ramp)
+            self._write(joined)
+        self._write(audio[n : len(audio) - self.overlap])
+        self.tail = audio[len(audio) - self.overlap :].copy()
+        return start
+
+    def _write(self, audio: np.ndarray) -> None:
+        self.file.write(np.clip(audio, -1.0, 1.0))
+        self.frames += len(audio)
+
+    def close(self) -> int:
+        """Writes the last tail; returns the mix's length in frames."""
+        self._write(self.tail)
+        self.tail = self.tail[:0]
+        self.file.close()
+        return self.frames
+
+
+def _timestamp(seconds: float) -> str:
+    """mm:ss:ff with 75 frames a second, as cue sheets count."""
+    frames = int(round(seconds * 75))
+    return f"{frames // (75 * 60):02d}:{frames // 75 % 60:02d}:{frames % 75:02d}"
+
+
+def _title(entry: dict[str, Any]) -> str:
+    return f"{entry['index']:02d} · {entry['key']} · {entry['bpm']:g} BPM · seed {entry['seed']}"
+
+
+def write_cue_sheet(entries: list[dict[str, Any]], path: Path, audio_name: str) -> None:
+    lines = ['PERFORMER "LoFi Studio"', 'TITLE "LoFi playlist"', f'FILE "{audio_name}" WAVE']
+    for entry in entries:
+        lines += [
+            f"  TRACK {entry['index']:02d} AUDIO",
+            f'    TITLE "{_title(entry)}"',
+            f"    INDEX 01 {_timestamp(entry['start_s'])}",
+        ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def encode_mp3(wav: Path, mp3: Path, entries: list[dict[str, Any]], total_s: float) -> None:
+    """ffmpeg encodes the WAV (streamed, flat memory) with one ID3 chapter per track."""
+    meta = [";FFMETADATA1", "title=LoFi playlist", "artist=LoFi Studio"]
+    for i, entry in enumerate(entries):
+        end = entries[i + 1]["start_s"] if i + 1 < len(entries) else total_s
+        meta += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={int(round(entry['start_s'] * 1000))}",
+            f"END={int(round(end * 1000))}",
+            f"title={_title(entry)}",
+        ]
+    chapters = mp3.with_name(".chapters.txt")
+    chapters.write_text("\n".join(meta) + "\n")
+    tmp = mp3.with_name(f".{mp3.name}.tmp")
+    cmd = [
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-i", str(chapters),
+        "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1", "-c:a", "libmp3lame",
+        "-b:a", "192k", "-id3v2_version", "3", "-bitexact", "-f", "mp3", str(tmp),
+    ]  # fmt: skip
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=3600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise LofiError(f"cannot write the MP3 (is ffmpeg installed?): {exc}") from exc
+    finally:
+        chapters.unlink(missing_ok=True)
+    tmp.replace(mp3)
+
+
+@dataclass
+class PlaylistResult:
+    folder: Path
+    entries: list[dict[str, Any]]
+    seconds: float
+    songs: list[Song]
+
+
+def make_playlist(
+    tracks: Iterator[tuple[TrackRequest, Song | None]],
+    out: Path,
+    crossfade_s: float,
+    target_s: float | None,
+    recipe: dict[str, Any],
+    mp3: bool = True,
+    progress: Progress | None = None,
+) -> PlaylistResult:
+    """Makes tracks one at a time into DIR/mix.wav until the mix reaches `target_s` (or the
+    tracks run out), then writes cue.json, mix.cue, playlist.json and mix.mp3."""
+    out.mkdir(parents=True, exist_ok=True)
+    writer = CrossfadeWriter(out / "mix.wav", crossfade_s)
+    entries: list[dict[str, Any]] = []
+    songs: list[Song] = []
+    report = progress or (lambda done, seconds, target: None)
+    try:
+        for request, _song in tracks:
+            track = make_track(request)  # the samplers are cached by model
+            start = writer.add(track.mix)
+            c = request.config
+            entries.append({
+                "index": len(entries) + 1,
+                "start_s": start / SAMPLE_RATE,
+                "frames": len(track.mix),
+                "seed": c.seed, "key": c.key.name, "bpm": c.bpm, "bars": c.bars,
+                "chords": [name for _, _, name in track.song.chords[:8]],
+                "recipe": to_recipe(request),
+            })  # fmt: skip
+            songs.append(track.song)
+            written = (writer.frames + len(writer.tail)) / SAMPLE_RATE
+            report(len(entries), written, target_s or written)
+            if target_s is not None and written >= target_s:
+                break
+    finally:
+        total = writer.close()
+    seconds = total / SAMPLE_RATE
+    recipe = {**recipe, "tracks": [e["recipe"] for e in entries]}
+    (out / "playlist.json").write_text(json.dumps(recipe, indent=1) + "\n")
+    cue = {"seconds": seconds, "crossfade_s": crossfade_s, "tracks": entries}
+    (out / "cue.json").write_text(json.dumps(cue, indent=1) + "\n")
+    write_cue_sheet(entries, out / "mix.cue", "mix.wav")
+    if mp3:
+        encode_mp3(out / "mix.wav", out / "mix.mp3", entries, seconds)
+    return PlaylistResult(out, entries, seconds, songs)
+
+
+def plan_recipe(plan: PlaylistPlan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": PLAYLIST_KIND,
+        "seed": plan.seed,
+        "minutes": plan.minutes,
+        "bars": plan.bars,
+        "crossfade_s": plan.crossfade_s,
+        "limits": {**asdict(plan.limits), "keys": list(plan.limits.keys)},
+    }
+
+
+def new_playlist(
+    plan: PlaylistPlan,
+    base: TrackRequest,
+    out: Path,
+    mp3: bool = True,
+    progress: Progress | None = None,
+) -> PlaylistResult:
+    """Draws and makes a new playlist of `plan.minutes`."""
+    plan.checked()
+    models = load_models(base.melody_model, base.chord_model)
+    tracks = draw_requests(plan, base, models)
+    return make_playlist(
+        tracks, out, plan.crossfade_s, plan.minutes * 60, plan_recipe(plan), mp3, progress
+    )
+
+
+def replay_playlist(
+    path: Path, out: Path, mp3: bool = True, progress: Progress | None = None
+) -> PlaylistResult:
+    """Makes the playlist a playlist.json describes again, track for track."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RecipeError(f"cannot read playlist recipe {Path(path).name}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("kind") != PLAYLIST_KIND:
+        raise RecipeError(f"{Path(path).name} is not a playlist recipe (a track recipe?)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise RecipeError(f"playlist format {data.get('format_version')} is not {FORMAT_VERSION}")
+    try:
+        requests = [from_recipe(t) for t in data["tracks"]]
+        crossfade = float(data["crossfade_s"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecipeError(f"the playlist recipe is broken or incomplete ({exc!r})") from exc
+    if not requests:
+        raise RecipeError("the playlist recipe has no tracks")
+    tracks = ((r, None) for r in requests)
+    recipe = {k: v for k, v in data.items() if k != "tracks"}
+    return make_playlist(tracks, out, crossfade, None, recipe, mp3, progress)

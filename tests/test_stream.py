@@ -1,0 +1,62 @@
+"""Tracks in pieces: the first piece is the whole track's first samples, the joins are seamless."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lofi.audio.mix import loudness_lufs
+from lofi.audio.render import render_stems, song_frames
+from lofi.audio.soundfonts import Instrument
+from lofi.audio.stream import Mixdown, bar_frames, master_whole, stream_track
+from lofi.core.constants import SAMPLE_RATE
+
+
+@pytest.fixture(scope="module")
+def instruments(gm_soundfont):
+    return {
+        "chords": Instrument(gm_soundfont, 0, 4),
+        "melody": Instrument(gm_soundfont, 0, 11),
+        "bass": Instrument(gm_soundfont, 0, 33),
+        "drums": Instrument(gm_soundfont, 128, 0),
+    }
+
+
+def test_first_frames_render_equals_the_whole_render(four_part_midi, instruments) -> None:
+    first = bar_frames(120.0, 1)
+    part = render_stems(four_part_midi, instruments, frames=first)
+    whole = render_stems(four_part_midi, instruments)
+    assert len(whole["drums"]) == song_frames(four_part_midi)
+    for name in instruments:
+        assert len(part[name]) == first
+        np.testing.assert_array_equal(part[name], whole[name][:first])
+
+
+def test_pieces_join_into_the_whole_master(four_part_midi, instruments) -> None:
+    rng = np.random.default_rng(0)
+    bed = (rng.standard_normal((SAMPLE_RATE, 2)) * 0.05).astype(np.float32)
+    effects = {"noise": (bed, -12.0)}
+    pieces = list(stream_track(four_part_midi, instruments, effects, 120.0, first_bars=1))
+    assert len(pieces) == 2 and len(pieces[0]) == bar_frames(120.0, 1)
+    joined = np.concatenate(pieces)
+    whole_stems = render_stems(four_part_midi, instruments)
+    total = song_frames(four_part_midi)
+    mix = Mixdown(effects, total).mix(whole_stems, 0, total)
+    # The same mix in two ranges is the same mix.
+    halves = np.concatenate([Mixdown(effects, total).mix(whole_stems, 0, 1000),
+                             Mixdown(effects, total).mix(whole_stems, 1000, total)])  # fmt: skip
+    np.testing.assert_allclose(halves, mix, atol=1e-6)
+    from lofi.audio.stream import StreamMaster
+
+    probe = StreamMaster()
+    probe.process(mix[: len(pieces[0])])
+    assert probe.gain_db is not None
+    reference = master_whole(mix, probe.gain_db)
+    assert len(joined) == len(reference) == total
+    # Seamless: the first piece is the whole master's start, and no step at the join.
+    np.testing.assert_allclose(joined, reference, atol=2e-3)
+    join = len(pieces[0])
+    step = np.abs(joined[join] - joined[join - 1]).max()
+    assert step < 0.05 + np.abs(np.diff(joined[join - 200 : join], axis=0)).max()
+    assert math.isfinite(loudness_lufs(joined))
+    assert np.abs(joined).max() <= 10 ** (-1.0 / 20) + 1e-3  # under the ceiling
