@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lofi.audio.mix import loudness_lufs
+from lofi.audio.loudness import loudness_lufs
 from lofi.audio.render import render_stems, song_frames
 from lofi.audio.soundfonts import Instrument
 from lofi.audio.stream import Mixdown, bar_frames, master_whole, stream_track

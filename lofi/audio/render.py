@@ -217,7 +217,7 @@ def _check_instrument(inst: Instrument) -> None:
 
 def song_frames(midi: bytes | Path, tail_s: float = 2.0) -> int:
     """How many frames `render_stems` makes of this MIDI: its last event plus `tail_s`."""
-    return _events(_read_midi(midi))[1] + int(tail_s * SAMPLE_RATE)
+    return read_midi_events(midi).end_frame + int(tail_s * SAMPLE_RATE)
 
 
 def render_stems(

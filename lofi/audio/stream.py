@@ -15,17 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lofi.audio.mix import (
-    FLUTTER_HZ,
-    FLUTTER_MS,
-    LIMIT_DBFS,
-    WOW_HZ,
-    WOW_MS,
-    loop_effect,
-    loudness_lufs,
-)
+from lofi.audio.loudness import LIMIT_DBFS, loudness_lufs
+from lofi.audio.mix import loop_effect
 from lofi.audio.render import render_stems, song_frames
 from lofi.audio.soundfonts import Instrument
+from lofi.audio.tape import FLUTTER_HZ, FLUTTER_MS, WOW_HZ, WOW_MS
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE, TARGET_LUFS
 
 FIRST_BARS = 8  # the piece made before anything else: a few seconds of sound
@@ -43,7 +37,7 @@ def bar_frames(bpm: float, bars: int) -> int:
 
 
 class StreamMaster:
-    """The lofi master of `lofi.audio.mix.master`, applied piece by piece with carried state.
+    """The lofi master (`tape_and_room`, then the level) piece by piece with carried state.
 
     The gain is fixed once (from the first piece, or given), so pieces join without a step;
     the limiter keeps the peaks under the ceiling whatever the later pieces do.
