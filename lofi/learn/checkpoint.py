@@ -6,6 +6,8 @@ import functools
 import io
 import json
 import os
+import shutil
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,8 @@ MODEL_FILE = "model.keras"
 VOCAB_FILE = "vocab.json"
 META_FILE = "meta.json"
 PROGRESS_FILE = "progress.jsonl"
+BACKUP_DIR = ".last-good"
+CHECKPOINT_FILES = (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE, META_FILE)
 
 
 @dataclass(frozen=True)
@@ -77,25 +81,114 @@ def save_checkpoint(
 ) -> None:
     """Writes model.keras, weights.npz (for the sampler), vocab.json and meta.json.
 
-    Each file lands under its final name only when complete; meta.json comes last and names
-    the model file's hash.
+    Every file is written in full under a hidden name first. Then the checkpoint already in
+    the folder is kept as hard links in `.last-good/`, the new files are renamed into place
+    with meta.json last (it names every file's hash), and the backup goes. A process killed
+    at any moment leaves either a whole checkpoint or a whole `.last-good/` that
+    `read_checkpoint` falls back to; a half-written set is never used.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model.", suffix=".keras")
-    os.close(fd)
+    staged: dict[str, Path] = {}
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model.", suffix=".keras")
+        os.close(fd)
+        staged[MODEL_FILE] = Path(tmp)
         model.save(tmp)
-        sha = file_sha256(Path(tmp))
-        _atomic_write(folder / VOCAB_FILE, json.dumps(vocab.to_json(), indent=1).encode())
+        staged[VOCAB_FILE] = _stage(folder, json.dumps(vocab.to_json(), indent=1).encode())
         buffer = io.BytesIO()
         np.savez(buffer, **export_weights(model, vocab))  # type: ignore[arg-type]
-        _atomic_write(folder / WEIGHTS_FILE, buffer.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / MODEL_FILE)
+        staged[WEIGHTS_FILE] = _stage(folder, buffer.getvalue())
+        hashes = {f"{_hash_key(n)}": file_sha256(p) for n, p in staged.items()}
+        full = {"format_version": FORMAT_VERSION, "kind": vocab.kind, **meta, **hashes}
+        staged[META_FILE] = _stage(folder, json.dumps(full, indent=1).encode())
+        _commit(folder, staged)
     finally:
-        Path(tmp).unlink(missing_ok=True)
-    full = {"format_version": FORMAT_VERSION, "kind": vocab.kind, **meta, "model_sha256": sha}
-    _atomic_write(folder / META_FILE, json.dumps(full, indent=1).encode())
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+
+
+def _hash_key(name: str) -> str:
+    return "model_sha256" if name == MODEL_FILE else f"{name.split('.')[0]}_sha256"
+
+
+def _stage(folder: Path, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".staged.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return Path(tmp)
+
+
+def _commit(folder: Path, staged: dict[str, Path]) -> None:
+    backup = folder / BACKUP_DIR
+    if _consistent(folder):
+        shutil.rmtree(backup, ignore_errors=True)
+        fresh = Path(tempfile.mkdtemp(dir=folder, prefix=".backup."))
+        for name in CHECKPOINT_FILES:
+            os.link(folder / name, fresh / name)
+        os.replace(fresh, backup)
+    crash_at = os.environ.get("LOFI_TEST_CRASH_IN_CHECKPOINT")  # tests: a kill mid-write
+    _commits[0] += 1
+    for name in (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE, META_FILE):
+        os.chmod(staged[name], 0o644)
+        os.replace(staged[name], folder / name)
+        if crash_at == str(_commits[0]) and name == MODEL_FILE:
+            os.kill(os.getpid(), signal.SIGKILL)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+_commits = [0]
+
+
+def _consistent(folder: Path) -> bool:
+    """Whether the folder holds a whole checkpoint: every file the hash meta.json names."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+        if not isinstance(meta, dict):
+            return False
+        for name in (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE):
+            want = meta.get(_hash_key(name))
+            if want is None and name != MODEL_FILE:
+                continue  # written before these hashes were recorded
+            if file_sha256(folder / name) != want:
+                return False
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _readable(path: Path) -> bool:
+    try:
+        return isinstance(json.loads(path.read_text()), dict)
+    except (OSError, ValueError, RecursionError):
+        return False
+
+
+def complete_folder(folder: Path) -> Path:
+    """The folder itself, or its `.last-good/` when a write was cut short.
+
+    Raises:
+        CheckpointError: neither holds a whole checkpoint.
+    """
+    folder = Path(folder)
+    if _consistent(folder):
+        return folder
+    if _consistent(folder / BACKUP_DIR):
+        return folder / BACKUP_DIR
+    missing = [n for n in CHECKPOINT_FILES if not (folder / n).is_file()]
+    if not (folder / BACKUP_DIR).is_dir() and (missing or not _readable(folder / META_FILE)):
+        what = f"it has no {missing[0]}" if missing else f"its {META_FILE} is damaged"
+        raise CheckpointError(f"{folder} is not a checkpoint ({what}): no checkpoint yet")
+    if (folder / BACKUP_DIR).is_dir():
+        raise CheckpointError(
+            f"the checkpoint in {folder} was cut short while being written and no earlier one "
+            "is complete; train again"
+        )
+    raise CheckpointError(
+        f"the files in {folder} do not match the hashes in its {META_FILE} (altered or cut "
+        "short); train again or copy the checkpoint again"
+    )
 
 
 def update_meta(folder: Path, **fields: Any) -> None:
@@ -106,11 +199,9 @@ def update_meta(folder: Path, **fields: Any) -> None:
 
 
 def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:
-    """Reads vocab.json and meta.json, refusing other format versions."""
-    folder = Path(folder)
-    for name in (MODEL_FILE, WEIGHTS_FILE, META_FILE):
-        if not (folder / name).is_file():
-            raise CheckpointError(f"{folder} is not a checkpoint: it has no {name}")
+    """Reads vocab.json and meta.json of the folder's whole checkpoint (see
+    `complete_folder`), refusing other format versions; `path` is where its files are."""
+    folder = complete_folder(Path(folder))
     try:
         meta = json.loads((folder / META_FILE).read_text())
     except (OSError, ValueError, RecursionError) as exc:

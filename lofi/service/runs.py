@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lofi.core.errors import CheckpointError, LofiError
-from lofi.learn.checkpoint import META_FILE, MODEL_FILE, PROGRESS_FILE, read_checkpoint
+from lofi.learn.checkpoint import PROGRESS_FILE, complete_folder, read_checkpoint
 from lofi.learn.train import read_progress
 
 RUN_FILE = "run.json"
@@ -40,21 +40,42 @@ class RunInfo:
 
     @property
     def has_checkpoint(self) -> bool:
-        return (self.folder / MODEL_FILE).is_file() and (self.folder / META_FILE).is_file()
+        return _has_checkpoint(self.folder)
 
 
-def _alive(pid: int) -> bool:
+def _has_checkpoint(folder: Path) -> bool:
+    """Whether a whole checkpoint is there (a write cut short by a kill does not count)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        complete_folder(folder)
+    except CheckpointError:
         return False
-    except PermissionError:
-        return True
-    try:  # a finished child of this process stays a zombie until reaped
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        return True
+    return True
+
+
+def process_start(pid: int) -> int | None:
+    """When the process started (clock ticks after boot, from /proc), or None if it is gone.
+
+    With the pid this names one process for good: a pid the system reuses for another
+    process comes with another start time.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):  # finished, waiting to be reaped
+        return None
+    return int(fields[19])
+
+
+def _alive(pid: int, start: int | None = None) -> bool:
+    """Whether the process runs, and (given its recorded start time) is the same process."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)  # reap a finished child of this process
+    now = process_start(pid)
+    if now is None:
+        return False
+    return start is None or now == start
 
 
 def start_run(root: Path, kind: str, corpus: str, options: dict[str, Any]) -> Path:
@@ -93,6 +114,7 @@ def start_run(root: Path, kind: str, corpus: str, options: dict[str, Any]) -> Pa
     log.close()
     record = {
         "pid": process.pid,
+        "pid_start": process_start(process.pid),
         "kind": kind,
         "corpus": str(corpus),
         "started": time.time(),
@@ -116,10 +138,10 @@ def run_info(folder: Path) -> RunInfo:
         status = "done"
     elif "stopped" in events:
         status = "stopped"
-    elif _alive(int(record["pid"])):
+    elif _alive(int(record["pid"]), record.get("pid_start")):
         status = "running"
     else:
-        status = "stopped" if (folder / MODEL_FILE).exists() else "failed"
+        status = "stopped" if _has_checkpoint(folder) else "failed"
     start = next((r for r in progress if r.get("event") == "start"), {})
     return RunInfo(
         folder=folder,
@@ -149,7 +171,7 @@ def list_runs(root: Path) -> list[RunInfo]:
 
 def stop_run(folder: Path) -> None:
     """Asks the run's process (by its id) to stop after this batch; the best checkpoint stays."""
-    info = run_info(folder)
+    info = run_info(folder)  # "running" only if the pid still names the run's own process
     if info.status == "running":
         with contextlib.suppress(ProcessLookupError):
             os.kill(info.pid, signal.SIGTERM)

@@ -41,7 +41,7 @@ def default_chord_model() -> Path:
 @lru_cache(maxsize=8)
 def _step_model(folder: Path, kind: str, sha: str) -> tuple[StepModel, str]:
     ckpt = read_checkpoint(folder, kind)
-    return StepModel.load(folder, ckpt.vocab), ckpt.model_id
+    return StepModel.load(ckpt.path, ckpt.vocab), ckpt.model_id
 
 
 def load_models(melody: Path, chords: Path) -> SongModels:
