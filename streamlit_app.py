@@ -7,7 +7,7 @@ so such a child imports nothing of the app and starts no render workers.
 
 
 def main() -> None:
-    """Routes the pages: studio, dataset, training."""
+    """Routes the pages: studio, radio, dataset, training."""
     import streamlit as st
 
     from app_pages.common import sidebar
@@ -15,6 +15,7 @@ def main() -> None:
     st.set_page_config(page_title="LoFi Studio", page_icon="🎧", layout="wide")
     pages = [
         st.Page("app_pages/studio.py", title="Studio", icon="🎛️", default=True),
+        st.Page("app_pages/radio.py", title="Radio", icon="📻"),
         st.Page("app_pages/dataset.py", title="Dataset", icon="🎼"),
         st.Page("app_pages/training.py", title="Training", icon="📈"),
     ]

@@ -1,0 +1,201 @@
+"""Radio: press play and the music never stops; what plays, and a history to keep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app_pages.common import current_models, models_for
+from lofi.audio.effects import list_effects
+from lofi.audio.soundfonts import default_instruments
+from lofi.core.errors import LofiError
+from lofi.core.paths import effects_dir
+from lofi.core.types import GenerationConfig, Key
+from lofi.service.novelty import DriftLimits
+from lofi.service.radio import RadioSession, RadioSettings
+from lofi.service.recipe import TrackRequest
+from lofi.service.track import DEFAULT_EFFECTS
+
+KEYS = [k.name for k in Key.all()]
+OFF_DB = -60.0
+PLAYER = st.components.v2.component(
+    "lofi_radio_player",
+    js=(Path(__file__).with_name("radio_player.js")).read_text(),
+    css=".lofi-radio button{margin-right:.4rem;padding:.3rem .8rem;border-radius:.4rem;"
+    "border:1px solid #555;background:#262730;color:#fafafa;cursor:pointer}"
+    ".lofi-radio .now{margin-left:.6rem}.lofi-radio .chords{margin:.4rem 0;opacity:.8}"
+    ".lofi-radio canvas{width:100%;height:160px;border-radius:.4rem}",
+)
+
+
+def settings_from_widgets() -> tuple[RadioSettings, dict[str, float]]:
+    ss = st.session_state
+    limits = DriftLimits(
+        keys=tuple(ss.get("radio_keys") or DriftLimits().keys),
+        bpm_range=tuple(float(v) for v in ss.get("radio_bpm", (70, 88))),  # type: ignore[arg-type]
+        energy=float(ss.get("radio_energy", 0.5)),
+    )
+    settings = RadioSettings(
+        limits=limits,
+        bars=int(ss.get("radio_bars", 32)),
+        crossfade_s=float(ss.get("radio_crossfade", 4.0)),
+    )
+    levels = {}
+    for name in list_effects(effects_dir()):
+        db = float(ss.get(f"radio_fx_{name}", DEFAULT_EFFECTS.get(name, OFF_DB)))
+        levels[name] = db if db > OFF_DB else float("-inf")
+    return settings, levels
+
+
+def start_radio() -> RadioSession:
+    """A new session for this listener (the old one's audio is removed)."""
+    old = st.session_state.get("radio_session")
+    if old is not None:
+        old.close()
+    settings, levels = settings_from_widgets()
+    melody, chords = current_models()
+    effect_files = list_effects(effects_dir())
+    base = TrackRequest(
+        GenerationConfig(),
+        melody,
+        chords,
+        default_instruments(),
+        levels,
+        {n: effect_files[n] for n in levels},
+    )
+    session = RadioSession(base, models_for(melody, chords), settings)
+    st.session_state.radio_session = session
+    session.ensure(0)
+    session.wait_first(10.0)
+    return session
+
+
+def on_playing() -> None:
+    """The player reports the track it plays; the first report starts the radio."""
+    state = st.session_state.get("radio_player")
+    playing = getattr(state, "playing", None) if state is not None else None
+    if playing is None:
+        return
+    try:
+        session = st.session_state.get("radio_session") or start_radio()
+        session.ensure(int(playing))
+    except LofiError as exc:
+        st.session_state.radio_error = str(exc)
+
+
+def on_like() -> None:
+    state = st.session_state.get("radio_player")
+    session = st.session_state.get("radio_session")
+    index = getattr(state, "like", None) if state is not None else None
+    if session is not None and index is not None:
+        session.like(int(index))
+
+
+def limits_panel() -> None:
+    with st.expander("Limits: keys, tempo, length, energy, effects", expanded=False):
+        st.multiselect("Keys", KEYS, default=list(DriftLimits().keys), key="radio_keys")
+        st.slider("Tempo range (BPM)", 60, 100, (70, 88), key="radio_bpm")
+        st.select_slider("Track length (bars)", [8, 16, 24, 32, 48, 64], 32, key="radio_bars")
+        st.slider("Energy", 0.0, 1.0, 0.5, 0.05, key="radio_energy", help="calm … lively")
+        st.slider("Crossfade (s)", 1.0, 8.0, 4.0, 0.5, key="radio_crossfade")
+        for name in list_effects(effects_dir()):
+            st.slider(
+                f"{name} (dB, {OFF_DB:g} is off)",
+                OFF_DB,
+                0.0,
+                DEFAULT_EFFECTS.get(name, OFF_DB),
+                1.0,
+                key=f"radio_fx_{name}",
+            )
+        st.caption("Changes apply from the next track made.")
+
+
+@st.fragment(run_every=2.0)
+def player() -> None:
+    session: RadioSession | None = st.session_state.get("radio_session")
+    if session is not None:
+        settings, levels = settings_from_widgets()
+        try:
+            session.update(settings, levels)
+        except LofiError as exc:
+            st.warning(f"{exc}; the last valid limits stay in use")
+        session.ensure()
+    data: dict[str, Any] = {
+        "player": session.id if session else "idle",
+        "crossfade": session.settings.crossfade_s if session else 4.0,
+        "tracks": session.queue() if session else [],
+    }
+    PLAYER(
+        key="radio_player",
+        data=data,
+        on_playing_change=on_playing,
+        on_like_change=on_like,
+        height=240,
+    )
+    if st.session_state.get("radio_error"):
+        st.error(st.session_state.radio_error)
+    if session is None:
+        return
+    if session.error:
+        st.error(f"The radio stopped making tracks: {session.error}")
+    playing = next((t for t in session.tracks if t.index == session.playing), None)
+    if playing is not None:
+        chords = " – ".join(name for _, _, name in playing.song.chords[:8])
+        st.markdown(f"**Now playing {playing.title}** · {chords} …")
+    margins = session.margins()
+    if margins:
+        st.caption(f"Next track ready {min(margins):.0f} s before it was needed (least so far)")
+    history(session)
+
+
+def history(session: RadioSession) -> None:
+    st.subheader("History")
+    for track in reversed(session.tracks[-12:]):
+        c1, c2, c3, c4 = st.columns([5, 1, 1, 1])
+        mark = "♥ " if track.liked else ""
+        state = "" if track.done else " (being made)"
+        c1.markdown(f"{mark}{track.title}{state}")
+        recipe = json.dumps(track.recipe(), indent=1)
+        c2.download_button(
+            "⬇️ Recipe",
+            recipe,
+            f"radio-{track.index + 1}-recipe.json",
+            "application/json",
+            key=f"radio_recipe_{session.id}_{track.index}",
+            on_click="ignore",
+        )
+        if track.done and not track.pruned:
+            c3.download_button(
+                "⬇️ WAV",
+                track.wav_bytes,
+                f"radio-{track.index + 1}.wav",
+                "audio/wav",
+                key=f"radio_wav_{session.id}_{track.index}",
+                on_click="ignore",
+            )
+        elif track.pruned:
+            c3.caption("make it again from its recipe in the Studio")
+        c4.button(
+            "♥" if track.liked else "♡",
+            key=f"radio_like_{session.id}_{track.index}",
+            on_click=session.like,
+            args=(track.index,),
+        )
+
+
+st.title("📻 Radio")
+st.caption(
+    "Endless lofi: while one track plays the next is composed and rendered; key and tempo "
+    "drift gently within your limits; tracks crossfade. Media keys work; it keeps playing "
+    "in a background tab."
+)
+limits_panel()
+if st.button("▶ Start radio" if "radio_session" not in st.session_state else "↻ New station"):
+    try:
+        start_radio()
+    except LofiError as exc:
+        st.error(str(exc))
+player()

@@ -1,0 +1,99 @@
+"""The radio: a session that stays ahead of the listener, in the service and on the page."""
+
+import time
+from pathlib import Path
+
+import soundfile as sf
+from streamlit.testing.v1 import AppTest
+
+from lofi.service.novelty import DriftLimits, repeated_share
+from lofi.service.radio import KEEP_AUDIO, LOOKAHEAD, RadioSession, RadioSettings
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def _wait(condition, timeout: float = 240.0) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "the radio did not get there in time"
+        time.sleep(0.1)
+
+
+def _request(app_dirs):
+    from lofi.audio.soundfonts import Instrument
+    from lofi.core.types import GenerationConfig
+    from lofi.service.recipe import TrackRequest
+
+    font = app_dirs["soundfonts"] / "sf_GMbank.sf2"
+    instruments = {
+        "chords": Instrument(font, 0, 4),
+        "melody": Instrument(font, 0, 11),
+        "bass": Instrument(font, 0, 33),
+        "drums": Instrument(font, 128, 0),
+    }
+    effects = {"vinyl": -28.0}
+    paths = {"vinyl": app_dirs["effects"] / "vinyl.wav"}
+    return TrackRequest(
+        GenerationConfig(),
+        app_dirs["checkpoints"] / "melody",
+        app_dirs["checkpoints"] / "chords",
+        instruments,
+        effects,
+        paths,
+    )
+
+
+def test_session_stays_ahead_prunes_and_never_repeats(app_dirs) -> None:
+    from lofi.service.track import load_models
+
+    request = _request(app_dirs)
+    models = load_models(request.melody_model, request.chord_model)
+    limits = DriftLimits(keys=("A-minor", "C-major"), bpm_range=(96.0, 100.0))
+    session = RadioSession(request, models, RadioSettings(limits, bars=8, seed=3))
+    try:
+        session.ensure(0)
+        assert session.wait_first(120)
+        first = session.tracks[0]
+        assert first.pieces and first.pieces[0][0].is_file()
+        _wait(lambda: len(session.tracks) == 1 + LOOKAHEAD and session.tracks[-1].done)
+        for playing in range(1, KEEP_AUDIO + 3):  # the listener moves on, track by track
+            session.ensure(playing)
+            _wait(lambda p=playing: len(session.tracks) >= p + 1 + LOOKAHEAD)
+            _wait(lambda: all(t.done for t in session.tracks))
+        for track in session.tracks:
+            frames = sum(sf.info(str(p)).frames for p, _ in track.pieces if p.exists())
+            assert track.pruned or frames == track.total_frames
+        assert [t.pruned for t in session.tracks][:2] == [True, True]
+        assert not any(p.exists() for p, _ in session.tracks[0].pieces)
+        assert repeated_share([t.song for t in session.tracks]) == 0.0
+        queue = session.queue()
+        assert queue[0]["index"] == session.playing - 1
+        assert all(q["segments"][0]["url"].startswith("app/static/radio/") for q in queue)
+        assert len(session.margins()) >= 1
+    finally:
+        session.close()
+    assert not session.folder.exists()
+
+
+def test_radio_page_plays_two_tracks_in_a_row(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["radio_bars"] = 8
+    at.session_state["radio_bpm"] = (96, 100)
+    at.switch_page("app_pages/radio.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    next(b for b in at.button if b.label == "▶ Start radio").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    session = at.session_state["radio_session"]
+    assert session.tracks, "the first track is playable when the click returns"
+    at.run()
+    assert any("Now playing #1" in m.value for m in at.markdown)
+    _wait(lambda: len(session.tracks) >= 2 and session.tracks[1].done)
+    session.ensure(1)  # what the browser's player reports when the second track starts
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Now playing #2" in m.value for m in at.markdown)
+    recipes = [d for d in at.get("download_button") if getattr(d, "label", "") == "⬇️ Recipe"]
+    assert len(recipes) >= 2
+    session.close()
