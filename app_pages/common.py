@@ -10,11 +10,13 @@ import streamlit as st
 from lofi.audio.render import warm_up
 from lofi.audio.soundfonts import default_instruments
 from lofi.compose.song import SongModels
+from lofi.core.constants import SESSIONS_MAX_AGE_S, SESSIONS_MAX_BYTES
 from lofi.core.errors import LofiError
 from lofi.core.paths import user_data_dir
 from lofi.data.corpus import BUNDLED
 from lofi.learn.checkpoint import Checkpoint, read_checkpoint
 from lofi.service.runs import studio_models
+from lofi.service.storage import prune
 from lofi.service.track import default_chord_model, default_melody_model, load_models
 
 
@@ -40,9 +42,12 @@ def corpora_root() -> Path:
 
 def session_dir() -> Path:
     """Each browser session writes its tracks into a folder of its own."""
+    root = user_data_dir() / "sessions"
     if "session_id" not in st.session_state:
         st.session_state.session_id = uuid.uuid4().hex[:12]
-    folder = user_data_dir() / "sessions" / st.session_state.session_id
+        # A new session: old and surplus sessions' tracks go (pinned takes stay).
+        prune(root, SESSIONS_MAX_BYTES, SESSIONS_MAX_AGE_S)
+    folder = root / st.session_state.session_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -53,5 +53,7 @@ MAX_PIECE_NOTES = 200_000
 PARSE_MEMORY_BYTES = 3 * 1024**3  # address-space cap of a parsing child
 PARSE_CPU_S = 60  # CPU seconds for one score
 PARSE_WALL_S = 120.0  # wall seconds for one score
+SESSIONS_MAX_BYTES = 4 * 1024**3  # generated tracks of every studio session, together
+SESSIONS_MAX_AGE_S = 7 * 86400.0  # a session's tracks untouched this long are removed
 RENDER_TIMEOUT_S = 120.0  # one song, all parts
 RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker

@@ -1,0 +1,100 @@
+"""Bounded disk use: generated outputs pruned by age and total size; pinned ones kept.
+
+Uploads (SoundFonts, effect beds, corpora) and training runs are never passed here; the
+session and track folders the studio writes are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+PIN_MARKER = ".pinned"  # a folder holding this file is never pruned
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    size: int  # bytes, everything below it
+    last_used: float  # newest modification time below it, seconds since the epoch
+
+
+def _entry(path: Path) -> Entry:
+    try:
+        st = path.lstat()
+    except OSError:
+        return Entry(path, 0, 0.0)
+    newest = st.st_mtime
+    size = 0 if path.is_dir() else st.st_size  # file contents only: tests set exact sizes
+    if path.is_dir() and not path.is_symlink():
+        for root, _dirs, files in os.walk(path):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    st = os.lstat(os.path.join(root, name))
+                    size += st.st_size
+                    newest = max(newest, st.st_mtime)
+    return Entry(path, size, newest)
+
+
+def is_pinned(path: Path) -> bool:
+    return (path / PIN_MARKER).is_file()
+
+
+def pin(folder: Path) -> None:
+    """Keeps a folder out of every prune."""
+    (folder / PIN_MARKER).touch()
+
+
+def prune(
+    folder: Path,
+    max_bytes: int,
+    max_age_s: float,
+    keep: Iterable[Path] | Callable[[Path], bool] = (),
+    now: float | None = None,
+) -> list[Path]:
+    """Removes `folder`'s entries (its direct children) that are too old, then the least
+    recently used until the rest fit in `max_bytes`.
+
+    Args:
+        folder: the folder whose children may go (a missing folder prunes nothing).
+        max_bytes: what the kept children may hold in total.
+        max_age_s: children unused for longer go first.
+        keep: paths, or a test of a path, never removed (pinned folders never are).
+        now: the current time (seconds since the epoch), for tests.
+
+    Returns:
+        The removed paths, oldest first.
+    """
+    if not folder.is_dir():
+        return []
+    now = time.time() if now is None else now
+    if callable(keep):
+        kept = keep
+    else:
+        resolved = {Path(p).resolve() for p in keep}
+
+        def kept(path: Path) -> bool:
+            return path.resolve() in resolved
+
+    entries = sorted(
+        (_entry(p) for p in folder.iterdir() if not p.name.startswith(".")),
+        key=lambda e: e.last_used,
+    )
+    removable = [e for e in entries if not kept(e.path) and not is_pinned(e.path)]
+    total = sum(e.size for e in entries)
+    removed: list[Path] = []
+    for e in removable:
+        if now - e.last_used <= max_age_s and total <= max_bytes:
+            continue
+        if e.path.is_dir() and not e.path.is_symlink():
+            shutil.rmtree(e.path, ignore_errors=True)
+        else:
+            e.path.unlink(missing_ok=True)
+        total -= e.size
+        removed.append(e.path)
+    return removed
