@@ -46,6 +46,19 @@ def _square(x: int) -> int:
     return x * x
 
 
+def _leave_a_temp_file() -> str:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(b"scratch")
+    return f.name
+
+
+def test_temporary_files_of_a_job_are_removed_with_its_child() -> None:
+    left = Path(run_limited(_leave_a_temp_file))
+    assert left.name and not left.exists() and "lofi-sandbox-" in str(left)
+
+
 @pytest.mark.parametrize(
     ("job", "message"),
     [

@@ -18,7 +18,9 @@ import multiprocessing
 import os
 import pickle
 import resource
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -51,8 +53,11 @@ class Limits:
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _apply_limits(limits: Limits) -> None:
-    """Caps this process's address space; each job re-arms its own CPU limit."""
+def _apply_limits(limits: Limits, scratch: str) -> None:
+    """Caps this process's address space and points temporary files (music21's scratch
+    folder too) at a private folder the parent removes; each job re-arms its CPU limit."""
+    os.environ["TMPDIR"] = scratch
+    tempfile.tempdir = scratch
     for var in _THREAD_VARS:  # BLAS thread pools reserve address space per thread
         os.environ[var] = "1"
     with contextlib.suppress(ValueError, OSError):
@@ -70,9 +75,9 @@ def _arm_cpu(limits: Limits) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _child(requests: Connection, replies: Connection, limits: Limits) -> None:
+def _child(requests: Connection, replies: Connection, limits: Limits, scratch: str) -> None:
     """The child's loop: (function, args) in, ("ok", value) or ("raise", error) out."""
-    _apply_limits(limits)
+    _apply_limits(limits, scratch)
     while True:
         try:
             job = requests.recv()
@@ -103,8 +108,11 @@ class _Child:
         context = multiprocessing.get_context("spawn")
         child_requests, self.requests = context.Pipe(duplex=False)
         self.replies, child_replies = context.Pipe(duplex=False)
+        self.scratch = tempfile.mkdtemp(prefix="lofi-sandbox-")
         self.process = context.Process(
-            target=_child, args=(child_requests, child_replies, limits), daemon=True
+            target=_child,
+            args=(child_requests, child_replies, limits, self.scratch),
+            daemon=True,
         )
         self.process.start()
         child_requests.close()
@@ -124,6 +132,7 @@ class _Child:
         self.process.join()
         self.requests.close()
         self.replies.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def close(self) -> None:
         with contextlib.suppress(OSError, ValueError):
