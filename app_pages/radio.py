@@ -13,14 +13,14 @@ from lofi.audio.effects import list_effects
 from lofi.audio.soundfonts import default_instruments
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir
+from lofi.core.settings import MIX
 from lofi.core.types import GenerationConfig, Key
 from lofi.service.novelty import DriftLimits
 from lofi.service.radio import RadioSession, RadioSettings
 from lofi.service.recipe import TrackRequest
-from lofi.service.track import DEFAULT_EFFECTS
 
 KEYS = [k.name for k in Key.all()]
-OFF_DB = -60.0
+OFF_DB = MIX.effect_off_db
 PLAYER = st.components.v2.component(
     "lofi_radio_player",
     js=(Path(__file__).with_name("radio_player.js")).read_text(),
@@ -45,7 +45,7 @@ def settings_from_widgets() -> tuple[RadioSettings, dict[str, float]]:
     )
     levels = {}
     for name in list_effects(effects_dir()):
-        db = float(ss.get(f"radio_fx_{name}", DEFAULT_EFFECTS.get(name, OFF_DB)))
+        db = float(ss.get(f"radio_fx_{name}", MIX.effect_levels().get(name, OFF_DB)))
         levels[name] = db if db > OFF_DB else float("-inf")
     return settings, levels
 
@@ -106,7 +106,7 @@ def limits_panel() -> None:
                 f"{name} (dB, {OFF_DB:g} is off)",
                 OFF_DB,
                 0.0,
-                DEFAULT_EFFECTS.get(name, OFF_DB),
+                MIX.effect_levels().get(name, OFF_DB),
                 1.0,
                 key=f"radio_fx_{name}",
             )

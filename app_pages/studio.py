@@ -20,18 +20,27 @@ from lofi.audio.soundfonts import (
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
+from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
 from lofi.service.figures import song_roll, waveform
 from lofi.service.recipe import TrackRequest, from_recipe
 from lofi.service.recipe_schema import parse_recipe
-from lofi.service.track import DEFAULT_EFFECTS, make_track, mp3_of, stems_zip, write_track
+from lofi.service.track import make_track, mp3_of, stems_zip, write_track
 from lofi.service.uploads import save_effect, save_soundfont, unique_path
 
-OFF_DB = -60.0
+OFF_DB = MIX.effect_off_db
+GEN = GENERATION
 KEYS = [k.name for k in Key.all()]
 PART_LABELS = {"chords": "🎹 Chords", "melody": "🎷 Melody", "bass": "🎸 Bass", "drums": "🥁 Drums"}
 # Every control's widget key and its first value; a loaded recipe overwrites them.
-DEFAULTS = {"seed": 7, "key": "A-minor", "bpm": 78, "bars": 48, "temperature": 0.9, "stay": True}
+DEFAULTS = {
+    "seed": GEN.seed,
+    "key": Key.parse(GEN.key).name,
+    "bpm": int(GEN.bpm),
+    "bars": GEN.bars,
+    "temperature": GEN.temperature,
+    "stay": GEN.stay_in_key,
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -84,7 +93,8 @@ def instrument_picker(part: str, default: Instrument) -> Instrument | None:
     preset = presets[labels.index(choice)]
     st.session_state[f"program_{part}"] = (preset.bank, preset.program)
     st.session_state.setdefault(f"gain_{part}", default.gain_db)
-    gain = st.slider("Volume (dB)", -24.0, 6.0, step=1.0, key=f"gain_{part}")
+    gains = MIX.instrument_gain_db_range
+    gain = st.slider("Volume (dB)", gains.low, gains.high, step=1.0, key=f"gain_{part}")
     return Instrument(font, preset.bank, preset.program, gain)
 
 
@@ -117,7 +127,9 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         state[f"gain_{part}"] = float(inst.gain_db)
     for name in list_effects(effects_dir()):
         level = request.effects.get(name, float("-inf"))
-        state[f"fx_{name}"] = max(OFF_DB, min(0.0, level)) if level > OFF_DB else OFF_DB
+        state[f"fx_{name}"] = (
+            max(OFF_DB, min(MIX.effect_max_db, level)) if level > OFF_DB else OFF_DB
+        )
     return state
 
 
@@ -268,19 +280,21 @@ st.title("🎛️ Studio")
 left, right = st.columns([2, 3], gap="large")
 with left:
     c1, c2, c3 = st.columns([3, 1, 3])
-    c1.number_input("Seed", 0, 2**31 - 1, key="seed", step=1)
+    c1.number_input("Seed", 0, GEN.seed_max, key="seed", step=1)
     c2.button("🎲", on_click=roll_dice, help="A random seed", width="stretch")
     c3.selectbox("Key", KEYS, key="key")
     c1, c2 = st.columns(2)
-    c1.slider("Tempo (BPM)", 60, 100, key="bpm")
-    c2.slider("Length (bars)", 8, 128, step=4, key="bars")
+    c1.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
+    c2.slider(
+        "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
+    )
     generate = st.button("Generate", type="primary", width="stretch")
     with st.expander("Advanced"):
         st.slider(
             "Temperature",
-            0.1,
-            2.0,
-            step=0.05,
+            GEN.temperature_range.low,
+            GEN.temperature_range.high,
+            step=GEN.temperature_step,
             key="temperature",
             help="Lower is safer, higher is wilder",
         )
@@ -297,9 +311,13 @@ with left:
     effect_files = list_effects(effects_dir())
     with st.expander("Effects", expanded=False):
         for name in effect_files:
-            st.session_state.setdefault(f"fx_{name}", DEFAULT_EFFECTS.get(name, OFF_DB))
+            st.session_state.setdefault(f"fx_{name}", MIX.effect_levels().get(name, OFF_DB))
             db = st.slider(
-                f"{name} (dB, {OFF_DB:g} is off)", OFF_DB, 0.0, step=1.0, key=f"fx_{name}"
+                f"{name} (dB, {OFF_DB:g} is off)",
+                OFF_DB,
+                MIX.effect_max_db,
+                step=1.0,
+                key=f"fx_{name}",
             )
             levels[name] = db if db > OFF_DB else float("-inf")
     with st.expander("Bring your own sounds"):
@@ -329,7 +347,10 @@ with right:
                 float(st.session_state.bpm),
                 int(st.session_state.bars),
                 SamplingConfig(
-                    float(st.session_state.temperature), 0, 0.95, bool(st.session_state.stay)
+                    float(st.session_state.temperature),
+                    GEN.top_k,
+                    GEN.top_p,
+                    bool(st.session_state.stay),
                 ),
             )
             melody_model, chord_model = current_models()

@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages.common import corpus_choices, corpus_path, runs_root
 from lofi.core.errors import LofiError
 from lofi.core.paths import user_data_dir
+from lofi.core.settings import TRAINING
 from lofi.learn.checkpoint import PROGRESS_FILE
 from lofi.learn.train import read_progress
 from lofi.service.figures import loss_curves
@@ -30,16 +31,27 @@ with st.form("new_run"):
     c1, c2, c3 = st.columns(3)
     kind = c1.radio("Model", ["melody", "chords"], horizontal=True)
     choices = corpus_choices()
-    current = st.session_state.get("corpus", "default")
+    current = st.session_state.get("corpus", TRAINING.corpus)
     corpus = c2.selectbox(
         "Corpus", choices, index=choices.index(current) if current in choices else 0
     )
-    epochs = c3.number_input("Epochs (most)", 1, 200, 20)
+    d = TRAINING
+    epochs = c3.number_input("Epochs (most)", d.epochs_range.low, d.epochs_range.high, d.epochs)
     c4, c5, c6, c7 = st.columns(4)
-    seq_len = c4.number_input("Sequence length", 4, 128, 32)
-    units = c5.number_input("LSTM units", 8, 512, 128, step=8)
-    layers = c6.number_input("LSTM layers", 1, 3, 1)
-    rate = c7.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.4f")
+    seq_len = c4.number_input(
+        "Sequence length", d.seq_len_range.low, d.seq_len_range.high, d.seq_len
+    )
+    units = c5.number_input(
+        "LSTM units", d.units_range.low, d.units_range.high, d.units, step=d.units_step
+    )
+    layers = c6.number_input("LSTM layers", d.layers_range.low, d.layers_range.high, d.layers)
+    rate = c7.number_input(
+        "Learning rate",
+        d.learning_rate_range.low,
+        d.learning_rate_range.high,
+        d.learning_rate,
+        format="%.4f",
+    )
     if st.form_submit_button("Start training", type="primary"):
         options = {
             "epochs": int(epochs),

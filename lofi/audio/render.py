@@ -34,6 +34,7 @@ from lofi.core.constants import (
     SAMPLE_RATE,
 )
 from lofi.core.errors import LofiError, RenderError, SoundFontError
+from lofi.core.settings import MIX
 
 WORKERS = 2
 LOAD_TIMEOUT_S = 60.0
@@ -223,7 +224,7 @@ def song_frames(midi: bytes | Path, tail_s: float = 2.0) -> int:
 def render_stems(
     midi: bytes | Path,
     instruments: dict[str, Instrument],
-    tail_s: float = 2.0,
+    tail_s: float = MIX.tail_s,
     frames: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Renders each named part (MIDI track) with its instrument into a float32 (n, 2) stem.
@@ -285,7 +286,7 @@ def render_stems(
 
 
 def render_midi(
-    midi: bytes | Path, soundfont: Path, tail_s: float = 2.0, seconds: float | None = None
+    midi: bytes | Path, soundfont: Path, tail_s: float = MIX.tail_s, seconds: float | None = None
 ) -> np.ndarray:
     """Renders a MIDI file with its own programs (for previewing a corpus piece).
 

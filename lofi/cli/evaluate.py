@@ -7,6 +7,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lofi.core.settings import GENERATION
+
 if TYPE_CHECKING:
     from lofi.tools.evaluate import EvaluationReport
 
@@ -29,7 +31,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     v.add_argument("--chord-model", type=Path, help="chord checkpoint (not with --style)")
     v.add_argument("--songs", type=int, default=10, help="how many songs (default 10)")
     v.add_argument("--seed", type=int, default=1, help="first song's seed (default 1)")
-    v.add_argument("--bars", type=int, default=48, help="length of each song in bars (default 48)")
+    v.add_argument(
+        "--bars",
+        type=int,
+        default=GENERATION.bars,
+        help=f"length of each song in bars (default {GENERATION.bars})",
+    )
     v.add_argument("--held-out", type=float, default=0.2, help="held-out share (default 0.2)")
     v.add_argument("--json", type=Path, help="write every figure to this JSON file")
     v.set_defaults(handler=_evaluate)

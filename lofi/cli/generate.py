@@ -6,10 +6,12 @@ import argparse
 import math
 from pathlib import Path
 
-from lofi.core.constants import EFFECT_DB_MAX, EFFECT_DB_MIN
+from lofi.core.constants import EFFECT_DB_MAX, EFFECT_DB_MIN, SAMPLE_RATE
 from lofi.core.errors import ConfigError
+from lofi.core.settings import GENERATION, MIX
 
-KEYS_HELP = "any of the 24 keys, e.g. A-minor, Eb-major, F#m (default A-minor)"
+KEYS_HELP = f"any of the 24 keys, e.g. A-minor, Eb-major, F#m (default {GENERATION.key})"
+EFFECTS_DEFAULT = ",".join(f"{name}={db:g}" for name, db in MIX.effect_levels_db)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,20 +22,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     g.add_argument("--out", type=Path, required=True, help="new folder for the track's files")
     g.add_argument("--recipe", type=Path, help="reproduce the track a recipe.json describes")
-    g.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    g.add_argument("--key", default="A-minor", help=KEYS_HELP)
-    g.add_argument("--bpm", type=float, default=78.0, help="tempo, 60–100 (default 78)")
-    g.add_argument("--bars", type=int, default=48, help="length in bars, 8–256 (default 48)")
+    gen = GENERATION
+    g.add_argument("--seed", type=int, default=gen.seed, help=f"random seed (default {gen.seed})")
+    g.add_argument("--key", default=gen.key, help=KEYS_HELP)
+    g.add_argument(
+        "--bpm", type=float, default=gen.bpm, help=f"tempo, {gen.bpm_range} (default {gen.bpm:g})"
+    )
+    g.add_argument(
+        "--bars",
+        type=int,
+        default=gen.bars,
+        help=f"length in bars, {gen.bars_range} (default {gen.bars})",
+    )
     g.add_argument(
         "--temperature",
         type=float,
-        default=0.9,
-        help="sampling temperature: lower is safer, higher is wilder (default 0.9)",
+        default=gen.temperature,
+        help="sampling temperature: lower is safer, higher is wilder "
+        f"(default {gen.temperature:g})",
     )
-    g.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest (0: off)")
-    g.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (1: off)")
     g.add_argument(
-        "--no-stay-in-key", action="store_true", help="let the melody leave the key's scale"
+        "--top-k", type=int, default=gen.top_k, help="sample from the k likeliest (0: off)"
+    )
+    g.add_argument(
+        "--top-p",
+        type=float,
+        default=gen.top_p,
+        help=f"nucleus sampling mass (1: off; default {gen.top_p:g})",
+    )
+    g.add_argument(
+        "--stay-in-key",
+        action=argparse.BooleanOptionalAction,
+        default=gen.stay_in_key,
+        help="keep the melody in the key's scale (--no-stay-in-key lets it leave)",
     )
     g.add_argument(
         "--soundfont",
@@ -47,7 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         metavar="NAME=DB,...",
         help="effect levels in dB, e.g. rain=-20,vinyl=-26; NAME=off leaves one out "
-        "(default rain=-24,vinyl=-28)",
+        f"(default {EFFECTS_DEFAULT})",
     )
     g.add_argument("--melody-model", type=Path, help="melody checkpoint folder")
     g.add_argument("--chord-model", type=Path, help="chord checkpoint folder")
@@ -56,10 +77,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _parse_effects(text: str | None) -> dict[str, float]:
-    from lofi.service.track import DEFAULT_EFFECTS
-
     if text is None:
-        return dict(DEFAULT_EFFECTS)
+        return MIX.effect_levels()
     levels: dict[str, float] = {}
     for item in filter(None, (s.strip() for s in text.split(","))):
         name, sep, value = item.partition("=")
@@ -116,7 +135,7 @@ def _generate(args: argparse.Namespace) -> int:
                 )
             instruments[part] = parse_instrument_spec(rest)
         levels = _parse_effects(args.effects)
-        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, not args.no_stay_in_key)
+        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.stay_in_key)
         config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
         request = TrackRequest(
             config=config,
@@ -131,6 +150,6 @@ def _generate(args: argparse.Namespace) -> int:
         paths = write_track(track, request, args.out, mp3=not args.no_mp3)
     except OSError as exc:
         raise ConfigError(f"cannot write into {args.out}: {exc.strerror}") from None
-    seconds = len(track.mix) / 44_100
+    seconds = len(track.mix) / SAMPLE_RATE
     print(f"wrote {paths['wav']} ({seconds:.1f} s) and {len(paths) - 1} more files in {args.out}")
     return 0

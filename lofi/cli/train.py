@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lofi.core.errors import ConfigError
+from lofi.core.settings import TRAINING
 
 if TYPE_CHECKING:
     from lofi.learn.train import TrainConfig
@@ -19,35 +20,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Train a model; progress lines go to OUT/progress.jsonl.",
     )
     t.add_argument("kind", choices=["melody", "chords"], help="which model to train")
+    d = TRAINING
     t.add_argument(
         "--corpus",
-        default="default",
+        default=d.corpus,
         help="simutrans, openmsx, blupi, bach, default, or a folder of "
-        ".mid/.midi/.mxl/.xml files (default: default)",
+        f".mid/.midi/.mxl/.xml files (default: {d.corpus})",
     )
     t.add_argument("--out", type=Path, required=True, help="new run folder for the checkpoint")
-    t.add_argument("--epochs", type=int, default=30, help="most epochs (default 30)")
-    t.add_argument("--seq-len", type=int, default=32, help="steps per training window")
-    t.add_argument("--batch-size", type=int, default=64, help="windows per batch")
-    t.add_argument("--units", type=int, default=128, help="LSTM units per layer")
-    t.add_argument("--layers", type=int, default=1, help="LSTM layers")
-    t.add_argument("--embedding", type=int, default=24, help="embedding width per input")
-    t.add_argument("--dropout", type=float, default=0.4, help="dropout after each LSTM")
-    t.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
-    t.add_argument(
-        "--patience",
-        type=int,
-        default=4,
-        help="epochs without a better validation loss before stopping",
-    )
-    t.add_argument(
-        "--validation-split",
-        type=float,
-        default=0.1,
-        help="share of pieces held out for validation",
-    )
-    t.add_argument("--max-steps", type=int, default=0, help="cap on steps per epoch (0: none)")
-    t.add_argument("--seed", type=int, default=0, help="seed for the split and the weights")
+    options: list[tuple[str, type, float, str]] = [
+        ("--epochs", int, d.epochs, f"most epochs, {d.epochs_range}"),
+        ("--seq-len", int, d.seq_len, f"steps per training window, {d.seq_len_range}"),
+        ("--batch-size", int, d.batch_size, f"windows per batch, {d.batch_size_range}"),
+        ("--units", int, d.units, f"LSTM units per layer, {d.units_range}"),
+        ("--layers", int, d.layers, f"LSTM layers, {d.layers_range}"),
+        ("--embedding", int, d.embedding, "embedding width per input"),
+        ("--dropout", float, d.dropout, "dropout after each LSTM"),
+        ("--learning-rate", float, d.learning_rate, f"Adam learning rate, {d.learning_rate_range}"),
+        ("--patience", int, d.patience, "epochs without a better validation loss before stopping"),
+        (
+            "--validation-split",
+            float,
+            d.validation_split,
+            f"share of pieces held out for validation, {d.validation_split_range}",
+        ),
+        ("--max-steps", int, d.max_steps, "cap on steps per epoch (0: none)"),
+        ("--seed", int, d.seed, "seed for the split and the weights"),
+    ]
+    for flag, kind, default, text in options:
+        t.add_argument(flag, type=kind, default=default, help=f"{text} (default {default:g})")
     t.add_argument(
         "--data",
         help="train from the TFRecord shards `corpus build` wrote in this folder (or gs://…) "
@@ -127,7 +128,7 @@ def check_train_options(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
     from lofi.learn.models import ModelSize
-    from lofi.learn.train import TrainConfig, command_line, train
+    from lofi.learn.train import TrainConfig, check_config, command_line, train
 
     check_train_options(args)
     config = TrainConfig(
@@ -143,6 +144,7 @@ def _train(args: argparse.Namespace) -> int:
         size=ModelSize(args.units, args.layers, args.embedding, args.dropout),
         max_steps=args.max_steps,
     )
+    check_config(config)
     if args.data or args.workers or args.strategy != "none":
         return _train_distributed(args, config)
     corpus = load_corpus(args.corpus)

@@ -1,4 +1,8 @@
-"""Constants with their units. Nothing here changes at run time."""
+"""Musical and file-format constants with their units. Nothing here changes at run time.
+
+Defaults and limits a user meets (tempo range, bars, epochs, effect levels…) are in
+:mod:`lofi.core.settings`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,6 @@ CHANNELS = 2  # stereo
 TICKS_PER_BEAT = 480  # MIDI pulses per quarter note
 BEATS_PER_BAR = 4  # lofi is in 4/4
 DRUM_CHANNEL = 9  # zero-based index of General MIDI channel 10
-
-BPM_MIN = 60
-BPM_MAX = 100
-BARS_MIN = 8
-BARS_MAX = 256
 
 # Melody durations in quarter notes; every note is snapped to the nearest bin.
 DURATION_BINS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from lofi.core.errors import ConfigError
+from lofi.core.settings import GENERATION
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _NAME_TO_PC = {
@@ -148,16 +149,16 @@ PART_NAMES = ("chords", "melody", "bass", "drums")
 
 @dataclass(frozen=True, slots=True)
 class SamplingConfig:
-    temperature: float = 0.9
-    top_k: int = 0  # 0: off
-    top_p: float = 0.95  # 1.0: off
-    stay_in_key: bool = True
+    temperature: float = GENERATION.temperature
+    top_k: int = GENERATION.top_k  # 0: off
+    top_p: float = GENERATION.top_p  # 1.0: off
+    stay_in_key: bool = GENERATION.stay_in_key
 
 
 @dataclass(frozen=True, slots=True)
 class GenerationConfig:
-    seed: int = 1
-    key: Key = field(default_factory=lambda: Key(9, "minor"))
-    bpm: float = 78.0
-    bars: int = 48
+    seed: int = GENERATION.seed
+    key: Key = field(default_factory=lambda: Key.parse(GENERATION.key))
+    bpm: float = GENERATION.bpm
+    bars: int = GENERATION.bars
     sampling: SamplingConfig = field(default_factory=SamplingConfig)

@@ -6,6 +6,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from lofi.core.settings import TRAINING
 from lofi.encoding.vocab import Vocabulary
 
 if TYPE_CHECKING:
@@ -16,10 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @dataclass(frozen=True)
 class ModelSize:
-    units: int = 128
-    layers: int = 1
-    embedding: int = 24  # per input; the chord and position inputs get half
-    dropout: float = 0.4
+    units: int = TRAINING.units
+    layers: int = TRAINING.layers
+    embedding: int = TRAINING.embedding  # per input; the chord and position inputs get half
+    dropout: float = TRAINING.dropout
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lofi.core.errors import CorpusError, LofiError
+from lofi.core.errors import ConfigError, CorpusError, LofiError
+from lofi.core.settings import TRAINING, Span
 from lofi.encoding.tokens import Sequence, encode, windows
 from lofi.encoding.vocab import Vocabulary, vocabulary
 from lofi.learn.checkpoint import MODEL_FILE, PROGRESS_FILE, save_checkpoint, update_meta
@@ -28,16 +29,44 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class TrainConfig:
     kind: str  # "melody" or "chords"
-    corpus: str
-    epochs: int = 30
-    seq_len: int = 32
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    validation_split: float = 0.1
-    patience: int = 4
-    seed: int = 0
+    corpus: str = TRAINING.corpus
+    epochs: int = TRAINING.epochs
+    seq_len: int = TRAINING.seq_len
+    batch_size: int = TRAINING.batch_size
+    learning_rate: float = TRAINING.learning_rate
+    validation_split: float = TRAINING.validation_split
+    patience: int = TRAINING.patience
+    seed: int = TRAINING.seed
     size: ModelSize = ModelSize()
-    max_steps: int = 0  # 0: no cap; a cap ends each epoch early (tests, smoke runs)
+    max_steps: int = TRAINING.max_steps  # 0: no cap; a cap ends each epoch early
+
+
+def check_config(config: TrainConfig) -> None:
+    """Refuses settings outside the ranges in `lofi.core.settings.TRAINING`.
+
+    The CLI (and so the training page) checks every run; `train` itself does not, so
+    experiments may go outside the ranges (a zero learning rate, say).
+
+    Raises:
+        ConfigError: naming the first setting that is out of range.
+    """
+    d = TRAINING
+    checks: list[tuple[str, float, Span[int] | Span[float]]] = [
+        ("epochs", config.epochs, d.epochs_range),
+        ("sequence length", config.seq_len, d.seq_len_range),
+        ("batch size", config.batch_size, d.batch_size_range),
+        ("LSTM units", config.size.units, d.units_range),
+        ("LSTM layers", config.size.layers, d.layers_range),
+        ("learning rate", config.learning_rate, d.learning_rate_range),
+        ("validation split", config.validation_split, d.validation_split_range),
+    ]
+    for name, value, span in checks:
+        if value not in span:
+            raise ConfigError(f"{name} {value:g} is outside {span}")
+    if config.patience < 1 or config.max_steps < 0 or config.size.embedding < 1:
+        raise ConfigError("patience and embedding must be positive, max steps at least 0")
+    if not 0.0 <= config.size.dropout < 1.0:
+        raise ConfigError(f"dropout {config.size.dropout:g} is outside 0–1")
 
 
 def split_pieces(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -167,7 +196,7 @@ def fit(
             self.step += 1
             if _Stop.requested:
                 self.model.stop_training = True
-            if self.step % max(1, steps_per_epoch // 20) == 0:
+            if self.step % max(1, steps_per_epoch // TRAINING.progress_points) == 0:
                 loss = float((logs or {}).get("loss", 0.0))
                 progress.step(self.step, self.epoch + 1, loss)
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lofi.core.constants import BEATS_PER_BAR, BPM_MAX, BPM_MIN
+from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import ConfigError
+from lofi.core.settings import GENERATION
 from lofi.core.types import GenerationConfig, Key, Song
 
 FRAGMENT_BARS = 4
@@ -88,8 +89,9 @@ class DriftLimits:
 
     def checked(self) -> DriftLimits:
         low, high = self.bpm_range
-        if not BPM_MIN <= low <= high <= BPM_MAX:
-            raise ConfigError(f"the tempo range must lie within {BPM_MIN}–{BPM_MAX} BPM")
+        allowed = GENERATION.bpm_range
+        if not (low in allowed and high in allowed and low <= high):
+            raise ConfigError(f"the tempo range must lie within {allowed} BPM")
         if not self.keys:
             raise ConfigError("choose at least one key")
         for key in self.keys:

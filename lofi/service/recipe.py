@@ -11,10 +11,6 @@ from typing import Any
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
 from lofi.core.constants import (
-    BARS_MAX,
-    BARS_MIN,
-    BPM_MAX,
-    BPM_MIN,
     EFFECT_DB_MAX,
     EFFECT_DB_MIN,
     FORMAT_VERSION,
@@ -30,6 +26,7 @@ from lofi.core.paths import (
     effects_dir,
     soundfonts_dir,
 )
+from lofi.core.settings import GENERATION
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
 from lofi.service.recipe_schema import check_recipe, parse_recipe
@@ -66,13 +63,15 @@ def validate_request(request: TrackRequest) -> None:
 
 
 def validate_config(config: GenerationConfig) -> None:
-    if not BPM_MIN <= config.bpm <= BPM_MAX:
-        raise ConfigError(f"tempo {config.bpm:g} BPM is outside {BPM_MIN}–{BPM_MAX}")
-    if not BARS_MIN <= config.bars <= BARS_MAX:
-        raise ConfigError(f"length {config.bars} bars is outside {BARS_MIN}–{BARS_MAX}")
+    if config.bpm not in GENERATION.bpm_range:
+        raise ConfigError(f"tempo {config.bpm:g} BPM is outside {GENERATION.bpm_range}")
+    if config.bars not in GENERATION.bars_range:
+        raise ConfigError(f"length {config.bars} bars is outside {GENERATION.bars_range}")
     s = config.sampling
-    if not 0.05 <= s.temperature <= 3.0:
-        raise ConfigError(f"temperature {s.temperature:g} is outside 0.05–3")
+    if s.temperature not in GENERATION.temperature_range:
+        raise ConfigError(
+            f"temperature {s.temperature:g} is outside {GENERATION.temperature_range}"
+        )
     if not 0.0 < s.top_p <= 1.0 or s.top_k < 0:
         raise ConfigError("top-p must be in (0, 1] and top-k at least 0")
     if not 0 <= config.seed < 2**63:

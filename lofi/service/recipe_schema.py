@@ -12,10 +12,6 @@ import math
 from typing import Any
 
 from lofi.core.constants import (
-    BARS_MAX,
-    BARS_MIN,
-    BPM_MAX,
-    BPM_MIN,
     EFFECT_DB_MAX,
     EFFECT_DB_MIN,
     FORMAT_VERSION,
@@ -25,6 +21,7 @@ from lofi.core.constants import (
     PARTS,
 )
 from lofi.core.errors import RecipeError
+from lofi.core.settings import GENERATION
 
 MAX_DEPTH = 8  # the deepest a recipe nests is 3
 _SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -71,8 +68,16 @@ SCHEMA: dict[str, Any] = {
         "lofi_version": {"type": "string", "maxLength": 64},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         "key": {"type": "string", "maxLength": 16},
-        "bpm": {"type": "number", "minimum": BPM_MIN, "maximum": BPM_MAX},
-        "bars": {"type": "integer", "minimum": BARS_MIN, "maximum": BARS_MAX},
+        "bpm": {
+            "type": "number",
+            "minimum": GENERATION.bpm_range.low,
+            "maximum": GENERATION.bpm_range.high,
+        },
+        "bars": {
+            "type": "integer",
+            "minimum": GENERATION.bars_range.low,
+            "maximum": GENERATION.bars_range.high,
+        },
         "sampling": {
             "type": "object",
             "properties": {

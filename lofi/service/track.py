@@ -27,7 +27,6 @@ from lofi.learn.sampler import StepModel
 from lofi.service.recipe import TrackRequest, save_recipe, validate_request
 
 Progress = Callable[[str, float], object]  # stage name, fraction done
-DEFAULT_EFFECTS = {"rain": -24.0, "vinyl": -28.0}
 
 
 def default_melody_model() -> Path:

@@ -100,9 +100,10 @@ def bench_sampler(melody_dir: Path, tokens: int, baseline_tokens: int) -> dict[s
 # --- render and end to end -----------------------------------------------------------------
 def _request(melody: Path, chords: Path, bars: int, bpm: float) -> Any:
     from lofi.audio.soundfonts import default_instruments
+    from lofi.core.settings import MIX
     from lofi.core.types import GenerationConfig, Key
     from lofi.service.recipe import TrackRequest
-    from lofi.service.track import DEFAULT_EFFECTS, resolve_effects
+    from lofi.service.track import resolve_effects
 
     config = GenerationConfig(seed=3, key=Key.parse("A-minor"), bpm=bpm, bars=bars)
     return TrackRequest(
@@ -110,8 +111,8 @@ def _request(melody: Path, chords: Path, bars: int, bpm: float) -> Any:
         melody,
         chords,
         default_instruments(),
-        dict(DEFAULT_EFFECTS),
-        resolve_effects(DEFAULT_EFFECTS),
+        MIX.effect_levels(),
+        resolve_effects(MIX.effect_levels()),
     )
 
 

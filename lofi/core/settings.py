@@ -1,0 +1,99 @@
+"""Every default and limit a user, the CLI, the pages or the engine can see, in one place.
+
+Each group is a frozen dataclass with one shared instance (``GENERATION``, ``TRAINING``,
+``MIX``); units are in the field names or their comments. The CLI's
+defaults and help texts, the pages' widgets and the engine's config classes all read these
+instances, so changing a number here changes it everywhere.
+
+Musical and file-format constants (sample rate, ticks per beat, token bins, format versions)
+live in :mod:`lofi.core.constants`; where files live is :mod:`lofi.core.paths`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+N = TypeVar("N", int, float)
+
+
+@dataclass(frozen=True, slots=True)
+class Span(Generic[N]):
+    """An inclusive range of allowed values."""
+
+    low: N
+    high: N
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{self.low:g}–{self.high:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSettings:
+    """What a new track is made with unless the user says otherwise, and what is allowed."""
+
+    seed: int = 7
+    key: str = "A-minor"  # any name `Key.parse` reads
+    bpm: float = 78.0  # beats per minute
+    bpm_range: Span[float] = Span(60.0, 100.0)
+    bars: int = 48  # 4/4 bars, intro and outro included
+    bars_range: Span[int] = Span(8, 256)
+    bars_step: int = 4  # the studio's length slider moves by four-bar phrases
+    temperature: float = 0.9  # sampling temperature: lower is safer, higher is wilder
+    temperature_range: Span[float] = Span(0.05, 3.0)
+    temperature_step: float = 0.05
+    top_k: int = 0  # sample from the k likeliest tokens; 0 is off
+    top_p: float = 0.95  # nucleus sampling mass; 1.0 is off
+    stay_in_key: bool = True
+    seed_max: int = 2**31 - 1  # the studio's seed field and dice
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSettings:
+    """Defaults and allowed ranges of a training run (CLI, training page and TrainConfig)."""
+
+    corpus: str = "default"  # the three Debian game corpora together
+    epochs: int = 30  # most epochs; early stopping usually ends sooner
+    epochs_range: Span[int] = Span(1, 500)
+    seq_len: int = 32  # steps (tokens) per training window
+    seq_len_range: Span[int] = Span(2, 512)
+    batch_size: int = 64  # windows per batch
+    batch_size_range: Span[int] = Span(1, 4096)
+    learning_rate: float = 1e-3  # Adam
+    learning_rate_range: Span[float] = Span(1e-5, 1e-1)
+    validation_split: float = 0.1  # share of pieces held out
+    validation_split_range: Span[float] = Span(0.01, 0.9)
+    patience: int = 4  # epochs without a better validation loss before stopping
+    seed: int = 0  # the split and the initial weights
+    units: int = 128  # LSTM units per layer
+    units_range: Span[int] = Span(4, 1024)
+    units_step: int = 8  # the training page's LSTM-units field
+    layers: int = 1  # LSTM layers
+    layers_range: Span[int] = Span(1, 4)
+    embedding: int = 24  # embedding width per input; chord and position inputs get half
+    dropout: float = 0.4  # after each LSTM layer
+    max_steps: int = 0  # cap on steps per epoch; 0 is none (tests and smoke runs set it)
+    progress_points: int = 20  # step lines written to progress.jsonl per epoch
+
+
+@dataclass(frozen=True, slots=True)
+class MixSettings:
+    """Effect levels and instrument volumes the studio and the CLI start from."""
+
+    effect_levels_db: tuple[tuple[str, float], ...] = (("rain", -24.0), ("vinyl", -28.0))
+    effect_off_db: float = -60.0  # the studio's effect sliders: at this level an effect is off
+    effect_max_db: float = 0.0
+    instrument_gain_db_range: Span[float] = Span(-24.0, 6.0)
+    tail_s: float = 2.0  # seconds rendered after the song's last event (release, room)
+
+    def effect_levels(self) -> dict[str, float]:
+        """The default effect levels in dB, by effect name (a fresh dict)."""
+        return dict(self.effect_levels_db)
+
+
+GENERATION = GenerationSettings()
+TRAINING = TrainingSettings()
+MIX = MixSettings()
