@@ -13,7 +13,7 @@ from lofi.audio.effects import list_effects
 from lofi.audio.soundfonts import default_instruments
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir
-from lofi.core.settings import MIX
+from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import GenerationConfig, Key
 from lofi.service.novelty import DriftLimits
 from lofi.service.radio import RadioSession, RadioSettings
@@ -97,7 +97,13 @@ def on_like() -> None:
 def limits_panel() -> None:
     with st.expander("Limits: keys, tempo, length, energy, effects", expanded=False):
         st.multiselect("Keys", KEYS, default=list(DriftLimits().keys), key="radio_keys")
-        st.slider("Tempo range (BPM)", 60, 100, (70, 88), key="radio_bpm")
+        st.slider(
+            "Tempo range (BPM)",
+            int(GENERATION.bpm_range.low),
+            int(GENERATION.bpm_range.high),
+            (70, 88),
+            key="radio_bpm",
+        )
         st.select_slider("Track length (bars)", [8, 16, 24, 32, 48, 64], 32, key="radio_bars")
         st.slider("Energy", 0.0, 1.0, 0.5, 0.05, key="radio_energy", help="calm … lively")
         st.slider("Crossfade (s)", 1.0, 8.0, 4.0, 0.5, key="radio_crossfade")
