@@ -139,12 +139,29 @@ def _font_key(path: str) -> tuple[str, int, int] | None:
     return (path, st.st_mtime_ns, st.st_size)
 
 
-_workers = [_Worker() for _ in range(WORKERS)]
+# The pool: filled on first use by _pool(), so importing this module starts nothing.
+_workers: list[_Worker] = []
+_pool_lock = threading.Lock()
+
+
+def _pool() -> list[_Worker]:
+    """The render workers (their processes start with their first job).
+
+    Made on first use, when `shutdown` is also registered to run at exit.
+    """
+    with _pool_lock:
+        if not _workers:
+            _workers.extend(_Worker() for _ in range(WORKERS))
+            atexit.register(shutdown)
+    return _workers
 
 
 def shutdown() -> None:
-    """Stops the workers; one still busy (say, warming up) is killed at once."""
-    for w in _workers:
+    """Stops the workers; one still busy (say, warming up) is killed at once.
+
+    The pool stays usable: a later render starts its workers again.
+    """
+    for w in list(_workers):
         if w.lock.acquire(blocking=False):
             try:
                 w.stop()
@@ -152,9 +169,6 @@ def shutdown() -> None:
                 w.lock.release()
         else:
             w.stop(force=True)
-
-
-atexit.register(shutdown)
 
 
 def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> None:
@@ -168,7 +182,7 @@ def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> Non
             with contextlib.suppress(LofiError, OSError, ValueError):
                 worker.call(("load", path), LOAD_TIMEOUT_S, "warming up", retry=False)
 
-    for worker in _workers if workers is None else workers:
+    for worker in _pool() if workers is None else workers:
         if not worker.lock.locked():  # not already busy warming up
             threading.Thread(target=load, args=(worker,), daemon=True).start()
 
@@ -261,7 +275,8 @@ def render_stems(
     # (two loading the same sf3 at once fight for the cores and are slower), and the other
     # loads them afterwards, in the background, for the next song.
     fonts = {job["soundfont"] for _, job in jobs}
-    ready = [w for w in _workers if w.has_fonts(fonts)] or _workers[:1]
+    workers = _pool()
+    ready = [w for w in workers if w.has_fonts(fonts)] or workers[:1]
     jobs.sort(key=lambda j: -len(j[1]["events"]))
     queue = list(jobs)
     results: dict[str, np.ndarray] = {}
@@ -281,7 +296,7 @@ def render_stems(
     with ThreadPoolExecutor(WORKERS) as pool:
         for future in [pool.submit(run, w) for w in ready]:
             future.result()
-    warm_up([Path(f) for f in sorted(fonts)], [w for w in _workers if w not in ready])
+    warm_up([Path(f) for f in sorted(fonts)], [w for w in workers if w not in ready])
     return {part: results[part] for part in instruments}
 
 
@@ -314,6 +329,6 @@ def render_midi(
         "events": rows,
         "frames": last + int(tail_s * SAMPLE_RATE),
     }
-    audio: np.ndarray = _workers[0].call(("render", job), RENDER_TIMEOUT_S, "rendering")
+    audio: np.ndarray = _pool()[0].call(("render", job), RENDER_TIMEOUT_S, "rendering")
     assert audio.shape[1] == CHANNELS
     return audio

@@ -9,7 +9,7 @@ import os
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -167,6 +167,18 @@ def corpus_digest(content_hashes: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Turns the cyclic garbage collector off for the block, then back to how it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_corpus(
     name_or_dir: str | Path, workers: int | None = None, progress: Progress | None = None
 ) -> Corpus:
@@ -175,13 +187,8 @@ def load_corpus(
     name = str(name_or_dir) if str(name_or_dir) in BUNDLED else Path(name_or_dir).name
     results: dict[Path, Piece | str] = {}
     todo: list[tuple[Path, str]] = []
-    collecting = gc.isenabled()
-    gc.disable()  # unpickling builds many small objects: the cyclic GC would rescan them all
-    try:
+    with gc_paused():  # unpickling builds many small objects: the GC would rescan them all
         _read_cached(files, results, todo)
-    finally:
-        if collecting:
-            gc.enable()
     done = len(results)
     if progress:
         progress(done, len(files))

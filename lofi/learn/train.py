@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,12 +116,21 @@ def prepare(corpus: Corpus, config: TrainConfig) -> tuple[Vocabulary, Sequence, 
     return vocab, train, val
 
 
-class _Stop:
-    requested = False
+@contextlib.contextmanager
+def sigterm_sets(stop: threading.Event) -> Iterator[threading.Event]:
+    """While the block runs, SIGTERM sets `stop` (a stop request for this run only).
 
-
-def _on_term(_signum: int, _frame: object) -> None:
-    _Stop.requested = True
+    The previous handler comes back afterwards. Off the main thread, where Python cannot
+    install handlers, `stop` is only set by whoever holds it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> dict[str, Any]:
@@ -159,8 +171,6 @@ def fit(
 
     Writes progress.jsonl and the best checkpoint into `out`; returns meta.
     """
-    import contextlib
-
     import keras
 
     meta = {**meta, "best_val_loss": None, "best_epoch": None}
@@ -183,6 +193,8 @@ def fit(
         }
     )
 
+    stop = threading.Event()  # this run's stop request (SIGTERM, see sigterm_sets)
+
     class CheckpointAndProgress(keras.callbacks.Callback):
         """Writes the atomic checkpoint when val_loss improves, and the progress lines."""
 
@@ -194,7 +206,7 @@ def fit(
 
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             self.step += 1
-            if _Stop.requested:
+            if stop.is_set():
                 self.model.stop_training = True
             if self.step % max(1, steps_per_epoch // TRAINING.progress_points) == 0:
                 loss = float((logs or {}).get("loss", 0.0))
@@ -218,25 +230,24 @@ def fit(
         keras.callbacks.EarlyStopping(monitor="val_loss", mode="min", patience=config.patience),
     ]
 
-    previous = signal.signal(signal.SIGTERM, _on_term)
-    try:
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model.fit(
-                train_ds,
-                validation_data=val_ds,
-                validation_steps=validation_steps,
-                epochs=config.epochs,
-                steps_per_epoch=steps_per_epoch,
-                callbacks=callbacks,
-                shuffle=False,  # the dataset shuffles itself
-                verbose=0,
-            )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with (
+        sigterm_sets(stop),
+        strategy.scope() if strategy is not None else contextlib.nullcontext(),
+    ):
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            validation_steps=validation_steps,
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the dataset shuffles itself
+            verbose=0,
+        )
     if (out / MODEL_FILE).exists():
-        update_meta(out, epochs_run=meta["epochs_run"], stopped_by_user=_Stop.requested)
+        update_meta(out, epochs_run=meta["epochs_run"], stopped_by_user=stop.is_set())
     progress.write(
-        {"event": "stopped" if _Stop.requested else "done", "best_val_loss": meta["best_val_loss"]}
+        {"event": "stopped" if stop.is_set() else "done", "best_val_loss": meta["best_val_loss"]}
     )
     return meta
 
