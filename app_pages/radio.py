@@ -21,6 +21,7 @@ from lofi.service.recipe import TrackRequest
 
 KEYS = [k.name for k in Key.all()]
 OFF_DB = MIX.effect_off_db
+BAR_CHOICES = [8, 16, 24, 32, 48, 64]
 PLAYER = st.components.v2.component(
     "lofi_radio_player",
     js=(Path(__file__).with_name("radio_player.js")).read_text(),
@@ -96,25 +97,26 @@ def on_like() -> None:
 
 def limits_panel() -> None:
     with st.expander("Limits: keys, tempo, length, energy, effects", expanded=False):
-        st.multiselect("Keys", KEYS, default=list(DriftLimits().keys), key="radio_keys")
+        ss = st.session_state
+        ss.setdefault("radio_keys", list(DriftLimits().keys))
+        ss.setdefault("radio_bpm", (70, 88))
+        ss.setdefault("radio_bars", 32)
+        ss.setdefault("radio_energy", 0.5)
+        ss.setdefault("radio_crossfade", 4.0)
+        st.multiselect("Keys", KEYS, key="radio_keys")
         st.slider(
             "Tempo range (BPM)",
             int(GENERATION.bpm_range.low),
             int(GENERATION.bpm_range.high),
-            (70, 88),
             key="radio_bpm",
         )
-        st.select_slider("Track length (bars)", [8, 16, 24, 32, 48, 64], 32, key="radio_bars")
-        st.slider("Energy", 0.0, 1.0, 0.5, 0.05, key="radio_energy", help="calm … lively")
-        st.slider("Crossfade (s)", 1.0, 8.0, 4.0, 0.5, key="radio_crossfade")
+        st.select_slider("Track length (bars)", BAR_CHOICES, key="radio_bars")
+        st.slider("Energy", 0.0, 1.0, step=0.05, key="radio_energy", help="calm … lively")
+        st.slider("Crossfade (s)", 1.0, 8.0, step=0.5, key="radio_crossfade")
         for name in list_effects(effects_dir()):
+            ss.setdefault(f"radio_fx_{name}", MIX.effect_levels().get(name, OFF_DB))
             st.slider(
-                f"{name} (dB, {OFF_DB:g} is off)",
-                OFF_DB,
-                0.0,
-                MIX.effect_levels().get(name, OFF_DB),
-                1.0,
-                key=f"radio_fx_{name}",
+                f"{name} (dB, {OFF_DB:g} is off)", OFF_DB, 0.0, step=1.0, key=f"radio_fx_{name}"
             )
         st.caption("Changes apply from the next track made.")
 
@@ -192,7 +194,27 @@ def history(session: RadioSession) -> None:
         )
 
 
+def station_from_url() -> None:
+    """?bars=16&bpm=70-80&crossfade=3 opens the radio with those limits (a shareable station)."""
+    q = st.query_params
+    ss = st.session_state
+    try:
+        if "bars" in q:
+            bars = int(q["bars"])
+            ss.setdefault("radio_bars", min(BAR_CHOICES, key=lambda b: abs(b - bars)))
+        if "bpm" in q:
+            low, _, high = q["bpm"].partition("-")
+            lo, hi = int(GENERATION.bpm_range.low), int(GENERATION.bpm_range.high)
+            bpm = sorted(min(max(int(v), lo), hi) for v in (low, high or low))
+            ss.setdefault("radio_bpm", (bpm[0], bpm[1]))
+        if "crossfade" in q:
+            ss.setdefault("radio_crossfade", min(max(float(q["crossfade"]), 1.0), 8.0))
+    except ValueError:
+        st.warning("The station's address has a setting that is not a number; defaults used.")
+
+
 st.title("📻 Radio")
+station_from_url()
 st.caption(
     "Endless lofi: while one track plays the next is composed and rendered; key and tempo "
     "drift gently within your limits; tracks crossfade. Media keys work; it keeps playing "

@@ -4,13 +4,21 @@
 // (new tracks appear as they are made); the player reports the track playing.
 export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
-  const all = (window.__lofiRadio = window.__lofiRadio || {});
-  let p = all[data.player];
+  let p = window.__lofiRadio;
   if (!p) {
-    p = all[data.player] = {
+    p = window.__lofiRadio = {
       ctx: null, tracks: new Map(), order: [], playing: -1, reported: -1, log: [],
       crossfade: data.crossfade, silence: { run: 0, longest: 0, last: 0 }, paused: false,
+      wantPlay: false, station: data.player,
     };
+  }
+  if (p.station !== data.player) { // a new station: its tracks replace the old ones
+    for (const t of p.tracks.values()) {
+      t.sources.forEach((s) => s && s.stop());
+      if (t.gain) t.gain.disconnect();
+    }
+    Object.assign(p, { tracks: new Map(), order: [], playing: -1, reported: -1,
+                       station: data.player });
   }
   p.crossfade = data.crossfade;
   p.setStateValue = setStateValue;
@@ -43,13 +51,12 @@ export default function (component) {
   }
   p.root = root;
   for (const t of data.tracks || []) addTrack(p, t);
-  if (data.playing !== undefined && p.ctx === null && data.autostart) toggle(p, true);
+  if (p.wantPlay && p.reported < 0 && p.tracks.size) { p.reported = 0; setStateValue("playing", 0); }
   if (!p.loop) {
     p.loop = setInterval(() => tick(p), 250);
     const draw = () => { paint(p); requestAnimationFrame(draw); };
     requestAnimationFrame(draw);
   }
-  window.__lofiRadioPlayer = p; // for tests
 }
 
 function ensureContext(p) {
@@ -69,6 +76,7 @@ function toggle(p, wanted) {
   if (play) {
     p.ctx.resume();
     p.paused = false;
+    p.wantPlay = true;
     if (p.reported < 0) { p.reported = 0; p.setStateValue("playing", 0); }
     for (const t of p.order.map((i) => p.tracks.get(i))) schedule(p, t);
   } else {
@@ -107,7 +115,7 @@ function previous(p, t) {
 }
 
 function schedule(p, t) {
-  if (!p.ctx || p.reported < 0 || !t.buffers[0]) return;
+  if (!p.ctx || !p.wantPlay || !t.buffers[0]) return;
   const ctx = p.ctx;
   const fade = p.crossfade;
   if (t.start === null) {
@@ -169,7 +177,7 @@ function skip(p) {
 }
 
 function tick(p) {
-  if (!p.ctx || p.reported < 0) return;
+  if (!p.ctx || !p.wantPlay) return;
   const now = p.ctx.currentTime;
   let current = -1;
   for (const i of p.order) {
