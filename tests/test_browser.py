@@ -1,5 +1,6 @@
 """The app in a real browser: Debian's chromium driven by Playwright, against a real server."""
 
+import json
 import os
 import socket
 import subprocess
@@ -148,3 +149,36 @@ def test_dataset_and_training_pages(page, server) -> None:
     page.goto(f"{server}/training")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     _shot(page, "training")
+
+
+def test_radio_plays_two_tracks_in_a_row_without_a_gap(page, server) -> None:
+    crossfade = 2.0
+    page.goto(f"{server}/radio?bars=8&bpm=96-100&crossfade={crossfade:g}")
+    page.get_by_role("button", name="▶ Play").click(timeout=60_000)
+    state = None
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        state = page.evaluate(
+            """() => { const p = window.__lofiRadio; if (!p || !p.ctx) return null;
+              return {now: p.ctx.currentTime, playing: p.playing, silence: p.silence.longest,
+                      log: p.log}; }"""
+        )
+        second = state and next((e for e in state["log"] if e.get("index") == 1), None)
+        if second and state["playing"] >= 1 and state["now"] > second["start"] + 2:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the radio did not reach its second track: {state}")
+    assert not [e for e in state["log"] if "error" in e], state["log"]
+    first = next(e for e in state["log"] if e.get("index") == 0)
+    # The second track starts one crossfade before the first ends, never after it, and
+    # the output never fell silent for as long as a crossfade.
+    gap = second["start"] - first["end"]
+    assert gap <= 0 and second["late"] == 0, (gap, second)
+    assert -gap <= crossfade + 1e-3
+    assert state["silence"] < crossfade
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "radio-gap.json").write_text(
+        json.dumps({"gap_s": gap, "longest_silence_s": state["silence"], "log": state["log"]})
+    )
+    _shot(page, "radio")
