@@ -200,6 +200,14 @@ CASES: dict[str, Case] = {
     "train max-steps -5": _train("--max-steps", "-5"),
     "train learning-rate nan": _train("--learning-rate", "nan"),
     "train epochs 0": _train("--epochs", "0"),
+    "playlist bars 0": lambda t, m: [
+        *("playlist", "--out", str(t / "pl"), "--bars", "0", "--no-mp3"),
+        *("--melody-model", str(m[0]), "--chord-model", str(m[1])),
+    ],
+    "evaluate bars 0": lambda t, m: [
+        *("evaluate", "--corpus", str(Path(__file__).parent / "data" / "midi"), "--bars", "0"),
+        *("--melody-model", str(m[0]), "--chord-model", str(m[1])),
+    ],
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lofi.compose.song import SongModels, compose
+from lofi.core.constants import BARS_MAX, BARS_MIN
 from lofi.core.errors import EvaluationError
 from lofi.core.types import GenerationConfig, Key, Song
 from lofi.data.corpus import Corpus
@@ -273,6 +274,8 @@ def evaluate(
     """
     if songs < 2:
         raise EvaluationError("evaluate needs at least 2 songs for its cross-validation")
+    if not BARS_MIN <= bars <= BARS_MAX:
+        raise EvaluationError(f"songs last {BARS_MIN}–{BARS_MAX} bars, not {bars}")
     if isinstance(style_or_models, SongModels):
         models = style_or_models
     else:
