@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from lofi.compose.song import SongModels, compose
-from lofi.core.constants import BARS_MAX, BARS_MIN, FORMAT_VERSION, SAMPLE_RATE
+from lofi.core.constants import FORMAT_VERSION, SAMPLE_RATE
 from lofi.core.errors import ConfigError, LofiError, RecipeError
+from lofi.core.settings import GENERATION
 from lofi.core.types import Song
 from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
 from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
@@ -45,8 +46,8 @@ class PlaylistPlan:
             raise ConfigError("a playlist lasts more than 0 and at most 1440 minutes")
         if not 0 <= self.crossfade_s <= 20:
             raise ConfigError("the crossfade is 0–20 seconds")
-        if not BARS_MIN <= self.bars <= BARS_MAX:
-            raise ConfigError(f"a track lasts {BARS_MIN}–{BARS_MAX} bars")
+        if self.bars not in GENERATION.bars_range:
+            raise ConfigError(f"a track lasts {GENERATION.bars_range} bars")
         self.limits.checked()
         return self
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from lofi.compose.song import SongModels, compose
-from lofi.core.constants import BARS_MAX, BARS_MIN
 from lofi.core.errors import EvaluationError
+from lofi.core.settings import GENERATION
 from lofi.core.types import GenerationConfig, Key, Song
 from lofi.data.corpus import Corpus
 from lofi.data.split import halves, split_pieces
@@ -274,8 +274,8 @@ def evaluate(
     """
     if songs < 2:
         raise EvaluationError("evaluate needs at least 2 songs for its cross-validation")
-    if not BARS_MIN <= bars <= BARS_MAX:
-        raise EvaluationError(f"songs last {BARS_MIN}–{BARS_MAX} bars, not {bars}")
+    if bars not in GENERATION.bars_range:
+        raise EvaluationError(f"songs last {GENERATION.bars_range} bars, not {bars}")
     if isinstance(style_or_models, SongModels):
         models = style_or_models
     else:
