@@ -17,6 +17,7 @@ KEYS = {
     "corpus_cache_speedup",
     "parse_speedup",
     "train_pipeline_ratio",
+    "time_to_first_audio_s",
     "peak_rss_mb",
     "machine",
 }

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -182,3 +183,6 @@ def test_radio_plays_two_tracks_in_a_row_without_a_gap(page, server) -> None:
         json.dumps({"gap_s": gap, "longest_silence_s": state["silence"], "log": state["log"]})
     )
     _shot(page, "radio")
+    station = page.evaluate("window.__lofiRadio.station")
+    page.goto("about:blank")  # stops the player; its audio files go with it
+    shutil.rmtree(ROOT / "static" / "radio" / station, ignore_errors=True)

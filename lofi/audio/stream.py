@@ -22,12 +22,14 @@ from lofi.audio.soundfonts import Instrument
 from lofi.audio.tape import FLUTTER_HZ, FLUTTER_MS, WOW_HZ, WOW_MS
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE, TARGET_LUFS
 
-FIRST_BARS = 8  # the piece made before anything else: a few seconds of sound
+FIRST_BARS = 4  # the piece made before anything else: ~10 s of sound in ~0.4 s
 BLOCK_FRAMES = 1 << 18  # later pieces are mastered in blocks of ~6 s: bounded temporaries
 HISTORY = 128  # frames the tape delay line reaches back (under 2 ms at most)
-# The first piece holds the quiet intro, so the whole track measures louder than the piece;
-# the gain taken from the piece is lowered by this much (measured over many songs).
-INTRO_ALLOWANCE_DB = 4.5
+# The first piece is the quiet intro, so the whole track measures louder than the piece; the
+# gain taken from it is lowered by this much. Measured over 8 songs of the shipped models:
+# the tracks then land at -14 LU ± 0.7 (8-bar pieces: allowance 4.5 dB, ± 0.15 LU, but twice
+# the wait for the first sound).
+INTRO_ALLOWANCE_DB = 5.7
 GAIN_LIMITS_DB = (-30.0, 30.0)
 Effects = dict[str, tuple[np.ndarray, float]]  # name → (bed, level in dB)
 

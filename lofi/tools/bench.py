@@ -333,6 +333,8 @@ def print_table(results: dict[str, Any]) -> None:
         "parse_speedup": "≥ 10",
         "train_pipeline_ratio": "≥ 0.9",
         "peak_rss_mb": "≤ 1536",
+        "time_to_first_audio_s": "≤ 1",
+        "radio_lookahead_margin_s": "> 0",
     }
     print(f"{'figure':34s} {'value':>12s}  target")
     for key, value in results.items():
@@ -346,6 +348,7 @@ def print_table(results: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from lofi.service.track import default_chord_model, default_melody_model
+    from lofi.tools.bench_radio import bench_radio
 
     parser = argparse.ArgumentParser(prog="python -m lofi.tools.bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks, not figures")
@@ -376,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         ("parse", lambda: bench_parse(corpus, 2 if smoke else args.music21_files)),
         ("train", lambda: bench_train_pipeline(corpus, melody, 4 if smoke else 120)),
         ("memory", lambda: bench_memory(melody, chords, bars)),
+        (
+            "radio",
+            lambda: bench_radio(_request(melody, chords, 8, bpm), 8 if smoke else 32, repeats),
+        ),
     ]
     for name, case in cases:
         start = time.perf_counter()
