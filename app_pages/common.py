@@ -10,9 +10,9 @@ import streamlit as st
 from lofi.audio.render import warm_up
 from lofi.audio.soundfonts import default_instruments
 from lofi.compose.song import SongModels
-from lofi.core.constants import SESSIONS_MAX_AGE_S, SESSIONS_MAX_BYTES
 from lofi.core.errors import LofiError
 from lofi.core.paths import user_data_dir
+from lofi.core.settings import LIMITS
 from lofi.data.corpus import BUNDLED
 from lofi.learn.checkpoint import Checkpoint, read_checkpoint
 from lofi.service.runs import studio_models
@@ -46,7 +46,7 @@ def session_dir() -> Path:
     if "session_id" not in st.session_state:
         st.session_state.session_id = uuid.uuid4().hex[:12]
         # A new session: old and surplus sessions' tracks go (pinned takes stay).
-        prune(root, SESSIONS_MAX_BYTES, SESSIONS_MAX_AGE_S)
+        prune(root, LIMITS.sessions_max_bytes, LIMITS.sessions_max_age_s)
     folder = root / st.session_state.session_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder

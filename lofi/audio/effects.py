@@ -10,17 +10,12 @@ import soundfile as sf
 from scipy import signal
 
 from lofi.core.constants import (
-    DECODE_CPU_S,
-    DECODE_MEMORY_BYTES,
-    DECODE_WALL_S,
     MAX_EFFECT_BYTES,
-    MAX_EFFECT_RATE,
-    MAX_EFFECT_SECONDS,
-    MIN_EFFECT_RATE,
     SAMPLE_RATE,
 )
 from lofi.core.errors import EffectError
 from lofi.core.paths import SONIC_PI_SAMPLES
+from lofi.core.settings import LIMITS
 
 BED_SECONDS = 30.0
 SEAM_SECONDS = 1.0  # crossfade that makes each bed loop without a click
@@ -150,16 +145,19 @@ def _header(path: Path) -> Any:
         raise EffectError(f"{name} is a damaged WAV file ({text})") from exc
     if info.channels not in (1, 2):
         raise EffectError(f"{name} has {info.channels} channels; use mono or stereo")
-    if not MIN_EFFECT_RATE <= info.samplerate <= MAX_EFFECT_RATE:
+    if not LIMITS.effect_rate_hz.low <= info.samplerate <= LIMITS.effect_rate_hz.high:
         raise EffectError(
             f"{name} has a sample rate of {info.samplerate} Hz; "
-            f"use {MIN_EFFECT_RATE}–{MAX_EFFECT_RATE} Hz"
+            f"use {LIMITS.effect_rate_hz.low}–{LIMITS.effect_rate_hz.high} Hz"
         )
     if info.frames < 0.1 * info.samplerate:
         raise EffectError(f"{name} is shorter than 0.1 s")
-    if info.frames > MAX_EFFECT_SECONDS * info.samplerate or info.frames * info.channels > 8 * size:
+    if (
+        info.frames > LIMITS.effect_seconds * info.samplerate
+        or info.frames * info.channels > 8 * size
+    ):
         raise EffectError(
-            f"{name} declares more audio than it holds or more than {MAX_EFFECT_SECONDS:g} s"
+            f"{name} declares more audio than it holds or more than {LIMITS.effect_seconds:g} s"
         )
     return info
 
@@ -192,7 +190,7 @@ def check_effect_wav(path: Path) -> float:
 
     path = Path(path)
     info = _header(path)
-    limits = Limits(DECODE_MEMORY_BYTES, DECODE_CPU_S, DECODE_WALL_S)
+    limits = Limits(LIMITS.decode_memory_bytes, LIMITS.decode_cpu_s, LIMITS.decode_wall_s)
     try:
         frames = run_limited(_decode_probe, path, limits=limits)
     except SandboxError as exc:

@@ -6,9 +6,9 @@ import argparse
 import math
 from pathlib import Path
 
-from lofi.core.constants import EFFECT_DB_MAX, EFFECT_DB_MIN, SAMPLE_RATE
+from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import ConfigError
-from lofi.core.settings import GENERATION, MIX
+from lofi.core.settings import GENERATION, LIMITS, MIX
 
 KEYS_HELP = f"any of the 24 keys, e.g. A-minor, Eb-major, F#m (default {GENERATION.key})"
 EFFECTS_DEFAULT = ",".join(f"{name}={db:g}" for name, db in MIX.effect_levels_db)
@@ -91,10 +91,9 @@ def _parse_effects(text: str | None) -> dict[str, float]:
             level = float(value)
         except ValueError:
             raise ConfigError(f"effect level {value!r} is not a number of dB") from None
-        if not EFFECT_DB_MIN <= level <= EFFECT_DB_MAX:  # also refuses nan and 1e308
+        if level not in LIMITS.effect_db:  # also refuses nan and 1e308
             raise ConfigError(
-                f"effect level {value.strip()} dB is outside {EFFECT_DB_MIN:g}–{EFFECT_DB_MAX:g} "
-                "(or off)"
+                f"effect level {value.strip()} dB is outside {LIMITS.effect_db} (or off)"
             )
         levels[name.strip()] = level
     return levels

@@ -27,32 +27,13 @@ POSITIONS_PER_BAR = 16  # sixteenth-note grid for the bar-position input
 TARGET_LUFS = -14.0  # integrated loudness of the master
 TRUE_PEAK_DBTP = -1.0  # ceiling for the master's true peak
 
-GAIN_DB_MIN, GAIN_DB_MAX = -60.0, 12.0  # a part's volume
-EFFECT_DB_MIN, EFFECT_DB_MAX = -80.0, 12.0  # an effect bed's level (-inf: off)
 PARTS = ("chords", "melody", "bass", "drums")
-MAX_RECIPE_BYTES = 256 * 1024
 
 FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
 PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
 
 MAX_SOUNDFONT_BYTES = 512 * 1024 * 1024
 MAX_EFFECT_BYTES = 200 * 1024 * 1024
-MAX_EFFECT_SECONDS = 600.0  # longest effect bed a WAV may declare
-MIN_EFFECT_RATE = 8_000  # Hz
-MAX_EFFECT_RATE = 192_000  # Hz
-DECODE_MEMORY_BYTES = 2 * 1024**3  # address-space cap of the child decoding a user's WAV
-DECODE_CPU_S = 30
-DECODE_WALL_S = 60.0
 MAX_MIDI_BYTES = 5 * 1024 * 1024
-MAX_MIDI_TRACKS = 256  # tracks declared in a MIDI header
-MAX_SCORE_MEASURES = 8_000  # <measure> elements over all parts of a MusicXML score
-MAX_MXL_UNPACKED_BYTES = 32 * 1024 * 1024  # a compressed MusicXML file, unpacked
-MAX_PIECE_BEATS = 20_000  # where a piece's last note may end (2.8 h at 120 BPM)
-MAX_PIECE_NOTES = 200_000
-PARSE_MEMORY_BYTES = 3 * 1024**3  # address-space cap of a parsing child
-PARSE_CPU_S = 60  # CPU seconds for one score
-PARSE_WALL_S = 120.0  # wall seconds for one score
-SESSIONS_MAX_BYTES = 4 * 1024**3  # generated tracks of every studio session, together
-SESSIONS_MAX_AGE_S = 7 * 86400.0  # a session's tracks untouched this long are removed
 RENDER_TIMEOUT_S = 120.0  # one song, all parts
 RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker

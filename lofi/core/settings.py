@@ -94,6 +94,34 @@ class MixSettings:
         return dict(self.effect_levels_db)
 
 
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """What a stranger's file, a hand-edited recipe or the CLI may ask of the machine.
+
+    Wider than the studio's sliders (those are comfortable ranges, these are safe ones).
+    """
+
+    midi_tracks: int = 256  # tracks a MIDI header may declare
+    score_measures: int = 8_000  # <measure> elements over all parts of a MusicXML score
+    mxl_unpacked_bytes: int = 32 * 1024**2  # a compressed MusicXML file, unpacked
+    piece_beats: int = 20_000  # where a piece's last note may end (2.8 h at 120 BPM)
+    piece_notes: int = 200_000
+    parse_memory_bytes: int = 3 * 1024**3  # address-space cap of a child parsing a score
+    parse_cpu_s: int = 60  # CPU seconds for one score
+    parse_wall_s: float = 120.0  # wall seconds for one score
+    effect_seconds: float = 600.0  # longest effect bed a WAV may declare
+    effect_rate_hz: Span[int] = Span(8_000, 192_000)
+    decode_memory_bytes: int = 2 * 1024**3  # address-space cap of a child decoding a WAV
+    decode_cpu_s: int = 30
+    decode_wall_s: float = 60.0
+    gain_db: Span[float] = Span(-60.0, 12.0)  # a part's volume in a request or recipe
+    effect_db: Span[float] = Span(-80.0, 12.0)  # an effect bed's level (-inf: off)
+    recipe_bytes: int = 256 * 1024
+    sessions_max_bytes: int = 4 * 1024**3  # generated tracks of every studio session
+    sessions_max_age_s: float = 7 * 86_400.0  # tracks untouched this long are removed
+
+
 GENERATION = GenerationSettings()
 TRAINING = TrainingSettings()
 MIX = MixSettings()
+LIMITS = LimitSettings()

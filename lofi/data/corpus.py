@@ -16,14 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from lofi.core.constants import (
-    PARSE_CPU_S,
-    PARSE_MEMORY_BYTES,
-    PARSE_WALL_S,
     PARSER_VERSION,
 )
 from lofi.core.errors import CorpusError
 from lofi.core.paths import cache_dir
 from lofi.core.sandbox import Limits, Sandbox, SandboxError
+from lofi.core.settings import LIMITS
 from lofi.core.types import Piece
 from lofi.data.readers import SUFFIXES, parse_file
 
@@ -147,7 +145,7 @@ def _read_cached(
 
 def parse_limits() -> Limits:
     """The caps one score's parse runs under."""
-    return Limits(PARSE_MEMORY_BYTES, PARSE_CPU_S, PARSE_WALL_S)
+    return Limits(LIMITS.parse_memory_bytes, LIMITS.parse_cpu_s, LIMITS.parse_wall_s)
 
 
 def _failure_reason(path: Path, content_hash: str, exc: BaseException) -> str:

@@ -15,13 +15,9 @@ from pathlib import Path
 
 from lofi.core.constants import (
     MAX_MIDI_BYTES,
-    MAX_MIDI_TRACKS,
-    MAX_MXL_UNPACKED_BYTES,
-    MAX_PIECE_BEATS,
-    MAX_PIECE_NOTES,
-    MAX_SCORE_MEASURES,
 )
 from lofi.core.errors import CorpusError
+from lofi.core.settings import LIMITS
 from lofi.core.types import Note, Piece
 from lofi.data.analysis import build_piece
 
@@ -43,8 +39,8 @@ def check_midi_header(path: Path, data: bytes) -> None:
         raise CorpusError(path, f"unknown MIDI format {fmt}")
     if ntracks == 0 or b"MTrk" not in data[14:]:
         raise CorpusError(path, "MIDI file has no tracks")
-    if ntracks > MAX_MIDI_TRACKS:
-        raise CorpusError(path, f"{ntracks} tracks; the limit is {MAX_MIDI_TRACKS}")
+    if ntracks > LIMITS.midi_tracks:
+        raise CorpusError(path, f"{ntracks} tracks; the limit is {LIMITS.midi_tracks}")
 
 
 def _check_mxl(path: Path, data: bytes) -> None:
@@ -52,7 +48,7 @@ def _check_mxl(path: Path, data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-            if sum(i.file_size for i in infos) > MAX_MXL_UNPACKED_BYTES or len(infos) > 64:
+            if sum(i.file_size for i in infos) > LIMITS.mxl_unpacked_bytes or len(infos) > 64:
                 raise CorpusError(path, "the compressed MusicXML unpacks to too much")
             measures = 0
             for info in infos:
@@ -61,7 +57,7 @@ def _check_mxl(path: Path, data: bytes) -> None:
                     while block := member.read(1 << 16):
                         total += len(block)
                         measures += _measure_tags(block)  # a tag split by a block: rare
-                        if total > MAX_MXL_UNPACKED_BYTES:
+                        if total > LIMITS.mxl_unpacked_bytes:
                             raise CorpusError(path, "the compressed MusicXML unpacks to too much")
     except CorpusError:
         raise
@@ -75,8 +71,8 @@ def _measure_tags(data: bytes) -> int:
 
 
 def _check_measures(path: Path, measures: int) -> None:
-    if measures > MAX_SCORE_MEASURES:
-        raise CorpusError(path, f"{measures} measures; the limit is {MAX_SCORE_MEASURES}")
+    if measures > LIMITS.score_measures:
+        raise CorpusError(path, f"{measures} measures; the limit is {LIMITS.score_measures}")
 
 
 def check_xml(path: Path, data: bytes) -> None:
@@ -92,12 +88,12 @@ def check_xml(path: Path, data: bytes) -> None:
 
 def check_notes(path: Path, notes: list[Note]) -> None:
     """Bounds what a damaged or hostile file can ask of the analysis after it."""
-    if len(notes) > MAX_PIECE_NOTES:
-        raise CorpusError(path, f"{len(notes)} notes; the limit is {MAX_PIECE_NOTES}")
+    if len(notes) > LIMITS.piece_notes:
+        raise CorpusError(path, f"{len(notes)} notes; the limit is {LIMITS.piece_notes}")
     end = max(n.onset + n.duration for n in notes)
-    if not end <= MAX_PIECE_BEATS:  # also refuses NaN
+    if not end <= LIMITS.piece_beats:  # also refuses NaN
         raise CorpusError(
-            path, f"a note lasts until beat {end:.0f}; pieces may last {MAX_PIECE_BEATS} beats"
+            path, f"a note lasts until beat {end:.0f}; pieces may last {LIMITS.piece_beats} beats"
         )
 
 

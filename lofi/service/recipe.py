@@ -11,11 +11,7 @@ from typing import Any
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
 from lofi.core.constants import (
-    EFFECT_DB_MAX,
-    EFFECT_DB_MIN,
     FORMAT_VERSION,
-    GAIN_DB_MAX,
-    GAIN_DB_MIN,
     PARTS,
 )
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError
@@ -26,7 +22,7 @@ from lofi.core.paths import (
     effects_dir,
     soundfonts_dir,
 )
-from lofi.core.settings import GENERATION
+from lofi.core.settings import GENERATION, LIMITS
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
 from lofi.service.recipe_schema import check_recipe, parse_recipe
@@ -50,15 +46,13 @@ def validate_request(request: TrackRequest) -> None:
     for part, inst in request.instruments.items():
         if part not in PARTS:
             raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
-        if not GAIN_DB_MIN <= inst.gain_db <= GAIN_DB_MAX:
-            raise ConfigError(
-                f"{part} volume {inst.gain_db:g} dB is outside {GAIN_DB_MIN:g}–{GAIN_DB_MAX:g} dB"
-            )
+        if inst.gain_db not in LIMITS.gain_db:
+            raise ConfigError(f"{part} volume {inst.gain_db:g} dB is outside {LIMITS.gain_db} dB")
     for name, level in request.effects.items():
-        if level != -math.inf and not EFFECT_DB_MIN <= level <= EFFECT_DB_MAX:
+        if level != -math.inf and not LIMITS.effect_db.low <= level <= LIMITS.effect_db.high:
             raise ConfigError(
                 f"effect {name} level {level:g} dB is outside "
-                f"{EFFECT_DB_MIN:g}–{EFFECT_DB_MAX:g} dB (or off)"
+                f"{LIMITS.effect_db.low:g}–{LIMITS.effect_db.high:g} dB (or off)"
             )
 
 

@@ -12,18 +12,14 @@ import math
 from typing import Any
 
 from lofi.core.constants import (
-    EFFECT_DB_MAX,
-    EFFECT_DB_MIN,
     FORMAT_VERSION,
-    GAIN_DB_MAX,
-    GAIN_DB_MIN,
-    MAX_RECIPE_BYTES,
     PARTS,
 )
 from lofi.core.errors import RecipeError
-from lofi.core.settings import GENERATION
+from lofi.core.settings import GENERATION, LIMITS
 
 MAX_DEPTH = 8  # the deepest a recipe nests is 3
+_DB = LIMITS.effect_db
 _SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _PATH = {"type": "string", "minLength": 1, "maxLength": 4096}
 _MODEL = {
@@ -40,7 +36,11 @@ _INSTRUMENT = {
         "sha256": _SHA,
         "bank": {"type": "integer", "minimum": 0, "maximum": 128},
         "program": {"type": "integer", "minimum": 0, "maximum": 127},
-        "gain_db": {"type": "number", "minimum": GAIN_DB_MIN, "maximum": GAIN_DB_MAX},
+        "gain_db": {
+            "type": "number",
+            "minimum": LIMITS.gain_db.low,
+            "maximum": LIMITS.gain_db.high,
+        },
     },
     "additionalProperties": False,
 }
@@ -53,7 +53,11 @@ _EFFECT = {
         "level_db": {
             "oneOf": [
                 {"type": "null"},
-                {"type": "number", "minimum": EFFECT_DB_MIN, "maximum": EFFECT_DB_MAX},
+                {
+                    "type": "number",
+                    "minimum": LIMITS.effect_db.low,
+                    "maximum": LIMITS.effect_db.high,
+                },
             ]
         },
     },
@@ -127,8 +131,8 @@ def parse_recipe(text: str | bytes) -> Any:
     Raises:
         RecipeError: too large, too deep, not JSON, or holding NaN/Infinity/1e400.
     """
-    if len(text) > MAX_RECIPE_BYTES:
-        raise RecipeError(f"the recipe is larger than {MAX_RECIPE_BYTES >> 10} KB")
+    if len(text) > LIMITS.recipe_bytes:
+        raise RecipeError(f"the recipe is larger than {LIMITS.recipe_bytes >> 10} KB")
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     depth = deepest = 0
     for ch in raw:  # cheaper than letting json recurse 100,000 levels
