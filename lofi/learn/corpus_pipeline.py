@@ -1,6 +1,6 @@
 """`python -m lofi corpus build`: corpus preparation as an Apache Beam pipeline.
 
-parse (fast reader; a bad file goes to a tagged output with its reason) → analyse (key,
+parse (fast reader, in a limited child; a bad file goes to a tagged output) → analyse (key,
 tempo, train/validation split by content hash) → encode (every model kind's encoder, through
 `vocabulary(kind)` and `encode`) → windows → sharded TFRecord files, plus per-piece and
 bad-file index lines. The launcher then writes the vocabularies and manifest.json. The same
@@ -24,8 +24,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
 from lofi.core.errors import ConfigError, CorpusError
+from lofi.core.sandbox import Sandbox
 from lofi.core.types import Piece
-from lofi.data.corpus import BUNDLED, corpus_digest, corpus_files
+from lofi.data.corpus import BUNDLED, corpus_digest, corpus_files, parse_limits
 from lofi.data.readers import parse_file
 from lofi.encoding.tokens import encode, windows
 from lofi.encoding.vocab import MODEL_KINDS, Vocabulary, vocabulary
@@ -64,15 +65,25 @@ class BuildConfig:
 
 
 class ParseFile(beam.DoFn):
-    """A path to its Piece; a file that cannot be used goes to the `bad` output."""
+    """A path to its Piece, parsed in a limited child process (one per Beam worker).
+
+    A file that cannot be used, or that crashes, hangs or floods its child, goes to the
+    `bad` output with its reason and costs only itself.
+    """
+
+    def setup(self) -> None:
+        self.sandbox = Sandbox(parse_limits(), 1)
+
+    def teardown(self) -> None:
+        self.sandbox.close()
 
     def process(self, path: str) -> Iterator[Any]:
         try:
-            yield parse_file(Path(path))
+            yield self.sandbox.run(parse_file, Path(path))
         except CorpusError as exc:
             yield TaggedOutput(BAD, {"file": path, "reason": exc.reason})
-        except Exception as exc:  # a hostile file costs only itself, never the job
-            yield TaggedOutput(BAD, {"file": path, "reason": f"the parser failed ({exc!r:.160})"})
+        except Exception as exc:  # the sandbox's own errors and anything unforeseen
+            yield TaggedOutput(BAD, {"file": path, "reason": str(exc) or type(exc).__name__})
 
 
 def analyse(piece: Piece, validation_split: float) -> tuple[Piece, dict[str, Any]]:
