@@ -1,5 +1,8 @@
 PY := .venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 2
+# The checkout is the data directory (soundfonts/, effects/, user_data/, .cache/); an
+# installed lofi uses the platform's user data folder instead (see lofi/core/paths.py).
+export LOFI_HOME ?= $(CURDIR)
 
 .PHONY: setup run test bench lint
 

@@ -115,6 +115,7 @@ def _generate(args: argparse.Namespace) -> int:
     from lofi.service.track import (
         default_chord_model,
         default_melody_model,
+        ensure_default_effects,
         make_track,
         resolve_effects,
         write_track,
@@ -133,6 +134,8 @@ def _generate(args: argparse.Namespace) -> int:
                     f"one of {', '.join(instruments)}"
                 )
             instruments[part] = parse_instrument_spec(rest)
+        if args.effects is None:
+            ensure_default_effects()
         levels = _parse_effects(args.effects)
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.stay_in_key)
         config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)

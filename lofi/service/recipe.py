@@ -16,10 +16,11 @@ from lofi.core.constants import (
 )
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError
 from lofi.core.paths import (
-    PROJECT_ROOT,
     SYSTEM_SOUNDFONT,
     checkpoints_dir,
     effects_dir,
+    portable_path,
+    resolve_portable,
     soundfonts_dir,
 )
 from lofi.core.settings import GENERATION, LIMITS
@@ -73,16 +74,11 @@ def validate_config(config: GenerationConfig) -> None:
 
 
 def _portable(path: Path) -> str:
-    path = Path(path).resolve()
-    try:
-        return str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+    return portable_path(path)
 
 
 def _resolve(text: str) -> Path:
-    path = Path(text)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return resolve_portable(text)
 
 
 def to_recipe(request: TrackRequest) -> dict[str, Any]:

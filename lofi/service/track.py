@@ -21,6 +21,7 @@ from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.errors import CheckpointError, EffectError
 from lofi.core.paths import checkpoints_dir, effects_dir
+from lofi.core.settings import MIX
 from lofi.core.types import Song
 from lofi.learn.checkpoint import META_FILE, read_checkpoint
 from lofi.learn.sampler import StepModel
@@ -73,6 +74,28 @@ def load_style_models(style: Path) -> SongModels:
     if missing:
         raise CheckpointError(f"{style} has no {' or '.join(missing)} checkpoint subfolder")
     return load_models(parts["melody"], parts["chords"])
+
+
+def ensure_default_effects(folder: Path | None = None) -> None:
+    """Makes the default effect beds a data directory lacks (an installed lofi's first run).
+
+    Files already there are kept: only missing beds are written.
+    """
+    import shutil
+    import tempfile
+
+    from lofi.audio.effects import make_default_effects
+
+    folder = folder or effects_dir()
+    wanted = [name for name in MIX.effect_levels() if not (folder / f"{name}.wav").is_file()]
+    if not wanted:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".beds-") as tmp:
+        made = make_default_effects(Path(tmp))
+        for name in wanted:
+            if name in made and not (folder / f"{name}.wav").exists():
+                shutil.move(made[name], folder / f"{name}.wav")
 
 
 def resolve_effects(levels: dict[str, float], folder: Path | None = None) -> dict[str, Path]:
