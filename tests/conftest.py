@@ -8,6 +8,30 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOFI_HOME", str(Path(__file__).resolve().parents[1]))
 
 
+def missing_corpora(names: tuple[str, ...]) -> list[str]:
+    """The Debian corpora among `names` that are not installed, as `name (apt install pkg)`."""
+    from lofi.data.corpus import GAME_CORPORA
+
+    wanted = list(GAME_CORPORA) if "default" in names else list(names)
+    return [
+        f"{name} (apt install {GAME_CORPORA[name][1]})"
+        for name in wanted
+        if not any(GAME_CORPORA[name][0].glob("*.mid"))
+    ]
+
+
+def require_corpora(*names: str) -> None:
+    """Skips the calling test or fixture, naming the packages, when a corpus is missing."""
+    missing = missing_corpora(names)
+    if missing:
+        pytest.skip(f"needs the Debian MIDI corpora: {', '.join(missing)}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in item.iter_markers("corpus"):
+        require_corpora(*marker.args)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--fuzz-large",
@@ -42,6 +66,7 @@ def tiny_shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Pa
     data = Path(__file__).parent / "data" / "midi"
     for name in ("tiny_c_major.mid", "tiny_type0.mid", "tiny.xml", "truncated.mid"):
         shutil.copy(data / name, folder)
+    require_corpora("simutrans")
     simutrans = Path("/usr/share/games/simutrans/music")
     for path in sorted(simutrans.glob("*.mid"), key=lambda p: p.stat().st_size)[:2]:
         shutil.copy(path, folder)

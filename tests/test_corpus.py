@@ -22,6 +22,7 @@ def _smallest(folder: Path, n: int) -> list[Path]:
     return sorted(folder.glob("*.mid"), key=lambda p: p.stat().st_size)[:n]
 
 
+@pytest.mark.corpus("simutrans")
 def test_real_game_midis_parse() -> None:
     for path in _smallest(SIMUTRANS, 2):
         piece = parse_file(path)
@@ -104,6 +105,7 @@ def test_folder_corpus_keeps_good_files_and_lists_bad_ones(tmp_path) -> None:
     assert stats.total_minutes == pytest.approx(16 / 72 + 2 * 16 / 90)
 
 
+@pytest.mark.corpus("simutrans")
 def test_second_load_comes_from_the_cache_and_changed_files_are_parsed(tmp_path) -> None:
     folder = tmp_path / "mine"
     folder.mkdir()
@@ -143,6 +145,7 @@ def test_a_damaged_cache_entry_is_parsed_again(tmp_path) -> None:
     assert len(load_corpus(folder, workers=1).pieces) == 1
 
 
+@pytest.mark.corpus("default")
 def test_unknown_corpus_names_the_choices() -> None:
     with pytest.raises(CorpusError, match="bundled corpora: simutrans"):
         corpus_files("no-such-corpus")
@@ -168,3 +171,16 @@ def test_too_large_and_unknown_files_are_refused(tmp_path) -> None:
         parse_file(big)
     with pytest.raises(CorpusError, match="unsupported file type .txt"):
         parse_file(tmp_path / "notes.txt")
+
+
+def test_a_missing_debian_corpus_skips_naming_the_package(monkeypatch, tmp_path) -> None:
+    import lofi.data.corpus
+    from tests.conftest import missing_corpora, require_corpora
+
+    monkeypatch.setitem(
+        lofi.data.corpus.GAME_CORPORA, "blupi", (tmp_path, "planetblupi-music-midi")
+    )
+    assert missing_corpora(("blupi",)) == ["blupi (apt install planetblupi-music-midi)"]
+    assert "blupi (apt install planetblupi-music-midi)" in missing_corpora(("default",))
+    with pytest.raises(pytest.skip.Exception, match="apt install planetblupi-music-midi"):
+        require_corpora("blupi")
