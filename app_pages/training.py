@@ -79,21 +79,6 @@ if not runs:
     st.info("No runs yet. Start one above; it keeps going if you close the page.")
     st.stop()
 
-st.dataframe(
-    [
-        {
-            "run": r.name,
-            "model": r.kind,
-            "corpus": r.corpus,
-            "status": status_badge(r),
-            "epochs": f"{r.epochs_done}/{r.epochs}",
-            "best val loss": None if r.best_val_loss is None else round(r.best_val_loss, 4),
-        }
-        for r in runs
-    ],
-    width="stretch",
-    hide_index=True,
-)
 names = [r.name for r in runs]
 chosen = st.session_state.get("run")
 selected = st.selectbox("Run", names, index=names.index(chosen) if chosen in names else 0)
@@ -103,7 +88,23 @@ folder = runs_root() / selected
 
 @st.fragment(run_every=2)
 def live() -> None:
-    """Redraws from the run's progress file every two seconds."""
+    """Redraws the runs table and the chosen run from disk every two seconds."""
+    runs = list_runs(runs_root())
+    st.dataframe(
+        [
+            {
+                "run": r.name,
+                "model": r.kind,
+                "corpus": r.corpus,
+                "status": status_badge(r),
+                "epochs": f"{r.epochs_done}/{r.epochs}",
+                "best val loss": None if r.best_val_loss is None else round(r.best_val_loss, 4),
+            }
+            for r in runs
+        ],
+        width="stretch",
+        hide_index=True,
+    )
     try:
         info = run_info(folder)
     except LofiError as exc:
@@ -115,7 +116,8 @@ def live() -> None:
     if start and steps:
         total = max(int(start["epochs"]) * int(start["steps_per_epoch"]), 1)
         last = steps[-1]
-        fraction = min(last["step"] / total, 1.0) if info.status == "running" else 1.0
+        # Where it got to: a stopped run shows the step it stopped at, not 100 %.
+        fraction = 1.0 if info.status == "done" else min(last["step"] / total, 1.0)
         eta = f" · about {last['eta']:.0f} s left" if info.status == "running" else ""
         st.progress(
             fraction,
@@ -136,11 +138,13 @@ def live() -> None:
         try:
             kind = use_in_studio(user_data_dir(), folder)
             st.toast(f"The studio now uses this {kind} model.")
+            st.rerun(scope="app")  # the sidebar names the new model at once
         except LofiError as exc:
             st.error(str(exc))
     if c3.button("↩️ Shipped models in studio", key="reset_models"):
         reset_studio_models(user_data_dir())
         st.toast("The studio uses the shipped models again.")
+        st.rerun(scope="app")
 
 
 live()

@@ -240,6 +240,17 @@ def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoi
         time.sleep(0.5)
     assert run_info(folder).status == "stopped"
     assert (folder / "model.keras").is_file()
+    # The stopped child is reaped (no zombie), and the page shows where it stopped.
+    pid = run_info(folder).pid
+    deadline = time.time() + 30
+    while time.time() < deadline and Path(f"/proc/{pid}").exists():
+        run_info(folder)
+        time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists()
+    at.run()
+    (bar,) = at.get("progress")
+    assert 0 < bar.proto.value < 100 and "stopped" in bar.proto.text
+    assert list(at.dataframe[0].value["status"]) == ["⏹️ stopped"]
 
 
 def test_parse_children_import_nothing_of_the_app(monkeypatch) -> None:

@@ -130,6 +130,9 @@ def run_info(folder: Path) -> RunInfo:
         record = json.loads((folder / RUN_FILE).read_text())
     except (OSError, ValueError) as exc:
         raise LofiError(f"{folder.name} is not a training run") from exc
+    alive = _alive(
+        int(record["pid"]), record.get("pid_start")
+    )  # also reaps a finished child of this process
     progress = read_progress(folder / PROGRESS_FILE)
     events = [r.get("event") for r in progress]
     epochs = [r for r in progress if r.get("event") == "epoch"]
@@ -138,7 +141,7 @@ def run_info(folder: Path) -> RunInfo:
         status = "done"
     elif "stopped" in events:
         status = "stopped"
-    elif _alive(int(record["pid"]), record.get("pid_start")):
+    elif alive:
         status = "running"
     else:
         status = "stopped" if _has_checkpoint(folder) else "failed"
