@@ -10,8 +10,6 @@ from app_pages.common import corpus_choices, corpus_path, runs_root
 from lofi.core.errors import LofiError
 from lofi.core.paths import user_data_dir
 from lofi.core.settings import TRAINING
-from lofi.learn.checkpoint import PROGRESS_FILE
-from lofi.learn.train import read_progress
 from lofi.service.figures import loss_curves
 from lofi.service.runs import (
     RunInfo,
@@ -19,6 +17,7 @@ from lofi.service.runs import (
     list_runs,
     reset_studio_models,
     run_info,
+    run_progress,
     start_run,
     stop_run,
     use_in_studio,
@@ -110,7 +109,7 @@ def live() -> None:
     except LofiError as exc:
         st.error(str(exc))
         return
-    records = read_progress(folder / PROGRESS_FILE)
+    records = run_progress(folder)
     start = next((r for r in records if r.get("event") == "start"), None)
     steps = [r for r in records if r.get("event") in ("step", "epoch")]
     if start and steps:

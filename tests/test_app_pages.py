@@ -199,7 +199,7 @@ def test_training_page_reports_a_failed_run(app_env) -> None:
 
 @pytest.mark.timeout(400)
 def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoints) -> None:
-    from lofi.learn.train import read_progress
+    from lofi.learn.progress import read_progress
     from lofi.service.runs import run_info, start_run, stop_run
 
     corpus = app_env["user"] / "corpora" / "synthetic"

@@ -12,7 +12,7 @@ from lofi.core.errors import ConfigError
 from lofi.core.types import GenerationConfig
 from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.distribute import cluster_task, local_cluster
-from lofi.learn.train import read_progress
+from lofi.learn.progress import read_progress
 from lofi.service.track import load_models
 
 TINY = ["--units", "16", "--embedding", "8", "--dropout", "0", "--batch-size", "8"]

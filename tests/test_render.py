@@ -4,8 +4,8 @@ import mido
 import numpy as np
 import pytest
 
-from lofi.audio.render import probe_soundfont, render_midi, render_stems
-from lofi.audio.soundfonts import Instrument, check_soundfont, list_presets, parse_instrument_spec
+from lofi.audio.render import check_soundfont, probe_soundfont, render_midi, render_stems
+from lofi.audio.soundfonts import Instrument, list_presets, parse_instrument_spec
 from lofi.core.constants import DRUM_CHANNEL, SAMPLE_RATE
 from lofi.core.errors import RenderError, SoundFontError
 from tests.factories import rms

@@ -14,7 +14,7 @@ import pytest
 
 from lofi.core.errors import CheckpointError
 from lofi.learn.checkpoint import BACKUP_DIR, read_checkpoint
-from lofi.learn.train import read_progress
+from lofi.learn.progress import read_progress
 from lofi.service.runs import process_start, run_info, start_run, stop_run
 
 MIDI = (Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid").read_bytes()

@@ -5,8 +5,9 @@ import pytest
 
 from lofi.core.errors import CheckpointError, LofiError
 from lofi.learn.checkpoint import load_keras_model, read_checkpoint
+from lofi.learn.progress import read_progress
 from lofi.learn.sampler import StepModel
-from lofi.learn.train import TrainConfig, read_progress, split_pieces, train
+from lofi.learn.train import TrainConfig, split_pieces, train
 from tests.factories import TINY, synthetic_corpus, train_tiny
 
 

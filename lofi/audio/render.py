@@ -224,6 +224,20 @@ def probe_soundfont(path: Path, preset: Preset | None = None) -> None:
         )
 
 
+def check_soundfont(path: Path | str) -> list[Preset]:
+    """Header and preset checks, then a real load and a chord in a fresh render worker.
+
+    Returns:
+        The SoundFont's presets.
+
+    Raises:
+        SoundFontError: the file is not a usable SoundFont.
+    """
+    presets = list_presets(path)
+    probe_soundfont(Path(path), presets[0])
+    return presets
+
+
 def _check_instrument(inst: Instrument) -> None:
     presets = list_presets(inst.soundfont)  # raises SoundFontError naming the file
     if not any(p.bank == inst.bank and p.program == inst.program for p in presets):

@@ -102,15 +102,6 @@ def _read_checked(path: Path) -> mmap.mmap:
     return data
 
 
-def check_soundfont(path: Path | str) -> list[Preset]:
-    """Header and preset checks, then a real load in the render worker (a child process)."""
-    from lofi.audio.render import probe_soundfont
-
-    presets = list_presets(path)
-    probe_soundfont(Path(path), presets[0])
-    return presets
-
-
 def fallback_soundfont() -> Path:
     return soundfonts_dir() / FALLBACK_SOUNDFONT_NAME
 

@@ -18,7 +18,7 @@ import numpy as np
 from lofi.core.constants import FORMAT_VERSION
 from lofi.core.errors import CheckpointError, VocabularyError
 from lofi.encoding.vocab import Vocabulary
-from lofi.learn.sampler import WEIGHTS_FILE, export_weights
+from lofi.learn.export import WEIGHTS_FILE, export_weights
 
 if TYPE_CHECKING:
     import keras
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 MODEL_FILE = "model.keras"
 VOCAB_FILE = "vocab.json"
 META_FILE = "meta.json"
-PROGRESS_FILE = "progress.jsonl"
 BACKUP_DIR = ".last-good"
 CHECKPOINT_FILES = (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE, META_FILE)
 

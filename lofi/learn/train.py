@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import random
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,8 +18,9 @@ from lofi.core.errors import ConfigError, CorpusError, LofiError
 from lofi.core.settings import TRAINING, Span
 from lofi.encoding.tokens import Sequence, encode, windows
 from lofi.encoding.vocab import Vocabulary, vocabulary
-from lofi.learn.checkpoint import MODEL_FILE, PROGRESS_FILE, save_checkpoint, update_meta
+from lofi.learn.checkpoint import MODEL_FILE, save_checkpoint, update_meta
 from lofi.learn.models import ModelSize, build_model, compile_model, output_name
+from lofi.learn.progress import PROGRESS_FILE, ProgressWriter
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -250,57 +249,6 @@ def fit(
         {"event": "stopped" if stop.is_set() else "done", "best_val_loss": meta["best_val_loss"]}
     )
     return meta
-
-
-class ProgressWriter:
-    """Appends one JSON object a line; readers tolerate a half-written last line."""
-
-    def __init__(self, path: Path, total_steps: int) -> None:
-        self.path = path
-        self.total = max(total_steps, 1)
-        self.started = time.monotonic()
-
-    def write(self, record: dict[str, Any]) -> None:
-        record = {"time": round(time.time(), 3), **record}
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
-
-    def _timing(self, step: int) -> dict[str, float]:
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / step * (self.total - step) if step else 0.0
-        return {"elapsed": round(elapsed, 2), "eta": round(max(eta, 0.0), 2)}
-
-    def step(self, step: int, epoch: int, loss: float) -> None:
-        self.write(
-            {"event": "step", "step": step, "epoch": epoch, "loss": loss, **self._timing(step)}
-        )
-
-    def epoch(self, step: int, epoch: int, loss: float, val_loss: float, best: bool) -> None:
-        self.write(
-            {
-                "event": "epoch",
-                "step": step,
-                "epoch": epoch,
-                "loss": loss,
-                "val_loss": val_loss,
-                "best": best,
-                **self._timing(step),
-            }
-        )
-
-
-def read_progress(path: Path) -> list[dict[str, Any]]:
-    records = []
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError:
-        return []
-    for line in lines:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue  # the writer is mid-line
-    return records
 
 
 def command_line() -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from lofi.core.errors import CheckpointError, LofiError
-from lofi.learn.checkpoint import PROGRESS_FILE, complete_folder, read_checkpoint
-from lofi.learn.train import read_progress
+from lofi.learn.checkpoint import complete_folder, read_checkpoint
+from lofi.learn.progress import PROGRESS_FILE, read_progress
 
 RUN_FILE = "run.json"
 STUDIO_MODELS_FILE = "studio_models.json"
@@ -123,6 +123,11 @@ def start_run(root: Path, kind: str, corpus: str, options: dict[str, Any]) -> Pa
     }
     (folder / RUN_FILE).write_text(json.dumps(record, indent=1))
     return folder
+
+
+def run_progress(folder: Path) -> list[dict[str, Any]]:
+    """A run's progress records so far (see lofi.learn.progress for their fields)."""
+    return read_progress(folder / PROGRESS_FILE)
 
 
 def run_info(folder: Path) -> RunInfo:

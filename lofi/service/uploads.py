@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lofi.audio.effects import check_effect_wav
+from lofi.audio.render import check_soundfont
 from lofi.audio.soundfonts import SUFFIXES as SOUNDFONT_SUFFIXES
-from lofi.audio.soundfonts import check_soundfont
 from lofi.core.constants import MAX_EFFECT_BYTES, MAX_MIDI_BYTES, MAX_SOUNDFONT_BYTES
 from lofi.core.errors import EffectError, LofiError, SoundFontError
 from lofi.data.corpus import BUNDLED

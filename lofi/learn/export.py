@@ -1,0 +1,43 @@
+"""From a trained Keras model to the plain arrays the numpy sampler runs (weights.npz).
+
+Only this module and lofi.learn.models touch Keras layers by name; TensorFlow is not
+imported here (the model is passed in), so the sampler stays free of it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lofi.encoding.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    import keras
+
+WEIGHTS_FILE = "weights.npz"
+
+
+def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarray]:
+    """The arrays the numpy sampler needs, by stable names."""
+    from lofi.learn.models import output_name
+
+    arrays: dict[str, np.ndarray] = {}
+    for name in vocab.inputs:
+        arrays[f"embed/{name}"] = model.get_layer(f"embed_{name}").get_weights()[0]
+    i = 0
+    while True:
+        try:
+            layer = model.get_layer(f"lstm_{i}")
+        except ValueError:
+            break
+        kernel, recurrent, bias = layer.get_weights()
+        arrays[f"lstm/{i}/kernel"] = kernel
+        arrays[f"lstm/{i}/recurrent"] = recurrent
+        arrays[f"lstm/{i}/bias"] = bias
+        i += 1
+    for name in vocab.outputs:
+        w, b = model.get_layer(output_name(name)).get_weights()
+        arrays[f"head/{name}/w"] = w
+        arrays[f"head/{name}/b"] = b
+    return arrays
