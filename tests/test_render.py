@@ -190,7 +190,8 @@ def _assert_presets_exist(instruments: dict[str, Instrument]) -> None:
 
 
 def test_default_instruments_exist_in_the_system_soundfont() -> None:
-    from lofi.audio.soundfonts import SYSTEM_SOUNDFONT, default_instruments
+    from lofi.audio.soundfonts import default_instruments
+    from lofi.core.paths import SYSTEM_SOUNDFONT
 
     if not SYSTEM_SOUNDFONT.is_file():
         pytest.skip(f"{SYSTEM_SOUNDFONT} is not installed (musescore-general-soundfont-small)")

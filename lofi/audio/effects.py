@@ -71,9 +71,11 @@ def _hiss(rng: np.random.Generator, n: int) -> np.ndarray:
             hiss = signal.resample_poly(hiss, SAMPLE_RATE, rate, axis=0).astype(np.float32)
         if hiss.shape[1] == 1:
             hiss = np.repeat(hiss, 2, axis=1)
-        return np.tile(hiss, (n // len(hiss) + 1, 1))[:n, :2]
+        tiled: np.ndarray = np.tile(hiss, (n // len(hiss) + 1, 1))[:n, :2]
+        return tiled
     sos = signal.butter(2, (2000, 10000), btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    return signal.sosfilt(sos, rng.standard_normal((n, 2)), axis=0).astype(np.float32) * 0.05
+    noise: np.ndarray = signal.sosfilt(sos, rng.standard_normal((n, 2)), axis=0) * 0.05
+    return noise.astype(np.float32)
 
 
 def make_vinyl(rng: np.random.Generator, seconds: float = BED_SECONDS) -> np.ndarray:
@@ -173,7 +175,7 @@ def _decode(path: Path) -> np.ndarray:
         raise EffectError(f"{path.name} cannot be decoded ({text})") from exc
     if not np.isfinite(audio).all():
         raise EffectError(f"{path.name} holds samples that are not numbers")
-    return audio
+    return np.asarray(audio, dtype=np.float32)
 
 
 def _decode_probe(path: Path) -> int:

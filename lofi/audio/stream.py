@@ -46,9 +46,9 @@ class StreamMaster:
     """
 
     def __init__(self, gain_db: float | None = None) -> None:
-        from pedalboard import Compressor, HighpassFilter, LowpassFilter, Pedalboard, Reverb
+        from pedalboard import Chain, Compressor, HighpassFilter, LowpassFilter, Reverb
 
-        self.board = Pedalboard([
+        self.board = Chain([
             HighpassFilter(cutoff_frequency_hz=30.0),
             LowpassFilter(cutoff_frequency_hz=9500.0),
             Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),

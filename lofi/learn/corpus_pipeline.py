@@ -103,7 +103,7 @@ class EncodeWindows(beam.DoFn):
     """Every kind's token windows of one piece as ((kind, split), tf.train.Example bytes)."""
 
     def __init__(self, config: BuildConfig) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.config = config
         self.vocabs: dict[str, Vocabulary] = {}
 
@@ -137,7 +137,7 @@ def _pipeline(pipeline: beam.Pipeline, files: list[str], out: str, config: Build
         pipeline
         | "Files" >> beam.Create(files)
         | "Spread" >> beam.Reshuffle()
-        | "Parse" >> beam.ParDo(ParseFile()).with_outputs(BAD, main="pieces")
+        | "Parse" >> beam.ParDo(ParseFile()).with_outputs(BAD, main="pieces")  # type: ignore[no-untyped-call]
     )
     encoded = (
         parsed.pieces
@@ -153,7 +153,9 @@ def _pipeline(pipeline: beam.Pipeline, files: list[str], out: str, config: Build
         f"{out}/index/pieces", ".jsonl", shard_name_template=""
     )
     groups = encoded.windows | "ByKindAndSplit" >> beam.Partition(
-        ByKindAndSplit(), len(config.kinds) * len(SPLITS), list(config.kinds)
+        ByKindAndSplit(),  # type: ignore[no-untyped-call]
+        len(config.kinds) * len(SPLITS),
+        list(config.kinds),
     )
     for i, kind in enumerate(config.kinds):
         for j, split in enumerate(SPLITS):

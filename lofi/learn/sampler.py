@@ -163,7 +163,7 @@ class StepModel:
 
     @property
     def units(self) -> int:
-        return self.recurrents[0].shape[0]
+        return int(self.recurrents[0].shape[0])
 
     def initial_state(self) -> State:
         n = len(self.recurrents)

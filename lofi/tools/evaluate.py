@@ -81,7 +81,7 @@ class EvaluationReport:
         return mean[GENERATED] / mean[HUMAN] if mean[HUMAN] > 0 else float("nan")
 
     def to_json(self) -> dict[str, Any]:
-        return _finite(
+        data: dict[str, Any] = _finite(
             {
                 "corpus": self.corpus,
                 "corpus_hash": self.corpus_hash,
@@ -104,6 +104,7 @@ class EvaluationReport:
                 },
             }
         )
+        return data
 
     def write_json(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ def steady_windows_per_s(run: Path) -> float:
     meta = json.loads((run / "meta.json").read_text())
     first, last = steps[len(steps) // 4], steps[-1]
     batch = int(meta["global_batch_size"])
-    return (last["step"] - first["step"]) * batch / (last["elapsed"] - first["elapsed"])
+    return float((last["step"] - first["step"]) * batch / (last["elapsed"] - first["elapsed"]))
 
 
 def train_throughput(shards: Path, root: Path, steps: int) -> dict[str, float]:

@@ -71,13 +71,14 @@ def _bandwidth(values: np.ndarray, span: float) -> float:
     iqr = float(np.subtract(*np.percentile(values, [75, 25])))
     spread = min(std, iqr / 1.349) if iqr > 0 else std
     rule = 0.9 * spread * len(values) ** -0.2
-    return max(rule, 1e-3 * max(span, 1.0))
+    return float(max(rule, 1e-3 * max(span, 1.0)))
 
 
 def _density(values: np.ndarray, grid: np.ndarray, h: float) -> np.ndarray:
     # A 1-D Gaussian KDE in a few lines of numpy: scipy's gaussian_kde refuses constant data.
     z = (grid[:, None] - values[None, :]) / h
-    return np.exp(-0.5 * z**2).sum(axis=1) / (len(values) * h * np.sqrt(2 * np.pi))
+    density: np.ndarray = np.exp(-0.5 * z**2).sum(axis=1) / (len(values) * h * np.sqrt(2 * np.pi))
+    return density
 
 
 def overlapped_area(x: np.ndarray, y: np.ndarray) -> float:
