@@ -9,10 +9,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from lofi.core.constants import (
-    MAX_EFFECT_BYTES,
-    SAMPLE_RATE,
-)
+from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import EffectError
 from lofi.core.paths import SONIC_PI_SAMPLES
 from lofi.core.settings import LIMITS
@@ -134,9 +131,9 @@ def _header(path: Path) -> Any:
             head = f.read(12)
     except OSError as exc:
         raise EffectError(f"cannot read {name}: {exc.strerror}") from exc
-    if size > MAX_EFFECT_BYTES:
+    if size > LIMITS.effect_bytes:
         raise EffectError(
-            f"{name} is too large ({size >> 20} MB; the limit is {MAX_EFFECT_BYTES >> 20} MB)"
+            f"{name} is too large ({size >> 20} MB; the limit is {LIMITS.effect_bytes >> 20} MB)"
         )
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise EffectError(f"{name} is not a WAV file (no RIFF/WAVE header)")

@@ -7,9 +7,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from lofi.core.constants import MAX_SOUNDFONT_BYTES
 from lofi.core.errors import ConfigError, SoundFontError
 from lofi.core.paths import FALLBACK_SOUNDFONT_NAME, SYSTEM_SOUNDFONT, soundfonts_dir
+from lofi.core.settings import LIMITS
 
 SUFFIXES = (".sf2", ".sf3")
 PHDR_RECORD = 38  # bytes per preset header
@@ -86,10 +86,10 @@ def _read_checked(path: Path) -> mmap.mmap:
     if not path.is_file():
         raise SoundFontError(f"SoundFont {path} does not exist")
     size = path.stat().st_size
-    if size > MAX_SOUNDFONT_BYTES:
+    if size > LIMITS.soundfont_bytes:
         raise SoundFontError(
             f"SoundFont {path.name} is too large ({size >> 20} MB; the limit "
-            f"is {MAX_SOUNDFONT_BYTES >> 20} MB)"
+            f"is {LIMITS.soundfont_bytes >> 20} MB)"
         )
     if path.suffix.lower() not in SUFFIXES:
         raise SoundFontError(f"{path.name} is not a .sf2 or .sf3 file")

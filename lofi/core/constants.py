@@ -32,8 +32,5 @@ PARTS = ("chords", "melody", "bass", "drums")
 FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
 PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
 
-MAX_SOUNDFONT_BYTES = 512 * 1024 * 1024
-MAX_EFFECT_BYTES = 200 * 1024 * 1024
-MAX_MIDI_BYTES = 5 * 1024 * 1024
 RENDER_TIMEOUT_S = 120.0  # one song, all parts
 RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker

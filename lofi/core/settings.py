@@ -101,6 +101,9 @@ class LimitSettings:
     Wider than the studio's sliders (those are comfortable ranges, these are safe ones).
     """
 
+    soundfont_bytes: int = 512 * 1024**2  # one SoundFont a user brings
+    effect_bytes: int = 200 * 1024**2  # one effect WAV a user brings
+    midi_bytes: int = 5 * 1024**2  # one score file (MIDI or MusicXML)
     midi_tracks: int = 256  # tracks a MIDI header may declare
     score_measures: int = 8_000  # <measure> elements over all parts of a MusicXML score
     mxl_unpacked_bytes: int = 32 * 1024**2  # a compressed MusicXML file, unpacked

@@ -13,9 +13,6 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from lofi.core.constants import (
-    MAX_MIDI_BYTES,
-)
 from lofi.core.errors import CorpusError
 from lofi.core.settings import LIMITS
 from lofi.core.types import Note, Piece
@@ -114,9 +111,9 @@ def read_checked(path: Path) -> bytes:
         raise CorpusError(path, "not a file")
     if size == 0:
         raise CorpusError(path, "empty file")
-    if size > MAX_MIDI_BYTES:
+    if size > LIMITS.midi_bytes:
         raise CorpusError(
-            path, f"too large ({size // 1024} KB; the limit is {MAX_MIDI_BYTES // 1024} KB)"
+            path, f"too large ({size // 1024} KB; the limit is {LIMITS.midi_bytes // 1024} KB)"
         )
     try:
         data = path.read_bytes()

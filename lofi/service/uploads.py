@@ -26,8 +26,8 @@ from typing import BinaryIO
 from lofi.audio.effects import check_effect_wav
 from lofi.audio.render import check_soundfont
 from lofi.audio.soundfonts import SUFFIXES as SOUNDFONT_SUFFIXES
-from lofi.core.constants import MAX_EFFECT_BYTES, MAX_MIDI_BYTES, MAX_SOUNDFONT_BYTES
 from lofi.core.errors import EffectError, LofiError, SoundFontError
+from lofi.core.settings import LIMITS
 from lofi.data.corpus import BUNDLED
 from lofi.data.readers import SUFFIXES as SCORE_SUFFIXES
 
@@ -138,13 +138,13 @@ def _save_checked(
 
 def save_soundfont(data: bytes, original_name: str, folder: Path) -> Path:
     """Keeps an uploaded .sf2/.sf3 after header checks and a test load in a child process."""
-    kind = (SOUNDFONT_SUFFIXES, "soundfont", MAX_SOUNDFONT_BYTES)
+    kind = (SOUNDFONT_SUFFIXES, "soundfont", LIMITS.soundfont_bytes)
     return _save_checked(data, original_name, folder, kind, check_soundfont, SoundFontError)
 
 
 def save_effect(data: bytes, original_name: str, folder: Path) -> Path:
     """Keeps an uploaded WAV effect bed after its header and decoding checks."""
-    kind = ((".wav",), "effect", MAX_EFFECT_BYTES)
+    kind = ((".wav",), "effect", LIMITS.effect_bytes)
     return _save_checked(data, original_name, folder, kind, check_effect_wav, EffectError)
 
 
@@ -174,10 +174,10 @@ def _write_capped(chunks: Iterable[bytes], dest: Path, budget: list[int]) -> boo
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise UploadError(f"the files unpack to more than {MAX_ZIP_BYTES >> 20} MB")
-            if written > MAX_MIDI_BYTES:
+            if written > LIMITS.midi_bytes:
                 break
             f.write(chunk)
-    if 0 < written <= MAX_MIDI_BYTES:
+    if 0 < written <= LIMITS.midi_bytes:
         return True
     dest.unlink()
     return False
@@ -188,7 +188,7 @@ def _stage(name: str, chunks: Iterable[bytes], staging: Path, budget: list[int])
     dest = unique_path(staging, name)
     if _write_capped(chunks, dest, budget):
         return None
-    return f"{name}: empty or larger than {MAX_MIDI_BYTES >> 20} MB"
+    return f"{name}: empty or larger than {LIMITS.midi_bytes >> 20} MB"
 
 
 def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
