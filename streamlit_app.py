@@ -7,7 +7,7 @@ so such a child imports nothing of the app and starts no render workers.
 
 
 def main() -> None:
-    """Routes the pages: studio, radio, dataset, training."""
+    """Routes the pages: studio, radio, dataset, training, evaluate."""
     import streamlit as st
 
     from app_pages.common import sidebar
@@ -18,6 +18,7 @@ def main() -> None:
         st.Page("app_pages/radio.py", title="Radio", icon="📻"),
         st.Page("app_pages/dataset.py", title="Dataset", icon="🎼"),
         st.Page("app_pages/training.py", title="Training", icon="📈"),
+        st.Page("app_pages/evaluate.py", title="Evaluate", icon="🔬"),
     ]
     page = st.navigation(pages)
     sidebar()

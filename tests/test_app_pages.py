@@ -266,3 +266,29 @@ def test_parse_children_import_nothing_of_the_app(monkeypatch) -> None:
     loaded = run_limited(eval, "sorted(__import__('sys').modules)")
     app = [m for m in loaded if m.split(".")[0] in ("streamlit", "app_pages", "tensorflow")]
     assert app == [] and "lofi.audio.render" not in loaded
+
+
+def test_evaluate_page_compares_generated_songs_with_the_corpus(app_env) -> None:
+    from tests.factories import write_corpus
+
+    write_corpus(app_env["user"] / "corpora" / "blocks", "block", 24, seed=5)
+    at = _app("app_pages/evaluate.py", corpus="blocks")
+    assert not at.get("plotly_chart")  # nothing runs before the button
+    next(n for n in at.number_input if n.label == "Songs").set_value(2)
+    next(n for n in at.number_input if n.label == "Bars per song").set_value(8)
+    _button(at, "Evaluate").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label for m in at.metric}
+    assert {"Realism gap", "Overlap ratio"} <= metrics
+    assert len(at.get("plotly_chart")) == 2
+    auc = at.dataframe[0].value
+    assert list(auc["classifier"])[:2] == ["logistic", "forest"]
+    assert all(0.0 <= v <= 1.0 for v in auc["human half vs half"])
+
+
+def test_evaluate_page_explains_a_too_small_corpus(app_env) -> None:
+    at = _app("app_pages/evaluate.py", corpus="tiny")
+    _button(at, "Evaluate").click()
+    at.run()
+    assert any("Cannot evaluate" in e.value for e in at.error), [e.value for e in at.error]

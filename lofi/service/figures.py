@@ -133,3 +133,52 @@ def waveform(audio: np.ndarray, sample_rate: int, points: int = 2000) -> go.Figu
 
 def song_roll(song: Song) -> go.Figure:
     return piano_roll({p.name: p.notes for p in song.parts}, song.bpm, "Piano roll")
+
+
+def feature_distributions(
+    sets: dict[str, np.ndarray], names: Sequence[str], feature: str
+) -> go.Figure:
+    """One feature's distribution over the 4-bar windows of each set, overlaid as densities.
+
+    Args:
+        sets: set name (e.g. "generated", "held-out corpus") → window feature rows.
+        names: the feature columns' names.
+        feature: the feature to draw.
+    """
+    column = list(names).index(feature)
+    fig = go.Figure()
+    colours = ("#f4a261", "#8fb8de", "#7fb77e", "#b5a1d6")
+    for (label, rows), colour in zip(sets.items(), colours, strict=False):
+        fig.add_trace(
+            go.Histogram(
+                x=rows[:, column],
+                name=f"{label} ({len(rows)})",
+                histnorm="probability density",
+                opacity=0.6,
+                marker={"color": colour},
+                nbinsx=30,
+            )
+        )
+    fig.update_layout(
+        title=feature.replace("_", " "),
+        barmode="overlay",
+        xaxis_title="value per 4-bar window",
+        yaxis_title="density",
+        **LAYOUT,
+    )
+    return fig
+
+
+def overlap_bars(overlaps: dict[str, dict[str, float]]) -> go.Figure:
+    """Each feature's overlapped area per comparison, side by side (1 = same distribution)."""
+    fig = go.Figure()
+    for label, values in overlaps.items():
+        fig.add_trace(go.Bar(x=list(values), y=list(values.values()), name=label))
+    fig.update_layout(
+        title="Overlapped area per feature",
+        barmode="group",
+        yaxis_title="overlap",
+        yaxis_range=[0, 1],
+        **{**LAYOUT, "height": 380},
+    )
+    return fig
