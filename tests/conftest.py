@@ -125,6 +125,13 @@ def app_dirs(tmp_path_factory, tiny_checkpoints, gm_soundfont) -> dict[str, Path
         folder.mkdir()
     for src in tiny_checkpoints:
         shutil.copytree(src, dirs["checkpoints"] / src.name)
+    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+
+    parts = {"melody": "melody", "chords": "chords"}
+    fallbacks = {"drums": FALLBACK_RULES}
+    write_style(
+        Style(dirs["checkpoints"], "default", "synthetic", "0" * 64, "tests", parts, fallbacks)
+    )
     shutil.copy(gm_soundfont, dirs["soundfonts"] / gm_soundfont.name)
     make_default_effects(dirs["effects"])
     corpus = dirs["user"] / "corpora" / "tiny"

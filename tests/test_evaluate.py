@@ -169,19 +169,25 @@ def test_too_small_a_corpus_is_a_clear_error(tiny_checkpoints, capsys) -> None:
 
 
 def test_a_style_folder_holds_one_checkpoint_per_part(tiny_checkpoints, tmp_path) -> None:
-    from lofi.core.errors import CheckpointError
+    import shutil
+
+    from lofi.core.errors import StyleError
+    from lofi.learn.style import FALLBACK_RULES, Style, write_style
     from lofi.service.track import load_style_models, style_checkpoints
     from lofi.tools.evaluate import validation_losses
 
-    style = tiny_checkpoints[0].parent
+    style = tmp_path / "tiny"
+    for folder in tiny_checkpoints:
+        shutil.copytree(folder, style / folder.name)
+    parts = {"melody": "melody", "chords": "chords"}
+    write_style(
+        Style(style, "tiny", "synthetic", "0" * 64, "tests", parts, {"drums": FALLBACK_RULES})
+    )
     assert set(style_checkpoints(style)) == {"melody", "chords"}
     models = load_style_models(style)
     assert models.melody_id.startswith("melody@") and models.chords_id.startswith("chords@")
     losses = validation_losses(style_checkpoints(style))
     assert all(isinstance(v, float) and v > 0 for v in losses.values()), losses
-    with pytest.raises(CheckpointError, match="no chords"):
-        (tmp_path / "half").mkdir()
-        import shutil
-
-        shutil.copytree(tiny_checkpoints[0], tmp_path / "half" / "melody")
-        load_style_models(tmp_path / "half")
+    shutil.rmtree(style / "chords")
+    with pytest.raises(StyleError, match="chords model is unusable"):
+        load_style_models(style)

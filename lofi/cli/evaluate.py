@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from lofi.core.errors import ConfigError
     from lofi.data.corpus import load_corpus
+    from lofi.learn.style import resolve_style
     from lofi.service.track import (
         default_chord_model,
         default_melody_model,
@@ -70,7 +71,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     else:
         report = evaluate(
-            corpus, args.style or default_style(), args.songs, args.seed, args.bars, args.held_out
+            corpus,
+            resolve_style(args.style) if args.style else default_style(),
+            args.songs,
+            args.seed,
+            args.bars,
+            args.held_out,
         )
     print_report(report)
     if args.json:

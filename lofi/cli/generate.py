@@ -70,6 +70,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="effect levels in dB, e.g. rain=-20,vinyl=-26; NAME=off leaves one out "
         f"(default {EFFECTS_DEFAULT})",
     )
+    g.add_argument(
+        "--style",
+        help="a style: `default`, a name from `train style`, or its folder (default: default, "
+        "unless --melody-model/--chord-model are given)",
+    )
     g.add_argument("--melody-model", type=Path, help="melody checkpoint folder")
     g.add_argument("--chord-model", type=Path, help="chord checkpoint folder")
     g.add_argument("--no-mp3", action="store_true", help="skip the MP3")
@@ -111,7 +116,8 @@ def _refuse_existing(out: Path) -> None:
 def _generate(args: argparse.Namespace) -> int:
     from lofi.audio.soundfonts import default_instruments, parse_instrument_spec
     from lofi.core.types import GenerationConfig, Key, SamplingConfig
-    from lofi.service.recipe import TrackRequest, load_recipe
+    from lofi.learn.style import resolve_style
+    from lofi.service.recipe import TrackRequest, load_recipe, style_request
     from lofi.service.track import (
         default_chord_model,
         default_melody_model,
@@ -139,14 +145,20 @@ def _generate(args: argparse.Namespace) -> int:
         levels = _parse_effects(args.effects)
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.stay_in_key)
         config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
-        request = TrackRequest(
-            config=config,
-            melody_model=args.melody_model or default_melody_model(),
-            chord_model=args.chord_model or default_chord_model(),
-            instruments=instruments,
-            effects=levels,
-            effect_paths=resolve_effects(levels),
-        )
+        if args.style and (args.melody_model or args.chord_model):
+            raise ConfigError("give either --style or --melody-model/--chord-model, not both")
+        if args.melody_model or args.chord_model:
+            request = TrackRequest(
+                config=config,
+                melody_model=args.melody_model or default_melody_model(),
+                chord_model=args.chord_model or default_chord_model(),
+                instruments=instruments,
+                effects=levels,
+                effect_paths=resolve_effects(levels),
+            )
+        else:
+            style = resolve_style(args.style or "default")
+            request = style_request(config, style, instruments, levels, resolve_effects(levels))
     track = make_track(request)
     try:
         paths = write_track(track, request, args.out, mp3=not args.no_mp3)

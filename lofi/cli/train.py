@@ -10,16 +10,28 @@ from lofi.core.errors import ConfigError
 from lofi.core.settings import TRAINING
 
 if TYPE_CHECKING:
+    from lofi.data.corpus import Corpus
     from lofi.learn.train import TrainConfig
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t = sub.add_parser(
         "train",
-        help="train the melody or chord model on a corpus",
-        description="Train a model; progress lines go to OUT/progress.jsonl.",
+        help="train a part model, or a whole style, on a corpus",
+        description="Train a model; progress lines go to OUT/progress.jsonl. `train style` "
+        "trains every part into OUT/PART and writes OUT/style.json.",
     )
-    t.add_argument("kind", choices=["melody", "chords"], help="which model to train")
+    t.add_argument(
+        "kind",
+        choices=["melody", "chords", "drums", "style"],
+        help="which model to train; style: every part (see --parts)",
+    )
+    t.add_argument(
+        "--parts",
+        default="melody,chords,drums",
+        help="style only: the parts to learn, comma-separated; the others fall back on the "
+        "shipped style's models or the groove rules, as style.json records",
+    )
     d = TRAINING
     t.add_argument(
         "--corpus",
@@ -146,12 +158,30 @@ def _train(args: argparse.Namespace) -> int:
     )
     check_config(config)
     if args.data or args.workers or args.strategy != "none":
+        if args.kind in ("style", "drums"):
+            raise ConfigError("styles and drum models train from --corpus, not from shards")
         return _train_distributed(args, config)
     corpus = load_corpus(args.corpus)
+    if args.kind == "style":
+        return _train_style(args, config, corpus)
     meta = train(config, corpus, args.out, command=command_line())
     print(
         f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "
         f"checkpoint in {args.out}"
+    )
+    return 0
+
+
+def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) -> int:
+    from lofi.learn.style import train_style
+    from lofi.learn.train import command_line
+
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    style = train_style(corpus, args.out, config, parts, command_line())
+    fallbacks = ", ".join(f"{k} → {v}" for k, v in style.fallbacks.items()) or "none"
+    print(
+        f"style {style.name} in {args.out}: learned {', '.join(style.parts)}; "
+        f"fallbacks: {fallbacks}"
     )
     return 0
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lofi.compose.arrangement import ARRANGEMENT
+from lofi.compose.drummer import DrumSampler
 from lofi.compose.grooves import bass_line, comp_chords, drum_bar
 from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, SamplingConfig, Section, Song
@@ -25,10 +27,14 @@ ChordEvents = list[tuple[float, float, str]]
 
 @dataclass(frozen=True)
 class SongModels:
+    """The part samplers of a style; a part without a model plays the rules in grooves."""
+
     melody: StepModel
     chords: StepModel
     melody_id: str = ""
     chords_id: str = ""
+    drums: StepModel | None = None
+    drums_id: str = ""
 
 
 class ChordSampler:
@@ -234,22 +240,7 @@ def compose(config: GenerationConfig, models: SongModels) -> Song:
     melody_notes = [_humanize(groove_rng, n, shift) for n in melody]
     chord_notes = comp_chords(groove_rng, harmony, shift, 1.0)
     bass_notes = [n for n in bass_line(groove_rng, harmony, shift) if n.onset >= intro.bars * 2]
-    drums: list[Note] = []
-    pattern = 0
-    for bar in range(config.bars):
-        start = bar * BEATS_PER_BAR
-        if bar < intro.bars:
-            energy = 0.0 if bar < intro.bars - 1 else 0.5
-        elif bar >= outro.start_bar + outro.bars - 1:
-            continue
-        elif bar >= outro.start_bar:
-            energy = 0.6
-        else:
-            energy = 1.0
-        if bar % 4 == 0:
-            pattern = int(groove_rng.integers(0, 5))
-        fill = (bar - main.start_bar) % 8 == 7
-        drums += drum_bar(groove_rng, start, pattern, energy, fill)
+    drums = _drums(config, models, sections, groove_rng)
     parts = (
         Part("chords", tuple(chord_notes)),
         Part("melody", tuple(melody_notes)),
@@ -258,6 +249,35 @@ def compose(config: GenerationConfig, models: SongModels) -> Song:
     )
     song_chords = tuple((t, b, n) for t, b, n in harmony)
     return Song(config.key, config.bpm, config.bars, parts, sections, song_chords)
+
+
+def _drums(
+    config: GenerationConfig,
+    models: SongModels,
+    sections: tuple[Section, ...],
+    groove_rng: np.random.Generator,
+) -> list[Note]:
+    """Learned drums bar after bar when the style has a drum model, else the groove rules."""
+    arrangement = ARRANGEMENT
+    main = sections[1]
+    drums: list[Note] = []
+    if models.drums is not None:
+        rng = np.random.default_rng((config.seed, 0xD2))  # the rules' generator stays untouched
+        sampler = DrumSampler(models.drums, rng, config.sampling)
+        for bar in range(config.bars):
+            energy = arrangement.drum_energy(bar, sections)
+            drums += sampler.bar(bar * BEATS_PER_BAR, energy, arrangement.cymbal_floor)
+        return drums
+    pattern = 0
+    for bar in range(config.bars):
+        energy = arrangement.drum_energy(bar, sections)
+        if energy is None:
+            continue
+        if bar % 4 == 0:
+            pattern = int(groove_rng.integers(0, 5))
+        fill = (bar - main.start_bar) % 8 == 7
+        drums += drum_bar(groove_rng, bar * BEATS_PER_BAR, pattern, energy, fill)
+    return drums
 
 
 def _humanize(rng: np.random.Generator, note: Note, shift: int) -> Note:

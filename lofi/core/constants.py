@@ -34,3 +34,7 @@ PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
 
 RENDER_TIMEOUT_S = 120.0  # one song, all parts
 RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker
+
+# Drums: one step per sixteenth; how far a hit sits from its step, in beats (bin centres).
+DRUM_STEPS_PER_BAR = 16
+DRUM_TIMING_BINS: tuple[float, ...] = (-0.1, -0.075, -0.05, -0.025, 0.0, 0.025, 0.05, 0.075, 0.1)

@@ -49,3 +49,7 @@ class ConfigError(LofiError):
 
 class EvaluationError(LofiError):
     pass
+
+
+class StyleError(LofiError):
+    pass

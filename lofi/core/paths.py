@@ -97,3 +97,8 @@ def resolve_portable(text: str) -> Path:
     """The path `portable_path` wrote: a relative one is read from the data directory."""
     path = Path(text).expanduser()
     return path if path.is_absolute() else home() / path
+
+
+def styles_dir() -> Path:
+    """Styles a user trained (`train style --out` may also name any folder)."""
+    return _dir("LOFI_STYLES_DIR", user_data_dir() / "styles")

@@ -46,6 +46,7 @@ class Corpus:
     pieces: tuple[Piece, ...]
     bad: tuple[BadFile, ...]
     content_hash: str
+    sources: tuple[Path, ...] = ()  # the file of each piece, when read from files
 
 
 def _folder_files(folder: Path) -> list[Path]:
@@ -205,7 +206,8 @@ def load_corpus(
                     progress(done, len(files))
     pieces = tuple(v for p in files if isinstance(v := results[p], Piece))
     bad = tuple(BadFile(p, v) for p in files if isinstance(v := results[p], str))
-    return Corpus(name, pieces, bad, corpus_digest(p.content_hash for p in pieces))
+    sources = tuple(p for p in files if isinstance(results[p], Piece))
+    return Corpus(name, pieces, bad, corpus_digest(p.content_hash for p in pieces), sources)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Token vocabularies of the two models, saved as versioned JSON."""
+"""Token vocabularies of the part models, saved as versioned JSON."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 from lofi.core.constants import (
     CHORD_DURATION_BINS,
+    DRUM_STEPS_PER_BAR,
+    DRUM_TIMING_BINS,
     DURATION_BINS,
     FORMAT_VERSION,
     MELODY_PITCH_MAX,
@@ -72,7 +74,10 @@ class Vocabulary:
             ) from exc
         if kind is not None and vocab.kind != kind:
             raise VocabularyError(f"{path} is a {vocab.kind} vocabulary, expected {kind}")
-        expected = melody_vocabulary() if vocab.kind == "melody" else chord_vocabulary()
+        try:
+            expected = vocabulary(vocab.kind)
+        except VocabularyError as exc:
+            raise VocabularyError(f"{path}: {exc}") from exc
         if vocab != expected:
             raise VocabularyError(
                 f"{path} does not match this version's {vocab.kind} vocabulary "
@@ -113,7 +118,22 @@ def chord_vocabulary() -> Vocabulary:
     )
 
 
-MODEL_KINDS: tuple[str, ...] = ("melody", "chords")  # every kind `vocabulary` and `encode` know
+def drum_vocabulary() -> Vocabulary:
+    """Kit masks over 6 pieces (64), velocity bins or none, timing bins, sixteenth step."""
+    return Vocabulary(
+        kind="drums",
+        inputs={
+            "hits": (BOS, *(str(m) for m in range(64))),
+            "velocity": (BOS, "-", *(str(v) for v in VELOCITY_CENTRES)),
+            "timing": (BOS, *(_fmt(t) for t in DRUM_TIMING_BINS)),
+            "position": tuple(str(i) for i in range(DRUM_STEPS_PER_BAR)),
+        },
+        outputs=("hits", "velocity", "timing"),
+    )
+
+
+MODEL_KINDS: tuple[str, ...] = ("melody", "chords")  # kinds encoded from a Piece alone
+PART_KINDS: tuple[str, ...] = ("melody", "chords", "drums")  # every part a style can learn
 
 
 def vocabulary(kind: str) -> Vocabulary:
@@ -121,4 +141,6 @@ def vocabulary(kind: str) -> Vocabulary:
         return melody_vocabulary()
     if kind == "chords":
         return chord_vocabulary()
-    raise VocabularyError(f"unknown model kind {kind!r}; use melody or chords")
+    if kind == "drums":
+        return drum_vocabulary()
+    raise VocabularyError(f"unknown model kind {kind!r}; use {', '.join(PART_KINDS)}")

@@ -46,7 +46,7 @@ class Checkpoint:
         return f"{self.path.name}@{self.meta.get('model_sha256', '')[:12]}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -194,7 +194,7 @@ def update_meta(folder: Path, **fields: Any) -> None:
     """Adds fields to a saved checkpoint's meta.json (atomically); the model is untouched."""
     meta = json.loads((folder / META_FILE).read_text())
     meta.update(fields)
-    _atomic_write(folder / META_FILE, json.dumps(meta, indent=1).encode())
+    atomic_write(folder / META_FILE, json.dumps(meta, indent=1).encode())
 
 
 def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    kind: str  # "melody" or "chords"
+    kind: str  # "melody", "chords" or "drums"
     corpus: str = TRAINING.corpus
     epochs: int = TRAINING.epochs
     seq_len: int = TRAINING.seq_len
@@ -80,9 +80,29 @@ def split_pieces(n: int, fraction: float, seed: int) -> tuple[list[int], list[in
 
 
 def sequences_for(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
+    """The corpus' token sequences for `vocab`'s kind; drums are read from the pieces' files."""
+    if vocab.kind == "drums":
+        return drum_sequences(corpus)
     out = []
     for piece in corpus.pieces:
         seq = encode(piece, vocab)
+        if len(seq) > 1:
+            out.append(seq)
+    return out
+
+
+def drum_sequences(corpus: Corpus) -> list[Sequence]:
+    """One sequence per piece whose file has a 4/4 drum part; unreadable drums are skipped."""
+    from lofi.data.drum_reader import read_drums
+    from lofi.encoding.drums import encode_drums
+
+    out = []
+    for source in corpus.sources:
+        try:
+            hits = read_drums(source)
+        except CorpusError:
+            continue
+        seq = encode_drums(hits)
         if len(seq) > 1:
             out.append(seq)
     return out
@@ -103,9 +123,8 @@ def prepare(corpus: Corpus, config: TrainConfig) -> tuple[Vocabulary, Sequence, 
     vocab = vocabulary(config.kind)
     sequences = sequences_for(corpus, vocab)
     if len(sequences) < 2:
-        raise CorpusError(
-            corpus.name, f"only {len(sequences)} usable pieces; training needs at least two"
-        )
+        what = "pieces with drums" if config.kind == "drums" else "usable pieces"
+        raise CorpusError(corpus.name, f"only {len(sequences)} {what}; training needs at least two")
     train_idx, val_idx = split_pieces(len(sequences), config.validation_split, config.seed)
     length = min(config.seq_len, min(len(s) for s in sequences))
     train = windows([sequences[i] for i in train_idx], length, max(1, length // 4))

@@ -10,11 +10,9 @@ from typing import Any
 
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
-from lofi.core.constants import (
-    FORMAT_VERSION,
-    PARTS,
-)
-from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError
+from lofi.compose.arrangement import ARRANGEMENT
+from lofi.core.constants import PARTS
+from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError, StyleError
 from lofi.core.paths import (
     SYSTEM_SOUNDFONT,
     checkpoints_dir,
@@ -26,7 +24,8 @@ from lofi.core.paths import (
 from lofi.core.settings import GENERATION, LIMITS
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
-from lofi.service.recipe_schema import check_recipe, parse_recipe
+from lofi.learn.style import read_style
+from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,27 @@ class TrackRequest:
     instruments: dict[str, Instrument]
     effects: dict[str, float] = field(default_factory=dict)  # name → level in dB
     effect_paths: dict[str, Path] = field(default_factory=dict)
+    style: Path | None = None  # a style folder; its melody/chords models are the two above
+
+
+def style_request(
+    config: GenerationConfig,
+    style: Path,
+    instruments: dict[str, Instrument],
+    effects: dict[str, float],
+    effect_paths: dict[str, Path],
+) -> TrackRequest:
+    """A request for a track in `style` (a folder holding style.json)."""
+    loaded = read_style(style)
+    return TrackRequest(
+        config=config,
+        melody_model=loaded.models["melody"],
+        chord_model=loaded.models["chords"],
+        instruments=instruments,
+        effects=effects,
+        effect_paths=effect_paths,
+        style=Path(style),
+    )
 
 
 def validate_request(request: TrackRequest) -> None:
@@ -105,9 +125,20 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         }
         for name, level in sorted(request.effects.items())
     }
+    style = None
+    if request.style is not None:
+        loaded = read_style(request.style)
+        style = {
+            "path": _portable(request.style),
+            "name": loaded.name,
+            "parts": loaded.model_sha256(),
+            "fallbacks": loaded.fallbacks,
+        }
     return {
-        "format_version": FORMAT_VERSION,
+        "format_version": RECIPE_FORMAT_VERSION,
         "lofi_version": __version__,
+        "style": style,
+        "arrangement": ARRANGEMENT.to_json(),
         "seed": c.seed,
         "key": c.key.name,
         "bpm": float(c.bpm),
@@ -150,11 +181,31 @@ def _find_model(entry: dict[str, Any], kind: str) -> Path:
     raise RecipeError(f"the recipe's {kind} model {entry['path']} ({sha[:12]}…) is not here")
 
 
+def _find_style(entry: dict[str, Any]) -> Path:
+    """The recipe's style folder, checked part by part against the recipe's weight hashes."""
+    folder = _resolve(str(entry["path"]))
+    try:
+        loaded = read_style(folder)
+    except StyleError as exc:
+        raise RecipeError(f"the recipe's style {entry['path']} is not usable here: {exc}") from exc
+    if loaded.model_sha256() != entry["parts"] or loaded.fallbacks != entry.get("fallbacks", {}):
+        raise RecipeError(
+            f"the style in {entry['path']} has other weights than the recipe's; "
+            "it would make a different track"
+        )
+    return folder
+
+
 def from_recipe(data: Any) -> TrackRequest:
     """Rebuilds the request; every file is found by its content hash."""
     if not isinstance(data, dict):
         raise RecipeError("a recipe is a JSON object")
     check_recipe(data)
+    if data["format_version"] != 1 and data.get("arrangement") != ARRANGEMENT.to_json():
+        raise RecipeError(
+            f"the recipe was arranged by {data.get('arrangement')}, this version arranges by "
+            f"{ARRANGEMENT.to_json()}; it would make a different track"
+        )
     try:
         config = GenerationConfig(
             seed=int(data["seed"]),
@@ -182,6 +233,12 @@ def from_recipe(data: Any) -> TrackRequest:
             effect_paths[name] = _find_by_hash(
                 _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
             )
+        if data.get("style"):
+            request = style_request(
+                config, _find_style(data["style"]), instruments, effects, effect_paths
+            )
+            validate_request(request)
+            return request
         request = TrackRequest(
             config=config,
             melody_model=_find_model(data["models"]["melody"], "melody"),

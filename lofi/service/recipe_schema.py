@@ -11,10 +11,7 @@ import json
 import math
 from typing import Any
 
-from lofi.core.constants import (
-    FORMAT_VERSION,
-    PARTS,
-)
+from lofi.core.constants import PARTS
 from lofi.core.errors import RecipeError
 from lofi.core.settings import GENERATION, LIMITS
 
@@ -63,12 +60,50 @@ _EFFECT = {
     },
     "additionalProperties": False,
 }
+RECIPE_FORMAT_VERSION = 2  # 2: names the style and the arrangement
+READS_RECIPE_FORMATS = (1, 2)  # a format-1 recipe names no style: its track plays the rules
+_PART_KIND = {"enum": ["melody", "chords", "drums"]}
+_STYLE = {
+    "oneOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "required": ["path", "name", "parts"],
+            "properties": {
+                "path": _PATH,
+                "name": {"type": "string", "maxLength": 256},
+                "parts": {
+                    "type": "object",
+                    "propertyNames": _PART_KIND,
+                    "additionalProperties": _SHA,
+                },
+                "fallbacks": {
+                    "type": "object",
+                    "propertyNames": _PART_KIND,
+                    "additionalProperties": {"enum": ["style:default", "rules:grooves"]},
+                },
+            },
+            "additionalProperties": False,
+        },
+    ]
+}
+_ARRANGEMENT = {
+    "type": "object",
+    "required": ["name", "version"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 64},
+        "version": {"type": "integer", "minimum": 0},
+    },
+    "additionalProperties": {"type": "number"},
+}
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "required": ["format_version", "seed", "key", "bpm", "bars", "sampling", "models"],
     "properties": {
-        "format_version": {"const": FORMAT_VERSION},
+        "format_version": {"enum": list(READS_RECIPE_FORMATS)},
+        "style": _STYLE,
+        "arrangement": _ARRANGEMENT,
         "lofi_version": {"type": "string", "maxLength": 64},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         "key": {"type": "string", "maxLength": 16},
@@ -153,10 +188,10 @@ def check_recipe(data: Any) -> None:
     """Raises RecipeError naming the first field out of its range or of the wrong type."""
     import jsonschema
 
-    if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
+    if isinstance(data, dict) and data.get("format_version") not in READS_RECIPE_FORMATS:
         raise RecipeError(
-            f"recipe format {str(data.get('format_version'))[:20]} is not {FORMAT_VERSION}, "
-            "the format this version of LoFi Studio reads"
+            f"recipe format {str(data.get('format_version'))[:20]} is not one of "
+            f"{READS_RECIPE_FORMATS}, the formats this version of LoFi Studio reads"
         )
     validator = jsonschema.Draft202012Validator(SCHEMA)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))

@@ -7,7 +7,7 @@ import math
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,12 +19,13 @@ from lofi.audio.mix import combine, master
 from lofi.audio.render import render_stems
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
-from lofi.core.errors import CheckpointError, EffectError
+from lofi.core.errors import EffectError
 from lofi.core.paths import checkpoints_dir, effects_dir
 from lofi.core.settings import MIX
 from lofi.core.types import Song
-from lofi.learn.checkpoint import META_FILE, read_checkpoint
+from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.sampler import StepModel
+from lofi.learn.style import default_style_dir, read_style
 from lofi.service.recipe import TrackRequest, save_recipe, validate_request
 
 Progress = Callable[[str, float], object]  # stage name, fraction done
@@ -55,25 +56,36 @@ def load_models(melody: Path, chords: Path) -> SongModels:
 
 
 def default_style() -> Path:
-    """The shipped style: the folder holding one checkpoint subfolder per part."""
-    return checkpoints_dir()
+    """The shipped style."""
+    return default_style_dir()
 
 
 def style_checkpoints(style: Path) -> dict[str, Path]:
-    """Part name → checkpoint folder: every subfolder of `style` that holds a meta.json."""
-    style = Path(style)
-    if not style.is_dir():
-        raise CheckpointError(f"{style} is not a style folder")
-    return {p.name: p for p in sorted(style.iterdir()) if (p / META_FILE).is_file()}
+    """Part name → checkpoint folder of every part a style has a model for."""
+    return dict(read_style(style).models)
 
 
 def load_style_models(style: Path) -> SongModels:
-    """The samplers of a style folder (today its melody/ and chords/ checkpoints)."""
-    parts = style_checkpoints(style)
-    missing = [kind for kind in ("melody", "chords") if kind not in parts]
-    if missing:
-        raise CheckpointError(f"{style} has no {' or '.join(missing)} checkpoint subfolder")
-    return load_models(parts["melody"], parts["chords"])
+    """The samplers of every part a style has a model for (learned or fallback).
+
+    Raises:
+        StyleError: if the folder is not a usable style.
+    """
+    loaded = read_style(style)
+    models = load_models(loaded.models["melody"], loaded.models["chords"])
+    if "drums" not in loaded.models:
+        return models
+    folder = loaded.models["drums"].resolve()
+    sha = read_checkpoint(folder, "drums").meta.get("model_sha256", "")
+    drums, drums_id = _step_model(folder, "drums", sha)
+    return replace(models, drums=drums, drums_id=drums_id)
+
+
+def request_models(request: TrackRequest) -> SongModels:
+    """The request's style, or its two checkpoints when it names no style."""
+    if request.style is not None:
+        return load_style_models(request.style)
+    return load_models(request.melody_model, request.chord_model)
 
 
 def ensure_default_effects(folder: Path | None = None) -> None:
@@ -129,7 +141,7 @@ def make_track(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     report("composing", 0.0)
-    models = models or load_models(request.melody_model, request.chord_model)
+    models = models or request_models(request)
     song = compose(request.config, models)
     midi = song_to_midi(song, {p: i.program for p, i in request.instruments.items()})
     timings["compose"] = time.perf_counter() - t0

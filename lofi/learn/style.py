@@ -1,0 +1,217 @@
+"""A style: one learned model per part, trained on one corpus, described by style.json.
+
+    styles/NAME/style.json      format_version, name, corpus, corpus hash, command,
+                                parts (part → checkpoint subfolder), fallbacks
+    styles/NAME/melody/ …       one checkpoint folder per learned part
+
+A part the corpus lacks (no drums in a piano corpus) is listed under `fallbacks` with a named
+fallback: `style:default` (the shipped style's model of that part) or `rules:grooves` (the
+hand-written part of lofi.compose.grooves), never silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lofi.core.errors import CheckpointError, CorpusError, StyleError
+from lofi.core.paths import checkpoints_dir, styles_dir
+from lofi.encoding.vocab import PART_KINDS
+from lofi.learn.checkpoint import META_FILE, atomic_write, read_checkpoint
+
+if TYPE_CHECKING:
+    from lofi.data.corpus import Corpus
+    from lofi.learn.train import TrainConfig
+
+STYLE_FILE = "style.json"
+STYLE_FORMAT_VERSION = 1
+REQUIRED_PARTS = ("melody", "chords")
+FALLBACK_DEFAULT = "style:default"  # the shipped style's model of the part
+FALLBACK_RULES = "rules:grooves"  # the hand-written part in lofi.compose.grooves
+FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_RULES)
+
+
+@dataclass(frozen=True)
+class Style:
+    """A loaded style; `models` maps every part with a model (learned or fallback) to its folder."""
+
+    path: Path
+    name: str
+    corpus: str
+    corpus_hash: str
+    command: str
+    parts: dict[str, str]  # learned part → subfolder name
+    fallbacks: dict[str, str]  # part → FALLBACK_DEFAULT or FALLBACK_RULES
+    models: dict[str, Path] = field(default_factory=dict)
+
+    def model_sha256(self) -> dict[str, str]:
+        """Each part model's weights hash, the style's identity in a recipe."""
+        return {
+            kind: str(read_checkpoint(folder, kind).meta.get("model_sha256", ""))
+            for kind, folder in sorted(self.models.items())
+        }
+
+
+def default_style_dir() -> Path:
+    """The shipped style (its style.json sits beside its part folders)."""
+    return checkpoints_dir()
+
+
+def resolve_style(name_or_path: str | Path) -> Path:
+    """A style folder from a name (`default`, or a folder in the styles directory) or a path."""
+    text = str(name_or_path)
+    if text == "default":
+        return default_style_dir()
+    path = Path(text).expanduser()
+    if (path / STYLE_FILE).is_file():
+        return path
+    named = styles_dir() / text
+    if "/" not in text and (named / STYLE_FILE).is_file():
+        return named
+    raise StyleError(
+        f"no style {text!r}: give `default`, a style name in {styles_dir()} or a folder "
+        f"holding {STYLE_FILE} (made by `python -m lofi train style`)"
+    )
+
+
+def _part_folder(style_path: Path, kind: str, fallback: str) -> Path | None:
+    if fallback == FALLBACK_RULES:
+        return None
+    default = read_style(default_style_dir())
+    if kind not in default.parts:
+        raise StyleError(f"the shipped style has no {kind} model to fall back on")
+    return default.models[kind]
+
+
+def read_style(folder: Path | str) -> Style:
+    """Reads style.json and checks every part's checkpoint.
+
+    Raises:
+        StyleError: if the folder is not a style of this format or a part is unusable.
+    """
+    folder = Path(folder)
+    path = folder / STYLE_FILE
+    if not path.is_file():
+        raise StyleError(f"{folder} is not a style: it has no {STYLE_FILE}")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise StyleError(f"cannot read {path}: {exc}") from exc
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version != STYLE_FORMAT_VERSION:
+        raise StyleError(
+            f"{path} is style format {version}, this version of LoFi Studio reads format "
+            f"{STYLE_FORMAT_VERSION}; train it again with `python -m lofi train style`"
+        )
+    try:
+        style = Style(
+            path=folder,
+            name=str(data["name"]),
+            corpus=str(data["corpus"]),
+            corpus_hash=str(data["corpus_hash"]),
+            command=str(data.get("command", "")),
+            parts={str(k): str(v) for k, v in data["parts"].items()},
+            fallbacks={str(k): str(v) for k, v in data.get("fallbacks", {}).items()},
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise StyleError(f"{path} is incomplete ({exc!r})") from exc
+    models: dict[str, Path] = {}
+    for kind, sub in style.parts.items():
+        if kind not in PART_KINDS or "/" in sub or sub in ("", ".", ".."):
+            raise StyleError(f"{path}: part {kind!r} → {sub!r} is not a part subfolder")
+        try:
+            read_checkpoint(folder / sub, kind)
+        except CheckpointError as exc:
+            raise StyleError(f"style {style.name}: its {kind} model is unusable: {exc}") from exc
+        models[kind] = folder / sub
+    for kind, fallback in style.fallbacks.items():
+        if fallback not in FALLBACKS or kind in style.parts:
+            raise StyleError(f"{path}: fallback {fallback!r} for {kind} is not one of {FALLBACKS}")
+        if fallback == FALLBACK_DEFAULT and folder.resolve() == default_style_dir().resolve():
+            raise StyleError(f"{path}: the shipped style cannot fall back on itself")
+        found = _part_folder(folder, kind, fallback)
+        if found is not None:
+            models[kind] = found
+    missing = [k for k in PART_KINDS if k not in style.parts and k not in style.fallbacks]
+    if missing or any(k not in models for k in REQUIRED_PARTS):
+        raise StyleError(f"style {style.name} has neither a model nor a fallback for {missing}")
+    return replace(style, models=models)
+
+
+def write_style(style: Style) -> None:
+    """Writes style.json atomically (last, once every part's checkpoint is in place)."""
+    data: dict[str, Any] = {
+        "format_version": STYLE_FORMAT_VERSION,
+        "name": style.name,
+        "corpus": style.corpus,
+        "corpus_hash": style.corpus_hash,
+        "command": style.command,
+        "parts": dict(sorted(style.parts.items())),
+        "fallbacks": dict(sorted(style.fallbacks.items())),
+    }
+    style.path.mkdir(parents=True, exist_ok=True)
+    atomic_write(style.path / STYLE_FILE, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def train_style(
+    corpus: Corpus,
+    out: Path,
+    base: TrainConfig,
+    parts: tuple[str, ...] = PART_KINDS,
+    command: str = "",
+    report: Any = print,
+) -> Style:
+    """Trains every part from one corpus into out/PART and writes out/style.json.
+
+    A part the corpus lacks falls back on the shipped style's model of it when the shipped
+    style has one, else on the hand-written rules; style.json says which.
+
+    Raises:
+        StyleError: if `out` already holds a style or a part is unknown.
+    """
+    from lofi.learn.train import train
+
+    if (out / STYLE_FILE).exists():
+        raise StyleError(f"{out} already holds a style; choose another --out folder")
+    unknown = [p for p in parts if p not in PART_KINDS]
+    if unknown or not parts:
+        raise StyleError(f"unknown parts {unknown}; choose from {', '.join(PART_KINDS)}")
+    learned: dict[str, str] = {}
+    fallbacks: dict[str, str] = {}
+    for kind in PART_KINDS:
+        if kind not in parts:
+            fallbacks[kind] = _fallback_for(kind)
+            continue
+        try:
+            meta = train(replace(base, kind=kind), corpus, out / kind, command=command)
+        except CorpusError as exc:
+            if kind in REQUIRED_PARTS:
+                raise
+            fallbacks[kind] = _fallback_for(kind)
+            report(f"{kind}: {exc.reason}; falls back on {fallbacks[kind]}")
+            continue
+        if not (out / kind / META_FILE).is_file():
+            raise StyleError(f"the {kind} model never improved on its validation loss")
+        learned[kind] = kind
+        report(f"{kind}: best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}")
+    style = Style(
+        path=out,
+        name=out.name,
+        corpus=corpus.name,
+        corpus_hash=corpus.content_hash,
+        command=command,
+        parts=learned,
+        fallbacks=fallbacks,
+    )
+    write_style(style)
+    return read_style(out)
+
+
+def _fallback_for(kind: str) -> str:
+    try:
+        shipped = read_style(default_style_dir())
+    except StyleError:
+        return FALLBACK_RULES if kind not in REQUIRED_PARTS else FALLBACK_DEFAULT
+    return FALLBACK_DEFAULT if kind in shipped.parts else FALLBACK_RULES

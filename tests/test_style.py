@@ -1,0 +1,113 @@
+"""Styles: every part trained from one corpus, loaded by style.json, composed, recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lofi.compose.midi import song_to_midi
+from lofi.compose.song import compose
+from lofi.core.errors import RecipeError, StyleError
+from lofi.core.types import GenerationConfig, Key
+from lofi.data.corpus import load_corpus
+from lofi.encoding.drums import KIT_PITCH
+from lofi.learn.style import (
+    FALLBACK_RULES,
+    STYLE_FILE,
+    default_style_dir,
+    read_style,
+    resolve_style,
+    train_style,
+)
+from lofi.learn.train import TrainConfig
+from lofi.service.recipe import from_recipe, style_request, to_recipe
+from lofi.service.track import load_style_models, request_models
+from tests.factories import TINY, groove_folder, synthetic_corpus
+
+BASE = TrainConfig(
+    kind="melody", corpus="grooves", epochs=1, seq_len=8, batch_size=8, size=TINY, max_steps=2
+)
+
+
+@pytest.fixture(scope="module")
+def style(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("style")
+    corpus = load_corpus(groove_folder(root / "corpus"))
+    assert len(corpus.pieces) == 4 and len(corpus.sources) == 4
+    train_style(corpus, root / "grooves", BASE, command="tests", report=lambda _m: None)
+    return root / "grooves"
+
+
+def test_style_json_names_every_part_and_its_corpus(style: Path) -> None:
+    data = json.loads((style / STYLE_FILE).read_text())
+    assert data["format_version"] == 1 and data["name"] == "grooves"
+    assert data["parts"] == {"chords": "chords", "drums": "drums", "melody": "melody"}
+    assert data["fallbacks"] == {} and data["command"] == "tests"
+    assert len(data["corpus_hash"]) == 64
+    loaded = read_style(style)
+    assert set(loaded.models) == {"melody", "chords", "drums"}
+    assert resolve_style(str(style)) == style
+
+
+def test_learned_drums_play_in_the_composed_song(style: Path) -> None:
+    models = load_style_models(style)
+    assert models.drums is not None and models.drums_id.startswith("drums@")
+    song = compose(GenerationConfig(seed=3, bars=16), models)
+    assert {p.name for p in song.parts if p.notes} == {"chords", "melody", "bass", "drums"}
+    drums = song.part("drums").notes
+    assert {n.pitch for n in drums} <= set(KIT_PITCH)
+    assert max(n.onset for n in drums) < 15 * 4  # the last bar rings out without drums
+    assert song_to_midi(song) == song_to_midi(compose(GenerationConfig(seed=3, bars=16), models))
+
+
+def test_recipe_names_the_style_and_reproduces_the_song(style: Path, gm_soundfont: Path) -> None:
+    from lofi.audio.soundfonts import Instrument
+
+    config = GenerationConfig(seed=5, key=Key.parse("Eb-major"), bars=8)
+    instruments = {"drums": Instrument(gm_soundfont, 128, 0)}
+    request = style_request(config, style, instruments, {}, {})
+    recipe = json.loads(json.dumps(to_recipe(request)))
+    assert recipe["format_version"] == 2 and recipe["style"]["name"] == "grooves"
+    assert set(recipe["style"]["parts"]) == {"melody", "chords", "drums"}
+    assert recipe["arrangement"]["name"] == "lofi-sections"
+    again = from_recipe(recipe)
+    assert again.style == style
+    first = song_to_midi(compose(config, request_models(request)))
+    assert song_to_midi(compose(again.config, request_models(again))) == first
+    changed = {**recipe, "arrangement": {**recipe["arrangement"], "version": 0}}
+    with pytest.raises(RecipeError, match="different track"):
+        from_recipe(changed)
+    other = {**recipe, "style": {**recipe["style"], "parts": {"melody": "0" * 64}}}
+    with pytest.raises(RecipeError, match="other weights"):
+        from_recipe(other)
+
+
+def test_a_corpus_without_drums_falls_back_by_name(tmp_path: Path) -> None:
+    style = train_style(synthetic_corpus(), tmp_path / "piano", BASE, report=lambda _m: None)
+    assert style.fallbacks == {"drums": FALLBACK_RULES}
+    assert set(style.parts) == {"melody", "chords"}
+    assert load_style_models(style.path).drums is None
+    with pytest.raises(StyleError, match="already holds a style"):
+        train_style(synthetic_corpus(), tmp_path / "piano", BASE)
+
+
+def test_bad_styles_are_refused_clearly(style: Path, tmp_path: Path) -> None:
+    with pytest.raises(StyleError, match="no style.json"):
+        read_style(tmp_path)
+    data = json.loads((style / STYLE_FILE).read_text())
+    (tmp_path / STYLE_FILE).write_text(json.dumps({**data, "format_version": 9}))
+    with pytest.raises(StyleError, match="style format 9"):
+        read_style(tmp_path)
+    (tmp_path / STYLE_FILE).write_text(json.dumps(data))
+    with pytest.raises(StyleError, match="model is unusable"):
+        read_style(tmp_path)
+    with pytest.raises(StyleError, match="no style 'nope'"):
+        resolve_style("nope")
+
+
+def test_the_shipped_style_is_a_style() -> None:
+    shipped = read_style(default_style_dir())
+    assert set(shipped.parts) == {"melody", "chords"}
+    assert shipped.fallbacks == {"drums": FALLBACK_RULES}
