@@ -22,6 +22,9 @@ def read_drums(path: Path) -> tuple[Note, ...]:
     """
     import mido
 
+    from lofi.data.midi_reader import tolerant_key_signatures
+
+    tolerant_key_signatures()  # as the corpus reader: out-of-range key bytes read as C
     path = Path(path)
     if path.suffix.lower() not in (".mid", ".midi"):
         return ()

@@ -42,7 +42,7 @@ class _Part:
 
 
 @functools.cache
-def _tolerant_key_signatures() -> None:
+def tolerant_key_signatures() -> None:
     """Lets mido read files whose key signature bytes are out of range (music21 does)."""
     from mido.midifiles import meta
 
@@ -224,7 +224,7 @@ def read_midi(path: Path, data: bytes) -> tuple[list[Note], float]:
     """
     import mido
 
-    _tolerant_key_signatures()
+    tolerant_key_signatures()
     midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
     if midi.ticks_per_beat <= 0:
         raise CorpusError(path, "SMPTE-timed MIDI is not supported")
