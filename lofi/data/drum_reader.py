@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lofi.core.constants import DRUM_CHANNEL, MAX_MIDI_BYTES
+from lofi.core.constants import DRUM_CHANNEL
 from lofi.core.errors import CorpusError
 from lofi.core.settings import LIMITS
 from lofi.core.types import Note
@@ -29,7 +29,7 @@ def read_drums(path: Path) -> tuple[Note, ...]:
     if path.suffix.lower() not in (".mid", ".midi"):
         return ()
     try:
-        if path.stat().st_size > MAX_MIDI_BYTES:
+        if path.stat().st_size > LIMITS.midi_bytes:
             raise CorpusError(path, "too large for a drum part")
         midi = mido.MidiFile(path, clip=True)
     except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
