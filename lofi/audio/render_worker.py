@@ -30,7 +30,10 @@ class FontError(Exception):
 
 class _Player:
     def __init__(self, sample_rate: int) -> None:
-        import fluidsynth
+        # pyfluidsynth prints where it found the library when CI is set; the worker's stdout
+        # belongs to the command that started it (JSON reports), so the note is kept out.
+        with contextlib.redirect_stdout(sys.stderr):
+            import fluidsynth
 
         self.fluidsynth = fluidsynth
         self.synth = fluidsynth.Synth(
