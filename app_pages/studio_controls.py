@@ -1,0 +1,271 @@
+"""The studio's controls: settings, feel, instruments, effects, uploads and Load recipe."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages.common import current_models
+from lofi.audio.effects import list_effects
+from lofi.audio.soundfonts import (
+    Instrument,
+    Preset,
+    available_soundfonts,
+    default_instruments,
+    list_presets,
+)
+from lofi.core.errors import LofiError
+from lofi.core.paths import effects_dir, soundfonts_dir
+from lofi.core.settings import GENERATION, MIX
+from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
+from lofi.service.recipe import TrackRequest, from_recipe
+from lofi.service.recipe_schema import parse_recipe
+from lofi.service.uploads import save_effect, save_soundfont
+
+OFF_DB = MIX.effect_off_db
+GEN = GENERATION
+KEYS = [k.name for k in Key.all()]
+PART_LABELS = {"chords": "🎹 Chords", "melody": "🎷 Melody", "bass": "🎸 Bass", "drums": "🥁 Drums"}
+# Every control's widget key and its first value; a loaded recipe overwrites them.
+DEFAULTS = {
+    "seed": GEN.seed,
+    "key": Key.parse(GEN.key).name,
+    "bpm": int(GEN.bpm),
+    "bars": GEN.bars,
+    "temperature": GEN.temperature,
+    "stay": GEN.stay_in_key,
+}
+
+
+@dataclass
+class Panel:
+    """What the controls hold after one run of the page."""
+
+    generate: bool = False
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    levels: dict[str, float] = field(default_factory=dict)
+    effect_files: dict[str, Path] = field(default_factory=dict)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def presets_of(path: str, mtime: float) -> list[Preset]:
+    return list_presets(Path(path))
+
+
+def label(preset: Preset) -> str:
+    return f"{preset.bank}:{preset.program} {preset.name}"
+
+
+def roll_dice() -> None:
+    st.session_state.seed = random.randrange(1, 1_000_000)
+
+
+def fonts() -> dict[str, Path]:
+    return {f.name: f for f in available_soundfonts()}
+
+
+def instrument_picker(part: str, default: Instrument) -> Instrument | None:
+    """SoundFont, preset and volume of one part; a new SoundFont keeps the same program."""
+    by_name = fonts()
+    names = list(by_name)
+    if st.session_state.get(f"sf_{part}") not in names:
+        st.session_state[f"sf_{part}"] = (
+            default.soundfont.name if default.soundfont.name in names else names[0]
+        )
+    c1, c2 = st.columns([2, 3])
+    font_name = c1.selectbox("SoundFont", names, key=f"sf_{part}")
+    font = by_name[font_name]
+    try:
+        presets = presets_of(str(font), font.stat().st_mtime)
+    except LofiError as exc:
+        st.error(str(exc))
+        return None
+    labels = [label(p) for p in presets]
+    bank, program = st.session_state.get(f"program_{part}", (default.bank, default.program))
+    same = [
+        lab
+        for p, lab in zip(presets, labels, strict=True)
+        if (p.bank, p.program) == (bank, program)
+    ]
+    kind = [
+        lab for p, lab in zip(presets, labels, strict=True) if (p.bank == 128) == (part == "drums")
+    ]
+    preset_key = f"preset_{part}_{font_name}"
+    if st.session_state.get(preset_key) not in labels:
+        st.session_state[preset_key] = (same or kind or labels)[0]
+    choice = c2.selectbox("Preset", labels, key=preset_key)
+    preset = presets[labels.index(choice)]
+    st.session_state[f"program_{part}"] = (preset.bank, preset.program)
+    st.session_state.setdefault(f"gain_{part}", default.gain_db)
+    gains = MIX.instrument_gain_db_range
+    gain = st.slider("Volume (dB)", gains.low, gains.high, step=1.0, key=f"gain_{part}")
+    return Instrument(font, preset.bank, preset.program, gain)
+
+
+def controls_of(request: TrackRequest) -> dict[str, object]:
+    """The widget values that make `request` again (what Load recipe puts in the panel)."""
+    c = request.config
+    state: dict[str, object] = {
+        "seed": c.seed,
+        "key": c.key.name,
+        "bpm": int(round(c.bpm)),
+        "bars": c.bars,
+        "temperature": c.sampling.temperature,
+        "stay": c.sampling.stay_in_key,
+    }
+    by_name = fonts()
+    for part, inst in request.instruments.items():
+        name = next(
+            (n for n, p in by_name.items() if p.resolve() == inst.soundfont.resolve()), None
+        )
+        if name is None:
+            continue
+        preset = next(
+            p
+            for p in presets_of(str(inst.soundfont), inst.soundfont.stat().st_mtime)
+            if (p.bank, p.program) == (inst.bank, inst.program)
+        )
+        state[f"sf_{part}"] = name
+        state[f"preset_{part}_{name}"] = label(preset)
+        state[f"program_{part}"] = (inst.bank, inst.program)
+        state[f"gain_{part}"] = float(inst.gain_db)
+    for name in list_effects(effects_dir()):
+        level = request.effects.get(name, float("-inf"))
+        state[f"fx_{name}"] = (
+            max(OFF_DB, min(MIX.effect_max_db, level)) if level > OFF_DB else OFF_DB
+        )
+    return state
+
+
+def load_recipe() -> None:
+    """Button callback: the uploaded recipe fills every control, then it is made."""
+    upload = st.session_state.get("recipe_upload")
+    if upload is None:
+        return
+    try:
+        request = from_recipe(parse_recipe(upload.getvalue()))
+        st.session_state.update(controls_of(request))
+        st.session_state.pending_request = request
+    except LofiError as exc:
+        st.session_state.recipe_error = str(exc)
+
+
+def uploads() -> None:
+    done: set[str] = st.session_state.setdefault("uploaded_ids", set())
+    limit = int(st.get_option("server.maxUploadSize"))
+    col1, col2 = st.columns(2)
+    sf_files = col1.file_uploader(
+        "SoundFonts (.sf2, .sf3)",
+        type=["sf2", "sf3"],
+        accept_multiple_files=True,
+        key="sf_upload",
+        max_upload_size=limit,
+    )
+    beds = col2.file_uploader(
+        "Effect beds (.wav)",
+        type=["wav"],
+        accept_multiple_files=True,
+        key="fx_upload",
+        max_upload_size=limit,
+    )
+    notes: list[tuple[str, str]] = []
+    for files, save, folder in (
+        (sf_files, save_soundfont, soundfonts_dir()),
+        (beds, save_effect, effects_dir()),
+    ):
+        for f in files or []:
+            if f.file_id in done:
+                continue
+            done.add(f.file_id)
+            try:
+                kept = save(f.getvalue(), f.name, folder)
+                notes.append(("ok", f"Added {kept.name}"))
+            except LofiError as exc:
+                notes.append(("error", str(exc)))
+    if any(level == "ok" for level, _ in notes):
+        st.session_state.upload_notes = notes
+        st.rerun()  # the new file appears in the lists at once
+    # Only this upload's messages: older ones are gone.
+    for level, text in notes or st.session_state.pop("upload_notes", []):
+        (st.success if level == "ok" else st.error)(text)
+
+
+def controls() -> Panel:
+    """Draws every control; returns what they hold and whether Generate was pressed."""
+    for name, value in DEFAULTS.items():
+        st.session_state.setdefault(name, value)
+    panel = Panel()
+    c1, c2, c3 = st.columns([3, 1, 3])
+    c1.number_input("Seed", 0, GEN.seed_max, key="seed", step=1)
+    c2.button("🎲", on_click=roll_dice, help="A random seed", width="stretch")
+    c3.selectbox("Key", KEYS, key="key")
+    c1, c2 = st.columns(2)
+    c1.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
+    c2.slider(
+        "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
+    )
+    panel.generate = st.button("Generate", type="primary", width="stretch")
+    with st.expander("Advanced"):
+        st.slider(
+            "Temperature",
+            GEN.temperature_range.low,
+            GEN.temperature_range.high,
+            step=GEN.temperature_step,
+            key="temperature",
+            help="Lower is safer, higher is wilder",
+        )
+        st.checkbox("Stay in key", key="stay")
+    defaults = default_instruments()
+    with st.expander("Instruments", expanded=False):
+        for part in PART_NAMES:
+            st.markdown(PART_LABELS[part])
+            picked = instrument_picker(part, defaults[part])
+            if picked:
+                panel.instruments[part] = picked
+    panel.effect_files = list_effects(effects_dir())
+    with st.expander("Effects", expanded=False):
+        for name in panel.effect_files:
+            st.session_state.setdefault(f"fx_{name}", MIX.effect_levels().get(name, OFF_DB))
+            db = st.slider(
+                f"{name} (dB, {OFF_DB:g} is off)",
+                OFF_DB,
+                MIX.effect_max_db,
+                step=1.0,
+                key=f"fx_{name}",
+            )
+            panel.levels[name] = db if db > OFF_DB else float("-inf")
+    with st.expander("Bring your own sounds"):
+        uploads()
+    with st.expander("Load recipe"):
+        recipe_file = st.file_uploader("recipe.json", type=["json"], key="recipe_upload")
+        st.button(
+            "Reproduce this recipe",
+            disabled=recipe_file is None,
+            on_click=load_recipe,
+            help="Sets every control to the recipe's values and makes the track again",
+        )
+    return panel
+
+
+def request_of(panel: Panel) -> TrackRequest:
+    """The track the controls describe."""
+    s = st.session_state
+    config = GenerationConfig(
+        int(s.seed),
+        Key.parse(s.key),
+        float(s.bpm),
+        int(s.bars),
+        SamplingConfig(float(s.temperature), GEN.top_k, GEN.top_p, bool(s.stay)),
+    )
+    melody_model, chord_model = current_models()
+    return TrackRequest(
+        config,
+        melody_model,
+        chord_model,
+        panel.instruments,
+        dict(panel.levels),
+        {n: panel.effect_files[n] for n in panel.levels},
+    )
