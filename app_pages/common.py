@@ -7,15 +7,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from lofi.audio.render import warm_up
-from lofi.audio.soundfonts import default_instruments
-from lofi.compose.song import SongModels
 from lofi.core.errors import LofiError
 from lofi.core.paths import user_data_dir
 from lofi.core.settings import LIMITS
-from lofi.data.corpus import BUNDLED
-from lofi.learn.checkpoint import Checkpoint, read_checkpoint
+from lofi.service.corpora import corpus_location, corpus_names
+from lofi.service.models import ModelSummary, SongModels, model_summary
 from lofi.service.runs import studio_models
+from lofi.service.sounds import start_renderer
 from lofi.service.storage import prune
 from lofi.service.track import default_chord_model, default_melody_model, load_models
 
@@ -23,7 +21,7 @@ from lofi.service.track import default_chord_model, default_melody_model, load_m
 @st.cache_resource
 def warm_render_workers() -> bool:
     """Once per server process: start the FluidSynth workers with the default SoundFont."""
-    warm_up(sorted({i.soundfont for i in default_instruments().values()}))
+    start_renderer()
     return True
 
 
@@ -63,28 +61,23 @@ def cached_models(melody: str, chords: str, melody_sha: str, chords_sha: str) ->
 
 
 def models_for(melody: Path, chords: Path) -> SongModels:
-    m, c = read_checkpoint(melody, "melody"), read_checkpoint(chords, "chords")
-    return cached_models(str(melody), str(chords), m.meta["model_sha256"], c.meta["model_sha256"])
+    m, c = model_summary(melody, "melody"), model_summary(chords, "chords")
+    return cached_models(str(melody), str(chords), m.sha256, c.sha256)
 
 
 def corpus_choices() -> list[str]:
-    uploaded = (
-        sorted(p.name for p in corpora_root().iterdir() if p.is_dir() and p.name[0] != ".")
-        if corpora_root().is_dir()
-        else []
-    )
-    return [*BUNDLED, *uploaded]
+    return corpus_names(corpora_root())
 
 
 def corpus_path(choice: str) -> str:
     """A bundled corpus by name, an uploaded one by its folder."""
-    return choice if choice in BUNDLED else str(corpora_root() / choice)
+    return corpus_location(choice, corpora_root())
 
 
-def _describe(ckpt: Checkpoint) -> str:
-    loss = ckpt.meta.get("best_val_loss")
-    loss_text = f"val loss {loss:.3f}" if isinstance(loss, float) else "no val loss"
-    return f"**{ckpt.path.name}** · {ckpt.meta.get('corpus', '?')} · {loss_text}"
+def _describe(model: ModelSummary) -> str:
+    loss = model.best_val_loss
+    loss_text = f"val loss {loss:.3f}" if loss is not None else "no val loss"
+    return f"**{model.name}** · {model.corpus} · {loss_text}"
 
 
 def sidebar() -> None:
@@ -95,7 +88,7 @@ def sidebar() -> None:
         melody, chords = current_models()
         for kind, folder in (("Melody", melody), ("Chords", chords)):
             try:
-                st.markdown(f"{kind}: {_describe(read_checkpoint(folder))}")
+                st.markdown(f"{kind}: {_describe(model_summary(folder))}")
             except LofiError as exc:
                 st.warning(f"{kind} model: {exc}")
         st.caption("Corpus")

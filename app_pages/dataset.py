@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import streamlit as st
 
 from app_pages.common import corpora_root, corpus_choices, corpus_path, plural
-from lofi.audio.export import mp3_bytes
-from lofi.audio.render import render_midi
-from lofi.audio.soundfonts import fallback_soundfont
 from lofi.core.errors import LofiError
-from lofi.data.corpus import Corpus, CorpusStats, corpus_files, corpus_stats, load_corpus
-from lofi.encoding.tokens import harmony
+from lofi.service.corpora import (
+    Corpus,
+    CorpusStats,
+    chord_counts,
+    corpus_stats,
+    piece_preview,
+    piece_source,
+    read_corpus,
+)
 from lofi.service.figures import (
     bars,
     chord_frequencies,
@@ -30,14 +33,13 @@ PREVIEW_S = 60  # seconds of a corpus piece "Play it" renders
 @st.cache_data(show_spinner=False, max_entries=8)
 def summary(path: str, content_key: str) -> tuple[Corpus, CorpusStats, dict[str, int]]:
     """The parsed corpus (disk-cached per file) with its statistics, cached per content."""
-    corpus = load_corpus(path)
-    chords = Counter(sym for piece in corpus.pieces for sym in harmony(piece))
-    return corpus, corpus_stats(corpus), dict(chords)
+    corpus = read_corpus(path)
+    return corpus, corpus_stats(corpus), chord_counts(corpus)
 
 
 def open_corpus(path: str) -> tuple[Corpus, CorpusStats, dict[str, int]]:
     bar = st.progress(0.0, text="Reading the corpus (the first time parses every file)…")
-    corpus = load_corpus(
+    corpus = read_corpus(
         path, progress=lambda d, t: bar.progress(d / max(t, 1), text=f"Parsed {d} of {t} files")
     )
     bar.empty()
@@ -71,7 +73,7 @@ def keep_corpus() -> None:
 @st.cache_data(show_spinner="Rendering the first minute…", max_entries=16)
 def preview(path: str, mtime: float) -> bytes:
     """The first PREVIEW_S seconds of a MIDI file as MP3, kept in memory (nothing on disk)."""
-    return mp3_bytes(render_midi(Path(path), fallback_soundfont(), seconds=PREVIEW_S))
+    return piece_preview(Path(path), PREVIEW_S)
 
 
 st.title("🎼 Dataset")
@@ -160,9 +162,7 @@ st.plotly_chart(
 )
 if st.button("▶️ Play it", help=f"The first {PREVIEW_S} s, with the General MIDI SoundFont"):
     try:
-        source = next(f for f in corpus_files(corpus_path(choice)) if f.name == piece.name)
-        if source.suffix.lower() not in (".mid", ".midi"):
-            raise LofiError("only MIDI files can be played here")
+        source = piece_source(corpus, piece.name)
         st.audio(preview(str(source), source.stat().st_mtime), format="audio/mpeg")
-    except (LofiError, StopIteration) as exc:
+    except LofiError as exc:
         st.error(f"Cannot play this piece: {exc}")

@@ -8,9 +8,9 @@ import streamlit as st
 
 from app_pages.common import corpus_choices, corpus_path, current_models
 from lofi.core.errors import LofiError
-from lofi.data.corpus import load_corpus
-from lofi.learn.checkpoint import read_checkpoint
+from lofi.service.corpora import read_corpus
 from lofi.service.figures import feature_distributions, overlap_bars
+from lofi.service.models import model_summary
 from lofi.service.track import load_models
 from lofi.tools.evaluate import GENERATED, HUMAN, EvaluationReport, evaluate
 from lofi.tools.features import FEATURE_NAMES
@@ -29,7 +29,7 @@ def run_evaluation(
     """One evaluation, cached per corpus content, model versions and settings."""
     melody, chords = Path(models[0]), Path(models[1])
     return evaluate(
-        load_corpus(corpus),
+        read_corpus(corpus),
         load_models(melody, chords),
         songs=songs,
         seed=seed,
@@ -65,8 +65,8 @@ if request is None:
 try:
     with st.spinner("Generating songs and comparing them with the corpus…"):
         path = corpus_path(request[0])
-        corpus = load_corpus(path)
-        shas = tuple(str(read_checkpoint(f).meta.get("model_sha256", "")) for f in (melody, chords))
+        corpus = read_corpus(path)
+        shas = tuple(model_summary(f).sha256 for f in (melody, chords))
         report = run_evaluation(
             path,
             corpus.content_hash,

@@ -9,15 +9,13 @@ from typing import Any
 import streamlit as st
 
 from app_pages.common import current_models, models_for
-from lofi.audio.effects import list_effects
-from lofi.audio.soundfonts import default_instruments
 from lofi.core.errors import LofiError
-from lofi.core.paths import effects_dir
 from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import GenerationConfig, Key
 from lofi.service.novelty import DriftLimits
 from lofi.service.radio import RadioSession, RadioSettings
 from lofi.service.recipe import TrackRequest
+from lofi.service.sounds import default_instruments, effect_beds
 
 KEYS = [k.name for k in Key.all()]
 OFF_DB = MIX.effect_off_db
@@ -45,7 +43,7 @@ def settings_from_widgets() -> tuple[RadioSettings, dict[str, float]]:
         crossfade_s=float(ss.get("radio_crossfade", 4.0)),
     )
     levels = {}
-    for name in list_effects(effects_dir()):
+    for name in effect_beds():
         db = float(ss.get(f"radio_fx_{name}", MIX.effect_levels().get(name, OFF_DB)))
         levels[name] = db if db > OFF_DB else float("-inf")
     return settings, levels
@@ -58,7 +56,7 @@ def start_radio() -> RadioSession:
         old.close()
     settings, levels = settings_from_widgets()
     melody, chords = current_models()
-    effect_files = list_effects(effects_dir())
+    effect_files = effect_beds()
     base = TrackRequest(
         GenerationConfig(),
         melody,
@@ -113,7 +111,7 @@ def limits_panel() -> None:
         st.select_slider("Track length (bars)", BAR_CHOICES, key="radio_bars")
         st.slider("Energy", 0.0, 1.0, step=0.05, key="radio_energy", help="calm … lively")
         st.slider("Crossfade (s)", 1.0, 8.0, step=0.5, key="radio_crossfade")
-        for name in list_effects(effects_dir()):
+        for name in effect_beds():
             ss.setdefault(f"radio_fx_{name}", MIX.effect_levels().get(name, OFF_DB))
             st.slider(
                 f"{name} (dB, {OFF_DB:g} is off)", OFF_DB, 0.0, step=1.0, key=f"radio_fx_{name}"

@@ -9,20 +9,20 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import current_models
-from lofi.audio.effects import list_effects
-from lofi.audio.soundfonts import (
-    Instrument,
-    Preset,
-    available_soundfonts,
-    default_instruments,
-    list_presets,
-)
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
 from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
 from lofi.service.recipe import TrackRequest, from_recipe
 from lofi.service.recipe_schema import parse_recipe
+from lofi.service.sounds import (
+    Instrument,
+    Preset,
+    available_soundfonts,
+    default_instruments,
+    effect_beds,
+    list_presets,
+)
 from lofi.service.uploads import save_effect, save_soundfont
 
 OFF_DB = MIX.effect_off_db
@@ -132,7 +132,7 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         state[f"preset_{part}_{name}"] = label(preset)
         state[f"program_{part}"] = (inst.bank, inst.program)
         state[f"gain_{part}"] = float(inst.gain_db)
-    for name in list_effects(effects_dir()):
+    for name in effect_beds():
         level = request.effects.get(name, float("-inf"))
         state[f"fx_{name}"] = (
             max(OFF_DB, min(MIX.effect_max_db, level)) if level > OFF_DB else OFF_DB
@@ -225,7 +225,7 @@ def controls() -> Panel:
             picked = instrument_picker(part, defaults[part])
             if picked:
                 panel.instruments[part] = picked
-    panel.effect_files = list_effects(effects_dir())
+    panel.effect_files = effect_beds()
     with st.expander("Effects", expanded=False):
         for name in panel.effect_files:
             st.session_state.setdefault(f"fx_{name}", MIX.effect_levels().get(name, OFF_DB))

@@ -1,10 +1,14 @@
 """The package layout holds: import-linter's contracts in pyproject.toml are kept."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the pages may import of lofi; the Evaluate page also shows the measurements in lofi.tools.
+PAGE_ALLOWED = ("lofi.service", "lofi.core")
+PAGE_EXCEPTIONS = {"evaluate.py": ("lofi.tools.evaluate", "lofi.tools.features")}
 
 
 def test_import_contracts_are_kept() -> None:
@@ -17,5 +21,46 @@ def test_import_contracts_are_kept() -> None:
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "0 broken" in out.stdout
-    for name in ("Stages import upstream only", "lofi never imports streamlit"):
+    for name in (
+        "Stages import upstream only",
+        "lofi never imports streamlit",
+        "Pages reach the engine through lofi.service only",
+    ):
         assert f"{name} KEPT" in out.stdout
+
+
+def engine_imports(source: str, allowed: tuple[str, ...] = PAGE_ALLOWED) -> list[str]:
+    """The lofi modules `source` imports (at any depth of the file) outside `allowed`."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return [
+        name
+        for name in names
+        if name.split(".")[0] == "lofi"
+        and not any(name == a or name.startswith(a + ".") for a in allowed)
+    ]
+
+
+def test_pages_and_the_app_import_only_the_service_and_core() -> None:
+    files = [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+    assert len(files) > 2
+    broken = {
+        path.name: found
+        for path in files
+        if (
+            found := engine_imports(
+                path.read_text(), PAGE_ALLOWED + PAGE_EXCEPTIONS.get(path.name, ())
+            )
+        )
+    }
+    assert broken == {}
+
+
+def test_the_page_import_check_sees_engine_imports() -> None:
+    source = "def f():\n    import lofi.audio.render\n    from lofi.data.corpus import BUNDLED\n"
+    assert engine_imports(source) == ["lofi.audio.render", "lofi.data.corpus"]
+    assert engine_imports("from lofi.service.track import make_track\nimport lofi.core") == []
