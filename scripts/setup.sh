@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 export LOFI_HOME="${LOFI_HOME:-$PWD}"  # the checkout is the data directory (lofi/core/paths.py)
 
 APT_PACKAGES=(
-  libfluidsynth3 fluidsynth
+  libfluidsynth3 fluidsynth ffmpeg
   musescore-general-soundfont-small csound-soundfont
   simutrans-data openttd-openmsx planetblupi-music-midi sonic-pi-samples
   chromium fonts-noto-color-emoji

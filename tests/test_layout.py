@@ -1,6 +1,7 @@
 """The package layout holds: import-linter's contracts in pyproject.toml are kept."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,30 @@ def test_the_page_import_check_sees_engine_imports() -> None:
     source = "def f():\n    import lofi.audio.render\n    from lofi.data.corpus import BUNDLED\n"
     assert engine_imports(source) == ["lofi.audio.render", "lofi.data.corpus"]
     assert engine_imports("from lofi.service.track import make_track\nimport lofi.core") == []
+
+
+# The programs lofi runs as child processes (the playlist's MP3 with chapters, the bench's
+# FluidSynth baseline) and the Debian package that installs each.
+PROGRAM_PACKAGES = {"ffmpeg": "ffmpeg", "fluidsynth": "fluidsynth"}
+
+
+def programs_run(source: str) -> set[str]:
+    """Programs named as the first word of a literal command list in `source`."""
+    return {
+        node.elts[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.List)
+        and node.elts
+        and isinstance(node.elts[0], ast.Constant)
+        and node.elts[0].value in PROGRAM_PACKAGES.keys() | {"ffprobe", "sox", "lame", "timidity"}
+    }
+
+
+def test_every_program_lofi_runs_is_installed_by_setup() -> None:
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    match = re.search(r"APT_PACKAGES=\(([^)]*)\)", setup)
+    assert match
+    apt = set(match.group(1).split())
+    programs = set().union(*(programs_run(p.read_text()) for p in (ROOT / "lofi").rglob("*.py")))
+    assert {"ffmpeg", "fluidsynth"} <= programs  # playlist MP3 chapters; the bench baseline
+    assert all(p in PROGRAM_PACKAGES and PROGRAM_PACKAGES[p] in apt for p in programs), programs
