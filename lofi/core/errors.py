@@ -10,6 +10,8 @@ class LofiError(Exception):
 
 
 class CorpusError(LofiError):
+    """A score file that cannot be read or used; names the file and why."""
+
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
@@ -20,36 +22,36 @@ class CorpusError(LofiError):
 
 
 class VocabularyError(LofiError):
-    pass
+    """A vocabulary file that is missing, unreadable or of another kind or version."""
 
 
 class CheckpointError(LofiError):
-    pass
+    """A checkpoint folder that is incomplete, unreadable or of the wrong kind."""
 
 
 class SoundFontError(LofiError):
-    pass
+    """A SoundFont that is not one, is damaged, or lacks the asked-for preset."""
 
 
 class RenderError(LofiError):
-    pass
+    """FluidSynth failed, crashed or timed out while rendering, or the MIDI is unreadable."""
 
 
 class EffectError(LofiError):
-    pass
+    """An effect bed that is not a usable WAV (format, length, size) or is missing."""
 
 
 class RecipeError(LofiError):
-    pass
+    """A recipe.json that does not match the schema or names files that are gone."""
 
 
 class ConfigError(LofiError):
-    pass
+    """A setting out of its allowed range or in an unknown form (key, tempo, spec...)."""
 
 
 class EvaluationError(LofiError):
-    pass
+    """An evaluation that cannot run, e.g. a corpus too small to hold pieces out."""
 
 
 class StyleError(LofiError):
-    pass
+    """A style.json that is missing, malformed or names part models that are not there."""

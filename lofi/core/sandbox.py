@@ -54,8 +54,11 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _apply_limits(limits: Limits, scratch: str) -> None:
-    """Caps this process's address space and points temporary files (music21's scratch
-    folder too) at a private folder the parent removes; each job re-arms its CPU limit."""
+    """Caps this process's address space and gives it a private temporary folder.
+
+    Temporary files (music21's scratch folder too) go to the folder the parent removes; each
+    job re-arms its CPU limit.
+    """
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = scratch
     for var in _THREAD_VARS:  # BLAS thread pools reserve address space per thread
@@ -186,6 +189,7 @@ class Sandbox:
         self.close()
 
     def close(self) -> None:
+        """Stops every idle child process; the sandbox starts new ones if used again."""
         for child in self._idle:
             child.close()
         self._idle = []

@@ -45,6 +45,7 @@ class Note:
 
     @property
     def end(self) -> float:
+        """The beat the note stops sounding on."""
         return self.onset + self.duration
 
     def __reduce__(self) -> tuple[type, tuple[int, float, float, int]]:
@@ -54,6 +55,8 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Key:
+    """A major or minor key; its name reads like 'A-minor'."""
+
     tonic: int  # pitch class 0–11
     mode: str  # "major" or "minor"
 
@@ -68,6 +71,7 @@ class Key:
 
     @property
     def name(self) -> str:
+        """'C-major', 'Eb-minor': the form Key.parse reads back."""
         return f"{PITCH_CLASS_NAMES[self.tonic]}-{self.mode}"
 
     @classmethod
@@ -82,6 +86,7 @@ class Key:
 
     @classmethod
     def all(cls) -> list[Key]:
+        """All 24 keys: the minor ones first, each mode from C upwards."""
         return [cls(pc, mode) for mode in ("minor", "major") for pc in range(12)]
 
 
@@ -123,6 +128,8 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """A stretch of a song in whole bars (intro, main, outro)."""
+
     name: str  # "intro", "main", "outro"
     start_bar: int
     bars: int
@@ -130,6 +137,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Song:
+    """A composed song: every part's notes, its sections and its chord symbols."""
+
     key: Key
     bpm: float
     bars: int
@@ -138,6 +147,7 @@ class Song:
     chords: tuple[tuple[float, float, str], ...]  # (onset beat, beats, symbol) in the song's key
 
     def part(self, name: str) -> Part:
+        """The part of that name; KeyError when the song has none."""
         for p in self.parts:
             if p.name == name:
                 return p
@@ -149,6 +159,8 @@ PART_NAMES = ("chords", "melody", "bass", "drums")
 
 @dataclass(frozen=True, slots=True)
 class SamplingConfig:
+    """How the samplers pick each token: temperature, top-k, top-p, staying in key."""
+
     temperature: float = GENERATION.temperature
     top_k: int = GENERATION.top_k  # 0: off
     top_p: float = GENERATION.top_p  # 1.0: off
@@ -157,6 +169,8 @@ class SamplingConfig:
 
 @dataclass(frozen=True, slots=True)
 class GenerationConfig:
+    """What one song asks for: seed, key, tempo, length and sampling."""
+
     seed: int = GENERATION.seed
     key: Key = field(default_factory=lambda: Key.parse(GENERATION.key))
     bpm: float = GENERATION.bpm
