@@ -15,6 +15,7 @@ import mido
 import numpy as np
 
 from lofi.audio.render_worker import CONTROL, NOTE_OFF, NOTE_ON, PITCH, PROGRAM
+from lofi.compose.midi import import_pretty_midi
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import RenderError
 
@@ -32,8 +33,7 @@ def read_midi_events(midi: bytes | Path) -> MidiEvents:
 
     Tempo changes count where the standard puts them, in the first track.
     """
-    import pretty_midi
-
+    pretty_midi = import_pretty_midi()
     try:
         data = bytes(midi) if isinstance(midi, bytes | bytearray) else Path(midi).read_bytes()
         mid = mido.MidiFile(file=io.BytesIO(data))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sys
 from collections.abc import Mapping
+from types import ModuleType
 
 from lofi.core.constants import BEATS_PER_BAR, TICKS_PER_BEAT
 from lofi.core.types import Song
@@ -11,6 +14,19 @@ from lofi.core.types import Song
 # General MIDI programs of the parts; pretty_midi gives the drum part channel 10 and the
 # others channels 1, 2, 3 ... in the song's part order.
 GM_PROGRAMS = {"chords": 4, "melody": 11, "bass": 33, "drums": 0}
+
+
+def import_pretty_midi() -> ModuleType:
+    """pretty_midi, imported without its side note on stdout.
+
+    pretty_midi imports pyfluidsynth, which prints where it found the library when the CI
+    variable is set; stdout belongs to the command (its JSON reports), so the note goes to
+    stderr.
+    """
+    with contextlib.redirect_stdout(sys.stderr):
+        import pretty_midi
+    module: ModuleType = pretty_midi
+    return module
 
 
 def song_to_midi(song: Song, programs: Mapping[str, int] | None = None) -> bytes:
@@ -26,8 +42,7 @@ def song_to_midi(song: Song, programs: Mapping[str, int] | None = None) -> bytes
     Returns:
         The MIDI file's bytes.
     """
-    import pretty_midi
-
+    pretty_midi = import_pretty_midi()
     pm = pretty_midi.PrettyMIDI(resolution=TICKS_PER_BEAT, initial_tempo=song.bpm)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(BEATS_PER_BAR, 4, 0.0))
     key_number = song.key.tonic + (12 if song.key.mode == "minor" else 0)
