@@ -14,7 +14,7 @@ from lofi.service.corpora import corpus_location, corpus_names
 from lofi.service.models import ModelSummary, SongModels, model_summary
 from lofi.service.runs import studio_models
 from lofi.service.sounds import start_renderer
-from lofi.service.storage import prune
+from lofi.service.storage import holds_kept, prune
 from lofi.service.track import default_chord_model, default_melody_model, load_models
 
 
@@ -43,8 +43,9 @@ def session_dir() -> Path:
     root = user_data_dir() / "sessions"
     if "session_id" not in st.session_state:
         st.session_state.session_id = uuid.uuid4().hex[:12]
-        # A new session: old and surplus sessions' tracks go (pinned takes stay).
-        prune(root, LIMITS.sessions_max_bytes, LIMITS.sessions_max_age_s)
+        # A new session: old and surplus sessions' tracks go (sessions holding a pinned or
+        # downloaded take stay).
+        prune(root, LIMITS.sessions_max_bytes, LIMITS.sessions_max_age_s, keep=holds_kept)
     folder = root / st.session_state.session_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder

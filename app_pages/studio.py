@@ -9,16 +9,23 @@ import streamlit as st
 
 from app_pages.common import models_for, session_dir
 from app_pages.studio_controls import controls, request_of
+from app_pages.studio_takes import download_buttons, regenerate_row, takes_panel
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
 from lofi.core.types import PART_NAMES
 from lofi.service.figures import song_roll, waveform
 from lofi.service.recipe import TrackRequest
-from lofi.service.track import make_track, mp3_of, stems_zip, write_track
-from lofi.service.uploads import unique_path
+from lofi.service.takes import save_take
+from lofi.service.track import make_track
 
 
-def run(request: TrackRequest, progress_slot: st.delta_generator.DeltaGenerator) -> None:
+def run(
+    request: TrackRequest,
+    progress_slot: st.delta_generator.DeltaGenerator,
+    label: str = "Generate",
+    parent: int | None = None,
+) -> None:
+    """Makes the request into the session's next take and puts it in the player."""
     models = models_for(request.melody_model, request.chord_model)
     bar = progress_slot.progress(0.0, text="Composing…")
     labels = {
@@ -31,8 +38,9 @@ def run(request: TrackRequest, progress_slot: st.delta_generator.DeltaGenerator)
     track = make_track(
         request, lambda stage, f: bar.progress(f, text=labels.get(stage, stage)), models
     )
-    out = unique_path(session_dir(), f"{time.strftime('%H%M%S')}-seed{request.config.seed}")
-    paths = write_track(track, request, out, mp3=False)  # the MP3 is made when asked for
+    # The MP3 and the stems are made when first asked for.
+    out = save_take(track, request, session_dir(), label, parent)
+    paths = {"wav": out / "mix.wav", "midi": out / "song.mid", "recipe": out / "recipe.json"}
     progress_slot.empty()
     st.session_state.track = {
         "dir": str(out),
@@ -64,44 +72,7 @@ def downloads() -> None:
     info = st.session_state.get("track")
     if not info:
         return
-    paths = {k: Path(v) for k, v in info["paths"].items()}
-    cols = st.columns(5)
-    files = [
-        ("WAV", "wav", "audio/wav"),
-        ("MIDI", "midi", "audio/midi"),
-        ("Recipe", "recipe", "application/json"),
-    ]
-    for col, (name, key, mime) in zip((cols[0], cols[2], cols[3]), files, strict=True):
-        # A callable: the file is read only when the button is clicked.
-        col.download_button(
-            f"⬇️ {name}",
-            paths[key].read_bytes,
-            paths[key].name,
-            mime,
-            key=f"dl_{key}",
-            on_click="ignore",
-            width="stretch",
-        )
-    out = Path(info["dir"])
-    cols[1].download_button(
-        "⬇️ MP3",
-        lambda: mp3_of(out),
-        "mix.mp3",
-        "audio/mpeg",
-        key="dl_mp3",
-        on_click="ignore",
-        width="stretch",
-    )
-    cols[4].download_button(
-        "⬇️ Stems",
-        lambda: stems_zip(out / "stems"),
-        "stems.zip",
-        "application/zip",
-        key="dl_stems",
-        on_click="ignore",
-        help="Every part as its own WAV, in a .zip",
-        width="stretch",
-    )
+    download_buttons(Path(info["dir"]), "current")
     st.plotly_chart(song_roll(info["song"]), width="stretch")
     st.plotly_chart(info["waveform"], width="stretch")
 
@@ -119,7 +90,11 @@ with right:
             raise LofiError(st.session_state.pop("recipe_error"))
         pending = st.session_state.pop("pending_request", None)
         if pending is not None:
-            run(pending, progress_slot)
+            run(
+                pending,
+                progress_slot,
+                *st.session_state.pop("pending_take", ("from a recipe", None)),
+            )
         elif panel.generate and len(panel.instruments) == len(PART_NAMES):
             run(request_of(panel), progress_slot)
         elif panel.generate:
@@ -127,4 +102,7 @@ with right:
     except LofiError as exc:
         st.error(f"{exc}")
     player(player_slot)
+    current = st.session_state.get("track")
+    regenerate_row(current["dir"] if current else None)
     downloads()
+    takes_panel(session_dir())

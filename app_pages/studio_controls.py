@@ -12,7 +12,7 @@ from app_pages.common import current_models
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
 from lofi.core.settings import GENERATION, MIX
-from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig
+from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig, part_seeds_for
 from lofi.service.recipe import TrackRequest, from_recipe
 from lofi.service.recipe_schema import parse_recipe
 from lofi.service.sounds import (
@@ -251,7 +251,7 @@ def controls() -> Panel:
 
 
 def request_of(panel: Panel) -> TrackRequest:
-    """The track the controls describe."""
+    """The track the controls describe, each part with its own seed (drawn from the seed)."""
     s = st.session_state
     config = GenerationConfig(
         int(s.seed),
@@ -259,6 +259,7 @@ def request_of(panel: Panel) -> TrackRequest:
         float(s.bpm),
         int(s.bars),
         SamplingConfig(float(s.temperature), GEN.top_k, GEN.top_p, bool(s.stay)),
+        part_seeds=part_seeds_for(int(s.seed)),
     )
     melody_model, chord_model = current_models()
     return TrackRequest(

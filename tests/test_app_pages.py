@@ -46,7 +46,7 @@ def test_studio_generates_a_track_with_downloads_and_reloads_its_recipe(app_env)
     _button(at, "Generate").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert len(at.get("audio")) == 1
+    assert len(at.get("audio")) == 2  # the player and the take in the takes list
     downloads = {getattr(d, "label", None) for d in at.get("download_button")}
     assert downloads == {"⬇️ WAV", "⬇️ MP3", "⬇️ MIDI", "⬇️ Recipe", "⬇️ Stems"}
     written = list((app_env["user"] / "sessions").rglob("mix.wav"))
@@ -108,10 +108,36 @@ def _assert_track_folder(folder: Path, bars: int, bpm: float) -> None:
     }
     assert programs == {p: e["program"] for p, e in recipe["instruments"].items()}
     assert programs["chords"] == 26
-    stems = sorted(p.stem for p in (folder / "stems").glob("*.wav"))
-    assert stems == ["bass", "chords", "drums", "melody"]
+    from lofi.service.takes import take_stems
+
+    assert not (folder / "stems").exists()  # made when first asked for
+    assert sorted(take_stems(folder)) == ["bass", "chords", "drums", "melody"]
     with AudioFile(io.BytesIO(mp3_of(folder))) as decoded:
         assert decoded.duration == pytest.approx(len(audio) / rate, abs=0.1)
+
+
+def test_takes_one_part_again_compare_and_pin(app_env) -> None:
+    from lofi.service.takes import list_takes
+
+    at = _app()
+    next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
+    _button(at, "Generate").click()
+    at.run()
+    _button(at, "🥁 New drums").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (session,) = (app_env["user"] / "sessions").iterdir()
+    newest, first = list_takes(session)
+    assert (newest.number, newest.label, newest.parent) == (2, "new drums", 1)
+    assert newest.seed == first.seed
+    assert "Takes (2)" in [h.value for h in at.subheader]
+    compare = at.multiselect(key="compare_takes")
+    compare.set_value([newest.title, first.title])
+    at.run()
+    assert len(at.get("audio")) == 1 + 2 + 2  # the player, the two compared, every take
+    at.toggle(key=f"pin_{first.folder.name}").set_value(True)
+    at.run()
+    assert list_takes(session)[1].pinned
 
 
 def test_dice_changes_the_seed(app_env) -> None:

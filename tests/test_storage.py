@@ -34,3 +34,13 @@ def test_pinned_and_kept_takes_stay_whatever_their_age_or_size(tmp_path) -> None
     assert prune(tmp_path, max_bytes=0, max_age_s=0, keep=[current], now=now) == [other]
     assert pinned.is_dir() and current.is_dir()
     assert prune(tmp_path / "missing", 0, 0) == []
+
+
+def test_an_old_session_holding_a_downloaded_take_stays(tmp_path) -> None:
+    from lofi.service.storage import holds_kept, mark_downloaded
+
+    now = 1_000_000.0
+    kept, gone = _take(tmp_path, "kept", 10, 30 * 86400, now), _take(tmp_path, "gone", 10, 0, now)
+    mark_downloaded(_take(kept, "take-001", 10, 30 * 86400, now))
+    _take(gone, "take-001", 10, 30 * 86400, now)
+    assert prune(tmp_path, 0, 0, keep=holds_kept, now=now) == [gone]

@@ -191,12 +191,43 @@ def sections_for(bars: int) -> tuple[Section, ...]:
     )
 
 
+def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
+    """The random generators of the song's parts.
+
+    With part seeds, each part draws from generators of its own seed only, so a new seed for
+    one part leaves the others note for note (the melody follows the chords it is sampled
+    over, the bass their roots). Without, the song's seed drives every part as before part
+    seeds existed: melody humanising, comping, bass and drum rules share one generator.
+    """
+    if config.part_seeds is None:
+        rng = np.random.default_rng(config.seed)
+        chords, melody, groove = (np.random.default_rng(s) for s in rng.integers(0, 2**63, 3))
+        learned = np.random.default_rng((config.seed, 0xD2))  # the rules' generator untouched
+        return {
+            "chords": chords,
+            "melody": melody,
+            "humanize": groove,
+            "comping": groove,
+            "bass": groove,
+            "drums": groove,
+            "learned_drums": learned,
+        }
+    seed = config.seed_of
+    return {
+        "chords": np.random.default_rng((seed("chords"), 1)),
+        "comping": np.random.default_rng((seed("chords"), 2)),
+        "melody": np.random.default_rng((seed("melody"), 1)),
+        "humanize": np.random.default_rng((seed("melody"), 2)),
+        "bass": np.random.default_rng((seed("bass"), 1)),
+        "drums": np.random.default_rng((seed("drums"), 1)),
+        "learned_drums": np.random.default_rng((seed("drums"), 0xD2)),
+    }
+
+
 def compose(config: GenerationConfig, models: SongModels) -> Song:
     """Writes a whole song. The same config and models always give the same song."""
-    rng = np.random.default_rng(config.seed)
-    chord_rng, melody_rng, groove_rng = (
-        np.random.default_rng(s) for s in rng.integers(0, 2**63, 3)
-    )
+    rngs = _generators(config)
+    chord_rng, melody_rng = rngs["chords"], rngs["melody"]
     mode = config.key.mode
     loop_beats = LOOP_BARS * BEATS_PER_BAR
     chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
@@ -237,10 +268,10 @@ def compose(config: GenerationConfig, models: SongModels) -> Song:
             notes = [n for n in _move(phrases[name], start) if n.onset < stop]
         melody += notes
 
-    melody_notes = [_humanize(groove_rng, n, shift) for n in melody]
-    chord_notes = comp_chords(groove_rng, harmony, shift, 1.0)
-    bass_notes = [n for n in bass_line(groove_rng, harmony, shift) if n.onset >= intro.bars * 2]
-    drums = _drums(config, models, sections, groove_rng)
+    melody_notes = [_humanize(rngs["humanize"], n, shift) for n in melody]
+    chord_notes = comp_chords(rngs["comping"], harmony, shift, 1.0)
+    bass_notes = [n for n in bass_line(rngs["bass"], harmony, shift) if n.onset >= intro.bars * 2]
+    drums = _drums(config, models, sections, rngs["drums"], rngs["learned_drums"])
     parts = (
         Part("chords", tuple(chord_notes)),
         Part("melody", tuple(melody_notes)),
@@ -256,14 +287,14 @@ def _drums(
     models: SongModels,
     sections: tuple[Section, ...],
     groove_rng: np.random.Generator,
+    learned_rng: np.random.Generator,
 ) -> list[Note]:
     """Learned drums bar after bar when the style has a drum model, else the groove rules."""
     arrangement = ARRANGEMENT
     main = sections[1]
     drums: list[Note] = []
     if models.drums is not None:
-        rng = np.random.default_rng((config.seed, 0xD2))  # the rules' generator stays untouched
-        sampler = DrumSampler(models.drums, rng, config.sampling)
+        sampler = DrumSampler(models.drums, learned_rng, config.sampling)
         for bar in range(config.bars):
             energy = arrangement.drum_energy(bar, sections)
             drums += sampler.bar(bar * BEATS_PER_BAR, energy, arrangement.cymbal_floor)

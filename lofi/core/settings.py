@@ -120,6 +120,7 @@ class LimitSettings:
     gain_db: Span[float] = Span(-60.0, 12.0)  # a part's volume in a request or recipe
     effect_db: Span[float] = Span(-80.0, 12.0)  # an effect bed's level (-inf: off)
     recipe_bytes: int = 256 * 1024
+    session_bytes: int = 400 * 1024**2  # one studio session's takes (pinned ones excepted)
     sessions_max_bytes: int = 4 * 1024**3  # generated tracks of every studio session
     sessions_max_age_s: float = 7 * 86_400.0  # tracks untouched this long are removed
 

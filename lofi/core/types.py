@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lofi.core.errors import ConfigError
 from lofi.core.settings import GENERATION
@@ -176,3 +177,35 @@ class GenerationConfig:
     bpm: float = GENERATION.bpm
     bars: int = GENERATION.bars
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    # (part, seed) for each of PART_NAMES: each part draws from its own generator, so one
+    # part can be made again while the others stay note for note. None: the song's seed
+    # drives every part, as before part seeds (older recipes make the same tracks).
+    part_seeds: tuple[tuple[str, int], ...] | None = None
+
+    def seed_of(self, part: str) -> int:
+        """The part's own seed (derived from the song's seed when none was given)."""
+        return dict(self.part_seeds or part_seeds_for(self.seed))[part]
+
+
+def part_seeds_for(seed: int) -> tuple[tuple[str, int], ...]:
+    """A seed per part, drawn from the song's seed (the same seed gives the same ones)."""
+    return tuple(
+        (part, int(hashlib.sha256(f"{seed}:{part}".encode()).hexdigest()[:15], 16))
+        for part in PART_NAMES
+    )
+
+
+def with_part_seeds(config: GenerationConfig) -> GenerationConfig:
+    """`config` with a seed per part (derived from its seed when it has none)."""
+    if config.part_seeds is not None:
+        return config
+    return replace(config, part_seeds=part_seeds_for(config.seed))
+
+
+def reseed_part(config: GenerationConfig, part: str, seed: int) -> GenerationConfig:
+    """`config` with a new seed for `part`; every other part keeps its seed."""
+    if part not in PART_NAMES:
+        raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(PART_NAMES)}")
+    seeds = dict(with_part_seeds(config).part_seeds or ())
+    seeds[part] = seed
+    return replace(config, part_seeds=tuple((p, seeds[p]) for p in PART_NAMES))

@@ -140,6 +140,8 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "style": style,
         "arrangement": ARRANGEMENT.to_json(),
         "seed": c.seed,
+        # Absent in recipes made before part seeds: the seed then drives every part.
+        **({"part_seeds": dict(c.part_seeds)} if c.part_seeds is not None else {}),
         "key": c.key.name,
         "bpm": float(c.bpm),
         "bars": c.bars,
@@ -213,6 +215,11 @@ def from_recipe(data: Any) -> TrackRequest:
             bpm=float(data["bpm"]),
             bars=int(data["bars"]),
             sampling=SamplingConfig(**data["sampling"]),
+            part_seeds=(
+                tuple((p, int(data["part_seeds"][p])) for p in PARTS)
+                if "part_seeds" in data
+                else None
+            ),
         )
         validate_config(config)
         sf_dirs = [soundfonts_dir(), SYSTEM_SOUNDFONT.parent]

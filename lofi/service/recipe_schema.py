@@ -60,8 +60,8 @@ _EFFECT = {
     },
     "additionalProperties": False,
 }
-RECIPE_FORMAT_VERSION = 2  # 2: names the style and the arrangement
-READS_RECIPE_FORMATS = (1, 2)  # a format-1 recipe names no style: its track plays the rules
+RECIPE_FORMAT_VERSION = 3  # 2: names the style and the arrangement; 3: a seed per part
+READS_RECIPE_FORMATS = (1, 2, 3)  # a format-1 recipe names no style: its track plays the rules
 _PART_KIND = {"enum": ["melody", "chords", "drums"]}
 _STYLE = {
     "oneOf": [
@@ -106,6 +106,12 @@ SCHEMA: dict[str, Any] = {
         "arrangement": _ARRANGEMENT,
         "lofi_version": {"type": "string", "maxLength": 64},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "part_seeds": {
+            "type": "object",
+            "required": list(PARTS),
+            "propertyNames": {"enum": list(PARTS)},
+            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        },
         "key": {"type": "string", "maxLength": 16},
         "bpm": {
             "type": "number",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PIN_MARKER = ".pinned"  # a folder holding this file is never pruned
+DOWNLOADED_MARKER = ".downloaded"  # nor one the user downloaded a file of
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,33 @@ def is_pinned(path: Path) -> bool:
     return (path / PIN_MARKER).is_file()
 
 
+def is_downloaded(path: Path) -> bool:
+    return (path / DOWNLOADED_MARKER).is_file()
+
+
+def is_kept(path: Path) -> bool:
+    """Pinned or downloaded: never pruned."""
+    return is_pinned(path) or is_downloaded(path)
+
+
 def pin(folder: Path) -> None:
     """Keeps a folder out of every prune."""
     (folder / PIN_MARKER).touch()
+
+
+def unpin(folder: Path) -> None:
+    """Lets a pinned folder be pruned again (unless a file of it was downloaded)."""
+    (folder / PIN_MARKER).unlink(missing_ok=True)
+
+
+def mark_downloaded(folder: Path) -> None:
+    """A file of this folder left the machine: the folder is kept like a pinned one."""
+    (folder / DOWNLOADED_MARKER).touch()
+
+
+def holds_kept(folder: Path) -> bool:
+    """A folder of takes with at least one pinned or downloaded take in it."""
+    return folder.is_dir() and any(is_kept(p) for p in folder.iterdir() if p.is_dir())
 
 
 def prune(
@@ -64,7 +89,8 @@ def prune(
         folder: the folder whose children may go (a missing folder prunes nothing).
         max_bytes: what the kept children may hold in total.
         max_age_s: children unused for longer go first.
-        keep: paths, or a test of a path, never removed (pinned folders never are).
+        keep: paths, or a test of a path, never removed (pinned or downloaded folders
+            never are).
         now: the current time (seconds since the epoch), for tests.
 
     Returns:
@@ -85,7 +111,7 @@ def prune(
         (_entry(p) for p in folder.iterdir() if not p.name.startswith(".")),
         key=lambda e: e.last_used,
     )
-    removable = [e for e in entries if not kept(e.path) and not is_pinned(e.path)]
+    removable = [e for e in entries if not kept(e.path) and not is_kept(e.path)]
     total = sum(e.size for e in entries)
     removed: list[Path] = []
     for e in removable:

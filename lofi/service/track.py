@@ -163,9 +163,13 @@ def make_track(
 
 
 def write_track(
-    track: Track, request: TrackRequest, out: Path, mp3: bool = True
+    track: Track, request: TrackRequest, out: Path, mp3: bool = True, stems: bool = True
 ) -> dict[str, Path]:
-    """Writes mix.wav, mix.mp3, song.mid, stems/*.wav and recipe.json into a new folder."""
+    """Writes mix.wav, mix.mp3, song.mid, stems/*.wav and recipe.json into a new folder.
+
+    Args:
+        mp3, stems: write these too (the studio makes them when first asked for).
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = {"wav": out / "mix.wav", "midi": out / "song.mid", "recipe": out / "recipe.json"}
     t = time.perf_counter()
@@ -173,10 +177,11 @@ def write_track(
     track.timings["write_wav"] = time.perf_counter() - t
     paths["midi"].write_bytes(track.midi)
     save_recipe(request, paths["recipe"])
-    stems_dir = out / "stems"
-    stems_dir.mkdir(exist_ok=True)
-    for name, audio in track.stems.items():
-        write_wav(audio, stems_dir / f"{name}.wav")
+    if stems:
+        stems_dir = out / "stems"
+        stems_dir.mkdir(exist_ok=True)
+        for name, audio in track.stems.items():
+            write_wav(audio, stems_dir / f"{name}.wav")
     if mp3:
         t = time.perf_counter()
         paths["mp3"] = out / "mix.mp3"

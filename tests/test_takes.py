@@ -1,0 +1,183 @@
+"""Takes: one part made again note-exactly, a session under its disk cap, stems on demand,
+recipes that travel between folders. Real models (tiny), real FluidSynth."""
+
+import hashlib
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from lofi.audio.soundfonts import Instrument
+from lofi.compose.midi import song_to_midi
+from lofi.compose.song import compose
+from lofi.core.types import GenerationConfig, Key, part_seeds_for, reseed_part
+from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
+from lofi.service.storage import is_downloaded
+from lofi.service.takes import (
+    list_takes,
+    new_request,
+    regenerate_request,
+    save_take,
+    session_bytes,
+    set_pinned,
+    take_file,
+    take_stems,
+)
+from lofi.service.track import load_models, make_track, write_track
+
+
+@pytest.fixture(scope="module")
+def models(tiny_checkpoints):
+    return load_models(*tiny_checkpoints)
+
+
+def _notes(song) -> dict[str, tuple]:
+    return {p.name: p.notes for p in song.parts}
+
+
+def test_old_configs_make_the_songs_they_always_made() -> None:
+    """Recipes without part seeds reproduce their tracks: the shipped models' songs of
+    seeds 7 and 11, as made before part seeds existed."""
+    from lofi.service.track import default_chord_model, default_melody_model
+
+    shipped = load_models(default_melody_model(), default_chord_model())
+    expected = {
+        7: "ca4382015831dba74061b71ce9d0f4817721f3b646ad354a578e081ffb78dd53",
+        11: "fd16e3263914629fa72453daf8e76eb9393946d3e8688add42c7befb9febf633",
+    }
+    for seed, sha in expected.items():
+        config = GenerationConfig(seed, Key.parse("A-minor"), 78.0, 16)
+        assert hashlib.sha256(song_to_midi(compose(config, shipped))).hexdigest() == sha
+
+
+@pytest.mark.parametrize(
+    ("part", "changes", "may_change"),
+    [
+        ("drums", {"drums"}, set()),
+        ("melody", {"melody"}, set()),
+        ("bass", {"bass"}, set()),
+        # The bass plays the new chords' roots; the melody is drawn again over them.
+        ("chords", {"chords", "bass"}, {"melody"}),
+    ],
+)
+def test_one_part_made_again_leaves_the_rest_note_for_note(
+    models, part, changes, may_change
+) -> None:
+    config = GenerationConfig(5, Key.parse("D-minor"), 80.0, 24, part_seeds=part_seeds_for(5))
+    before = compose(config, models)
+    again = compose(reseed_part(config, part, 12345), models)
+    old, new = _notes(before), _notes(again)
+    changed = {name for name in old if old[name] != new[name]}
+    assert changes <= changed <= changes | may_change
+    if part == "chords":
+        assert before.chords != again.chords
+    # The new take is reproducible from its config (its recipe).
+    assert song_to_midi(compose(reseed_part(config, part, 12345), models)) == song_to_midi(again)
+
+
+def _request(checkpoints, soundfont: Path, bars: int = 8, seed: int = 3) -> TrackRequest:
+    melody, chords = checkpoints
+    presets = {"chords": (0, 4), "melody": (0, 11), "bass": (0, 33), "drums": (128, 0)}
+    instruments = {p: Instrument(soundfont, b, prog) for p, (b, prog) in presets.items()}
+    config = GenerationConfig(seed, Key.parse("A-minor"), 100.0, bars)
+    return new_request(TrackRequest(config, melody, chords, instruments))
+
+
+def test_a_regenerated_take_reloads_from_its_recipe(tiny_checkpoints, gm_soundfont) -> None:
+    request = regenerate_request(_request(tiny_checkpoints, gm_soundfont), "drums", 99)
+    recipe = json.loads(json.dumps(to_recipe(request)))
+    assert recipe["format_version"] == 3 and recipe["part_seeds"]["drums"] == 99
+    again = from_recipe(recipe)
+    assert again.config == request.config
+    legacy = {k: v for k, v in recipe.items() if k != "part_seeds"}
+    assert from_recipe({**legacy, "format_version": 2}).config.part_seeds is None
+
+
+def test_a_session_stays_under_its_cap_keeping_pinned_and_downloaded_takes(
+    tiny_checkpoints, gm_soundfont, tmp_path
+) -> None:
+    request = _request(tiny_checkpoints, gm_soundfont)
+    track = make_track(request)
+    session = tmp_path / "session"
+    first = save_take(track, request, session)
+    one = session_bytes(session)
+    assert not (first / "stems").exists() and not (first / "mix.mp3").exists()
+    cap = int(2.5 * one)  # room for two takes
+    pinned = first
+    set_pinned(pinned, True)
+    downloaded = save_take(track, request, session, "new drums", parent=1, max_bytes=cap)
+    assert take_file(downloaded, "midi") == track.midi
+    assert is_downloaded(downloaded)
+    made = [save_take(track, request, session, max_bytes=cap) for _ in range(4)]
+    takes = list_takes(session)
+    folders = {t.folder for t in takes}
+    assert {pinned, downloaded, made[-1]} <= folders
+    assert not folders & set(made[:-1])  # the older unkept takes made room
+    assert [t.number for t in takes] == [6, 2, 1]
+    assert takes[1].title == "Take 2 · new drums of take 1" and takes[2].pinned
+    # Everything kept is pinned, downloaded or the newest take; the unkept fit the cap.
+    assert session_bytes(session) <= cap + one
+    set_pinned(pinned, False)
+    save_take(track, request, session, max_bytes=cap)
+    assert pinned not in {t.folder for t in list_takes(session)}
+
+
+def test_stems_are_rendered_on_demand_as_the_same_bytes(
+    tiny_checkpoints, gm_soundfont, tmp_path
+) -> None:
+    request = _request(tiny_checkpoints, gm_soundfont)
+    track = make_track(request)
+    eager = tmp_path / "eager"
+    write_track(track, request, eager, mp3=False, stems=True)
+    take = save_take(track, request, tmp_path / "session")
+    stems = take_stems(take)
+    assert sorted(stems) == ["bass", "chords", "drums", "melody"]
+    for part, path in stems.items():
+        assert path.read_bytes() == (eager / "stems" / f"{part}.wav").read_bytes()
+    assert take_file(take, "stems")[:2] == b"PK"
+
+
+def test_a_recipe_made_in_one_folder_makes_the_same_bytes_in_another(
+    tiny_checkpoints, gm_soundfont, tmp_path, monkeypatch
+) -> None:
+    from lofi.audio.effects import make_default_effects
+    from lofi.core.paths import soundfonts_dir
+    from lofi.service.track import resolve_effects
+
+    for var in ("LOFI_SOUNDFONTS_DIR", "LOFI_EFFECTS_DIR", "LOFI_USER_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+    def checkout(root: Path, font_name: str) -> None:
+        (root / "soundfonts").mkdir(parents=True)
+        shutil.copy(gm_soundfont, root / "soundfonts" / font_name)
+        shutil.copytree(tiny_checkpoints[0].parent, root / "checkpoints")
+        monkeypatch.setenv("LOFI_HOME", str(root))
+        monkeypatch.setenv("LOFI_CHECKPOINTS_DIR", str(root / "checkpoints"))
+
+    one = tmp_path / "one"
+    checkout(one, "gm.sf2")
+    make_default_effects(one / "effects")
+    request = _request(
+        (one / "checkpoints" / "melody", one / "checkpoints" / "chords"),
+        soundfonts_dir() / "gm.sf2",
+    )
+    levels = {"rain": -20.0, "vinyl": -26.0}
+    request = replace(request, effects=levels, effect_paths=resolve_effects(levels))
+    write_track(make_track(request), request, one / "out", mp3=False, stems=False)
+    recipe_text = (one / "out" / "recipe.json").read_text()
+    assert str(one) not in recipe_text  # names and hashes only, no folder of this checkout
+    recipe = json.loads(recipe_text)
+    assert recipe["instruments"]["chords"]["soundfont"] == "soundfonts/gm.sf2"
+
+    made = {n: (one / "out" / n).read_bytes() for n in ("mix.wav", "song.mid", "recipe.json")}
+    two = tmp_path / "two"  # another folder; the SoundFont under another name
+    checkout(two, "General MIDI.sf2")
+    shutil.copytree(one / "effects", two / "effects")
+    shutil.rmtree(one)
+    again = from_recipe(recipe)
+    assert again.instruments["chords"].soundfont == two / "soundfonts" / "General MIDI.sf2"
+    write_track(make_track(again), again, two / "out", mp3=False, stems=False)
+    assert (two / "out" / "song.mid").read_bytes() == made["song.mid"]
+    assert (two / "out" / "mix.wav").read_bytes() == made["mix.wav"]
