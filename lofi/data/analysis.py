@@ -59,6 +59,7 @@ def key_of_histogram(hist: np.ndarray) -> Key:
 
 
 def find_key(notes: list[Note] | tuple[Note, ...]) -> Key:
+    """The key whose profile best matches the notes' duration-weighted pitch classes."""
     return key_of_histogram(pitch_class_histogram(notes))
 
 

@@ -36,12 +36,16 @@ Progress = Callable[[int, int], object]
 
 @dataclass(frozen=True)
 class BadFile:
+    """A corpus file left out, and why."""
+
     path: Path
     reason: str
 
 
 @dataclass(frozen=True)
 class Corpus:
+    """The usable pieces of a corpus, its bad files and one hash of all the pieces' contents."""
+
     name: str
     pieces: tuple[Piece, ...]
     bad: tuple[BadFile, ...]
@@ -77,6 +81,7 @@ def corpus_files(name_or_dir: str | Path) -> list[Path]:
 
 
 def file_hash(path: Path) -> str:
+    """The SHA-256 of the file's bytes (hex): the key of its parse in the cache."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -87,7 +92,7 @@ def _cache_path(content_hash: str) -> Path:
 def _read_cache(content_hash: str) -> Piece | str | None:
     """A cached Piece, the cached reason a file is bad, or None."""
     try:
-        with open(_cache_path(content_hash), "rb") as f:
+        with _cache_path(content_hash).open("rb") as f:
             value = pickle.load(f)
     except FileNotFoundError:
         return None
@@ -103,7 +108,7 @@ def _write_cache(content_hash: str, value: Piece | str) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -212,6 +217,8 @@ def load_corpus(
 
 @dataclass(frozen=True)
 class CorpusStats:
+    """What the Dataset page plots: sizes, keys, tempos and note histograms of a corpus."""
+
     files: int
     bad_files: int
     total_minutes: float
@@ -224,6 +231,7 @@ class CorpusStats:
 
 
 def corpus_stats(corpus: Corpus) -> CorpusStats:
+    """Counts and histograms over every usable piece (bad files count in `files` only)."""
     n = sum(len(p.notes) for p in corpus.pieces)
     pitch = np.fromiter((x.pitch for p in corpus.pieces for x in p.notes), np.int64, n)
     velocity = np.fromiter((x.velocity for p in corpus.pieces for x in p.notes), np.int64, n)

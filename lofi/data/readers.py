@@ -25,6 +25,7 @@ Reader = Callable[[Path, bytes], tuple[list[Note], float]]
 
 
 def check_midi_header(path: Path, data: bytes) -> None:
+    """Refuses (CorpusError) anything but a type-0/1 MIDI file with 1 to the limit of tracks."""
     if not data.startswith(b"MThd") or len(data) < 14:
         raise CorpusError(path, "not a MIDI file (no MThd header)")
     (length, fmt, ntracks, _division) = struct.unpack(">IHHH", data[4:14])
@@ -73,6 +74,7 @@ def _check_measures(path: Path, measures: int) -> None:
 
 
 def check_xml(path: Path, data: bytes) -> None:
+    """Refuses (CorpusError) files that are no MusicXML score or exceed the measure limit."""
     if path.suffix.lower() == ".mxl":
         if not data.startswith(b"PK"):
             raise CorpusError(path, "not a compressed MusicXML (.mxl) file")
