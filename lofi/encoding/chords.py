@@ -29,16 +29,20 @@ QUALITIES: dict[str, tuple[int, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class ChordSymbol:
+    """A chord of the vocabulary: its name (Roman numeral in C), root and quality."""
+
     name: str
     root: int  # pitch class above C
     quality: str
 
     @property
     def intervals(self) -> tuple[int, ...]:
+        """Semitones above the root of each chord tone."""
         return QUALITIES[self.quality]
 
     @property
     def pitch_classes(self) -> frozenset[int]:
+        """The chord's pitch classes (0 = C)."""
         return frozenset((self.root + i) % 12 for i in self.intervals)
 
 
@@ -95,6 +99,7 @@ _PRIOR = np.array([0.04 if s.name in _DIATONIC else 0.0 for s in _MATCHABLE])
 
 
 def symbol(name: str) -> ChordSymbol:
+    """The vocabulary chord of that name; KeyError for a name outside the vocabulary."""
     return _BY_NAME[name]
 
 

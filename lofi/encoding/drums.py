@@ -56,7 +56,7 @@ def drum_steps(hits: Iterable[Note]) -> list[tuple[int, int, int]]:
         return []
     steps: dict[int, list[Note]] = {}
     for note in hits:
-        steps.setdefault(int(round(note.onset / STEP)), []).append(note)
+        steps.setdefault(round(note.onset / STEP), []).append(note)
     first = min(steps) // DRUM_STEPS_PER_BAR * DRUM_STEPS_PER_BAR
     last = (max(steps) // DRUM_STEPS_PER_BAR + 1) * DRUM_STEPS_PER_BAR
     zero = DRUM_TIMING_BINS.index(0.0)

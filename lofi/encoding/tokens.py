@@ -37,6 +37,7 @@ def key_shift(key: Key) -> int:
 
 
 def fold_pitch(pitch: int) -> int:
+    """The pitch moved by octaves into the melody range (MELODY_PITCH_MIN..MAX)."""
     while pitch < MELODY_PITCH_MIN:
         pitch += 12
     while pitch > MELODY_PITCH_MAX:
@@ -45,10 +46,12 @@ def fold_pitch(pitch: int) -> int:
 
 
 def duration_bin(quarters: float, bins: tuple[float, ...] = DURATION_BINS) -> int:
+    """Index of the bin nearest to `quarters` beats (the first of two equally near)."""
     return int(np.argmin([abs(quarters - b) for b in bins]))
 
 
 def velocity_bin(velocity: int) -> int:
+    """Index of the first velocity bin whose upper edge is at least `velocity`."""
     return next(i for i, edge in enumerate(VELOCITY_EDGES) if velocity <= edge)
 
 
@@ -98,6 +101,11 @@ def melody_steps(piece: Piece) -> list[tuple[str, float, int, float]]:
 
 
 def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
+    """The top line as pitch, duration and velocity targets with the chord and bar position.
+
+    Inputs are the targets shifted right by one (a BOS first), plus the half-bar chord and the
+    sixteenth position in the bar of each step.
+    """
     chords = harmony(piece)
     steps = melody_steps(piece)
     pitch = [vocab.index("pitch", p) for p, _, _, _ in steps]
@@ -108,7 +116,7 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
         chord_names.index(chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)]) if chords else 0
         for _, _, _, t in steps
     ]
-    pos = [int(round(t * 4)) % POSITIONS_PER_BAR for _, _, _, t in steps]
+    pos = [round(t * 4) % POSITIONS_PER_BAR for _, _, _, t in steps]
     targets = {
         "pitch": np.array(pitch, np.int32),
         "duration": np.array(dur, np.int32),
@@ -146,6 +154,7 @@ def chord_events(piece: Piece) -> list[tuple[str, float]]:
 
 
 def encode_chords(piece: Piece, vocab: Vocabulary) -> Sequence:
+    """The chord events as chord and duration targets; inputs start with the mode token."""
     events = chord_events(piece)
     names = vocab.inputs["chord"]
     chord = np.array([names.index(s) for s, _ in events], np.int32)
@@ -161,6 +170,7 @@ def encode_chords(piece: Piece, vocab: Vocabulary) -> Sequence:
 
 
 def encode(piece: Piece, vocab: Vocabulary) -> Sequence:
+    """The piece's token sequence for the vocabulary's kind (melody or chords)."""
     return encode_melody(piece, vocab) if vocab.kind == "melody" else encode_chords(piece, vocab)
 
 

@@ -34,12 +34,15 @@ class Vocabulary:
     outputs: tuple[str, ...]
 
     def size(self, field: str) -> int:
+        """How many tokens the input `field` has."""
         return len(self.inputs[field])
 
     def index(self, field: str, token: str) -> int:
+        """The token's index in the input `field`; ValueError when it is not there."""
         return self.inputs[field].index(token)
 
     def to_json(self) -> dict[str, object]:
+        """The vocab.json content, with the format version."""
         return {
             "format_version": FORMAT_VERSION,
             "kind": self.kind,
@@ -48,10 +51,12 @@ class Vocabulary:
         }
 
     def save(self, path: Path) -> None:
+        """Writes the vocabulary as JSON to `path`, as `load` reads it back."""
         path.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: Path, kind: str | None = None) -> Vocabulary:
+        """Reads vocab.json; VocabularyError if unreadable, of another version or kind."""
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError, RecursionError) as exc:
@@ -92,6 +97,7 @@ def _fmt(x: float) -> str:
 
 
 def melody_vocabulary() -> Vocabulary:
+    """Pitches (with rest), duration and velocity bins, the chords and 16 bar positions."""
     pitches = (BOS, REST, *(str(p) for p in range(MELODY_PITCH_MIN, MELODY_PITCH_MAX + 1)))
     return Vocabulary(
         kind="melody",
@@ -107,6 +113,7 @@ def melody_vocabulary() -> Vocabulary:
 
 
 def chord_vocabulary() -> Vocabulary:
+    """Chords (with the two mode tokens), chord duration bins and 4 beat positions."""
     return Vocabulary(
         kind="chords",
         inputs={
@@ -137,6 +144,7 @@ PART_KINDS: tuple[str, ...] = ("melody", "chords", "drums")  # every part a styl
 
 
 def vocabulary(kind: str) -> Vocabulary:
+    """The current vocabulary of a part kind; VocabularyError for an unknown kind."""
     if kind == "melody":
         return melody_vocabulary()
     if kind == "chords":
