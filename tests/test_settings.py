@@ -41,8 +41,13 @@ def test_generate_cli_defaults_are_the_settings() -> None:
 def test_train_cli_and_engine_defaults_are_the_settings() -> None:
     args = _defaults("train", "melody", "--out", "x")
     config, size = TrainConfig(kind="melody"), ModelSize()
-    for name in ("epochs", "seq_len", "batch_size", "learning_rate", "patience", "seed"):
+    for name in ("epochs", "seq_len", "batch_size", "patience", "seed"):
         assert getattr(args, name) == getattr(config, name) == getattr(TRAINING, name), name
+    from lofi.cli.train import default_learning_rate
+
+    assert default_learning_rate(args) == config.learning_rate == TRAINING.learning_rate
+    finetune = _defaults("train", "style", "--from", "default", "--out", "x")
+    assert default_learning_rate(finetune) == TRAINING.finetune_learning_rate
     for name in ("units", "layers", "embedding", "dropout"):
         assert getattr(args, name) == getattr(size, name) == getattr(TRAINING, name), name
     assert args.corpus == config.corpus == TRAINING.corpus

@@ -48,7 +48,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("--layers", int, d.layers, f"LSTM layers, {d.layers_range}"),
         ("--embedding", int, d.embedding, "embedding width per input"),
         ("--dropout", float, d.dropout, "dropout after each LSTM"),
-        ("--learning-rate", float, d.learning_rate, f"Adam learning rate, {d.learning_rate_range}"),
         ("--patience", int, d.patience, "epochs without a better validation loss before stopping"),
         (
             "--validation-split",
@@ -61,6 +60,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ]
     for flag, kind, default, text in options:
         t.add_argument(flag, type=kind, default=default, help=f"{text} (default {default:g})")
+    t.add_argument(
+        "--learning-rate",
+        type=float,
+        help=f"Adam learning rate, {d.learning_rate_range} (default {d.learning_rate:g}; "
+        f"{d.finetune_learning_rate:g} with --from)",
+    )
+    t.add_argument(
+        "--from",
+        dest="start_from",
+        metavar="STYLE",
+        help="style only: fine-tune from this style (a name, `default` for the shipped one, "
+        "or a folder with style.json): every part starts from its weights and size",
+    )
+    t.add_argument(
+        "--held-out",
+        type=float,
+        default=d.held_out,
+        help="style only: share of the corpus' pieces never trained on, chosen by content hash "
+        f"as `evaluate` chooses them (default {d.held_out:g}; 0 trains on every piece)",
+    )
     t.add_argument(
         "--data",
         help="train from the TFRecord shards `corpus build` wrote in this folder (or gs://…) "
@@ -142,7 +161,13 @@ def _train(args: argparse.Namespace) -> int:
     from lofi.learn.models import ModelSize
     from lofi.learn.train import TrainConfig, check_config, command_line, train
 
+    if args.learning_rate is None:
+        args.learning_rate = default_learning_rate(args)
     check_train_options(args)
+    if args.kind != "style" and args.start_from:
+        raise ConfigError("--from fine-tunes a whole style: use `train style --from STYLE`")
+    if not 0.0 <= args.held_out < 1.0:
+        raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
     config = TrainConfig(
         kind=args.kind,
         corpus=args.corpus,
@@ -177,13 +202,27 @@ def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) 
     from lofi.learn.train import command_line
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
-    style = train_style(corpus, args.out, config, parts, command_line())
+    style = train_style(
+        corpus,
+        args.out,
+        config,
+        parts,
+        command_line(),
+        held_out=args.held_out,
+        start_from=args.start_from,
+    )
     fallbacks = ", ".join(f"{k} → {v}" for k, v in style.fallbacks.items()) or "none"
     print(
         f"style {style.name} in {args.out}: learned {', '.join(style.parts)}; "
-        f"fallbacks: {fallbacks}"
+        f"fallbacks: {fallbacks}; trained on {style.training['training_pieces']} pieces, "
+        f"{style.training['held_out_pieces']} held out"
     )
     return 0
+
+
+def default_learning_rate(args: argparse.Namespace) -> float:
+    """The default learning rate: lower when fine-tuning."""
+    return TRAINING.finetune_learning_rate if args.start_from else TRAINING.learning_rate
 
 
 def _train_distributed(args: argparse.Namespace, config: TrainConfig) -> int:

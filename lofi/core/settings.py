@@ -76,6 +76,8 @@ class TrainingSettings:
     embedding: int = 24  # embedding width per input; chord and position inputs get half
     dropout: float = 0.4  # after each LSTM layer
     max_steps: int = 0  # cap on steps per epoch; 0 is none (tests and smoke runs set it)
+    held_out: float = 0.2  # share of a corpus' pieces a style never sees (evaluate's held-out)
+    finetune_learning_rate: float = 3e-4  # Adam, when a style starts from another's weights
     progress_points: int = 20  # step lines written to progress.jsonl per epoch
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import replace
 
 from lofi.core.errors import ConfigError
 from lofi.core.types import Piece
@@ -68,3 +69,21 @@ def halves(pieces: Iterable[Piece]) -> tuple[tuple[Piece, ...], tuple[Piece, ...
     a = tuple(p for p in pieces if p.content_hash in first)
     b = tuple(p for p in pieces if p.content_hash not in first)
     return a, b
+
+
+def training_part(corpus: Corpus, held_out: float = 0.2) -> Corpus:
+    """The corpus without its held-out pieces (what a style learns from), sources kept aligned.
+
+    `held_out` 0 keeps every piece. The result keeps the whole corpus' name and hash: it is
+    the same corpus, of which evaluate's held-out pieces stay unseen.
+    """
+    if held_out == 0:
+        return corpus
+    train, _ = split_pieces(corpus, held_out)
+    keep = {id(p) for p in train}
+    sources = tuple(s for p, s in zip(corpus.pieces, corpus.sources, strict=False) if id(p) in keep)
+    return replace(
+        corpus,
+        pieces=train,
+        sources=sources if len(corpus.sources) == len(corpus.pieces) else (),
+    )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from lofi.core.errors import CheckpointError, CorpusError, StyleError
 from lofi.core.paths import checkpoints_dir, styles_dir
+from lofi.core.settings import TRAINING
 from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import META_FILE, atomic_write, read_checkpoint
 
@@ -45,6 +46,9 @@ class Style:
     parts: dict[str, str]  # learned part → subfolder name
     fallbacks: dict[str, str]  # part → FALLBACK_DEFAULT or FALLBACK_RULES
     models: dict[str, Path] = field(default_factory=dict)
+    # what the parts learned from: the held-out share kept unseen and the pieces seen
+    training: dict[str, Any] = field(default_factory=dict)
+    base: dict[str, Any] = field(default_factory=dict)  # the style fine-tuning started from
 
     def model_sha256(self) -> dict[str, str]:
         """Each part model's weights hash, the style's identity in a recipe."""
@@ -114,6 +118,8 @@ def read_style(folder: Path | str) -> Style:
             command=str(data.get("command", "")),
             parts={str(k): str(v) for k, v in data["parts"].items()},
             fallbacks={str(k): str(v) for k, v in data.get("fallbacks", {}).items()},
+            training=dict(data.get("training", {})),
+            base=dict(data.get("base", {})),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise StyleError(f"{path} is incomplete ({exc!r})") from exc
@@ -151,6 +157,10 @@ def write_style(style: Style) -> None:
         "parts": dict(sorted(style.parts.items())),
         "fallbacks": dict(sorted(style.fallbacks.items())),
     }
+    if style.training:
+        data["training"] = style.training
+    if style.base:
+        data["base"] = style.base
     style.path.mkdir(parents=True, exist_ok=True)
     atomic_write(style.path / STYLE_FILE, (json.dumps(data, indent=1) + "\n").encode())
 
@@ -162,15 +172,27 @@ def train_style(
     parts: tuple[str, ...] = PART_KINDS,
     command: str = "",
     report: Any = print,
+    held_out: float = TRAINING.held_out,
+    start_from: str | Path | None = None,
 ) -> Style:
     """Trains every part from one corpus into out/PART and writes out/style.json.
 
-    A part the corpus lacks falls back on the shipped style's model of it when the shipped
-    style has one, else on the hand-written rules; style.json says which.
+    Only the corpus' training part is seen (`lofi.data.split.training_part`: `held_out` of
+    the pieces, chosen by content hash, stay out for evaluate); early stopping watches a
+    validation share of that training part. A part the corpus lacks falls back on the
+    shipped style's model of it when the shipped style has one, else on the hand-written
+    rules; style.json says which.
+
+    With `start_from` (a style name or folder) every part the base has a model of is
+    fine-tuned from it (lofi.learn.finetune: its weights, its size, `base`'s learning rate),
+    a part the corpus lacks keeps the base's model unchanged, and a part the base only has
+    rules for is trained from scratch; style.json records the base and each part's origin.
 
     Raises:
         StyleError: if `out` already holds a style or a part is unknown.
     """
+    from lofi.data.split import training_part
+    from lofi.learn.finetune import BaseStyle
     from lofi.learn.train import train
 
     if (out / STYLE_FILE).exists():
@@ -178,24 +200,41 @@ def train_style(
     unknown = [p for p in parts if p not in PART_KINDS]
     if unknown or not parts:
         raise StyleError(f"unknown parts {unknown}; choose from {', '.join(PART_KINDS)}")
+    origin = BaseStyle.read(start_from) if start_from is not None else None
+    seen = training_part(corpus, held_out)
     learned: dict[str, str] = {}
     fallbacks: dict[str, str] = {}
+    origins: dict[str, str] = {}
     for kind in PART_KINDS:
         if kind not in parts:
             fallbacks[kind] = _fallback_for(kind)
             continue
+        config = replace(base, kind=kind)
         try:
-            meta = train(replace(base, kind=kind), corpus, out / kind, command=command)
+            if origin is not None and kind in origin.parts:
+                meta = origin.finetune(config, seen, out / kind, command)
+                origins[kind] = f"fine-tuned from {meta['warm_start']['base']}"
+            else:
+                meta = train(config, seen, out / kind, command=command)
+                origins[kind] = "trained from scratch"
         except CorpusError as exc:
             if kind in REQUIRED_PARTS:
                 raise
+            if origin is not None and origin.copy_part(kind, out / kind):
+                learned[kind] = kind
+                origins[kind] = f"the base's model, unchanged ({exc.reason})"
+                report(f"{kind}: {exc.reason}; keeps the base style's model")
+                continue
             fallbacks[kind] = _fallback_for(kind)
             report(f"{kind}: {exc.reason}; falls back on {fallbacks[kind]}")
             continue
         if not (out / kind / META_FILE).is_file():
             raise StyleError(f"the {kind} model never improved on its validation loss")
         learned[kind] = kind
-        report(f"{kind}: best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}")
+        report(
+            f"{kind}: best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}"
+            f" ({origins[kind]})"
+        )
     style = Style(
         path=out,
         name=out.name,
@@ -204,6 +243,13 @@ def train_style(
         command=command,
         parts=learned,
         fallbacks=fallbacks,
+        training={
+            "held_out": held_out,
+            "training_pieces": len(seen.pieces),
+            "held_out_pieces": len(corpus.pieces) - len(seen.pieces),
+            "parts": origins,
+        },
+        base=origin.describe() if origin is not None else {},
     )
     write_style(style)
     return read_style(out)

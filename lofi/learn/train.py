@@ -9,7 +9,7 @@ import random
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from lofi.learn.models import ModelSize, build_model, compile_model, output_name
 from lofi.learn.progress import PROGRESS_FILE, ProgressWriter
 
 if TYPE_CHECKING:
+    import keras
     import tensorflow as tf
 
     from lofi.data.corpus import Corpus
@@ -151,8 +152,21 @@ def sigterm_sets(stop: threading.Event) -> Iterator[threading.Event]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> dict[str, Any]:
-    """Trains, writing progress.jsonl and the best checkpoint into `out`; returns meta."""
+WarmStart = Callable[["keras.Model", Vocabulary], dict[str, Any]]
+
+
+def train(
+    config: TrainConfig,
+    corpus: Corpus,
+    out: Path,
+    command: str = "",
+    warm_start: WarmStart | None = None,
+) -> dict[str, Any]:
+    """Trains, writing progress.jsonl and the best checkpoint into `out`; returns meta.
+
+    `warm_start`, when given, sets the freshly built model's first weights (fine-tuning) and
+    returns what it did, recorded in meta.json under `warm_start`.
+    """
     if (out / MODEL_FILE).exists():
         raise LofiError(f"{out} already holds a model; choose another --out folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -172,7 +186,7 @@ def train(config: TrainConfig, corpus: Corpus, out: Path, command: str = "") -> 
         "settings": {**asdict(config), "size": config.size.to_json()},
         "command": command,
     }
-    return fit(config, vocab, (train_ds, val_ds), steps_per_epoch, meta, out)
+    return fit(config, vocab, (train_ds, val_ds), steps_per_epoch, meta, out, warm_start=warm_start)
 
 
 def fit(
@@ -184,6 +198,7 @@ def fit(
     out: Path,
     validation_steps: int | None = None,
     strategy: tf.distribute.Strategy | None = None,
+    warm_start: WarmStart | None = None,
 ) -> dict[str, Any]:
     """Builds the model (in the strategy's scope, if any) and fits it on (train, val) data.
 
@@ -196,6 +211,8 @@ def fit(
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = build_model(vocab, config.size, seed=config.seed)
+        if warm_start is not None:
+            meta["warm_start"] = warm_start(model, vocab)
         compile_model(model, vocab, config.learning_rate)
         if strategy is not None:
             from lofi.learn.distribute import prepare_for_strategy

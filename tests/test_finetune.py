@@ -1,0 +1,171 @@
+"""Fine-tuning a style: every part starts from the base's weights (by token name), trains on
+the new corpus' training part only, and keeps vocabularies compatible."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.core.errors import StyleError
+from lofi.data.split import split_pieces, training_part
+from lofi.encoding.vocab import vocabulary
+from lofi.learn.checkpoint import META_FILE, VOCAB_FILE, file_sha256, read_checkpoint
+from lofi.learn.export import WEIGHTS_FILE, export_weights
+from lofi.learn.finetune import BasePart, BaseStyle, warm_start
+from lofi.learn.models import build_model
+from lofi.learn.style import STYLE_FILE, read_style, train_style
+from lofi.learn.train import TrainConfig
+from tests.factories import TINY, make_piece, synthetic_corpus
+
+CONFIG = TrainConfig(
+    kind="melody", corpus="synthetic", epochs=1, seq_len=8, batch_size=8, size=TINY, max_steps=2
+)
+PARTS = ("melody", "chords")
+
+
+def quiet(_message: str) -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("base") / "base"
+    train_style(synthetic_corpus(8), out, CONFIG, PARTS, "tests", quiet)
+    return out
+
+
+def other_corpus():  # the same music moved up a tone: new pieces, new hashes
+    from lofi.data.corpus import Corpus
+
+    pieces = tuple(make_piece(tonic=(5 * i + 2) % 12, name=f"q{i}") for i in range(10))
+    return Corpus(name="other", pieces=pieces, bad=(), content_hash="other")
+
+
+def arrays(folder: Path) -> dict[str, np.ndarray]:
+    with np.load(folder / WEIGHTS_FILE) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def test_the_warm_start_copies_every_weight_of_the_base(base: Path) -> None:
+    part = BasePart.read(base / "chords", "chords")
+    vocab = vocabulary("chords")
+    model = build_model(vocab, part.size, seed=7)
+    report = warm_start(part)(model, vocab)
+    assert report["rows_fresh"] == 0 and report["lstm_layers_from_base"] == 1
+    started = export_weights(model, vocab)
+    assert started.keys() == part.arrays.keys()
+    for name, value in part.arrays.items():
+        np.testing.assert_array_equal(started[name], value, err_msg=name)
+
+
+def test_fine_tuning_changes_the_weights_and_keeps_the_vocabularies(
+    base: Path, tmp_path: Path
+) -> None:
+    corpus = other_corpus()
+    style = train_style(corpus, tmp_path / "ft", CONFIG, PARTS, "tests", quiet, start_from=base)
+    assert set(style.parts) == set(PARTS)
+    for kind in PARTS:
+        before, after = arrays(base / kind), arrays(style.path / kind)
+        assert before.keys() == after.keys()
+        assert all(before[k].shape == after[k].shape for k in before)
+        assert any(not np.array_equal(before[k], after[k]) for k in before), kind
+        assert (base / kind / VOCAB_FILE).read_bytes() == (
+            style.path / kind / VOCAB_FILE
+        ).read_bytes()
+        meta = read_checkpoint(style.path / kind, kind).meta
+        sha = read_checkpoint(base / kind).meta["model_sha256"]
+        assert meta["warm_start"]["base"] == f"{kind}@{sha[:12]}"
+        assert meta["settings"]["size"] == TINY.to_json()  # the base's size
+    data = json.loads((style.path / STYLE_FILE).read_text())
+    assert data["base"]["name"] == "base" and set(data["base"]["models"]) == set(PARTS)
+    train, held = split_pieces(corpus)
+    assert data["training"]["training_pieces"] == len(train) and held
+    assert data["training"]["held_out_pieces"] == len(held)
+    assert data["training"]["parts"]["melody"].startswith("fine-tuned from melody@")
+    assert read_style(style.path).base["corpus"] == "synthetic"
+
+
+def test_training_sees_no_held_out_piece() -> None:
+    corpus = other_corpus()
+    seen = training_part(corpus, 0.3)
+    _, held = split_pieces(corpus, 0.3)
+    assert held and not set(seen.pieces) & set(held)
+    assert len(seen.pieces) + len(held) == len(corpus.pieces)
+    assert training_part(corpus, 0.0) is corpus
+
+
+def test_a_base_with_a_smaller_vocabulary_grows_fresh_rows(base: Path, tmp_path: Path) -> None:
+    """A base trained when the chord vocabulary lacked some symbols: the kept rows come from
+    the base, the new ones start fresh, nothing crashes."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(base, old)
+    folder = old / "chords"
+    vocab = json.loads((folder / VOCAB_FILE).read_text())
+    dropped = vocab["inputs"]["chord"][-3:]
+    vocab["inputs"]["chord"] = vocab["inputs"]["chord"][:-3]
+    (folder / VOCAB_FILE).write_text(json.dumps(vocab))
+    weights = arrays(folder)
+    weights["embed/chord"] = weights["embed/chord"][:-3]
+    weights["head/chord/w"] = weights["head/chord/w"][:, :-3]
+    weights["head/chord/b"] = weights["head/chord/b"][:-3]
+    np.savez(folder / WEIGHTS_FILE, **weights)  # type: ignore[arg-type]
+    meta = json.loads((folder / META_FILE).read_text())
+    meta["vocab_sha256"] = file_sha256(folder / VOCAB_FILE)
+    meta["weights_sha256"] = file_sha256(folder / WEIGHTS_FILE)
+    (folder / META_FILE).write_text(json.dumps(meta))
+
+    part = BaseStyle.read(old).part("chords")
+    assert part is not None
+    full = vocabulary("chords")
+    model = build_model(full, part.size, seed=1)
+    fresh = export_weights(model, full)
+    report = warm_start(part)(model, full)
+    assert report["rows_fresh"] == 3
+    started = export_weights(model, full)
+    np.testing.assert_array_equal(started["embed/chord"][:-3], weights["embed/chord"])
+    np.testing.assert_array_equal(started["embed/chord"][-3:], fresh["embed/chord"][-3:])
+    np.testing.assert_array_equal(started["head/chord/b"][:-3], weights["head/chord/b"])
+    assert dropped == list(full.inputs["chord"][-3:])
+    style = train_style(
+        other_corpus(), tmp_path / "ft", CONFIG, ("chords", "melody"), "t", quiet, start_from=old
+    )
+    assert read_checkpoint(style.path / "chords", "chords").vocab == full
+
+
+def test_the_command_fine_tunes_and_refuses_clearly(base: Path, tmp_path: Path, capsys) -> None:
+    from lofi.cli import main
+    from tests.factories import groove_folder
+
+    folder = groove_folder(tmp_path / "grooves", n=5)
+    out = tmp_path / "mine"
+    args = ["train", "style", "--corpus", str(folder), "--from", str(base), "--out", str(out)]
+    args += ["--epochs", "1", "--seq-len", "8", "--batch-size", "8", "--max-steps", "2"]
+    assert main(args) == 0
+    data = json.loads((out / STYLE_FILE).read_text())
+    assert data["base"]["name"] == "base" and data["corpus"] == "grooves"
+    # the base has no drums model: this corpus' drums are learned from scratch
+    assert data["training"]["parts"]["drums"] == "trained from scratch"
+    settings = read_checkpoint(out / "melody").meta["settings"]
+    assert settings["learning_rate"] == pytest.approx(3e-4)
+    capsys.readouterr()
+    assert main(["train", "melody", "--from", str(base), "--out", str(tmp_path / "x")]) == 2
+    assert "train style --from" in capsys.readouterr().err
+    bad = [
+        "train",
+        "style",
+        "--corpus",
+        str(folder),
+        "--from",
+        "nope",
+        "--out",
+        str(tmp_path / "y"),
+    ]
+    assert main(bad) == 2
+    assert "no style 'nope'" in capsys.readouterr().err
+    with pytest.raises(StyleError, match="already holds a style"):
+        train_style(other_corpus(), out, CONFIG, PARTS, start_from=base)
