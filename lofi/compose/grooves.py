@@ -73,7 +73,7 @@ def bass_line(
             continue
         sym = symbol(name)
         root = 33 + ((sym.root + shift - 9) % 12)  # A1..G#2
-        fifth = root + sym.intervals[2]
+        fifth = root + sym.fifth
         late = LAID_BACK
         first = min(beats, 1.5 if beats >= 2 else beats) - 0.05
         notes.append(_bass(rng, root, onset + late, first, 88))

@@ -11,7 +11,7 @@ from lofi.compose.drummer import DrumSampler
 from lofi.compose.grooves import bass_line, comp_chords, drum_bar
 from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, SamplingConfig, Section, Song
-from lofi.encoding.chords import NO_CHORD
+from lofi.encoding.chords import NO_CHORD, context_name
 from lofi.encoding.tokens import key_shift
 from lofi.encoding.vocab import BOS, MODE_TOKENS, REST
 from lofi.learn.sampler import State, StepModel, choose
@@ -21,7 +21,11 @@ LOOP_BARS = 4
 MELODY_RANGE = (57, 86)  # sounding MIDI pitches: above the chords, below the shrill
 # Lofi tunes breathe: sixteenth notes are drawn a third as often as the model proposes.
 LAZY = np.array([1.0] + [0.35 if d < 0.5 else 1.0 for d in DURATION_BINS])
-TONICS = {"major": ("Imaj7", "Imaj9", "I6"), "minor": ("vi7", "vi9")}
+# Chords a song may open on (the chord model picks among them); the first rings out last.
+TONICS = {
+    "major": ("Imaj7", "Imaj9", "I6", "I6/9", "Iadd9", "I"),
+    "minor": ("vi7", "vi9", "vi11", "viadd9", "vi"),
+}
 ChordEvents = list[tuple[float, float, str]]
 
 
@@ -140,7 +144,7 @@ class MelodySampler:
             chord = _chord_at(harmony, t)
             tokens = {
                 **self.prev,
-                "chord": self.chord_names.index(chord),
+                "chord": self.chord_names.index(context_name(chord)),
                 "position": int(round(t * 4)) % POSITIONS_PER_BAR,
             }
             probs = self.model.step(tokens, self.state)
@@ -156,15 +160,6 @@ class MelodySampler:
             self.prev = {"pitch": p, "duration": d, "velocity": v}
             t += beats
         return notes
-
-
-NINTHS = {"Imaj7": "Imaj9", "ii7": "ii9", "IVmaj7": "IVmaj9", "V7": "V9", "vi7": "vi9"}
-
-
-def add_colour(events: ChordEvents, rng: np.random.Generator, share: float = 0.5) -> ChordEvents:
-    """Turns some diatonic sevenths into ninths, the soft colour lofi loves. The corpus
-    analysis cannot tell a ninth from a seventh, so the chord model never proposes one."""
-    return [(t, b, NINTHS[n] if n in NINTHS and rng.random() < share else n) for t, b, n in events]
 
 
 def _chord_at(harmony: ChordEvents, t: float) -> str:
@@ -233,7 +228,6 @@ def compose(config: GenerationConfig, models: SongModels) -> Song:
     chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
     loop_a = chords.loop(loop_beats, TONICS[mode], ())
     loop_b = chords.loop(loop_beats, None, TONICS[mode])
-    loop_a, loop_b = add_colour(loop_a, chord_rng), add_colour(loop_b, chord_rng)
     sections = sections_for(config.bars)
     intro, main, outro = sections
     harmony: ChordEvents = []

@@ -30,7 +30,7 @@ TRUE_PEAK_DBTP = -1.0  # ceiling for the master's true peak
 PARTS = ("chords", "melody", "bass", "drums")
 
 FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
-PARSER_VERSION = 2  # bump when parsing changes so cached pieces are rebuilt
+PARSER_VERSION = 3  # bump when parsing changes so cached pieces are rebuilt
 
 RENDER_TIMEOUT_S = 120.0  # one song, all parts
 RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker

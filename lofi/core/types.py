@@ -93,11 +93,11 @@ class Key:
 
 @dataclass(frozen=True, slots=True)
 class ChordSpan:
-    """The pitch classes sounding over one beat, weighted by how long each sounds."""
+    """The pitch classes sounding over one beat, weighted by how long and how loud each sounds."""
 
     onset: float
     duration: float
-    weights: tuple[float, ...]  # 12 weights, pitch class C..B
+    weights: tuple[float, ...]  # 12 weights, pitch class C..B: beats × velocity / 127
     bass: int | None  # lowest pitch class, if any
 
     def __reduce__(self) -> tuple[type, tuple[float, float, tuple[float, ...], int | None]]:

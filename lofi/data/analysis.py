@@ -87,13 +87,18 @@ def skyline(notes: list[Note] | tuple[Note, ...]) -> tuple[Note, ...]:
 
 
 def beat_spans(notes: list[Note] | tuple[Note, ...], length_beats: float) -> tuple[ChordSpan, ...]:
-    """Per beat: how long each pitch class sounds in it, and the lowest pitch class."""
+    """Per beat: how long and how loud each pitch class sounds in it, and the lowest pitch class.
+
+    A pitch class weighs the beats it sounds for times its velocity over 127, so a soft
+    grace note counts less than a struck chord tone.
+    """
     n_beats = int(np.ceil(length_beats - _EPS))
     if n_beats <= 0 or not notes:
         return ()
     onset = np.array([n.onset for n in notes])
     end = np.array([n.end for n in notes])
     pitch = np.array([n.pitch for n in notes])
+    loudness = np.array([n.velocity for n in notes]) / 127.0
     first = np.floor(onset).astype(int)
     count = np.maximum(np.ceil(end).astype(int) - first, 1)
     which = np.repeat(np.arange(len(notes)), count)  # one row per (note, beat it touches)
@@ -104,7 +109,7 @@ def beat_spans(notes: list[Note] | tuple[Note, ...], length_beats: float) -> tup
     keep = (overlap > _EPS) & (beat < n_beats)
     which, beat, overlap = which[keep], beat[keep], overlap[keep]
     weights = np.zeros((n_beats, 12))
-    np.add.at(weights, (beat, pitch[which] % 12), overlap)
+    np.add.at(weights, (beat, pitch[which] % 12), overlap * loudness[which])
     lowest = np.full(n_beats, 999)
     np.minimum.at(lowest, beat, pitch[which])
     rounded = np.round(weights, 4).tolist()

@@ -7,6 +7,7 @@ position in the bar; chord steps are (symbol, duration bin) with the beat in the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +22,12 @@ from lofi.core.constants import (
     VELOCITY_CENTRES,
     VELOCITY_EDGES,
 )
-from lofi.core.types import Key, Note, Piece
-from lofi.encoding.chords import NO_CHORD, match_chord
+from lofi.core.types import ChordSpan, Key, Note, Piece
+from lofi.encoding.chord_inference import infer_chords
+from lofi.encoding.chords import NO_CHORD, context_name
 from lofi.encoding.vocab import BOS, MODE_TOKENS, REST, Vocabulary
 
-HARMONY_WINDOW = 2  # beats summed per chord analysis: half a bar
+HARMONY_WINDOW = 1  # beats per analysed chord: one, the HMM decides where chords change
 MIN_REST = 0.25  # shorter gaps are absorbed into the previous note
 MAX_REST = 4.0
 
@@ -56,16 +58,13 @@ def velocity_bin(velocity: int) -> int:
 
 
 def harmony(piece: Piece) -> list[str]:
-    """The vocabulary chord of each half bar, in normalised key."""
-    shift = key_shift(piece.key)
-    symbols = []
-    for start in range(0, len(piece.beats), HARMONY_WINDOW):
-        window = piece.beats[start : start + HARMONY_WINDOW]
-        weights = np.roll(np.sum([b.weights for b in window], axis=0), shift)
-        basses = [b.bass for b in window if b.bass is not None]
-        bass = (basses[0] + shift) % 12 if basses else None
-        symbols.append(match_chord(weights, bass))
-    return symbols
+    """The vocabulary chord of each beat, in normalised key (HMM over the whole piece)."""
+    return list(_harmony(piece.beats, key_shift(piece.key), piece.key.mode == "minor"))
+
+
+@functools.lru_cache(maxsize=512)
+def _harmony(beats: tuple[ChordSpan, ...], shift: int, minor: bool) -> tuple[str, ...]:
+    return tuple(infer_chords(beats, shift, minor))
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,9 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
     vel = [1 + (velocity_bin(v) if p != REST else 2) for p, _, v, _ in steps]
     chord_names = vocab.inputs["chord"]
     chord = [
-        chord_names.index(chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)]) if chords else 0
+        chord_names.index(context_name(chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)]))
+        if chords
+        else 0
         for _, _, _, t in steps
     ]
     pos = [round(t * 4) % POSITIONS_PER_BAR for _, _, _, t in steps]
@@ -131,7 +132,7 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
 
 
 def chord_events(piece: Piece) -> list[tuple[str, float]]:
-    """Runs of the same half-bar chord, split to fit the duration bins; N at the ends dropped."""
+    """Runs of the same chord, split to fit the duration bins; N at the ends dropped."""
     runs: list[tuple[str, float]] = []
     for sym in harmony(piece):
         if runs and runs[-1][0] == sym:

@@ -18,7 +18,7 @@ from lofi.core.constants import (
     VELOCITY_CENTRES,
 )
 from lofi.core.errors import VocabularyError
-from lofi.encoding.chords import SYMBOL_NAMES
+from lofi.encoding.chords import CONTEXT_NAMES, SYMBOL_NAMES
 
 BOS = "<s>"
 REST = "rest"
@@ -105,7 +105,7 @@ def melody_vocabulary() -> Vocabulary:
             "pitch": pitches,
             "duration": (BOS, *(_fmt(d) for d in DURATION_BINS)),
             "velocity": (BOS, *(str(v) for v in VELOCITY_CENTRES)),
-            "chord": SYMBOL_NAMES,
+            "chord": CONTEXT_NAMES,
             "position": tuple(str(i) for i in range(POSITIONS_PER_BAR)),
         },
         outputs=("pitch", "duration", "velocity"),
