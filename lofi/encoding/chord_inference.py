@@ -170,7 +170,7 @@ def infer_chords(
     bass = [None if b.bass is None else (b.bass + shift) % 12 for b in beats]
     ll = emissions(chroma, bass, model, minor)
     _, _, log_prior = _tables(model, minor)
-    position = np.array([int(round(b.onset)) % BEATS_PER_BAR for b in beats])
+    position = np.array([round(b.onset) % BEATS_PER_BAR for b in beats])
     change = np.asarray(model.change)[position]
     return [SYMBOL_NAMES[i] for i in viterbi(ll, log_prior, change)]
 

@@ -62,6 +62,7 @@ class ChordSymbol:
 
     @property
     def fifth(self) -> int:
+        """Semitones from the root to the fifth (diminished, perfect or augmented)."""
         return self.intervals[2]
 
     @property
@@ -147,8 +148,10 @@ _CONTEXT_OF = {NO_CHORD: NO_CHORD} | {s.name: _context(s.name) for s in VOCABULA
 
 
 def context_name(name: str) -> str:
-    """The melody model's chord class of a symbol: the nearest analysable seventh chord,
-    on the same root where one exists (m9 → m7, 7b9 → 7, sus4 → 7sus4, 13 → 7)."""
+    """The melody model's chord class of a symbol: the nearest analysable seventh chord.
+
+    On the same root where one exists: m9 → m7, 7b9 → 7, sus4 → 7sus4, 13 → 7.
+    """
     return _CONTEXT_OF[name]
 
 
