@@ -77,7 +77,8 @@ def corpus_path(choice: str) -> str:
 
 def _describe(model: ModelSummary) -> str:
     loss = model.best_val_loss
-    loss_text = f"val loss {loss:.3f}" if loss is not None else "no val loss"
+    # The validation loss in plain words: how surprised it is by music it has not seen.
+    loss_text = f"surprise {loss:.2f} (lower is better)" if loss is not None else "not scored"
     return f"**{model.name}** · {model.corpus} · {loss_text}"
 
 

@@ -11,9 +11,9 @@ import streamlit as st
 from app_pages.common import current_models
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
-from lofi.core.settings import GENERATION, MIX
+from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig, part_seeds_for
-from lofi.service.recipe import TrackRequest, from_recipe
+from lofi.service.recipe import Tape, TrackRequest, from_recipe
 from lofi.service.recipe_schema import parse_recipe
 from lofi.service.sounds import (
     Instrument,
@@ -36,7 +36,12 @@ DEFAULTS = {
     "bpm": int(GEN.bpm),
     "bars": GEN.bars,
     "temperature": GEN.temperature,
+    "top_k": GEN.top_k,
     "stay": GEN.stay_in_key,
+    "swing": GEN.swing,
+    "energy": GEN.energy,
+    "tape_wow": MIX.tape_wow,
+    "lowpass_khz": MIX.lowpass_hz / 1000,
 }
 
 
@@ -67,16 +72,18 @@ def fonts() -> dict[str, Path]:
     return {f.name: f for f in available_soundfonts()}
 
 
-def instrument_picker(part: str, default: Instrument) -> Instrument | None:
-    """SoundFont, preset and volume of one part; a new SoundFont keeps the same program."""
+def instrument_picker(
+    part: str, default: Instrument, preset_label: str = "Preset"
+) -> Instrument | None:
+    """SoundFont, preset and volume of one part, each the column's full width (names are
+    long); a new SoundFont keeps the part's program when it has it."""
     by_name = fonts()
     names = list(by_name)
     if st.session_state.get(f"sf_{part}") not in names:
         st.session_state[f"sf_{part}"] = (
             default.soundfont.name if default.soundfont.name in names else names[0]
         )
-    c1, c2 = st.columns([2, 3])
-    font_name = c1.selectbox("SoundFont", names, key=f"sf_{part}")
+    font_name = st.selectbox("SoundFont", names, key=f"sf_{part}")
     font = by_name[font_name]
     try:
         presets = presets_of(str(font), font.stat().st_mtime)
@@ -94,9 +101,12 @@ def instrument_picker(part: str, default: Instrument) -> Instrument | None:
         lab for p, lab in zip(presets, labels, strict=True) if (p.bank == 128) == (part == "drums")
     ]
     preset_key = f"preset_{part}_{font_name}"
-    if st.session_state.get(preset_key) not in labels:
+    switched = st.session_state.get(f"sf_was_{part}") != font_name
+    if switched or st.session_state.get(preset_key) not in labels:
+        # Another SoundFont: the same program if it has one (not what it showed last time).
         st.session_state[preset_key] = (same or kind or labels)[0]
-    choice = c2.selectbox("Preset", labels, key=preset_key)
+    st.session_state[f"sf_was_{part}"] = font_name
+    choice = st.selectbox(preset_label, labels, key=preset_key)
     preset = presets[labels.index(choice)]
     st.session_state[f"program_{part}"] = (preset.bank, preset.program)
     st.session_state.setdefault(f"gain_{part}", default.gain_db)
@@ -114,7 +124,12 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         "bpm": int(round(c.bpm)),
         "bars": c.bars,
         "temperature": c.sampling.temperature,
+        "top_k": c.sampling.top_k,
         "stay": c.sampling.stay_in_key,
+        "swing": c.swing,
+        "energy": c.energy,
+        "tape_wow": request.tape.wow,
+        "lowpass_khz": request.tape.lowpass_hz / 1000,
     }
     by_name = fonts()
     for part, inst in request.instruments.items():
@@ -153,23 +168,28 @@ def load_recipe() -> None:
         st.session_state.recipe_error = str(exc)
 
 
+def _upload_mb(file_limit: int) -> int:
+    """What an uploader may take, in MB: the file kind's cap or the server's, the lower."""
+    return min(int(st.get_option("server.maxUploadSize")), file_limit >> 20)
+
+
 def uploads() -> None:
-    done: set[str] = st.session_state.setdefault("uploaded_ids", set())
-    limit = int(st.get_option("server.maxUploadSize"))
+    """SoundFonts and effect beds: each file checked and kept, then the uploaders emptied."""
+    round_ = st.session_state.setdefault("upload_round", 0)
     col1, col2 = st.columns(2)
     sf_files = col1.file_uploader(
         "SoundFonts (.sf2, .sf3)",
         type=["sf2", "sf3"],
         accept_multiple_files=True,
-        key="sf_upload",
-        max_upload_size=limit,
+        key=f"sf_upload_{round_}",
+        max_upload_size=_upload_mb(LIMITS.soundfont_bytes),
     )
     beds = col2.file_uploader(
         "Effect beds (.wav)",
         type=["wav"],
         accept_multiple_files=True,
-        key="fx_upload",
-        max_upload_size=limit,
+        key=f"fx_upload_{round_}",
+        max_upload_size=_upload_mb(LIMITS.effect_bytes),
     )
     notes: list[tuple[str, str]] = []
     for files, save, folder in (
@@ -177,20 +197,60 @@ def uploads() -> None:
         (beds, save_effect, effects_dir()),
     ):
         for f in files or []:
-            if f.file_id in done:
-                continue
-            done.add(f.file_id)
             try:
                 kept = save(f.getvalue(), f.name, folder)
                 notes.append(("ok", f"Added {kept.name}"))
             except LofiError as exc:
-                notes.append(("error", str(exc)))
-    if any(level == "ok" for level, _ in notes):
+                notes.append(("error", f"{f.name}: {exc}"))
+    if notes:
+        # Fresh, empty uploaders: the files are kept (or refused), and this round's messages
+        # are the only ones shown.
         st.session_state.upload_notes = notes
-        st.rerun()  # the new file appears in the lists at once
-    # Only this upload's messages: older ones are gone.
-    for level, text in notes or st.session_state.pop("upload_notes", []):
+        st.session_state.upload_round = round_ + 1
+        st.rerun()  # a new file appears in the lists at once
+    for level, text in st.session_state.pop("upload_notes", []):
         (st.success if level == "ok" else st.error)(text)
+
+
+def feel() -> None:
+    """Swing, drum energy and the tape's colour, in a producer's words."""
+    c1, c2 = st.columns(2)
+    c1.slider(
+        "Swing",
+        GEN.swing_range.low,
+        GEN.swing_range.high,
+        step=0.01,
+        key="swing",
+        help="How late the off-beat sixteenths fall: 0.50 is straight, 0.58 a lazy lofi "
+        "shuffle, 0.70 a heavy swing",
+    )
+    c2.slider(
+        "Energy",
+        GEN.energy_range.low,
+        GEN.energy_range.high,
+        step=0.1,
+        key="energy",
+        help="How hard and busy the drums play: lower is laid-back and soft, higher hits "
+        "harder with more ghost notes and pushed kicks",
+    )
+    c1.slider(
+        "Tape wobble",
+        MIX.tape_wow_range.low,
+        MIX.tape_wow_range.high,
+        step=0.1,
+        key="tape_wow",
+        help="The pitch wow and flutter of a worn cassette: 0 is steady, 1 the usual lofi "
+        "wobble, more is seasick",
+    )
+    c2.slider(
+        "Brightness (kHz)",
+        MIX.lowpass_hz_range.low / 1000,
+        MIX.lowpass_hz_range.high / 1000,
+        step=0.5,
+        key="lowpass_khz",
+        help="Where the low-pass filter cuts the highs: lower is darker and more muffled, "
+        "higher is crisper",
+    )
 
 
 def controls() -> Panel:
@@ -198,16 +258,23 @@ def controls() -> Panel:
     for name, value in DEFAULTS.items():
         st.session_state.setdefault(name, value)
     panel = Panel()
-    c1, c2, c3 = st.columns([3, 1, 3])
+    c1, c2, c3, c4 = st.columns([3, 1, 3, 3], vertical_alignment="bottom")
     c1.number_input("Seed", 0, GEN.seed_max, key="seed", step=1)
     c2.button("🎲", on_click=roll_dice, help="A random seed", width="stretch")
     c3.selectbox("Key", KEYS, key="key")
-    c1, c2 = st.columns(2)
-    c1.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
-    c2.slider(
+    c4.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    c1.slider(
         "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
     )
-    panel.generate = st.button("Generate", type="primary", width="stretch")
+    panel.generate = c2.button("Generate", type="primary", width="stretch")
+    defaults = default_instruments()
+    with st.expander("🎚️ Feel", expanded=True):
+        feel()
+        # The drum kit is the drums' preset (the Instruments section shows the same choice).
+        drums = instrument_picker("drums", defaults["drums"], "Drum kit")
+        if drums:
+            panel.instruments["drums"] = drums
     with st.expander("Advanced"):
         st.slider(
             "Temperature",
@@ -215,12 +282,21 @@ def controls() -> Panel:
             GEN.temperature_range.high,
             step=GEN.temperature_step,
             key="temperature",
-            help="Lower is safer, higher is wilder",
+            help="How adventurous the melody and chords are: lower is safer and more "
+            "repetitive, higher is wilder (the sampling temperature)",
         )
-        st.checkbox("Stay in key", key="stay")
-    defaults = default_instruments()
+        st.number_input(
+            "Top-k",
+            0,
+            100,
+            key="top_k",
+            help="Only the k likeliest next notes are ever drawn; 0 lets every note be drawn",
+        )
+        st.checkbox("Stay in key", key="stay", help="Melody notes only from the song's scale")
     with st.expander("Instruments", expanded=False):
         for part in PART_NAMES:
+            if part == "drums":
+                continue
             st.markdown(PART_LABELS[part])
             picked = instrument_picker(part, defaults[part])
             if picked:
@@ -258,7 +334,9 @@ def request_of(panel: Panel) -> TrackRequest:
         Key.parse(s.key),
         float(s.bpm),
         int(s.bars),
-        SamplingConfig(float(s.temperature), GEN.top_k, GEN.top_p, bool(s.stay)),
+        SamplingConfig(float(s.temperature), int(s.top_k), GEN.top_p, bool(s.stay)),
+        swing=float(s.swing),
+        energy=float(s.energy),
         part_seeds=part_seeds_for(int(s.seed)),
     )
     melody_model, chord_model = current_models()
@@ -269,4 +347,5 @@ def request_of(panel: Panel) -> TrackRequest:
         panel.instruments,
         dict(panel.levels),
         {n: panel.effect_files[n] for n in panel.levels},
+        tape=Tape(float(s.tape_wow), float(s.lowpass_khz) * 1000),
     )

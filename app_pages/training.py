@@ -35,22 +35,40 @@ with st.form("new_run"):
         "Corpus", choices, index=choices.index(current) if current in choices else 0
     )
     d = TRAINING
-    epochs = c3.number_input("Epochs (most)", d.epochs_range.low, d.epochs_range.high, d.epochs)
-    c4, c5, c6, c7 = st.columns(4)
-    seq_len = c4.number_input(
-        "Sequence length", d.seq_len_range.low, d.seq_len_range.high, d.seq_len
+    epochs = c3.number_input(
+        "Epochs (most)",
+        d.epochs_range.low,
+        d.epochs_range.high,
+        d.epochs,
+        help="How many times the model studies the whole corpus at most; it stops by itself "
+        "once it no longer gets better at the pieces it has not seen",
     )
-    units = c5.number_input(
-        "LSTM units", d.units_range.low, d.units_range.high, d.units, step=d.units_step
-    )
-    layers = c6.number_input("LSTM layers", d.layers_range.low, d.layers_range.high, d.layers)
-    rate = c7.number_input(
-        "Learning rate",
-        d.learning_rate_range.low,
-        d.learning_rate_range.high,
-        d.learning_rate,
-        format="%.4f",
-    )
+    with st.expander("Advanced (model size and learning speed)"):
+        c4, c5, c6, c7 = st.columns(4)
+        seq_len = c4.number_input(
+            "Sequence length",
+            d.seq_len_range.low,
+            d.seq_len_range.high,
+            d.seq_len,
+            help="Notes the model looks back on at once",
+        )
+        units = c5.number_input(
+            "LSTM units",
+            d.units_range.low,
+            d.units_range.high,
+            d.units,
+            step=d.units_step,
+            help="Size of the model's memory: bigger learns more and trains slower",
+        )
+        layers = c6.number_input("LSTM layers", d.layers_range.low, d.layers_range.high, d.layers)
+        rate = c7.number_input(
+            "Learning rate",
+            d.learning_rate_range.low,
+            d.learning_rate_range.high,
+            d.learning_rate,
+            format="%.4f",
+            help="How big each learning step is",
+        )
     if st.form_submit_button("Start training", type="primary"):
         options = {
             "epochs": int(epochs),
@@ -97,7 +115,10 @@ def live() -> None:
                 "corpus": r.corpus,
                 "status": status_badge(r),
                 "epochs": f"{r.epochs_done}/{r.epochs}",
-                "best val loss": None if r.best_val_loss is None else round(r.best_val_loss, 4),
+                # The validation loss, in words: lower predicts unseen music better.
+                "surprise on unseen music (lower is better)": (
+                    None if r.best_val_loss is None else round(r.best_val_loss, 3)
+                ),
             }
             for r in runs
         ],

@@ -140,6 +140,56 @@ def test_takes_one_part_again_compare_and_pin(app_env) -> None:
     assert list_takes(session)[1].pinned
 
 
+def test_feel_controls_reach_the_recipe_and_a_new_soundfont_keeps_the_preset(app_env) -> None:
+    import json
+    import shutil
+
+    copy = app_env["soundfonts"] / "Another GM.sf2"
+    shutil.copy(next(app_env["soundfonts"].glob("*.sf2")), copy)
+    try:
+        at = _app()
+        sliders = {s.label: s for s in at.slider}
+        for name in ("Swing", "Energy", "Tape wobble", "Brightness (kHz)"):
+            assert sliders[name].help, name  # a help line in plain words
+        sliders["Swing"].set_value(0.66)
+        sliders["Energy"].set_value(1.3)
+        sliders["Tape wobble"].set_value(0.5)
+        sliders["Brightness (kHz)"].set_value(5.0)
+        next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
+        kit = next(s for s in at.selectbox if s.label == "Drum kit")
+        kit.set_value(next(o for o in kit.options if o.startswith("128:") and o != kit.value))
+        chosen_kit = str(kit.value)
+        at.run()
+        chords = _preset(at, "chords")
+        chords.set_value(next(o for o in chords.options if o.startswith("0:26 ")))
+        at.run()
+        gm = next(app_env["soundfonts"].glob("sf_*.sf2")).name
+        # The part keeps its program on another SoundFont, not what that one showed before.
+        for font, expected, then in (("Another GM.sf2", "0:26 ", "0:11 "), (gm, "0:11 ", None)):
+            at.selectbox(key="sf_chords").set_value(font)
+            at.run()
+            preset = _preset(at, "chords")
+            assert preset.value.startswith(expected), (font, preset.value)
+            if then:
+                preset.set_value(next(o for o in preset.options if o.startswith(then)))
+                at.run()
+        _button(at, "Generate").click()
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        recipe = json.loads(_recipes(app_env["user"])[-1].read_text())
+        assert recipe["feel"] == {
+            "swing": 0.66,
+            "energy": 1.3,
+            "tape_wow": 0.5,
+            "lowpass_hz": 5000.0,
+        }
+        assert f"{recipe['instruments']['drums']['bank']}:" in chosen_kit
+        assert chosen_kit.startswith(f"128:{recipe['instruments']['drums']['program']} ")
+        assert recipe["instruments"]["chords"]["program"] == 11
+    finally:
+        copy.unlink()
+
+
 def test_dice_changes_the_seed(app_env) -> None:
     at = _app()
     before = at.session_state["seed"]
@@ -166,6 +216,11 @@ def test_good_effect_upload_appears_in_the_effect_sliders(app_env) -> None:
     at.run()
     assert (app_env["effects"] / "Thunder_Storm.wav").read_bytes() == wav
     assert any(s.label.startswith("Thunder_Storm") for s in at.slider)
+    assert [s.value for s in at.success] == ["Added Thunder_Storm.wav"]
+    uploader = next(u for u in at.file_uploader if u.label.startswith("Effect beds"))
+    assert not uploader.value  # emptied: the next upload starts from nothing
+    at.run()
+    assert not at.success  # the message is shown once
     (app_env["effects"] / "Thunder_Storm.wav").unlink()
 
 

@@ -181,3 +181,47 @@ def test_a_recipe_made_in_one_folder_makes_the_same_bytes_in_another(
     write_track(make_track(again), again, two / "out", mp3=False, stems=False)
     assert (two / "out" / "song.mid").read_bytes() == made["song.mid"]
     assert (two / "out" / "mix.wav").read_bytes() == made["mix.wav"]
+
+
+def test_feel_defaults_master_as_before_and_the_feel_travels_in_the_recipe(
+    models, tiny_checkpoints, gm_soundfont
+) -> None:
+    import numpy as np
+
+    from lofi.audio.mix import master
+    from lofi.audio.tape import Tape
+
+    noise = (np.random.default_rng(1).standard_normal((44100 * 3, 2)) * 0.1).astype(np.float32)
+    made_before_feel = "051a7bc6ca0cb8ae2b1cd1c9882da0fd83e237771fd0bdf22cfdbc29c306cbe2"
+    assert hashlib.sha256(master(noise).tobytes()).hexdigest() == made_before_feel
+    dark = master(noise, Tape(wow=2.0, lowpass_hz=2000.0))
+    spectrum = np.abs(np.fft.rfft(dark[:, 0])) ** 2
+    bright = np.abs(np.fft.rfft(master(noise)[:, 0])) ** 2
+    high = slice(len(spectrum) * 8000 // 22050, None)
+    assert spectrum[high].sum() / spectrum.sum() < bright[high].sum() / bright.sum() / 4
+
+    config = GenerationConfig(5, Key.parse("D-minor"), 80.0, 16, part_seeds=part_seeds_for(5))
+    plain = _notes(compose(config, models))
+    for felt_config in (replace(config, swing=0.5), replace(config, energy=1.5)):
+        felt = _notes(compose(felt_config, models))
+        assert {n for n in plain if plain[n] != felt[n]} == {"drums"}
+    for swing in (0.5, 0.7):  # the off-beat hats sit where the swing puts them
+        notes = compose(replace(config, swing=swing), models).part("drums").notes
+        offbeats = [n.onset % 1 for n in notes if n.pitch == 42 and 0.3 < n.onset % 1 < 0.9]
+        assert np.mean(offbeats) == pytest.approx(swing, abs=0.01)
+    busy = compose(replace(config, energy=1.5), models).part("drums").notes
+    assert len(busy) > len(compose(config, models).part("drums").notes)
+
+    request = replace(
+        _request(tiny_checkpoints, gm_soundfont),
+        config=replace(config, swing=0.66, energy=0.7),
+        tape=Tape(0.5, 4000.0),
+    )
+    recipe = json.loads(json.dumps(to_recipe(request)))
+    assert recipe["feel"] == {"swing": 0.66, "energy": 0.7, "tape_wow": 0.5, "lowpass_hz": 4000.0}
+    again = from_recipe(recipe)
+    assert (again.config, again.tape) == (request.config, request.tape)
+    from lofi.core.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="swing"):
+        from_recipe({**recipe, "feel": {**recipe["feel"], "swing": 0.95}})

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from lofi.audio.loudness import normalize
-from lofi.audio.tape import tape_and_room
+from lofi.audio.tape import Tape, tape_and_room
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
 
@@ -72,6 +72,6 @@ def combine(
     return _fade(mix, fade_in_s, fade_out_s)
 
 
-def master(audio: np.ndarray) -> np.ndarray:
+def master(audio: np.ndarray, tape: Tape | None = None) -> np.ndarray:
     """The lofi master: tape and room colour, then -14 LUFS with the true peak <= -1 dBTP."""
-    return normalize(tape_and_room(audio))
+    return normalize(tape_and_room(audio, tape))

@@ -19,12 +19,12 @@ from lofi.audio.loudness import LIMIT_DBFS, loudness_lufs
 from lofi.audio.mix import loop_effect
 from lofi.audio.render import render_stems, song_frames
 from lofi.audio.soundfonts import Instrument
-from lofi.audio.tape import FLUTTER_HZ, FLUTTER_MS, WOW_HZ, WOW_MS
+from lofi.audio.tape import FLUTTER_HZ, FLUTTER_MS, WOW_HZ, WOW_MS, Tape
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE, TARGET_LUFS
 
 FIRST_BARS = 4  # the piece made before anything else: ~10 s of sound in ~0.4 s
 BLOCK_FRAMES = 1 << 18  # later pieces are mastered in blocks of ~6 s: bounded temporaries
-HISTORY = 128  # frames the tape delay line reaches back (under 2 ms at most)
+HISTORY = 256  # frames the tape delay line reaches back (the deepest wobble: 212)
 # The first piece is the quiet intro, so the whole track measures louder than the piece; the
 # gain taken from it is lowered by this much. Measured over 8 songs of the shipped models:
 # the tracks then land at -14 LU ± 0.7 (8-bar pieces: allowance 4.5 dB, ± 0.15 LU, but twice
@@ -45,12 +45,13 @@ class StreamMaster:
     the limiter keeps the peaks under the ceiling whatever the later pieces do.
     """
 
-    def __init__(self, gain_db: float | None = None) -> None:
+    def __init__(self, gain_db: float | None = None, tape: Tape | None = None) -> None:
         from pedalboard import Chain, Compressor, HighpassFilter, LowpassFilter, Reverb
 
+        self.tape = tape or Tape()
         self.board = Chain([
             HighpassFilter(cutoff_frequency_hz=30.0),
-            LowpassFilter(cutoff_frequency_hz=9500.0),
+            LowpassFilter(cutoff_frequency_hz=self.tape.lowpass_hz),
             Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
             Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
         ])  # fmt: skip
@@ -63,8 +64,11 @@ class StreamMaster:
         """Tape wow and flutter as in the whole-track master, at absolute time."""
         n = len(chunk)
         t = (np.arange(n, dtype=np.float64) + self.position) / SAMPLE_RATE
-        delay = (np.sin(2 * np.pi * WOW_HZ * t) + 1) * (WOW_MS * SAMPLE_RATE / 1000)
-        delay += (np.sin(2 * np.pi * FLUTTER_HZ * t) + 1) * (FLUTTER_MS * SAMPLE_RATE / 1000)
+        depth = self.tape.wow
+        delay = (np.sin(2 * np.pi * WOW_HZ * t) + 1) * (WOW_MS * depth * SAMPLE_RATE / 1000)
+        delay += (np.sin(2 * np.pi * FLUTTER_HZ * t) + 1) * (
+            FLUTTER_MS * depth * SAMPLE_RATE / 1000
+        )
         whole = np.floor(delay)
         frac = (delay - whole).astype(np.float32)[:, None]
         back = np.arange(n, dtype=np.int64) + HISTORY - whole.astype(np.int64)

@@ -28,10 +28,10 @@ GHOST_STEPS = (7, 15)
 HAT_STEPS = tuple(range(0, 16, 2))
 
 
-def _step_time(step: int) -> float:
+def _step_time(step: int, swing: float = SWING) -> float:
     """Beat offset of a sixteenth step with swing on the off-beat eighths."""
     beat, sub = divmod(step, 4)
-    offsets = (0.0, SWING / 2, SWING, SWING + (1 - SWING) / 2)
+    offsets = (0.0, swing / 2, swing, swing + (1 - swing) / 2)
     return beat + offsets[sub]
 
 
@@ -42,24 +42,39 @@ def _hit(rng: np.random.Generator, pitch: int, t: float, vel: float, late: float
 
 
 def drum_bar(
-    rng: np.random.Generator, start: float, pattern: int, energy: float, fill: bool
+    rng: np.random.Generator,
+    start: float,
+    pattern: int,
+    energy: float,
+    fill: bool,
+    swing: float = SWING,
+    push: float = 1.0,
 ) -> list[Note]:
-    """One bar of drums. `energy` 0–1 scales velocities; 0 leaves only soft hats."""
+    """One bar of drums. `energy` 0–1 scales velocities; 0 leaves only soft hats.
+
+    `push` is the user's energy (1: the default groove): it scales the hits' velocities and
+    the chance of ghost notes; above 1 an extra kick may land on the "and" of beat two.
+    """
     notes: list[Note] = []
+    level = energy * push
     for i, step in enumerate(HAT_STEPS):
         accent = 62 if i % 2 == 0 else 46
         pitch = OPEN_HAT if fill and step == 14 else CLOSED_HAT
-        notes.append(_hit(rng, pitch, start + _step_time(step), accent * (0.6 + 0.4 * energy)))
+        hat = accent * (0.6 + 0.4 * energy) * push
+        notes.append(_hit(rng, pitch, start + _step_time(step, swing), hat))
     if energy <= 0.0:
         return notes
     for step in KICK_PATTERNS[pattern % len(KICK_PATTERNS)]:
         vel = 100 if step == 0 else 84
-        notes.append(_hit(rng, KICK, start + _step_time(step), vel * energy))
+        notes.append(_hit(rng, KICK, start + _step_time(step, swing), vel * level))
     for step in SNARE_STEPS:
-        notes.append(_hit(rng, SNARE, start + _step_time(step), 92 * energy, LAID_BACK))
+        notes.append(_hit(rng, SNARE, start + _step_time(step, swing), 92 * level, LAID_BACK))
     for step in GHOST_STEPS:
-        if rng.random() < (0.6 if fill else 0.25):
-            notes.append(_hit(rng, SNARE, start + _step_time(step), 34 * energy, LAID_BACK))
+        if rng.random() < (0.6 if fill else 0.25) * push:
+            t = start + _step_time(step, swing)
+            notes.append(_hit(rng, SNARE, t, 34 * level, LAID_BACK))
+    if push > 1.0 and rng.random() < push - 1.0:  # busier: a pushed kick
+        notes.append(_hit(rng, KICK, start + _step_time(6, swing), 78 * level))
     return notes
 
 

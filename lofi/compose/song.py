@@ -291,6 +291,8 @@ def _drums(
         sampler = DrumSampler(models.drums, learned_rng, config.sampling)
         for bar in range(config.bars):
             energy = arrangement.drum_energy(bar, sections)
+            if energy is not None:
+                energy *= config.energy  # the learned drums keep their own swing
             drums += sampler.bar(bar * BEATS_PER_BAR, energy, arrangement.cymbal_floor)
         return drums
     pattern = 0
@@ -301,7 +303,8 @@ def _drums(
         if bar % 4 == 0:
             pattern = int(groove_rng.integers(0, 5))
         fill = (bar - main.start_bar) % 8 == 7
-        drums += drum_bar(groove_rng, bar * BEATS_PER_BAR, pattern, energy, fill)
+        start = bar * BEATS_PER_BAR
+        drums += drum_bar(groove_rng, start, pattern, energy, fill, config.swing, config.energy)
     return drums
 
 

@@ -48,6 +48,10 @@ class GenerationSettings:
     top_k: int = 0  # sample from the k likeliest tokens; 0 is off
     top_p: float = 0.95  # nucleus sampling mass; 1.0 is off
     stay_in_key: bool = True
+    swing: float = 0.58  # share of an eighth note its first sixteenth takes: 0.5 is straight
+    swing_range: Span[float] = Span(0.5, 0.75)
+    energy: float = 1.0  # drum push: scales hits, ghost notes and extra kicks; 1 is the default
+    energy_range: Span[float] = Span(0.4, 1.6)
     seed_max: int = 2**31 - 1  # the studio's seed field and dice
 
 
@@ -90,6 +94,10 @@ class MixSettings:
     effect_max_db: float = 0.0
     instrument_gain_db_range: Span[float] = Span(-24.0, 6.0)
     tail_s: float = 2.0  # seconds rendered after the song's last event (release, room)
+    tape_wow: float = 1.0  # depth of the tape's speed wobble, times the default; 0 is none
+    tape_wow_range: Span[float] = Span(0.0, 2.5)
+    lowpass_hz: float = 9500.0  # the master's low-pass: lower is darker, more muffled
+    lowpass_hz_range: Span[float] = Span(1500.0, 18000.0)
 
     def effect_levels(self) -> dict[str, float]:
         """The default effect levels in dB, by effect name (a fresh dict)."""

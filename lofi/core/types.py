@@ -177,6 +177,8 @@ class GenerationConfig:
     bpm: float = GENERATION.bpm
     bars: int = GENERATION.bars
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    swing: float = GENERATION.swing  # the drums' swing (0.5: straight)
+    energy: float = GENERATION.energy  # how hard and busy the drums play (1: the default)
     # (part, seed) for each of PART_NAMES: each part draws from its own generator, so one
     # part can be made again while the others stay note for note. None: the song's seed
     # drives every part, as before part seeds (older recipes make the same tracks).

@@ -94,8 +94,8 @@ def loss_curves(records: Iterable[dict[str, Any]]) -> go.Figure:
     epochs = [r for r in records if r.get("event") == "epoch"]
     fig = go.Figure()
     for rows, key, label, mode, colour in (
-        (steps, "loss", "loss", "lines", "#8fb8de"),
-        (epochs, "val_loss", "validation loss", "lines+markers", "#f4a261"),
+        (steps, "loss", "on the corpus it studies (loss)", "lines", "#8fb8de"),
+        (epochs, "val_loss", "on music it has not seen (val loss)", "lines+markers", "#f4a261"),
     ):
         fig.add_trace(
             go.Scatter(
@@ -106,7 +106,12 @@ def loss_curves(records: Iterable[dict[str, Any]]) -> go.Figure:
                 line={"color": colour},
             )
         )
-    fig.update_layout(title="Loss", xaxis_title="step", yaxis_title="cross-entropy", **LAYOUT)
+    fig.update_layout(
+        title="How surprised the model is by the next note (lower is better)",
+        xaxis_title="step",
+        yaxis_title="surprise (cross-entropy)",
+        **LAYOUT,
+    )
     return fig
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
+from lofi.audio.tape import Tape
 from lofi.compose.arrangement import ARRANGEMENT
 from lofi.core.constants import PARTS
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError, StyleError
@@ -21,11 +22,13 @@ from lofi.core.paths import (
     resolve_portable,
     soundfonts_dir,
 )
-from lofi.core.settings import GENERATION, LIMITS
+from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
 from lofi.learn.style import read_style
 from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
+
+__all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class TrackRequest:
     effects: dict[str, float] = field(default_factory=dict)  # name → level in dB
     effect_paths: dict[str, Path] = field(default_factory=dict)
     style: Path | None = None  # a style folder; its melody/chords models are the two above
+    tape: Tape = field(default_factory=Tape)  # the master's wobble and low-pass
 
 
 def style_request(
@@ -47,6 +51,7 @@ def style_request(
     instruments: dict[str, Instrument],
     effects: dict[str, float],
     effect_paths: dict[str, Path],
+    tape: Tape | None = None,
 ) -> TrackRequest:
     """A request for a track in `style` (a folder holding style.json)."""
     loaded = read_style(style)
@@ -58,6 +63,7 @@ def style_request(
         effects=effects,
         effect_paths=effect_paths,
         style=Path(style),
+        tape=tape or Tape(),
     )
 
 
@@ -69,6 +75,12 @@ def validate_request(request: TrackRequest) -> None:
             raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
         if inst.gain_db not in LIMITS.gain_db:
             raise ConfigError(f"{part} volume {inst.gain_db:g} dB is outside {LIMITS.gain_db} dB")
+    if request.tape.wow not in MIX.tape_wow_range:
+        raise ConfigError(f"tape wobble {request.tape.wow:g} is outside {MIX.tape_wow_range}")
+    if request.tape.lowpass_hz not in MIX.lowpass_hz_range:
+        raise ConfigError(
+            f"low-pass {request.tape.lowpass_hz:g} Hz is outside {MIX.lowpass_hz_range} Hz"
+        )
     for name, level in request.effects.items():
         if level != -math.inf and not LIMITS.effect_db.low <= level <= LIMITS.effect_db.high:
             raise ConfigError(
@@ -89,6 +101,10 @@ def validate_config(config: GenerationConfig) -> None:
         )
     if not 0.0 < s.top_p <= 1.0 or s.top_k < 0:
         raise ConfigError("top-p must be in (0, 1] and top-k at least 0")
+    if config.swing not in GENERATION.swing_range:
+        raise ConfigError(f"swing {config.swing:g} is outside {GENERATION.swing_range}")
+    if config.energy not in GENERATION.energy_range:
+        raise ConfigError(f"energy {config.energy:g} is outside {GENERATION.energy_range}")
     if not 0 <= config.seed < 2**63:
         raise ConfigError("the seed must be a whole number from 0")
 
@@ -146,6 +162,12 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "bpm": float(c.bpm),
         "bars": c.bars,
         "sampling": asdict(c.sampling),
+        "feel": {
+            "swing": c.swing,
+            "energy": c.energy,
+            "tape_wow": request.tape.wow,
+            "lowpass_hz": request.tape.lowpass_hz,
+        },
         "models": models,
         "instruments": instruments,
         "effects": effects,
@@ -208,6 +230,10 @@ def from_recipe(data: Any) -> TrackRequest:
             f"the recipe was arranged by {data.get('arrangement')}, this version arranges by "
             f"{ARRANGEMENT.to_json()}; it would make a different track"
         )
+    feel = data.get("feel", {})  # absent before feel controls: the defaults then
+    tape = Tape(
+        float(feel.get("tape_wow", MIX.tape_wow)), float(feel.get("lowpass_hz", MIX.lowpass_hz))
+    )
     try:
         config = GenerationConfig(
             seed=int(data["seed"]),
@@ -215,6 +241,8 @@ def from_recipe(data: Any) -> TrackRequest:
             bpm=float(data["bpm"]),
             bars=int(data["bars"]),
             sampling=SamplingConfig(**data["sampling"]),
+            swing=float(feel.get("swing", GENERATION.swing)),
+            energy=float(feel.get("energy", GENERATION.energy)),
             part_seeds=(
                 tuple((p, int(data["part_seeds"][p])) for p in PARTS)
                 if "part_seeds" in data
@@ -242,7 +270,7 @@ def from_recipe(data: Any) -> TrackRequest:
             )
         if data.get("style"):
             request = style_request(
-                config, _find_style(data["style"]), instruments, effects, effect_paths
+                config, _find_style(data["style"]), instruments, effects, effect_paths, tape
             )
             validate_request(request)
             return request
@@ -253,6 +281,7 @@ def from_recipe(data: Any) -> TrackRequest:
             instruments=instruments,
             effects=effects,
             effect_paths=effect_paths,
+            tape=tape,
         )
         validate_request(request)
         return request

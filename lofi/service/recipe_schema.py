@@ -13,7 +13,12 @@ from typing import Any
 
 from lofi.core.constants import PARTS
 from lofi.core.errors import RecipeError
-from lofi.core.settings import GENERATION, LIMITS
+from lofi.core.settings import GENERATION, LIMITS, MIX, Span
+
+
+def _span(span: Span[float]) -> dict[str, Any]:
+    return {"type": "number", "minimum": span.low, "maximum": span.high}
+
 
 MAX_DEPTH = 8  # the deepest a recipe nests is 3
 _DB = LIMITS.effect_db
@@ -60,7 +65,7 @@ _EFFECT = {
     },
     "additionalProperties": False,
 }
-RECIPE_FORMAT_VERSION = 3  # 2: names the style and the arrangement; 3: a seed per part
+RECIPE_FORMAT_VERSION = 3  # 2: the style and the arrangement; 3: part seeds, the feel
 READS_RECIPE_FORMATS = (1, 2, 3)  # a format-1 recipe names no style: its track plays the rules
 _PART_KIND = {"enum": ["melody", "chords", "drums"]}
 _STYLE = {
@@ -106,6 +111,16 @@ SCHEMA: dict[str, Any] = {
         "arrangement": _ARRANGEMENT,
         "lofi_version": {"type": "string", "maxLength": 64},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "feel": {
+            "type": "object",
+            "properties": {
+                "swing": _span(GENERATION.swing_range),
+                "energy": _span(GENERATION.energy_range),
+                "tape_wow": _span(MIX.tape_wow_range),
+                "lowpass_hz": _span(MIX.lowpass_hz_range),
+            },
+            "additionalProperties": False,
+        },
         "part_seeds": {
             "type": "object",
             "required": list(PARTS),

@@ -156,7 +156,7 @@ def make_track(
         for name, level in request.effects.items()
         if math.isfinite(level)
     }
-    mix = master(combine(stems, effects))
+    mix = master(combine(stems, effects), request.tape)
     timings["mix"] = time.perf_counter() - t2
     report("done", 1.0)
     return Track(song, midi, stems, mix, timings)
