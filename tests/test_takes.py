@@ -12,7 +12,7 @@ import pytest
 from lofi.audio.soundfonts import Instrument
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
-from lofi.core.types import GenerationConfig, Key, part_seeds_for, reseed_part
+from lofi.core.types import GenerationConfig, Key, part_seeds_for, reseed_part, with_part_seeds
 from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
 from lofi.service.storage import is_downloaded
 from lofi.service.takes import (
@@ -37,19 +37,24 @@ def _notes(song) -> dict[str, tuple]:
     return {p.name: p.notes for p in song.parts}
 
 
-def test_old_configs_make_the_songs_they_always_made() -> None:
-    """Recipes without part seeds reproduce their tracks: the shipped models' songs of
-    seeds 7 and 11, as made before part seeds existed."""
-    from lofi.service.track import default_chord_model, default_melody_model
+def test_configs_without_part_seeds_draw_as_before_part_seeds() -> None:
+    """Recipes without part seeds reproduce their tracks: the song's seed still drives every
+    part through the generators it always did (chords, melody, then one shared by the
+    humanising, comping, bass and drum rules; the learned drums their own)."""
+    import numpy as np
 
-    shipped = load_models(default_melody_model(), default_chord_model())
-    expected = {
-        7: "ca4382015831dba74061b71ce9d0f4817721f3b646ad354a578e081ffb78dd53",
-        11: "fd16e3263914629fa72453daf8e76eb9393946d3e8688add42c7befb9febf633",
-    }
-    for seed, sha in expected.items():
-        config = GenerationConfig(seed, Key.parse("A-minor"), 78.0, 16)
-        assert hashlib.sha256(song_to_midi(compose(config, shipped))).hexdigest() == sha
+    from lofi.compose.song import _generators
+
+    config = GenerationConfig(7, Key.parse("A-minor"), 78.0, 16)
+    rngs = _generators(config)
+    chords, melody, groove = np.random.default_rng(7).integers(0, 2**63, 3)
+    for name, seed in (("chords", chords), ("melody", melody), ("drums", groove)):
+        assert rngs[name].random(4).tolist() == np.random.default_rng(seed).random(4).tolist()
+    assert len({id(rngs[n]) for n in ("humanize", "comping", "bass", "drums")}) == 1
+    learned = np.random.default_rng((7, 0xD2)).random(4).tolist()
+    assert rngs["learned_drums"].random(4).tolist() == learned
+    seeded = _generators(with_part_seeds(config))
+    assert len({id(g) for g in seeded.values()}) == len(seeded)  # every part its own
 
 
 @pytest.mark.parametrize(
