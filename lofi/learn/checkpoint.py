@@ -32,12 +32,15 @@ CHECKPOINT_FILES = (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE, META_FILE)
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """A readable checkpoint: where its files are, its vocabulary and its meta.json."""
+
     path: Path
     vocab: Vocabulary
     meta: dict[str, Any]
 
     @property
     def kind(self) -> str:
+        """The part the model plays: melody, chords or drums."""
         return self.vocab.kind
 
     @property
@@ -47,12 +50,13 @@ class Checkpoint:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
+    """Writes `data` to `path` through a temporary file, so a reader sees old or new, never half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -60,7 +64,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def file_sha256(path: Path) -> str:
     """The hex SHA-256 of a file; remembered per path, size and modification time."""
-    st = os.stat(path)
+    st = Path(path).stat()
     return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
@@ -69,7 +73,7 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with Path(path).open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -126,12 +130,12 @@ def _commit(folder: Path, staged: dict[str, Path]) -> None:
         fresh = Path(tempfile.mkdtemp(dir=folder, prefix=".backup."))
         for name in CHECKPOINT_FILES:
             os.link(folder / name, fresh / name)
-        os.replace(fresh, backup)
+        fresh.replace(backup)
     crash_at = os.environ.get("LOFI_TEST_CRASH_IN_CHECKPOINT")  # tests: a kill mid-write
     _commits[0] += 1
     for name in (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE, META_FILE):
-        os.chmod(staged[name], 0o644)
-        os.replace(staged[name], folder / name)
+        staged[name].chmod(0o644)
+        staged[name].replace(folder / name)
         if crash_at == str(_commits[0]) and name == MODEL_FILE:
             os.kill(os.getpid(), signal.SIGKILL)
     shutil.rmtree(backup, ignore_errors=True)
@@ -198,8 +202,11 @@ def update_meta(folder: Path, **fields: Any) -> None:
 
 
 def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:
-    """Reads vocab.json and meta.json of the folder's whole checkpoint (see
-    `complete_folder`), refusing other format versions; `path` is where its files are."""
+    """Reads vocab.json and meta.json of the folder's whole checkpoint.
+
+    The whole checkpoint is the folder's or its last good copy (see `complete_folder`); other
+    format versions are refused (CheckpointError). `path` is where its files are.
+    """
     folder = complete_folder(Path(folder))
     try:
         meta = json.loads((folder / META_FILE).read_text())
@@ -220,6 +227,7 @@ def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:
 
 
 def load_keras_model(checkpoint: Checkpoint) -> keras.Model:
+    """The checkpoint's Keras model, uncompiled; CheckpointError when the file is damaged."""
     import keras
 
     try:

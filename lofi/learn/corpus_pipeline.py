@@ -72,12 +72,15 @@ class ParseFile(beam.DoFn):
     """
 
     def setup(self) -> None:
+        """Starts this worker's limited parse child."""
         self.sandbox = Sandbox(parse_limits(), 1)
 
     def teardown(self) -> None:
+        """Stops the parse child."""
         self.sandbox.close()
 
     def process(self, path: str) -> Iterator[Any]:
+        """Yields the file's Piece, or a `bad` record with the reason it cannot be used."""
         try:
             yield self.sandbox.run(parse_file, Path(path))
         except CorpusError as exc:
@@ -108,9 +111,11 @@ class EncodeWindows(beam.DoFn):
         self.vocabs: dict[str, Vocabulary] = {}
 
     def setup(self) -> None:
+        """Builds each kind's vocabulary once per worker."""
         self.vocabs = {kind: vocabulary(kind) for kind in self.config.kinds}
 
     def process(self, item: tuple[Piece, dict[str, Any]]) -> Iterator[Any]:
+        """Yields ((kind, split), example) per window, then the piece's summary with counts."""
         piece, summary = item
         split = summary["split"]
         counts: dict[str, int] = {}
@@ -128,6 +133,7 @@ class ByKindAndSplit(beam.PartitionFn):
     """Window records to one partition per (kind, split)."""
 
     def partition_for(self, element: Any, num_partitions: int, *args: Any, **kwargs: Any) -> int:
+        """The partition of a record: kinds in the order given (args[0]), then the split."""
         (kind, split), _ = element
         return list(args[0]).index(kind) * len(SPLITS) + SPLITS.index(split)
 

@@ -74,7 +74,7 @@ def train_from_shards(
         raise ConfigError(
             f"strategy must be one of {STRATEGIES}, policy one of {AUTO_SHARD_POLICIES}"
         )
-    import tensorflow as tf  # noqa: F811
+    import tensorflow as tf
 
     # The strategy comes first: it must exist before TensorFlow runs any other operation.
     strategy = (
@@ -206,7 +206,8 @@ def run_local_workers(n: int, worker_argv: Sequence[str], out: Path) -> list[dic
     try:
         for i, tf_config in enumerate(local_cluster(n)):
             env = {**os.environ, "TF_CONFIG": tf_config}
-            with open(logs / f"{i}.out", "wb") as stdout, open(logs / f"{i}.err", "wb") as err:
+            stdout_path, stderr_path = logs / f"{i}.out", logs / f"{i}.err"
+            with stdout_path.open("wb") as stdout, stderr_path.open("wb") as err:
                 cmd = [sys.executable, "-m", "lofi", *worker_argv]
                 procs.append(subprocess.Popen(cmd, env=env, stdout=stdout, stderr=err))
         while any(p.poll() is None for p in procs):

@@ -69,6 +69,7 @@ class BasePart:
 
     @property
     def size(self) -> ModelSize:
+        """The size the base was trained at (a fine-tuned part keeps it)."""
         size = self.meta.get("settings", {}).get("size", {})
         try:
             return ModelSize(**size) if size else ModelSize()
@@ -77,6 +78,7 @@ class BasePart:
 
     @property
     def model_id(self) -> str:
+        """The kind and the first 12 hex digits of the base model file's hash."""
         return f"{self.kind}@{str(self.meta.get('model_sha256', ''))[:12]}"
 
 
@@ -124,7 +126,7 @@ def warm_start(base: BasePart) -> Any:
                 layer = model.get_layer(f"lstm_{i}")
             except ValueError:
                 break
-            kernel, recurrent, bias = layer.get_weights()
+            kernel, recurrent, _bias = layer.get_weights()
             old_k, old_r, old_b = (a[f"lstm/{i}/{n}"] for n in ("kernel", "recurrent", "bias"))
             if old_r.shape != recurrent.shape:
                 break
@@ -209,8 +211,10 @@ class BaseStyle:
         return train(replace(config, size=base.size), corpus, out, command, warm_start(base))
 
     def copy_part(self, kind: str, out: Path) -> bool:
-        """Copies the base's model of `kind` unchanged into `out` (a part the new corpus
-        lacks); False when the base has none or it does not fit this version's vocabulary."""
+        """Copies the base's model of `kind` unchanged into `out`, for a part the corpus lacks.
+
+        Returns False when the base has none or it does not fit this version's vocabulary.
+        """
         if kind not in self.parts:
             return False
         try:

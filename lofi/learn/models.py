@@ -17,20 +17,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @dataclass(frozen=True)
 class ModelSize:
+    """The network's size: LSTM units and layers, embedding width, dropout."""
+
     units: int = TRAINING.units
     layers: int = TRAINING.layers
     embedding: int = TRAINING.embedding  # per input; the chord and position inputs get half
     dropout: float = TRAINING.dropout
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as a dict, as meta.json stores them."""
         return asdict(self)
 
 
 def output_name(field: str) -> str:
+    """The Keras output (head) name of a predicted field."""
     return field + "_out"
 
 
 def embedding_width(vocab: Vocabulary, field: str, size: ModelSize) -> int:
+    """Full width for predicted fields, half (at least 4) for context inputs."""
     return size.embedding if field in vocab.outputs else max(size.embedding // 2, 4)
 
 
@@ -60,6 +65,7 @@ def build_model(vocab: Vocabulary, size: ModelSize, seed: int = 0) -> keras.Mode
 
 
 def compile_model(model: keras.Model, vocab: Vocabulary, learning_rate: float) -> None:
+    """Adam with gradient clipping, sparse cross-entropy on every head."""
     import keras
 
     model.compile(

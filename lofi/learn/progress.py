@@ -25,8 +25,9 @@ class ProgressWriter:
         self.started = time.monotonic()
 
     def write(self, record: dict[str, Any]) -> None:
+        """Appends the record as one line, with the wall-clock time first."""
         record = {"time": round(time.time(), 3), **record}
-        with open(self.path, "a") as f:
+        with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
 
     def _timing(self, step: int) -> dict[str, float]:
@@ -35,11 +36,13 @@ class ProgressWriter:
         return {"elapsed": round(elapsed, 2), "eta": round(max(eta, 0.0), 2)}
 
     def step(self, step: int, epoch: int, loss: float) -> None:
+        """Records a training step's loss with elapsed time and the time left."""
         self.write(
             {"event": "step", "step": step, "epoch": epoch, "loss": loss, **self._timing(step)}
         )
 
     def epoch(self, step: int, epoch: int, loss: float, val_loss: float, best: bool) -> None:
+        """Records an epoch's training and validation loss and whether it is the best yet."""
         self.write(
             {
                 "event": "epoch",

@@ -101,10 +101,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class State:
+    """The LSTM stack's hidden and cell vectors, one per layer."""
+
     h: list[np.ndarray]
     c: list[np.ndarray]
 
     def copy(self) -> State:
+        """An independent copy (for sampling ahead without changing this one)."""
         return State([a.copy() for a in self.h], [a.copy() for a in self.c])
 
 
@@ -121,6 +124,7 @@ class StepModel:
 
     @classmethod
     def from_arrays(cls, vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> StepModel:
+        """Builds the step model from exported weights; CheckpointError if any are missing."""
         try:
             layers = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("lstm/")})
             kernel0 = arrays["lstm/0/kernel"].astype(np.float64)
@@ -153,19 +157,23 @@ class StepModel:
 
     @classmethod
     def from_keras(cls, model: keras.Model, vocab: Vocabulary) -> StepModel:
+        """The step model of a trained Keras model (its weights exported first)."""
         return cls.from_arrays(vocab, export_weights(model, vocab))
 
     @classmethod
     def load(cls, folder: Path, vocab: Vocabulary) -> StepModel:
+        """Reads a checkpoint folder's weights.npz, checked against the vocabulary."""
         arrays = read_weights(Path(folder) / WEIGHTS_FILE)
         check_weights(vocab, arrays)
         return cls.from_arrays(vocab, arrays)
 
     @property
     def units(self) -> int:
+        """LSTM units per layer."""
         return int(self.recurrents[0].shape[0])
 
     def initial_state(self) -> State:
+        """All-zero hidden and cell vectors, as Keras starts a sequence."""
         n = len(self.recurrents)
         return State(
             [np.zeros(self.units) for _ in range(n)], [np.zeros(self.units) for _ in range(n)]
@@ -207,6 +215,11 @@ def choose(
     """Draws one index from `probs` reshaped by temperature, a mask, top-k and nucleus (top-p).
 
     Args:
+        probs: the head's probabilities.
+        rng: the random generator the draw uses.
+        temperature: below 1 sharper, above 1 flatter; near 0 takes the most likely.
+        top_k: keep only the k most likely (0: all).
+        top_p: keep the most likely whose probabilities sum to this (1.0: all).
         mask: True where a token is allowed; if it allows nothing it is ignored.
     """
     p = np.asarray(probs, dtype=np.float64).copy()

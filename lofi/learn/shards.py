@@ -64,18 +64,22 @@ class ShardSet:
 
     @property
     def seq_len(self) -> int:
+        """Tokens per window, as the shards were cut."""
         return int(self.manifest["seq_len"])
 
     def kind(self, kind: str) -> dict[str, Any]:
+        """The manifest's entry for one part kind; CorpusError when the shards lack it."""
         kinds = self.manifest.get("kinds", {})
         if kind not in kinds:
             raise CorpusError(self.root, f"has no {kind} shards (it has {', '.join(kinds)})")
         return dict(kinds[kind])
 
     def files(self, kind: str, split: str) -> list[str]:
+        """The shard files of a kind and split (train or validation), as paths or URLs."""
         return [f"{self.root.rstrip('/')}/{name}" for name in self.kind(kind)["shards"][split]]
 
     def windows(self, kind: str, split: str) -> int:
+        """How many windows a kind's split holds."""
         return int(self.kind(kind)["windows"][split])
 
     def vocabulary(self, kind: str) -> Vocabulary:

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """One training run's settings; defaults and ranges from `lofi.core.settings.TRAINING`."""
+
     kind: str  # "melody", "chords" or "drums"
     corpus: str = TRAINING.corpus
     epochs: int = TRAINING.epochs
@@ -40,7 +42,7 @@ class TrainConfig:
     validation_split: float = TRAINING.validation_split
     patience: int = TRAINING.patience
     seed: int = TRAINING.seed
-    size: ModelSize = ModelSize()
+    size: ModelSize = field(default_factory=ModelSize)
     max_steps: int = TRAINING.max_steps  # 0: no cap; a cap ends each epoch early
 
 
@@ -121,6 +123,7 @@ def make_dataset(data: Sequence, batch_size: int, shuffle: bool, seed: int) -> t
 
 
 def prepare(corpus: Corpus, config: TrainConfig) -> tuple[Vocabulary, Sequence, Sequence]:
+    """The vocabulary and the training and validation windows (pieces split by the seed)."""
     vocab = vocabulary(config.kind)
     sequences = sequences_for(corpus, vocab)
     if len(sequences) < 2:
@@ -288,4 +291,5 @@ def fit(
 
 
 def command_line() -> str:
+    """This process's command as `python -m lofi ...` (stored in meta.json)."""
     return " ".join(["python -m lofi", *sys.argv[1:]])
