@@ -41,6 +41,7 @@ class Arrangement:
         return 1.0
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as a dict, as recipe.json records the arrangement."""
         return asdict(self)
 
 

@@ -42,6 +42,8 @@ class SongModels:
 
 
 class ChordSampler:
+    """Samples chord loops from the chord model, one (chord, beats) event at a time."""
+
     def __init__(self, model: StepModel, mode: str, rng: np.random.Generator, s: SamplingConfig):
         self.model = model
         self.rng = rng
@@ -112,6 +114,8 @@ class ChordSampler:
 
 
 class MelodySampler:
+    """Samples the melody over given harmony from the melody model, one note or rest a step."""
+
     def __init__(
         self, model: StepModel, rng: np.random.Generator, s: SamplingConfig, shift: int
     ) -> None:
@@ -145,7 +149,7 @@ class MelodySampler:
             tokens = {
                 **self.prev,
                 "chord": self.chord_names.index(context_name(chord)),
-                "position": int(round(t * 4)) % POSITIONS_PER_BAR,
+                "position": round(t * 4) % POSITIONS_PER_BAR,
             }
             probs = self.model.step(tokens, self.state)
             s = self.sampling
@@ -178,6 +182,7 @@ def _move(notes: list[Note], offset: float, pitch_shift: int = 0) -> list[Note]:
 
 
 def sections_for(bars: int) -> tuple[Section, ...]:
+    """Intro, main and outro: 4-bar intro and outro from 24 bars on, 2-bar ones below."""
     edge = 4 if bars >= 24 else 2
     return (
         Section("intro", 0, edge),
@@ -229,7 +234,7 @@ def compose(config: GenerationConfig, models: SongModels) -> Song:
     loop_a = chords.loop(loop_beats, TONICS[mode], ())
     loop_b = chords.loop(loop_beats, None, TONICS[mode])
     sections = sections_for(config.bars)
-    intro, main, outro = sections
+    intro, main, _outro = sections
     harmony: ChordEvents = []
     plan: list[tuple[str, float]] = []  # (loop name, start beat) per main block
     for bar in range(0, config.bars, LOOP_BARS):
