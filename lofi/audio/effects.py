@@ -99,6 +99,7 @@ def make_vinyl(rng: np.random.Generator, seconds: float = BED_SECONDS) -> np.nda
 
 
 def make_default_effects(dest: Path, seed: int = 0) -> dict[str, Path]:
+    """Writes the rain and vinyl beds (16-bit WAV, seeded) into `dest`; their paths by name."""
     rng = np.random.default_rng(seed)
     dest.mkdir(parents=True, exist_ok=True)
     beds = {"rain": make_rain(rng), "vinyl": make_vinyl(rng)}
@@ -113,6 +114,7 @@ def make_default_effects(dest: Path, seed: int = 0) -> dict[str, Path]:
 
 
 def list_effects(folder: Path) -> dict[str, Path]:
+    """Every .wav in `folder` by name (the file name without .wav), sorted; {} if no folder."""
     if not folder.is_dir():
         return {}
     return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".wav"}
@@ -127,7 +129,7 @@ def _header(path: Path) -> Any:
     name = path.name
     try:
         size = path.stat().st_size
-        with open(path, "rb") as f:
+        with path.open("rb") as f:
             head = f.read(12)
     except OSError as exc:
         raise EffectError(f"cannot read {name}: {exc.strerror}") from exc

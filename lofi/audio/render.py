@@ -133,7 +133,7 @@ class _Worker:
 def _font_key(path: str) -> tuple[str, int, int] | None:
     """How the worker caches a loaded SoundFont: path, modification time and size."""
     try:
-        st = os.stat(path)
+        st = Path(path).stat()
     except OSError:
         return None
     return (path, st.st_mtime_ns, st.st_size)
@@ -172,8 +172,10 @@ def shutdown() -> None:
 
 
 def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> None:
-    """Starts the workers and loads these SoundFonts in them (in the background), so the
-    first render is quick."""
+    """Starts the workers and loads these SoundFonts in them, so the first render is quick.
+
+    The loading runs in the background; this returns at once.
+    """
     paths = [str(Path(p).resolve()) for p in soundfonts]
 
     def load(worker: _Worker) -> None:

@@ -17,6 +17,8 @@ PHDR_RECORD = 38  # bytes per preset header
 
 @dataclass(frozen=True)
 class Instrument:
+    """What plays a part: a SoundFont, its bank and program, and a gain in dB."""
+
     soundfont: Path
     bank: int
     program: int
@@ -25,6 +27,8 @@ class Instrument:
 
 @dataclass(frozen=True)
 class Preset:
+    """One preset a SoundFont offers: bank, program and its name."""
+
     bank: int
     program: int
     name: str
@@ -95,7 +99,7 @@ def _read_checked(path: Path) -> mmap.mmap:
         raise SoundFontError(f"{path.name} is not a .sf2 or .sf3 file")
     if size < 12:
         raise SoundFontError(f"{path.name} is not a SoundFont (no RIFF sfbk header)")
-    with open(path, "rb") as f:  # mapped, not read: a large file costs no memory here
+    with path.open("rb") as f:  # mapped, not read: a large file costs no memory here
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
         raise SoundFontError(f"{path.name} is not a SoundFont (no RIFF sfbk header)")
@@ -103,6 +107,7 @@ def _read_checked(path: Path) -> mmap.mmap:
 
 
 def fallback_soundfont() -> Path:
+    """The General MIDI SoundFont setup copies into the SoundFonts folder (sf_GMbank.sf2)."""
     return soundfonts_dir() / FALLBACK_SOUNDFONT_NAME
 
 

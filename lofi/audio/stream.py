@@ -35,7 +35,8 @@ Effects = dict[str, tuple[np.ndarray, float]]  # name → (bed, level in dB)
 
 
 def bar_frames(bpm: float, bars: int) -> int:
-    return int(round(bars * BEATS_PER_BAR * 60.0 / bpm * SAMPLE_RATE))
+    """Audio frames that `bars` bars last at `bpm`."""
+    return round(bars * BEATS_PER_BAR * 60.0 / bpm * SAMPLE_RATE)
 
 
 class StreamMaster:
@@ -100,6 +101,7 @@ class StreamMaster:
         return out
 
     def process(self, chunk: np.ndarray) -> np.ndarray:
+        """The next chunk of the mix, toned and levelled (state carries to the next call)."""
         return self.level(self.tone(chunk))
 
 
@@ -117,8 +119,11 @@ def gain_for(toned: np.ndarray) -> float:
 
 @dataclass
 class Mixdown:
-    """The stems and looped effect beds summed over any frame range, with the whole track's
-    fade-in and fade-out computed from absolute positions (so ranges join exactly)."""
+    """The stems and looped effect beds summed over any frame range.
+
+    The whole track's fade-in and fade-out are computed from absolute positions, so ranges
+    join exactly.
+    """
 
     effects: Effects
     total: int
@@ -163,8 +168,11 @@ def stream_track(
     first_bars: int = FIRST_BARS,
     gain_db: float | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yields the mastered track in pieces: the first `first_bars` bars at once, then the rest
-    in blocks once the whole song is rendered. Joined, the pieces are the whole track."""
+    """Yields the mastered track in pieces, the first bars first.
+
+    The first `first_bars` bars come at once, then the rest in blocks once the whole song is
+    rendered. Joined, the pieces are the whole track.
+    """
     total = song_frames(midi)
     first = min(bar_frames(bpm, first_bars), total)
     mixer = Mixdown(effects, total)
@@ -184,8 +192,10 @@ def master_whole(mix: np.ndarray, gain_db: float) -> np.ndarray:
 
 
 def write_pieces(pieces: Iterator[np.ndarray], paths: list[Path]) -> list[int]:
-    """Writes each piece to its own 16-bit WAV (the last path takes every remaining piece);
-    returns the frames written to each."""
+    """Writes each piece to its own 16-bit WAV; returns the frames written to each.
+
+    The last path takes every remaining piece.
+    """
     import soundfile as sf
 
     counts: list[int] = []
