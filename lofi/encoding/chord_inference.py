@@ -8,6 +8,10 @@ it changes, which it does mostly on the bar line, less on beat 3 and rarely else
 change lands on a chord in proportion to a prior that favours chords of the key and few notes.
 Neighbouring beats therefore vote: a passing tone does not change the chord, and a ninth
 sounding through the bar does.
+
+Hand-written because no library does this for our vocabulary: note-seq's inference has a fixed
+set of eight chord kinds (no ninths, sus or altered chords) and music21 names one chord at a
+time, slowly and without looking at its neighbours.
 """
 
 from __future__ import annotations

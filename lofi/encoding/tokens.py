@@ -102,8 +102,8 @@ def melody_steps(piece: Piece) -> list[tuple[str, float, int, float]]:
 def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
     """The top line as pitch, duration and velocity targets with the chord and bar position.
 
-    Inputs are the targets shifted right by one (a BOS first), plus the half-bar chord and the
-    sixteenth position in the bar of each step.
+    Inputs are the targets shifted right by one (a BOS first), plus the chord class of the beat
+    (`context_name`) and the sixteenth position in the bar of each step.
     """
     chords = harmony(piece)
     steps = melody_steps(piece)

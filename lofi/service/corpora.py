@@ -48,7 +48,7 @@ def read_corpus(location: str, progress: Progress | None = None) -> Corpus:
 
 
 def chord_counts(corpus: Corpus) -> dict[str, int]:
-    """How often each vocabulary chord sounds, per half bar, over all pieces (key-normalised)."""
+    """How many beats each vocabulary chord sounds for, over all pieces (key-normalised)."""
     return dict(Counter(symbol for piece in corpus.pieces for symbol in harmony(piece)))
 
 

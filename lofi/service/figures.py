@@ -79,12 +79,12 @@ def duration_histogram(histogram: dict[float, int], longest: float = 8.0) -> go.
     return bars([f"{d:g}" for d, _ in items], [c for _, c in items], "Durations", "quarter notes")
 
 
-def chord_frequencies(counts: dict[str, int]) -> go.Figure:
-    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+def chord_frequencies(counts: dict[str, int], most: int = 40) -> go.Figure:
+    ordered = sorted(counts.items(), key=lambda kv: -kv[1])[:most]
     return bars(
         [k for k, _ in ordered],
         [v for _, v in ordered],
-        "Chord symbols (the model's vocabulary, per half bar)",
+        f"Chord symbols (the {most} commonest of the model's vocabulary, in beats)",
         "symbol",
     )
 

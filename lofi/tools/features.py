@@ -69,7 +69,7 @@ class Material:
 
 
 def from_piece(piece: Piece) -> Material:
-    """A corpus piece; its chords are the same half-bar analysis the chord model learns."""
+    """A corpus piece; its chords are the same per-beat analysis the chord model learns."""
     chords = tuple(
         (float(i * HARMONY_WINDOW), float(HARMONY_WINDOW), sym)
         for i, sym in enumerate(harmony(piece))
