@@ -20,8 +20,8 @@ from lofi.service.corpora import (
 from lofi.service.figures import (
     bars,
     chord_frequencies,
+    corpus_roll,
     duration_histogram,
-    piano_roll,
     pitch_histogram,
     velocity_histogram,
 )
@@ -153,16 +153,20 @@ names = [p.name for p in corpus.pieces]
 piece = corpus.pieces[names.index(st.selectbox("Piece", names))]
 st.caption(f"{piece.key.name} · {piece.tempo_bpm:g} BPM · {len(piece.notes)} notes")
 st.plotly_chart(
-    piano_roll(
-        {"notes": piece.notes, "melody": piece.melody},
+    corpus_roll(
+        piece.notes,
+        piece.melody,
         piece.tempo_bpm,
-        "Piano roll (the top line is what the melody model learns)",
+        "Piano roll (the top line, orange, is what the melody model learns)",
     ),
     width="stretch",
 )
 if st.button("▶️ Play it", help=f"The first {PREVIEW_S} s, with the General MIDI SoundFont"):
+    st.session_state.playing_piece = piece.name
+if st.session_state.get("playing_piece") == piece.name:  # stays while the page reruns
     try:
         source = piece_source(corpus, piece.name)
         st.audio(preview(str(source), source.stat().st_mtime), format="audio/mpeg")
+        st.caption(f"The first {PREVIEW_S} s, rendered in memory: nothing is written to disk.")
     except LofiError as exc:
         st.error(f"Cannot play this piece: {exc}")

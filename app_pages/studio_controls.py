@@ -258,16 +258,16 @@ def controls() -> Panel:
     for name, value in DEFAULTS.items():
         st.session_state.setdefault(name, value)
     panel = Panel()
-    c1, c2, c3, c4 = st.columns([3, 1, 3, 3], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([4, 1, 4], vertical_alignment="bottom")
     c1.number_input("Seed", 0, GEN.seed_max, key="seed", step=1)
     c2.button("🎲", on_click=roll_dice, help="A random seed", width="stretch")
     c3.selectbox("Key", KEYS, key="key")
-    c4.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    c1.slider(
+    c1, c2 = st.columns(2)
+    c1.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
+    c2.slider(
         "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
     )
-    panel.generate = c2.button("Generate", type="primary", width="stretch")
+    panel.generate = st.button("Generate", type="primary", width="stretch")
     defaults = default_instruments()
     with st.expander("🎚️ Feel", expanded=True):
         feel()

@@ -25,10 +25,14 @@ from lofi.service.takes import (
 )
 
 PART_BUTTONS = {
-    "drums": ("🥁 New drums", "Drums drawn again; chords, melody and bass stay note for note"),
-    "melody": ("🎷 New melody", "A new melody over the same chords; the rest stays"),
-    "chords": ("🎹 New chords", "New chords (the bass follows them), the same drums"),
-    "bass": ("🎸 New bass", "A new bass line; the rest stays note for note"),
+    "drums": ("🥁 Drums", "New drums; chords, melody and bass stay note for note"),
+    "melody": ("🎷 Melody", "A new melody over the same chords; the rest stays note for note"),
+    "chords": (
+        "🎹 Chords",
+        "New chords (the bass follows them, the melody is drawn again over "
+        "them); the drums stay note for note",
+    ),
+    "bass": ("🎸 Bass", "A new bass line; the rest stays note for note"),
 }
 SHOWN = 8  # takes listed before "Show every take"
 
@@ -50,6 +54,7 @@ def _regenerate(folder: str, part: str) -> None:
 
 def regenerate_row(folder: str | None) -> None:
     """One button per part, acting on the take in the player."""
+    st.caption("A new part, the rest of the song note for note:")
     cols = st.columns(len(PART_BUTTONS))
     legacy = False
     if folder:

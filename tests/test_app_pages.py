@@ -123,7 +123,7 @@ def test_takes_one_part_again_compare_and_pin(app_env) -> None:
     next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
     _button(at, "Generate").click()
     at.run()
-    _button(at, "🥁 New drums").click()
+    _button(at, "🥁 Drums").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     (session,) = (app_env["user"] / "sessions").iterdir()

@@ -98,10 +98,10 @@ def page(server):
         browser.close()
 
 
-def _shot(page, name: str) -> Path:
+def _shot(page, name: str, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     pixels = np.asarray(Image.open(path).convert("L"), dtype=float)
     assert pixels.std() > 10, f"{name} looks blank"
     return path

@@ -57,6 +57,71 @@ def piano_roll(parts: dict[str, Sequence[Note]], bpm: float | None, title: str) 
     return fig
 
 
+ROLL_BACKGROUND = "#222a3a"  # lighter than the page, so dark notes never vanish into it
+ROLL_NOTE = "#d6e4f5"  # every note of a corpus piece: light on the background
+ROLL_COLUMNS = 1500  # time columns of a long piece's roll: a screen's worth, cheap to draw
+ROLL_BARS_MAX = 3000  # notes drawn one by one; more are drawn as a downsampled image
+ROLL_WINDOW_S = 90.0  # a long piece opens on its first minute and a half; drag to move
+
+
+def _occupancy(notes: Sequence[Note], scale: float, step: float, low: int, high: int) -> Any:
+    """Share of each (pitch, column) cell a note sounds in; NaN where none (transparent)."""
+    grid = np.zeros((high - low + 1, ROLL_COLUMNS), dtype=np.float32)
+    for n in notes:
+        start, end = n.onset * scale / step, (n.onset + n.duration) * scale / step
+        first = min(int(start), ROLL_COLUMNS - 1)
+        last = min(max(first + 1, int(np.ceil(end))), ROLL_COLUMNS)
+        grid[n.pitch - low, first:last] += 1.0
+    np.clip(grid, 0.0, 1.0, out=grid)
+    grid[grid == 0] = np.nan
+    return grid
+
+
+def corpus_roll(notes: Sequence[Note], melody: Sequence[Note], bpm: float, title: str) -> go.Figure:
+    """A corpus piece's piano roll, readable at any length: light notes on a lighter-than-page
+    background; short pieces note by note, long ones as a downsampled image that opens on its
+    first ROLL_WINDOW_S seconds, with a range slider over the whole piece (drag or zoom)."""
+    scale = 60.0 / bpm
+    if len(notes) + len(melody) <= ROLL_BARS_MAX:
+        fig = piano_roll({"notes": notes, "melody": melody}, bpm, title)
+        fig.update_traces(marker_color=ROLL_NOTE, selector={"name": "notes"})
+        fig.update_layout(plot_bgcolor=ROLL_BACKGROUND)
+        return fig
+    everything = [*notes, *melody]
+    end = max(n.onset + n.duration for n in everything) * scale
+    low, high = min(n.pitch for n in everything), max(n.pitch for n in everything)
+    step = end / ROLL_COLUMNS
+    x = (np.arange(ROLL_COLUMNS) + 0.5) * step
+    y = np.arange(low, high + 1)
+    fig = go.Figure()
+    for name, part, colour in (("notes", notes, ROLL_NOTE), ("melody", melody, "#f4a261")):
+        fig.add_trace(
+            go.Heatmap(
+                z=_occupancy(part, scale, step, low, high),
+                x=x,
+                y=y,
+                zmin=0.0,
+                zmax=1.0,
+                colorscale=[[0.0, "#55657d"], [1.0, colour]],
+                showscale=False,
+                name=name,
+                hovertemplate="%{y} at %{x:.0f} s<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis={
+            "title": "seconds",
+            "range": [0.0, min(end, ROLL_WINDOW_S)],
+            "rangeslider": {"visible": True, "thickness": 0.12},
+        },
+        yaxis_title="MIDI pitch",
+        plot_bgcolor=ROLL_BACKGROUND,
+        **{**LAYOUT, "height": 420},
+    )
+    return fig
+
+
 def bars(labels: Sequence[Any], values: Sequence[float], title: str, x_title: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(labels), y=list(values), marker_color="#8fb8de"))
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="count", **LAYOUT)

@@ -1,0 +1,86 @@
+"""The studio on a 1366×768 laptop screen in a real browser: Generate and the player in view
+without scrolling, takes made and listed. Debian's chromium driven by Playwright."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, _shot, server  # noqa: F401
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+LAPTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def laptop(server):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(
+            viewport={"width": 1366, "height": 768}, accept_downloads=True
+        )
+        yield context.new_page()
+        browser.close()
+
+
+def _in_view(page, locator) -> dict[str, float]:
+    box = locator.bounding_box()
+    assert box, "not drawn"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], box
+    assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"], box
+    return box
+
+
+def _playable(page, timeout_s: float = 180.0) -> float:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        duration = page.evaluate(
+            "(() => { const a = document.querySelector('audio'); return a ? a.duration : 0; })()"
+        )
+        if duration and duration == duration and duration > 0:  # NaN until metadata loads
+            return float(duration)
+        time.sleep(0.1)
+    pytest.fail("no playable audio")
+
+
+def test_generate_and_the_player_fit_a_laptop_screen(laptop, server) -> None:  # noqa: F811
+    page = laptop
+    page.goto(server)
+    generate = page.get_by_role("button", name="Generate")
+    generate.wait_for(timeout=60_000)
+    _in_view(page, generate)
+    _shot(page, "studio-1366x768-before", full_page=False)
+    started = time.perf_counter()
+    generate.click()
+    duration = _playable(page)
+    click_to_playable = time.perf_counter() - started
+    assert duration > 10
+    assert page.evaluate("window.scrollY") == 0  # nothing scrolled to reach the player
+    _in_view(page, page.locator("audio").first)
+    _in_view(page, page.get_by_role("button", name="Generate"))
+    _shot(page, "studio-1366x768-player", full_page=False)
+
+    page.get_by_role("button", name="🥁 Drums").click()
+    page.get_by_text("Take 2 · new drums of take 1").first.wait_for(timeout=180_000)
+    page.get_by_text("Compare two takes").first.wait_for()
+    _shot(page, "studio-takes")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "studio-timing.json").write_text(
+        json.dumps({"click_to_playable_s": click_to_playable, "audio_s": duration})
+    )
+
+
+def test_a_long_corpus_piece_roll_is_readable(laptop, tmp_path) -> None:
+    """The dataset page's roll of a 28-minute piece, drawn by plotly.js in the browser."""
+    from lofi.service.figures import corpus_roll
+    from tests.test_corpus_roll import _piece
+
+    notes, melody = _piece(28)
+    html = tmp_path / "roll.html"
+    corpus_roll(notes, melody, 120.0, "28 minutes").write_html(html, include_plotlyjs=True)
+    laptop.goto(html.as_uri())
+    laptop.locator(".main-svg").first.wait_for(timeout=30_000)
+    _shot(laptop, "dataset-long-piece-roll", full_page=False)
