@@ -8,6 +8,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
+from lofi.compose.grooves import bass_line, comp_chords
 from lofi.core.types import Note
 from lofi.data.analysis import beat_spans
 from lofi.data.readers import parse_file
@@ -137,3 +138,14 @@ def test_extended_symbols_are_voiced_with_their_colour(name: str) -> None:
     assert pcs <= sym.pitch_classes
     assert len(pcs) >= min(len(sym.intervals) - 1, 4)  # at most the fifth is left out
     assert min(notes) % 12 == sym.root
+
+
+def test_the_rule_comping_and_bass_play_every_symbol() -> None:
+    chords = [(4.0 * i, 4.0, s.name) for i, s in enumerate(VOCABULARY)]
+    notes = comp_chords(np.random.default_rng(0), chords, -3, 1.0)
+    for onset, _, name in chords:
+        struck = {n.pitch % 12 for n in notes if onset <= n.onset < onset + 4.0}
+        assert struck <= {(pc - 3) % 12 for pc in symbol(name).pitch_classes}, name
+        assert len(struck) >= 3, name
+    bass = bass_line(np.random.default_rng(0), chords, -3)
+    assert {round(n.onset) // 4 for n in bass} == set(range(len(chords)))
