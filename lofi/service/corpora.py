@@ -19,9 +19,9 @@ __all__ = [
     "corpus_location",
     "corpus_names",
     "corpus_stats",
-    "read_corpus",
     "piece_preview",
     "piece_source",
+    "read_corpus",
 ]
 
 MIDI_SUFFIXES = (".mid", ".midi")

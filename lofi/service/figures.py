@@ -78,9 +78,12 @@ def _occupancy(notes: Sequence[Note], scale: float, step: float, low: int, high:
 
 
 def corpus_roll(notes: Sequence[Note], melody: Sequence[Note], bpm: float, title: str) -> go.Figure:
-    """A corpus piece's piano roll, readable at any length: light notes on a lighter-than-page
-    background; short pieces note by note, long ones as a downsampled image that opens on its
-    first ROLL_WINDOW_S seconds, with a range slider over the whole piece (drag or zoom)."""
+    """A corpus piece's piano roll, readable at any length.
+
+    Light notes on a lighter-than-page background; short pieces note by note, long ones as a
+    downsampled image that opens on its first ROLL_WINDOW_S seconds, with a range slider over
+    the whole piece (drag or zoom).
+    """
     scale = 60.0 / bpm
     if len(notes) + len(melody) <= ROLL_BARS_MAX:
         fig = piano_roll({"notes": notes, "melody": melody}, bpm, title)
@@ -123,12 +126,14 @@ def corpus_roll(notes: Sequence[Note], melody: Sequence[Note], bpm: float, title
 
 
 def bars(labels: Sequence[Any], values: Sequence[float], title: str, x_title: str) -> go.Figure:
+    """A bar chart of counts, one bar per label, in the studio's colours."""
     fig = go.Figure(go.Bar(x=list(labels), y=list(values), marker_color="#8fb8de"))
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="count", **LAYOUT)
     return fig
 
 
 def pitch_histogram(histogram: Sequence[int]) -> go.Figure:
+    """Notes per MIDI pitch, named (C4…), from the lowest to the highest pitch used."""
     used = [i for i, c in enumerate(histogram) if c]
     lo, hi = (min(used), max(used)) if used else (0, 127)
     labels = [_pitch_name(p) for p in range(lo, hi + 1)]
@@ -136,15 +141,18 @@ def pitch_histogram(histogram: Sequence[int]) -> go.Figure:
 
 
 def velocity_histogram(histogram: Sequence[int]) -> go.Figure:
+    """Notes per MIDI velocity, 0–127."""
     return bars(list(range(128)), histogram, "Velocities", "MIDI velocity")
 
 
 def duration_histogram(histogram: dict[float, int], longest: float = 8.0) -> go.Figure:
+    """Notes per duration in quarter notes, up to `longest`."""
     items = [(d, c) for d, c in histogram.items() if d <= longest]
     return bars([f"{d:g}" for d, _ in items], [c for _, c in items], "Durations", "quarter notes")
 
 
 def chord_frequencies(counts: dict[str, int], most: int = 40) -> go.Figure:
+    """Beats per chord symbol: the `most` commonest, the most frequent first."""
     ordered = sorted(counts.items(), key=lambda kv: -kv[1])[:most]
     return bars(
         [k for k, _ in ordered],
@@ -155,6 +163,7 @@ def chord_frequencies(counts: dict[str, int], most: int = 40) -> go.Figure:
 
 
 def loss_curves(records: Iterable[dict[str, Any]]) -> go.Figure:
+    """Training loss per step and validation loss per epoch from progress.jsonl records."""
     steps = [r for r in records if r.get("event") == "step"]
     epochs = [r for r in records if r.get("event") == "epoch"]
     fig = go.Figure()
@@ -202,6 +211,7 @@ def waveform(audio: np.ndarray, sample_rate: int, points: int = 2000) -> go.Figu
 
 
 def song_roll(song: Song) -> go.Figure:
+    """The piano roll of every part of a song."""
     return piano_roll({p.name: p.notes for p in song.parts}, song.bpm, "Piano roll")
 
 

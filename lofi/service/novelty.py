@@ -1,5 +1,8 @@
-"""Never the same tune twice: 4-bar chord+melody fragments, the share that repeats across
-tracks, and settings that drift gently from one track to the next within a user's limits."""
+"""Never the same tune twice, and settings that drift gently from one track to the next.
+
+4-bar chord+melody fragments, the share of them that repeats across tracks, and drift within
+a user's limits.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +38,8 @@ def fragments(song: Song) -> set[Fragment]:
         stop = start + span
         notes = tuple(
             (
-                int(round((n.onset - start) * GRID)),
-                int(round(n.duration * GRID)),
+                round((n.onset - start) * GRID),
+                round(n.duration * GRID),
                 n.pitch - song.key.tonic,
             )
             for n in melody
@@ -72,9 +75,11 @@ class History:
     redraws: int = 0
 
     def collides(self, song: Song) -> bool:
+        """Whether the song shares any fragment with the tracks made so far."""
         return not self.seen.isdisjoint(fragments(song))
 
     def add(self, song: Song) -> None:
+        """Remembers the song's fragments."""
         self.seen |= fragments(song)
 
 
@@ -88,6 +93,7 @@ class DriftLimits:
     bpm_step: float = 4.0  # the most the tempo moves from one track to the next
 
     def checked(self) -> DriftLimits:
+        """These limits, or ConfigError naming the first one out of range."""
         low, high = self.bpm_range
         allowed = GENERATION.bpm_range
         if not (low in allowed and high in allowed and low <= high):
@@ -102,6 +108,7 @@ class DriftLimits:
 
     @property
     def temperature(self) -> float:
+        """The sampling temperature of the energy: 0.7 (calm) to 1.1 (lively)."""
         return round(0.7 + 0.4 * self.energy, 3)
 
 
@@ -156,8 +163,10 @@ def distinct(
     rng: np.random.Generator,
     attempts: int = 16,
 ) -> tuple[GenerationConfig, Song]:
-    """Composes `config`; while the song shares a fragment with the history, draws a new
-    seed. Returns the config used and its song, which joins the history."""
+    """Composes `config`, drawing a new seed while the song repeats a fragment of the history.
+
+    Returns the config used and its song, which joins the history.
+    """
     song = compose_fn(config)
     for _ in range(attempts):
         if not history.collides(song):

@@ -42,6 +42,7 @@ class PlaylistPlan:
     limits: DriftLimits = field(default_factory=DriftLimits)
 
     def checked(self) -> PlaylistPlan:
+        """This plan, or ConfigError naming the first setting out of range."""
         if not 0 < self.minutes <= 24 * 60:
             raise ConfigError("a playlist lasts more than 0 and at most 1440 minutes")
         if not 0 <= self.crossfade_s <= 20:
@@ -55,8 +56,11 @@ class PlaylistPlan:
 def draw_requests(
     plan: PlaylistPlan, base: TrackRequest, models: SongModels
 ) -> Iterator[tuple[TrackRequest, Song]]:
-    """Endless distinct tracks: settings drift from one to the next; a song sharing a 4-bar
-    chord+melody fragment with an earlier one is drawn again with a new seed."""
+    """Endless distinct tracks whose settings drift from one to the next.
+
+    A song sharing a 4-bar chord+melody fragment with an earlier one is drawn again with a new
+    seed.
+    """
     rng = np.random.default_rng(plan.seed)
     history = History()
     config = first_config(plan.limits, plan.bars, rng)
@@ -67,14 +71,17 @@ def draw_requests(
 
 
 class CrossfadeWriter:
-    """Appends tracks to one WAV, each overlapping the one before by the crossfade (equal
-    power), so the mix lasts the sum of the tracks less one crossfade per join."""
+    """Appends tracks to one WAV, each overlapping the one before by the crossfade.
+
+    The crossfade is equal power; the mix lasts the sum of the tracks less one crossfade per
+    join.
+    """
 
     def __init__(self, path: Path, crossfade_s: float) -> None:
         import soundfile as sf
 
         self.file = sf.SoundFile(str(path), "w", SAMPLE_RATE, 2, subtype="PCM_16", format="WAV")
-        self.overlap = int(round(crossfade_s * SAMPLE_RATE))
+        self.overlap = round(crossfade_s * SAMPLE_RATE)
         self.tail = np.zeros((0, 2), dtype=np.float32)
         self.frames = 0  # written so far, tail excluded
 
@@ -106,7 +113,7 @@ class CrossfadeWriter:
 
 def _timestamp(seconds: float) -> str:
     """mm:ss:ff with 75 frames a second, as cue sheets count."""
-    frames = int(round(seconds * 75))
+    frames = round(seconds * 75)
     return f"{frames // (75 * 60):02d}:{frames // 75 % 60:02d}:{frames % 75:02d}"
 
 
@@ -115,6 +122,7 @@ def _title(entry: dict[str, Any]) -> str:
 
 
 def write_cue_sheet(entries: list[dict[str, Any]], path: Path, audio_name: str) -> None:
+    """Writes a CUE sheet: one titled track per entry, indexed where it starts in the audio."""
     lines = ['PERFORMER "LoFi Studio"', 'TITLE "LoFi playlist"', f'FILE "{audio_name}" WAVE']
     for entry in entries:
         lines += [
@@ -126,15 +134,15 @@ def write_cue_sheet(entries: list[dict[str, Any]], path: Path, audio_name: str) 
 
 
 def encode_mp3(wav: Path, mp3: Path, entries: list[dict[str, Any]], total_s: float) -> None:
-    """ffmpeg encodes the WAV (streamed, flat memory) with one ID3 chapter per track."""
+    """Encodes the WAV to MP3 with ffmpeg (streamed, flat memory), one ID3 chapter per track."""
     meta = [";FFMETADATA1", "title=LoFi playlist", "artist=LoFi Studio"]
     for i, entry in enumerate(entries):
         end = entries[i + 1]["start_s"] if i + 1 < len(entries) else total_s
         meta += [
             "[CHAPTER]",
             "TIMEBASE=1/1000",
-            f"START={int(round(entry['start_s'] * 1000))}",
-            f"END={int(round(end * 1000))}",
+            f"START={round(entry['start_s'] * 1000)}",
+            f"END={round(end * 1000)}",
             f"title={_title(entry)}",
         ]
     chapters = mp3.with_name(".chapters.txt")
@@ -156,6 +164,8 @@ def encode_mp3(wav: Path, mp3: Path, entries: list[dict[str, Any]], total_s: flo
 
 @dataclass
 class PlaylistResult:
+    """A written playlist: its folder, the cue entries, its length and the songs in it."""
+
     folder: Path
     entries: list[dict[str, Any]]
     seconds: float
@@ -171,8 +181,11 @@ def make_playlist(
     mp3: bool = True,
     progress: Progress | None = None,
 ) -> PlaylistResult:
-    """Makes tracks one at a time into DIR/mix.wav until the mix reaches `target_s` (or the
-    tracks run out), then writes cue.json, mix.cue, playlist.json and mix.mp3."""
+    """Makes tracks one at a time into DIR/mix.wav until the mix reaches `target_s`.
+
+    It stops earlier if the tracks run out, then writes cue.json, mix.cue, playlist.json and
+    mix.mp3.
+    """
     out.mkdir(parents=True, exist_ok=True)
     writer = CrossfadeWriter(out / "mix.wav", crossfade_s)
     entries: list[dict[str, Any]] = []
@@ -210,6 +223,7 @@ def make_playlist(
 
 
 def plan_recipe(plan: PlaylistPlan) -> dict[str, Any]:
+    """playlist.json's content: everything needed to make the same mix again."""
     return {
         "format_version": FORMAT_VERSION,
         "kind": PLAYLIST_KIND,

@@ -43,11 +43,14 @@ _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="radio")
 
 
 def static_root() -> Path:
+    """Where the radio's audio files go: the folder Streamlit serves as static files."""
     return PROJECT_ROOT / "static" / "radio"
 
 
 @dataclass(frozen=True)
 class RadioSettings:
+    """A radio session's settings: drift limits, bars per track, crossfade and seed."""
+
     limits: DriftLimits = field(default_factory=DriftLimits)
     bars: int = 32
     crossfade_s: float = 4.0
@@ -56,6 +59,8 @@ class RadioSettings:
 
 @dataclass
 class RadioTrack:
+    """One track of the radio: its request, song, audio pieces on disk and whether it is done."""
+
     index: int
     request: TrackRequest
     song: Song
@@ -70,14 +75,17 @@ class RadioTrack:
 
     @property
     def seconds(self) -> float:
+        """The track's length in seconds."""
         return self.total_frames / SAMPLE_RATE
 
     @property
     def title(self) -> str:
+        """'#3 · A-minor · 80 BPM · seed 12', as the player shows it."""
         c = self.request.config
         return f"#{self.index + 1} · {c.key.name} · {c.bpm:g} BPM · seed {c.seed}"
 
     def recipe(self) -> dict[str, Any]:
+        """The track's recipe.json content, which makes the same track again."""
         return to_recipe(self.request)
 
     def wav_bytes(self) -> bytes:
@@ -156,8 +164,10 @@ class RadioSession:
             }
 
     def ensure(self, playing: int | None = None, from_job: bool = False) -> None:
-        """Moves the queue to `playing` and makes the next track if the listener is fewer
-        than LOOKAHEAD tracks ahead; removes old tracks' audio."""
+        """Moves the queue to `playing`, making the next track if fewer than LOOKAHEAD wait.
+
+        Old tracks' audio is removed.
+        """
         with self.lock:
             if playing is not None and playing != self.playing and playing < len(self.tracks):
                 self.playing = playing
@@ -221,6 +231,7 @@ class RadioSession:
         return bool(self.tracks)
 
     def like(self, index: int) -> None:
+        """Toggles the liked mark of the track with that index."""
         for track in self.tracks:
             if track.index == index:
                 track.liked = not track.liked
@@ -235,8 +246,11 @@ class RadioSession:
             ]
 
     def margins(self) -> list[float]:
-        """For each track that has started playing after another: how many seconds before it
-        was needed (the previous one's end less the crossfade) it was wholly on disk."""
+        """Seconds each track was wholly on disk before it was needed.
+
+        For each track that started playing after another; it was needed at the previous one's
+        end less the crossfade.
+        """
         out = []
         by_index = {t.index: t for t in self.tracks}
         for index, began in sorted(self.started_at.items()):
@@ -247,6 +261,7 @@ class RadioSession:
         return out
 
     def close(self) -> None:
+        """Removes the session's folder and its audio."""
         with contextlib.suppress(OSError):
             shutil.rmtree(self.folder)
 

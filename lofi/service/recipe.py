@@ -118,6 +118,7 @@ def _resolve(text: str) -> Path:
 
 
 def to_recipe(request: TrackRequest) -> dict[str, Any]:
+    """The recipe.json content: settings, model hashes, instruments and effects, portable."""
     c = request.config
     models = {}
     for kind, folder in (("melody", request.melody_model), ("chords", request.chord_model)):
@@ -294,6 +295,7 @@ def from_recipe(data: Any) -> TrackRequest:
 
 
 def load_recipe(path: Path) -> TrackRequest:
+    """The request a recipe.json describes; RecipeError when it is too large or invalid."""
     path = Path(path)
     try:
         if path.stat().st_size > 1 << 20:
@@ -309,4 +311,5 @@ def load_recipe(path: Path) -> TrackRequest:
 
 
 def save_recipe(request: TrackRequest, path: Path) -> None:
+    """Writes the request's recipe.json to `path`."""
     path.write_text(json.dumps(to_recipe(request), indent=1) + "\n")

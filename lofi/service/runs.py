@@ -1,5 +1,8 @@
-"""Training runs in the background: started as their own process, watched through their
-progress file, stopped by process id. Survives page reloads: everything lives on disk."""
+"""Training runs in the background, each its own process; everything lives on disk.
+
+A run is started as a process, watched through its progress file and stopped by process id
+(checked against its start time), so it survives page reloads.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ STUDIO_MODELS_FILE = "studio_models.json"
 
 @dataclass(frozen=True)
 class RunInfo:
+    """A training run as the Training page lists it: what, since when, and its status."""
+
     folder: Path
     kind: str
     corpus: str
@@ -36,10 +41,12 @@ class RunInfo:
 
     @property
     def name(self) -> str:
+        """The run's folder name."""
         return self.folder.name
 
     @property
     def has_checkpoint(self) -> bool:
+        """Whether the run has saved a whole checkpoint yet."""
         return _has_checkpoint(self.folder)
 
 
@@ -101,7 +108,7 @@ def start_run(root: Path, kind: str, corpus: str, options: dict[str, Any]) -> Pa
     ]
     for key, value in options.items():
         cmd += [f"--{key.replace('_', '-')}", str(value)]
-    log = open(folder / "train.log", "wb")  # noqa: SIM115 — handed to the child
+    log = (folder / "train.log").open("wb")  # handed to the child
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     process = subprocess.Popen(
         cmd,
@@ -131,6 +138,7 @@ def run_progress(folder: Path) -> list[dict[str, Any]]:
 
 
 def run_info(folder: Path) -> RunInfo:
+    """The run's record and its status now; LofiError when the folder is no training run."""
     try:
         record = json.loads((folder / RUN_FILE).read_text())
     except (OSError, ValueError) as exc:
@@ -165,6 +173,7 @@ def run_info(folder: Path) -> RunInfo:
 
 
 def list_runs(root: Path) -> list[RunInfo]:
+    """Every readable run under `root`, the newest first."""
     if not root.is_dir():
         return []
     runs = []
@@ -186,6 +195,7 @@ def stop_run(folder: Path) -> None:
 
 
 def failure_reason(folder: Path) -> str:
+    """The run's last `error:` line in train.log, else its last line, else 'no log'."""
     try:
         lines = (folder / "train.log").read_text(errors="replace").strip().splitlines()
     except OSError:
@@ -226,4 +236,5 @@ def use_in_studio(user_root: Path, folder: Path) -> str:
 
 
 def reset_studio_models(user_root: Path) -> None:
+    """Makes the studio use the shipped models again."""
     (user_root / STUDIO_MODELS_FILE).unlink(missing_ok=True)

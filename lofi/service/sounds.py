@@ -1,5 +1,7 @@
-"""What a track can sound with: SoundFonts and their presets, the default instruments, effect
-beds; and starting the FluidSynth workers before the first track needs them."""
+"""What a track can sound with: SoundFonts, presets, default instruments and effect beds.
+
+Also starts the FluidSynth workers before the first track needs them.
+"""
 
 from __future__ import annotations
 

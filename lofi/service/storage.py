@@ -20,6 +20,8 @@ DOWNLOADED_MARKER = ".downloaded"  # nor one the user downloaded a file of
 
 @dataclass(frozen=True)
 class Entry:
+    """A folder entry's size and when it was last used (newest modification below it)."""
+
     path: Path
     size: int  # bytes, everything below it
     last_used: float  # newest modification time below it, seconds since the epoch
@@ -36,17 +38,19 @@ def _entry(path: Path) -> Entry:
         for root, _dirs, files in os.walk(path):
             for name in files:
                 with contextlib.suppress(OSError):
-                    st = os.lstat(os.path.join(root, name))
+                    st = (Path(root) / name).lstat()
                     size += st.st_size
                     newest = max(newest, st.st_mtime)
     return Entry(path, size, newest)
 
 
 def is_pinned(path: Path) -> bool:
+    """Whether the folder carries the pin marker."""
     return (path / PIN_MARKER).is_file()
 
 
 def is_downloaded(path: Path) -> bool:
+    """Whether the folder carries the downloaded marker."""
     return (path / DOWNLOADED_MARKER).is_file()
 
 
@@ -82,8 +86,9 @@ def prune(
     keep: Iterable[Path] | Callable[[Path], bool] = (),
     now: float | None = None,
 ) -> list[Path]:
-    """Removes `folder`'s entries (its direct children) that are too old, then the least
-    recently used until the rest fit in `max_bytes`.
+    """Removes `folder`'s too old entries, then the least recently used until the rest fit.
+
+    Entries are its direct children; the rest must fit in `max_bytes`.
 
     Args:
         folder: the folder whose children may go (a missing folder prunes nothing).

@@ -70,15 +70,18 @@ class Take:
 
     @property
     def wav(self) -> Path:
+        """The take's mix.wav."""
         return self.folder / "mix.wav"
 
     @property
     def title(self) -> str:
+        """'Take 3 · new drums of take 2'."""
         made_from = f" of take {self.parent}" if self.parent else ""
         return f"Take {self.number} · {self.label}{made_from}"
 
     @property
     def summary(self) -> str:
+        """Key, tempo, bars and seed in one line."""
         return f"{self.key} · {self.bpm:g} BPM · {self.bars} bars · seed {self.seed}"
 
 
@@ -138,8 +141,10 @@ def save_take(
 def prune_session(
     session: Path, max_bytes: int | None = None, keep: Iterable[Path] = ()
 ) -> list[Path]:
-    """Least recently used takes go until the session fits its cap (pinned and downloaded
-    takes, and `keep`, stay)."""
+    """Least recently used takes go until the session fits its cap.
+
+    Pinned and downloaded takes, and `keep`, stay.
+    """
     cap = LIMITS.session_bytes if max_bytes is None else max_bytes
     return prune(session, cap, math.inf, keep)
 
@@ -187,10 +192,12 @@ def list_takes(session: Path) -> list[Take]:
 
 
 def session_bytes(session: Path) -> int:
+    """Bytes the session's takes hold on disk (0 for no folder)."""
     return _folder_size(session) if session.is_dir() else 0
 
 
 def set_pinned(folder: Path, pinned: bool) -> None:
+    """Pins the take (never pruned) or unpins it."""
     (pin if pinned else unpin)(folder)
 
 

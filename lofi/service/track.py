@@ -32,10 +32,12 @@ Progress = Callable[[str, float], object]  # stage name, fraction done
 
 
 def default_melody_model() -> Path:
+    """The shipped melody checkpoint."""
     return checkpoints_dir() / "melody"
 
 
 def default_chord_model() -> Path:
+    """The shipped chord checkpoint."""
     return checkpoints_dir() / "chords"
 
 
@@ -111,6 +113,7 @@ def ensure_default_effects(folder: Path | None = None) -> None:
 
 
 def resolve_effects(levels: dict[str, float], folder: Path | None = None) -> dict[str, Path]:
+    """The bed file of each named effect; EffectError naming any that is not there."""
     available = list_effects(folder or effects_dir())
     missing = [name for name in levels if name not in available]
     if missing:
@@ -121,6 +124,8 @@ def resolve_effects(levels: dict[str, float], folder: Path | None = None) -> dic
 
 @dataclass
 class Track:
+    """A made track in memory: the song, its MIDI, stems, the master and stage timings."""
+
     song: Song
     midi: bytes
     stems: dict[str, np.ndarray]
@@ -134,6 +139,8 @@ def make_track(
     """Composes, renders and mixes in memory; nothing is written.
 
     Args:
+        request: what to make (settings, models, instruments, effects, tape).
+        progress: called with each stage's name and the fraction done.
         models: already loaded samplers for the request's checkpoints (the UI caches them).
     """
     report = progress or (lambda stage, fraction: None)
@@ -168,7 +175,14 @@ def write_track(
     """Writes mix.wav, mix.mp3, song.mid, stems/*.wav and recipe.json into a new folder.
 
     Args:
-        mp3, stems: write these too (the studio makes them when first asked for).
+        track: the made track.
+        request: the request that made it (for recipe.json).
+        out: the folder, created if missing.
+        mp3: write mix.mp3 too (the studio makes it when first asked for).
+        stems: write stems/*.wav too (likewise).
+
+    Returns:
+        Each written file by kind (wav, midi, recipe, mp3).
     """
     out.mkdir(parents=True, exist_ok=True)
     paths = {"wav": out / "mix.wav", "midi": out / "song.mid", "recipe": out / "recipe.json"}

@@ -51,7 +51,7 @@ ZIP_ERRORS = (
 
 
 class UploadError(LofiError):
-    pass
+    """An upload refused: wrong kind, too large, or nothing usable in it."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def safe_name(name: str, suffixes: tuple[str, ...], fallback: str = "upload") ->
 
 def unique_path(folder: Path, name: str) -> Path:
     """`folder/name`, or `name-2`, `name-3`… if that exists: nothing is overwritten."""
-    stem, suffix = os.path.splitext(name)
+    suffix = Path(name).suffix
+    stem = name.removesuffix(suffix)
     candidate = folder / name
     n = 2
     while candidate.exists():
@@ -168,7 +169,7 @@ def _write_capped(chunks: Iterable[bytes], dest: Path, budget: list[int]) -> boo
     `budget` holds the bytes the whole upload may still write; running out refuses it all.
     """
     written = 0
-    with open(dest, "xb") as f:
+    with dest.open("xb") as f:
         for chunk in chunks:
             written += len(chunk)
             budget[0] -= len(chunk)
@@ -267,7 +268,7 @@ def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Pa
             raise UploadError(f"no usable .mid, .midi, .mxl or .xml files among the uploads{more}")
         folder = _new_folder(root, folder_name)
         for kept_name in kept:
-            os.rename(staging / kept_name, folder / kept_name)  # a new folder: no clash
+            (staging / kept_name).rename(folder / kept_name)  # a new folder: no clash
         return SavedCorpus(folder, tuple(kept), tuple(skipped))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
