@@ -85,6 +85,13 @@ def on_playing() -> None:
         st.session_state.radio_error = str(exc)
 
 
+def on_refresh() -> None:
+    """The player knows too few tracks ahead: the fragment's rerun sends it the queue."""
+    session = st.session_state.get("radio_session")
+    if session is not None:
+        session.ensure()
+
+
 def on_like() -> None:
     state = st.session_state.get("radio_player")
     session = st.session_state.get("radio_session")
@@ -139,6 +146,7 @@ def player() -> None:
         data=data,
         on_playing_change=on_playing,
         on_like_change=on_like,
+        on_refresh_change=on_refresh,
         height=240,
     )
     if st.session_state.get("radio_error"):

@@ -1,7 +1,14 @@
 // The radio's player: a Web Audio queue. Every track's pieces are decoded and scheduled on
 // the AudioContext's clock, each track starting one crossfade before the previous one ends,
-// so playback needs no timer (it keeps going in a background tab). The page sends the queue
-// (new tracks appear as they are made); the player reports the track playing.
+// so playback needs no timer. The page sends the queue (new tracks appear as they are made);
+// the player reports the track playing and asks for the queue when it knows too few tracks.
+// Its own clock is the audio clock too: a silent source node that ends every BEAT_S of
+// audio time wakes it ("ended" events are not throttled like timers in a hidden tab, which
+// a browser may run once a second or once a minute), so in a background tab it still moves
+// to the next track, reports it and fetches the ones after it.
+const BEAT_S = 0.25;
+const AHEAD = 2; // tracks wanted beyond the one playing
+const ASK_EVERY_S = 2; // audio seconds between two requests for the queue
 export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   let p = window.__lofiRadio;
@@ -9,8 +16,13 @@ export default function (component) {
     p = window.__lofiRadio = {
       ctx: null, tracks: new Map(), order: [], playing: -1, reported: -1, log: [],
       crossfade: data.crossfade, silence: { run: 0, longest: 0, last: 0 }, paused: false,
-      wantPlay: false, station: data.player,
+      wantPlay: false, station: data.player, beats: 0, asked: -Infinity, asks: 0,
     };
+    document.addEventListener("visibilitychange", () => {
+      p.log.push({ visibility: document.visibilityState,
+                   at: p.ctx ? p.ctx.currentTime : null, beats: p.beats });
+      tick(p); // back in front: catch up at once (drawing resumes with the next frame)
+    });
   }
   if (p.station !== data.player) { // a new station: its tracks replace the old ones
     for (const t of p.tracks.values()) {
@@ -50,13 +62,39 @@ export default function (component) {
     }
   }
   p.root = root;
+  if (p.log.length > 2000) p.log.splice(0, 500); // an hour's log stays small
+  if (p.debug) { // window.__lofiRadio.debug = true: every update and decode is logged too
+    p.log.push({ render: (data.tracks || []).map((t) => t.index),
+                 at: p.ctx ? p.ctx.currentTime : null, hidden: document.hidden });
+  }
   for (const t of data.tracks || []) addTrack(p, t);
   if (p.wantPlay && p.reported < 0 && p.tracks.size) { p.reported = 0; setStateValue("playing", 0); }
-  if (!p.loop) {
-    p.loop = setInterval(() => tick(p), 250);
-    const draw = () => { paint(p); requestAnimationFrame(draw); };
+  if (!p.drawing) {
+    p.drawing = true;
+    const draw = () => { paint(p); requestAnimationFrame(draw); }; // paused while hidden
     requestAnimationFrame(draw);
   }
+  if (p.ctx) beat(p);
+}
+
+function beat(p) {
+  // One silent source at a time, ending BEAT_S later on the audio clock; its "ended"
+  // runs tick and starts the next. A suspended context (pause) holds it until resumed.
+  if (p.beating || !p.ctx) return;
+  p.beating = true;
+  const node = p.ctx.createConstantSource();
+  node.offset.value = 0;
+  node.connect(p.master);
+  node.onended = () => {
+    node.disconnect();
+    p.beating = false;
+    p.beats += 1;
+    tick(p);
+    beat(p);
+  };
+  const now = p.ctx.currentTime;
+  node.start(now);
+  node.stop(now + BEAT_S);
 }
 
 function ensureContext(p) {
@@ -68,6 +106,7 @@ function ensureContext(p) {
   p.master.connect(p.analyser);
   p.analyser.connect(p.ctx.destination);
   p.buffer = new Float32Array(p.analyser.fftSize);
+  beat(p);
 }
 
 function toggle(p, wanted) {
@@ -103,7 +142,11 @@ function addTrack(p, info) {
     fetch(seg.url)
       .then((r) => { if (!r.ok) throw new Error(r.status); return r.arrayBuffer(); })
       .then((bytes) => { ensureContext(p); return p.ctx.decodeAudioData(bytes); })
-      .then((buffer) => { t.buffers[i] = buffer; schedule(p, t); })
+      .then((buffer) => {
+        t.buffers[i] = buffer;
+        if (p.debug) p.log.push({ decoded: t.index, piece: i, at: p.ctx.currentTime });
+        schedule(p, t);
+      })
       .catch((e) => { t.loading.delete(i); p.log.push({ error: String(e), index: t.index }); });
   });
   if (p.ctx) schedule(p, t);
@@ -135,7 +178,8 @@ function schedule(p, t) {
     t.gain.gain.linearRampToValueAtTime(0, end);
     t.end = end;
     p.log.push({ index: t.index, start: t.start, end, late: t.late,
-                 prevEnd: prev ? prev.end : null, scheduledAt: ctx.currentTime });
+                 prevEnd: prev ? prev.end : null, scheduledAt: ctx.currentTime,
+                 hidden: document.hidden, madeS: t.made_s });
   }
   let offset = 0;
   t.segments.forEach((seg, i) => {
@@ -202,8 +246,18 @@ function tick(p) {
       navigator.mediaSession.metadata = new MediaMetadata({ title: t.title, artist: "LoFi radio" });
     }
     if (current !== p.reported) { p.reported = current; p.setStateValue("playing", current); }
+    p.log.push({ playing: current, at: now, hidden: document.hidden });
     for (const i of p.order) if (i < current - 2) p.tracks.delete(i);
     p.order = p.order.filter((i) => i >= current - 2);
+  }
+  // Fewer than AHEAD tracks ready after the one playing: ask the page for the queue (its
+  // own refresh runs on a timer, which a hidden tab may slow down).
+  const ready = p.order.filter((i) => i > Math.max(current, 0) && p.tracks.get(i).buffers[0]);
+  if (ready.length < AHEAD && now - p.asked >= ASK_EVERY_S) {
+    p.asked = now;
+    p.asks += 1;
+    p.setTriggerValue("refresh", p.asks);
+    if (p.debug) p.log.push({ ask: p.asks, at: now });
   }
 }
 

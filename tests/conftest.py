@@ -147,7 +147,9 @@ def app_env(app_dirs, monkeypatch, tmp_path) -> dict[str, Path]:
     import shutil
 
     user = tmp_path / "user"
-    shutil.copytree(app_dirs["user"], user)
+    # Only the corpora: whatever else a server or test wrote under the shared folder
+    # (session tracks, runs) stays out of this test's view.
+    shutil.copytree(app_dirs["user"] / "corpora", user / "corpora")
     env = {**app_dirs, "user": user}
     for name, var in (
         ("checkpoints", "LOFI_CHECKPOINTS_DIR"),

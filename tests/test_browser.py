@@ -1,5 +1,6 @@
 """The app in a real browser: Debian's chromium driven by Playwright, against a real server."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -37,14 +38,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(app_dirs, tmp_path_factory):
+def served_dirs(app_dirs, tmp_path_factory) -> dict[str, Path]:
+    """The server's own copies of the folders it writes to (uploads, session tracks), so
+    nothing it makes lands in the session-wide folders that other tests copy from."""
+    root = tmp_path_factory.mktemp("served")
+    dirs = {"checkpoints": app_dirs["checkpoints"]}
+    for name in ("soundfonts", "effects", "user"):
+        dirs[name] = root / name
+        shutil.copytree(app_dirs[name], dirs[name])
+    return dirs
+
+
+@pytest.fixture(scope="module")
+def server_process(served_dirs, tmp_path_factory):
     port = _free_port()
     env = {
         **os.environ,
-        "LOFI_CHECKPOINTS_DIR": str(app_dirs["checkpoints"]),
-        "LOFI_SOUNDFONTS_DIR": str(app_dirs["soundfonts"]),
-        "LOFI_EFFECTS_DIR": str(app_dirs["effects"]),
-        "LOFI_USER_DATA_DIR": str(app_dirs["user"]),
+        "LOFI_CHECKPOINTS_DIR": str(served_dirs["checkpoints"]),
+        "LOFI_SOUNDFONTS_DIR": str(served_dirs["soundfonts"]),
+        "LOFI_EFFECTS_DIR": str(served_dirs["effects"]),
+        "LOFI_USER_DATA_DIR": str(served_dirs["user"]),
         "LOFI_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
@@ -76,13 +89,18 @@ def server(app_dirs, tmp_path_factory):
     else:
         process.kill()
         pytest.fail("the server did not start")
-    yield url
+    yield url, process
     process.terminate()  # by its process id
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(server_process) -> str:
+    return str(server_process[0])
 
 
 @pytest.fixture(scope="module")
@@ -126,16 +144,16 @@ def test_studio_generates_plays_and_downloads(page, server) -> None:
     _shot(page, "studio")
 
 
-def test_random_bytes_soundfont_shows_an_error(page, server, app_dirs) -> None:
+def test_random_bytes_soundfont_shows_an_error(page, server, served_dirs) -> None:
     page.goto(server)
     page.get_by_text("Bring your own sounds").click(timeout=60_000)
     bad = ARTIFACTS / "random.sf2"
     ARTIFACTS.mkdir(exist_ok=True)
     bad.write_bytes(np.random.default_rng(2).bytes(4096))
-    before = sorted(p.name for p in app_dirs["soundfonts"].iterdir())
+    before = sorted(p.name for p in served_dirs["soundfonts"].iterdir())
     page.locator("input[type=file]").first.set_input_files(str(bad))
     page.get_by_text("not a SoundFont").wait_for(timeout=60_000)
-    assert sorted(p.name for p in app_dirs["soundfonts"].iterdir()) == before
+    assert sorted(p.name for p in served_dirs["soundfonts"].iterdir()) == before
     _shot(page, "studio-bad-upload")
     bad.unlink()
 
@@ -186,3 +204,171 @@ def test_radio_plays_two_tracks_in_a_row_without_a_gap(page, server) -> None:
     station = page.evaluate("window.__lofiRadio.station")
     page.goto("about:blank")  # stops the player; its audio files go with it
     shutil.rmtree(ROOT / "static" / "radio" / station, ignore_errors=True)
+
+
+# --- the radio in a background tab and with several listeners (plain DevTools protocol) -----
+RADIO_STATE = """(() => { const p = window.__lofiRadio; if (!p || !p.ctx) return null;
+  return {now: p.ctx.currentTime, playing: p.playing, silence: p.silence.longest,
+          beats: p.beats, timer: window.__timer || 0, hidden: document.hidden,
+          station: p.station, titles: [...p.tracks.values()].map((t) => t.title),
+          log: p.log}; })()"""
+STATION = "/radio?bars=8&bpm=96-100&crossfade=2"
+CROSSFADE = 2.0
+
+
+def _start_radio(radio) -> None:
+    radio.wait_for("!!(window.__lofiRadio && window.__lofiRadio.root)", 120)
+    radio.eval("window.__lofiRadio.root.querySelector('.play').click()", gesture=True)
+
+
+def _scheduled(state: dict, index: int) -> dict | None:
+    return next((e for e in state["log"] if e.get("index") == index and "start" in e), None)
+
+
+def _joins(state: dict, last: int) -> list[dict]:
+    """Each track from 1 to `last` against the one before: the gap (negative: overlap)."""
+    out = []
+    for index in range(1, last + 1):
+        before, entry = _scheduled(state, index - 1), _scheduled(state, index)
+        assert before and entry, (index, state["log"])
+        out.append({
+            "track": index,
+            "gap_s": entry["start"] - before["end"],
+            "late_s": entry["late"],
+            "ready_before_start_s": entry["start"] - entry["scheduledAt"],
+            "scheduled_while_hidden": entry["hidden"],
+            "server_made_s": entry.get("madeS"),
+        })  # fmt: skip
+    return out
+
+
+def _stop(radio, station: str) -> None:
+    radio.eval("location.href = 'about:blank'")  # stops the player
+    shutil.rmtree(ROOT / "static" / "radio" / station, ignore_errors=True)
+
+
+def _tree_memory_mb(pid: int) -> dict[str, float]:
+    """Memory of a process and all its descendants (render workers and their render forks,
+    parse children): the RSS sum, and the PSS sum, which counts pages shared by forks once."""
+    pids, rss, pss = [pid], 0.0, 0.0
+    for p in pids:
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{p}/task"):
+                children = Path(f"/proc/{p}/task/{task}/children").read_text().split()
+                pids += [int(c) for c in children]
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1]) / 1024
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1]) / 1024
+    return {"processes": len(pids), "rss_mb": round(rss), "pss_mb": round(pss)}
+
+
+def test_radio_keeps_playing_and_loading_in_a_background_tab(server, tmp_path) -> None:
+    from tests.cdp_browser import Chromium
+
+    browser = Chromium(tmp_path / "profile")
+    try:
+        radio = browser.new_page(server + STATION)
+        _start_radio(radio)
+        # A plain timer beside the player, to see how much the browser slows timers here.
+        radio.eval("window.__timer = 0; setInterval(() => window.__timer++, 100); 0")
+        # Hidden once the first track plays and the next is queued (the start-up is not
+        # what is tried here).
+        radio.wait_for(
+            "(() => { const p = window.__lofiRadio; return p.playing === 0 && "
+            "p.log.some((e) => e.index === 1); })()",
+            180,
+        )
+        before = radio.eval(RADIO_STATE)
+        browser.new_page("about:blank")  # another tab in front: the radio's tab is hidden
+        assert radio.eval("document.visibilityState") == "hidden"
+        # Hidden, the radio moves on twice and loads the track after those.
+        state = radio.wait_for(
+            f"(() => {{ const s = {RADIO_STATE}; const t2 = s.log.find((e) => e.index === 2);"
+            " return s.playing >= 2 && t2 && s.now > t2.start + 1 &&"
+            " s.log.some((e) => e.index === 3) ? s : null; })()",
+            300,
+        )
+        joins = _joins(state, 3)
+        hidden_s = state["now"] - before["now"]
+        wakeups, timer = state["beats"] - before["beats"], state["timer"] - before["timer"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "radio-background.json").write_text(
+            json.dumps(
+                {
+                    "hidden_audio_s": hidden_s,
+                    "joins": joins,
+                    "longest_silence_s": state["silence"],
+                    "player_wakeups_per_s_hidden": wakeups / hidden_s,
+                    "plain_100ms_timer_per_s_hidden": timer / hidden_s,
+                    "log": state["log"],
+                },
+                indent=1,
+            )
+        )
+        assert state["hidden"], "the radio's tab came to the front by itself"
+        assert not [e for e in state["log"] if "error" in e], state["log"]
+        for join in joins:
+            # Each track starts one crossfade before the previous one ends (never after),
+            # and was decoded and scheduled before its start (not late).
+            assert -CROSSFADE - 1e-3 <= join["gap_s"] <= 0, joins
+            assert join["late_s"] == 0 and join["ready_before_start_s"] > 0, joins
+        changes = {e["playing"]: e["hidden"] for e in state["log"] if "playing" in e}
+        assert changes.get(1) is True and changes.get(2) is True, changes
+        assert joins[2]["scheduled_while_hidden"], joins  # made, fetched and queued hidden
+        assert state["silence"] < CROSSFADE
+        assert state["beats"] > before["beats"]  # the audio clock kept waking the player
+        _stop(radio, state["station"])
+    finally:
+        browser.close()
+
+
+def test_two_listeners_play_their_own_stations(server_process, tmp_path) -> None:
+    from tests.cdp_browser import Chromium
+
+    url, process = server_process
+    start = _tree_memory_mb(process.pid)
+    browser = Chromium(tmp_path / "profile")
+    try:
+        # Two browser profiles: two app sessions, as two people listening at once.
+        radios = [browser.new_page(url + STATION, browser.new_context()) for _ in range(2)]
+        for radio in radios:
+            _start_radio(radio)
+        states = [
+            radio.wait_for(
+                f"(() => {{ const s = {RADIO_STATE}; const t1 = s && s.log.find((e) =>"
+                " e.index === 1); return s && s.playing >= 1 && t1 && s.now > t1.start + 1"
+                " ? s : null; })()",
+                300,
+            )
+            for radio in radios
+        ]
+        end = _tree_memory_mb(process.pid)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "radio-listeners.json").write_text(
+            json.dumps(
+                {
+                    "listeners": 2,
+                    "tracks_played_each": 2,
+                    "tracks_known_to_players": sum(len(s["titles"]) for s in states),
+                    "joins": [_joins(s, 1) for s in states],
+                    "server_tree_at_start": start,
+                    "server_tree_after": end,
+                    "pss_per_listener_mb": round((end["pss_mb"] - start["pss_mb"]) / 2),
+                },
+                indent=1,
+            )
+        )
+        a, b = states
+        assert a["station"] != b["station"]
+        seeds = [{t.rsplit("seed ", 1)[1] for t in s["titles"]} for s in states]
+        assert seeds[0] and seeds[1] and not seeds[0] & seeds[1], seeds
+        for state in states:
+            assert not [e for e in state["log"] if "error" in e], state["log"]
+        assert end["pss_mb"] < 4096, end  # far above what two listeners need: a leak shows
+        for radio, state in zip(radios, states, strict=True):
+            _stop(radio, state["station"])
+    finally:
+        browser.close()

@@ -84,3 +84,31 @@ def test_building_over_shards_and_reading_a_plain_folder_are_refused(built, tmp_
     assert main(["corpus", "build", str(folder), "--out", str(out)]) == 2
     with pytest.raises(CorpusError, match="not a shard folder"):
         read_shards(str(tmp_path))
+
+
+def test_hostile_files_are_reported_failures_and_the_worker_goes_on(tmp_path) -> None:
+    """Files that refuse, flood or outrun their parse child, beside good ones, on one Beam
+    worker: each bad file is a line in the manifest, every good one is encoded."""
+    from tests.fuzz.scores import LYING_MIDI_HEX, long_musicxml
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    good = ["a.mid", "b.mid"]
+    for i, name in enumerate(good):  # different bytes, same music: two pieces
+        (folder / name).write_bytes((DATA / "tiny_c_major.mid").read_bytes() + b"\0" * i)
+    (folder / "lying.mid").write_bytes(bytes.fromhex(LYING_MIDI_HEX))
+    # Within the size and measure caps, but music21 needs far more than a CPU second.
+    for name in ("long1.xml", "long2.xml"):
+        (folder / name).write_bytes(long_musicxml(7_999))
+    out = tmp_path / "shards"
+    args = ["corpus", "build", str(folder), "--out", str(out), "--seq-len", "4"]
+    args += ["--parse-cpu-s", "1", "--parse-wall-s", "120", "--direct_running_mode=in_memory"]
+    assert main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    reasons = {Path(b["file"]).name: b["reason"] for b in manifest["bad_files"]}
+    assert reasons["lying.mid"].startswith("a note lasts until beat 268435455")
+    for name in ("long1.xml", "long2.xml"):
+        assert "more than 1 s of CPU time" in reasons[name], reasons
+    assert sorted(reasons) == ["long1.xml", "long2.xml", "lying.mid"]
+    assert manifest["pieces"] == len(good) and manifest["files"] == len(good) + 3
+    assert manifest["settings"]["parse_limits"]["cpu_s"] == 1

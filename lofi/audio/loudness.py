@@ -78,6 +78,7 @@ def normalize(audio: np.ndarray) -> np.ndarray:
     from pedalboard import Limiter
 
     out = audio
+    del audio  # `out` is the only reference here: the input is freed once limited
     loud = loudness_lufs(out)
     if not math.isfinite(loud):
         return out

@@ -29,10 +29,13 @@ def loop_effect(bed: np.ndarray, frames: int, level_db: float) -> np.ndarray:
     fade_in = np.sin(ramp).astype(np.float32)[:, None]
     fade_out = np.cos(ramp).astype(np.float32)[:, None]
     seam = bed[period:] * fade_out + bed[:fade] * fade_in
-    unit = np.concatenate([seam, bed[fade:period]])
-    reps = max(0, -(-(frames - period) // period))
-    looped = np.concatenate([bed[:period], np.tile(unit, (reps, 1))])[:frames]
-    out[: len(looped)] = looped
+    unit = np.concatenate([seam, bed[fade:period]])  # `period` frames long
+    # Copied period by period into the one output array (no track-long temporaries).
+    head = min(period, frames)
+    out[:head] = bed[:head]
+    for start in range(period, frames, period):
+        stop = min(start + period, frames)
+        out[start:stop] = unit[: stop - start]
     out *= np.float32(10 ** (level_db / 20))
     return out
 
@@ -73,5 +76,9 @@ def combine(
 
 
 def master(audio: np.ndarray, tape: Tape | None = None) -> np.ndarray:
-    """The lofi master: tape and room colour, then -14 LUFS with the true peak <= -1 dBTP."""
+    """The lofi master: tape and room colour, then -14 LUFS with the true peak <= -1 dBTP.
+
+    The coloured copy goes straight to `normalize`, which lets go of it after its first
+    stage, so a caller that passes its last reference to the mix holds fewer copies at once.
+    """
     return normalize(tape_and_room(audio, tape))

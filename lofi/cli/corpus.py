@@ -38,6 +38,7 @@ def _stats_parser() -> argparse.ArgumentParser:
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from lofi.core.settings import LIMITS
     from lofi.encoding.vocab import MODEL_KINDS
 
     p = argparse.ArgumentParser(
@@ -58,6 +59,24 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--train-shards", type=int, default=4, help="training files per kind")
     p.add_argument("--val-shards", type=int, default=2, help="validation files per kind")
+    p.add_argument(
+        "--parse-memory-mb",
+        type=int,
+        default=LIMITS.parse_memory_bytes >> 20,
+        help="address space of the child parsing one file (default %(default)s)",
+    )
+    p.add_argument(
+        "--parse-cpu-s",
+        type=int,
+        default=LIMITS.parse_cpu_s,
+        help="CPU seconds one file's parse may use (default %(default)s)",
+    )
+    p.add_argument(
+        "--parse-wall-s",
+        type=float,
+        default=LIMITS.parse_wall_s,
+        help="wall seconds one file's parse may take (default %(default)s)",
+    )
     return p
 
 
@@ -88,6 +107,7 @@ def _stats(name: str) -> int:
 
 
 def _build(argv: Sequence[str]) -> int:
+    from lofi.core.sandbox import Limits
     from lofi.learn.corpus_pipeline import BuildConfig, build_shards
 
     args, beam_args = _build_parser().parse_known_args(list(argv))
@@ -101,6 +121,7 @@ def _build(argv: Sequence[str]) -> int:
         train_shards=args.train_shards,
         val_shards=args.val_shards,
         beam_args=tuple(beam_args),
+        parse_limits=Limits(args.parse_memory_mb << 20, args.parse_cpu_s, args.parse_wall_s),
     )
     manifest = build_shards(args.name, args.out, config)
     print(

@@ -24,7 +24,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
 from lofi.core.errors import ConfigError, CorpusError
-from lofi.core.sandbox import Sandbox
+from lofi.core.sandbox import Limits, Sandbox
 from lofi.core.types import Piece
 from lofi.data.corpus import BUNDLED, corpus_digest, corpus_files, parse_limits
 from lofi.data.readers import parse_file
@@ -58,6 +58,9 @@ class BuildConfig:
     train_shards: int = 4
     val_shards: int = 2
     beam_args: tuple[str, ...] = field(default_factory=tuple)
+    # Caps one file's parse runs under on every worker (the launcher's, not each worker's
+    # settings), as the studio's corpus loader parses.
+    parse_limits: Limits = field(default_factory=parse_limits)
 
     def stride(self, split: str) -> int:
         """Training windows overlap by three quarters; validation windows do not overlap."""
@@ -68,12 +71,17 @@ class ParseFile(beam.DoFn):
     """A path to its Piece, parsed in a limited child process (one per Beam worker).
 
     A file that cannot be used, or that crashes, hangs or floods its child, goes to the
-    `bad` output with its reason and costs only itself.
+    `bad` output with its reason and costs only itself: the child is replaced, the worker
+    goes on with the next file.
     """
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.limits = limits
 
     def setup(self) -> None:
         """Starts this worker's limited parse child."""
-        self.sandbox = Sandbox(parse_limits(), 1)
+        self.sandbox = Sandbox(self.limits, 1)
 
     def teardown(self) -> None:
         """Stops the parse child."""
@@ -139,11 +147,12 @@ class ByKindAndSplit(beam.PartitionFn):
 
 
 def _pipeline(pipeline: beam.Pipeline, files: list[str], out: str, config: BuildConfig) -> None:
+    parse = ParseFile(config.parse_limits)
     parsed = (
         pipeline
         | "Files" >> beam.Create(files)
         | "Spread" >> beam.Reshuffle()
-        | "Parse" >> beam.ParDo(ParseFile()).with_outputs(BAD, main="pieces")  # type: ignore[no-untyped-call]
+        | "Parse" >> beam.ParDo(parse).with_outputs(BAD, main="pieces")
     )
     encoded = (
         parsed.pieces
@@ -254,6 +263,9 @@ def build_shards(name_or_dir: str | Path, out: str, config: BuildConfig) -> dict
         raise ConfigError("--seq-len must be at least 2 and --validation-split in [0, 1)")
     if min(config.train_shards, config.val_shards) < 1:
         raise ConfigError("every split needs at least one shard")
+    limits = config.parse_limits
+    if limits.memory_bytes < 64 * 1024**2 or limits.cpu_s < 1 or not limits.wall_s > 0:
+        raise ConfigError("a file's parse needs at least 64 MB, 1 CPU second and some wall time")
     out = str(out).rstrip("/")
     if FileSystems.exists(f"{out}/{MANIFEST_FILE}"):
         raise ConfigError(f"{out} already holds shards; choose a new --out folder")

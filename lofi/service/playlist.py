@@ -28,6 +28,7 @@ from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
 from lofi.service.track import load_models, make_track
 
 PLAYLIST_KIND = "lofi-playlist"
+BLOCK_FRAMES = 1 << 18
 Progress = Callable[[int, float, float], object]  # tracks done, seconds written, target
 
 
@@ -100,7 +101,8 @@ class CrossfadeWriter:
         return start
 
     def _write(self, audio: np.ndarray) -> None:
-        self.file.write(np.clip(audio, -1.0, 1.0))
+        for start in range(0, len(audio), BLOCK_FRAMES):  # clipped a block at a time
+            self.file.write(np.clip(audio[start : start + BLOCK_FRAMES], -1.0, 1.0))
         self.frames += len(audio)
 
     def close(self) -> int:
@@ -193,7 +195,9 @@ def make_playlist(
     report = progress or (lambda done, seconds, target: None)
     try:
         for request, _song in tracks:
-            track = make_track(request)  # the samplers are cached by model
+            # The samplers are cached by model; the stems go before the master runs, and
+            # the track goes before the next one is made: one track's master in memory.
+            track = make_track(request, keep_stems=False)
             start = writer.add(track.mix)
             c = request.config
             entries.append({
@@ -205,6 +209,7 @@ def make_playlist(
                 "recipe": to_recipe(request),
             })  # fmt: skip
             songs.append(track.song)
+            del track
             written = (writer.frames + len(writer.tail)) / SAMPLE_RATE
             report(len(entries), written, target_s or written)
             if target_s is not None and written >= target_s:

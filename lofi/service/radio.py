@@ -117,6 +117,7 @@ class RadioTrack:
             "bpm": c.bpm,
             "frames": self.total_frames,
             "done": self.done,
+            "made_s": round(self.made_s if self.done else self.first_s, 3),
             "segments": [
                 {"url": f"{STATIC_URL}/radio/{session_id}/{p.name}", "frames": n}
                 for p, n in self.pieces

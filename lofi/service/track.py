@@ -134,7 +134,10 @@ class Track:
 
 
 def make_track(
-    request: TrackRequest, progress: Progress | None = None, models: SongModels | None = None
+    request: TrackRequest,
+    progress: Progress | None = None,
+    models: SongModels | None = None,
+    keep_stems: bool = True,
 ) -> Track:
     """Composes, renders and mixes in memory; nothing is written.
 
@@ -142,6 +145,8 @@ def make_track(
         request: what to make (settings, models, instruments, effects, tape).
         progress: called with each stage's name and the fraction done.
         models: already loaded samplers for the request's checkpoints (the UI caches them).
+        keep_stems: False lets the stems go before the master runs (the Track's `stems` is
+            then empty): a long mix that needs only the master holds fewer copies at once.
     """
     report = progress or (lambda stage, fraction: None)
     validate_request(request)
@@ -163,7 +168,10 @@ def make_track(
         for name, level in request.effects.items()
         if math.isfinite(level)
     }
-    mix = master(combine(stems, effects), request.tape)
+    mixed = [combine(stems, effects)]
+    if not keep_stems:
+        stems = {}
+    mix = master(mixed.pop(), request.tape)  # the master is handed the only reference
     timings["mix"] = time.perf_counter() - t2
     report("done", 1.0)
     return Track(song, midi, stems, mix, timings)
