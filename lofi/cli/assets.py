@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the `effects` command, its options and handler, to the command line."""
     e = sub.add_parser("effects", help="make the default effect beds (rain, vinyl)")
     e.add_argument("--out", type=Path, help="folder (default: the project's effects/)")
     e.add_argument("--force", action="store_true", help="remake files that exist")

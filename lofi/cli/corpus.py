@@ -14,6 +14,7 @@ RUNNERS = ("DirectRunner", "FlinkRunner", "SparkRunner", "DataflowRunner")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the `corpus stats` and `corpus build` commands, options and handlers."""
     c = sub.add_parser(
         "corpus",
         help="corpus statistics (corpus stats NAME) or training shards (corpus build NAME)",

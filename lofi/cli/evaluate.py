@@ -1,5 +1,7 @@
-"""`python -m lofi evaluate`: generated songs against held-out corpus pieces, with the human
-baseline, as a table and JSON."""
+"""`python -m lofi evaluate`: generated songs against held-out corpus pieces, as table and JSON.
+
+The human baseline is measured in the same run.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the `evaluate` command, its options and handler, to the command line."""
     v = sub.add_parser(
         "evaluate",
         help="measure generated songs against a corpus' held-out pieces",
@@ -86,6 +89,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def print_report(report: EvaluationReport) -> None:
+    """Prints the report as plain-text tables: AUCs against the baseline, overlap, music."""
     from lofi.tools.evaluate import GENERATED, HUMAN
 
     p, w = report.pieces, report.windows

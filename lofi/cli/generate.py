@@ -15,6 +15,7 @@ EFFECTS_DEFAULT = ",".join(f"{name}={db:g}" for name, db in MIX.effect_levels_db
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the `generate` command, its options and handler, to the command line."""
     g = sub.add_parser(
         "generate",
         help="compose, render and mix a track",

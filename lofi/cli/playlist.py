@@ -11,6 +11,7 @@ from lofi.cli.generate import _parse_effects, _refuse_existing
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the `playlist` command, its options and handler, to the command line."""
     p = sub.add_parser(
         "playlist",
         help="a long continuous mix of distinct tracks",
@@ -59,6 +60,7 @@ class Bar:
         self.started = time.perf_counter()
 
     def __call__(self, tracks: int, seconds: float, target: float) -> None:
+        """Redraws the bar: tracks made, minutes written of the target, time left."""
         share = min(seconds / target, 1.0) if target else 1.0
         filled = int(share * 30)
         elapsed = time.perf_counter() - self.started

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the `train` command, its options and handler, to the command line."""
     t = sub.add_parser(
         "train",
         help="train a part model, or a whole style, on a corpus",

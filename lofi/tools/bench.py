@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    """Median wall-clock seconds of `repeats` calls, after `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -36,6 +37,7 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> floa
 
 
 def machine() -> dict[str, Any]:
+    """The CPU model, core count and Python version the figures were measured on."""
     model = platform.processor() or "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -147,6 +149,7 @@ def bench_render(request: Any, repeats: int) -> dict[str, float]:
 
 
 def bench_e2e(request: Any, repeats: int) -> dict[str, Any]:
+    """Median seconds of one whole track (make and write), with each stage's median."""
     from lofi.service.track import make_track, write_track
 
     runs: list[dict[str, float]] = []
@@ -353,6 +356,7 @@ def peak_kb(pid: int | str) -> int:
 
 
 def print_table(results: dict[str, Any]) -> None:
+    """Prints each figure beside its target."""
     targets = {
         "sampler_speedup": "≥ 300",
         "render_ratio": "≤ 1.2",
@@ -377,6 +381,7 @@ def print_table(results: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs every case, writes the results as JSON to --out and prints the table; returns 0."""
     from lofi.service.track import default_chord_model, default_melody_model
     from lofi.tools.bench_radio import bench_radio
 

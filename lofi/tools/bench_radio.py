@@ -18,6 +18,7 @@ from lofi.service.novelty import DriftLimits
 
 
 def bench_radio(request: Any, bars: int, repeats: int) -> dict[str, float]:
+    """Seconds to the first playable track, the least margin the next was ready by, make time."""
     from lofi.audio.render import render_stems
     from lofi.compose.midi import song_to_midi
     from lofi.compose.song import compose

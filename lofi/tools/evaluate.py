@@ -1,5 +1,8 @@
-"""How real does it sound? Generated songs against held-out corpus pieces, with the human
-baseline (two halves of the held-out pieces against each other) measured in the same run."""
+"""How real does it sound? Generated songs against held-out corpus pieces.
+
+The human baseline (two halves of the held-out pieces against each other) is measured in the
+same run.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +66,7 @@ class EvaluationReport:
 
     @property
     def mean_overlap(self) -> dict[str, float]:
+        """Per comparison, the overlapped area averaged over the features (NaNs left out)."""
         return {k: float(np.nanmean(list(v.values()))) for k, v in self.overlap.items()}
 
     @property
@@ -81,6 +85,7 @@ class EvaluationReport:
         return mean[GENERATED] / mean[HUMAN] if mean[HUMAN] > 0 else float("nan")
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data, non-finite numbers as null."""
         data: dict[str, Any] = _finite(
             {
                 "corpus": self.corpus,
@@ -107,6 +112,7 @@ class EvaluationReport:
         return data
 
     def write_json(self, path: Path) -> None:
+        """Writes `to_json` to `path`, creating its folder."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=1))
 

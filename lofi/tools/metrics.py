@@ -1,10 +1,13 @@
-"""Symbolic music quality measures, as MusPy defines them, on the project's own types; plus
-the melody's chord-tone ratio and how much of it is copied from a training corpus."""
+"""Symbolic music quality measures, as MusPy defines them, on the project's own types.
+
+Plus the melody's chord-tone ratio and how much of it is copied from a training corpus.
+"""
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -50,12 +53,14 @@ def note_groove_consistency(notes: Iterable[Note], bars: int, resolution: int = 
     """1 − mean Hamming distance between consecutive bars' onset patterns.
 
     Args:
+        notes: the notes whose onsets count.
+        bars: how many bars to compare (onsets beyond them are left out).
         resolution: grid steps per beat.
     """
     steps = BEATS_PER_BAR * resolution
     grid = np.zeros((max(bars, 0), steps), dtype=bool)
     for n in notes:
-        tick = int(round(n.onset * resolution))
+        tick = round(n.onset * resolution)
         bar, step = divmod(tick, steps)
         if 0 <= bar < bars:
             grid[bar, step] = True
@@ -79,6 +84,7 @@ def groove_consistency(song: Song, resolution: int = 24) -> float:
     """1 − mean Hamming distance between consecutive bars' onset patterns (all parts).
 
     Args:
+        song: the song whose parts' onsets count, over its bars.
         resolution: grid steps per beat.
     """
     return note_groove_consistency((n for p in song.parts for n in p.notes), song.bars, resolution)
@@ -133,7 +139,7 @@ def fragments(melody: Iterable[Note], size: int = FRAGMENT_NOTES) -> list[Fragme
     out = []
     for i in range(len(notes) - size + 1):
         run = pitch[i : i + size]
-        intervals = tuple(b - a for a, b in zip(run, run[1:], strict=False))
+        intervals = tuple(b - a for a, b in pairwise(run))
         out.append((intervals, tuple(bins[i : i + size])))
     return out
 

@@ -134,6 +134,7 @@ def predict(costs: dict[str, float], files: int, workers: int) -> dict[str, floa
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measures the scale figures, writes them as JSON, prints them and the prediction; 0."""
     parser = argparse.ArgumentParser(prog="python -m lofi.tools.scale", description=__doc__)
     parser.add_argument("--corpus", default="default")
     parser.add_argument("--steps", type=int, default=60, help="training steps per run")
