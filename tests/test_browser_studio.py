@@ -84,3 +84,24 @@ def test_a_long_corpus_piece_roll_is_readable(laptop, tmp_path) -> None:
     laptop.goto(html.as_uri())
     laptop.locator(".main-svg").first.wait_for(timeout=30_000)
     _shot(laptop, "dataset-long-piece-roll", full_page=False)
+
+
+def test_reloading_every_page_logs_no_console_error(laptop, server) -> None:  # noqa: F811
+    """Streamlit's client guessed `/training` might be the server's folder and asked
+    `/training/_stcore/health` and `/host-config` first (two 404s per reload)."""
+    from streamlit_app import url_paths
+
+    problems: list[str] = []
+    laptop.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    laptop.on("pageerror", lambda e: problems.append(str(e)))
+    laptop.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    for path in ["", *url_paths()[1:]]:
+        laptop.goto(f"{server}/{path}")
+        for _load in range(2):  # the first visit, then a reload
+            laptop.get_by_text("LoFi Studio").first.wait_for(timeout=60_000)
+            laptop.wait_for_load_state("networkidle")
+            if _load == 0:
+                laptop.reload()
+    assert problems == []
