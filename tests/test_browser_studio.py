@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, _shot, server  # noqa: F401
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    _shot,
+    served_dirs,
+    server,
+    server_process,
+)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 LAPTOP = {"width": 1366, "height": 768}
