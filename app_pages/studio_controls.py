@@ -121,7 +121,7 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
     state: dict[str, object] = {
         "seed": c.seed,
         "key": c.key.name,
-        "bpm": int(round(c.bpm)),
+        "bpm": round(c.bpm),
         "bars": c.bars,
         "temperature": c.sampling.temperature,
         "top_k": c.sampling.top_k,

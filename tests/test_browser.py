@@ -75,7 +75,7 @@ def server_process(served_dirs, tmp_path_factory):
         "--server.port",
         str(port),
     ]
-    log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")  # noqa: SIM115
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("wb")
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -253,8 +253,8 @@ def _tree_memory_mb(pid: int) -> dict[str, float]:
     pids, rss, pss = [pid], 0.0, 0.0
     for p in pids:
         with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{p}/task"):
-                children = Path(f"/proc/{p}/task/{task}/children").read_text().split()
+            for task in Path(f"/proc/{p}/task").iterdir():
+                children = (task / "children").read_text().split()
                 pids += [int(c) for c in children]
         with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():

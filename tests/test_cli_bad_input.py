@@ -136,7 +136,7 @@ def _set(*keys: str, value: object) -> Callable[[dict], dict]:
 def _file_at(rel: str) -> Case:
     def build(tmp: Path, models: tuple[Path, Path]) -> list[str]:
         (tmp / "afile").write_text("mine")
-        return _gen()(tmp, models)[:1] + ["--out", str(tmp / rel)] + _gen()(tmp, models)[3:]
+        return [*_gen()(tmp, models)[:1], "--out", str(tmp / rel), *_gen()(tmp, models)[3:]]
 
     return build
 

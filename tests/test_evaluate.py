@@ -161,8 +161,10 @@ def test_too_small_a_corpus_is_a_clear_error(tiny_checkpoints, capsys) -> None:
     data = Path(__file__).parent / "data" / "midi"
     melody, chords = tiny_checkpoints
     code = main(
-        ["evaluate", "--corpus", str(data), "--melody-model", str(melody)]
-        + ["--chord-model", str(chords), "--songs", "2", "--bars", "8"]
+        [
+            *("evaluate", "--corpus", str(data), "--melody-model", str(melody)),
+            *("--chord-model", str(chords), "--songs", "2", "--bars", "8"),
+        ]
     )
     assert code == 2
     assert "held-out" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """Long mixes: a short playlist from the command line, its cue sheet, its recipe, no repeats."""
 
+import itertools
 import json
 import os
 import subprocess
@@ -45,13 +46,13 @@ def test_playlist_is_three_tracks_with_crossfades_and_reproducible(app_dirs, tmp
     cue = json.loads((first / "cue.json").read_text())
     tracks = cue["tracks"]
     assert len(tracks) == 3
-    overlap = int(round(3 * SAMPLE_RATE))
+    overlap = round(3 * SAMPLE_RATE)
     info = sf.info(str(first / "mix.wav"))
     assert info.frames == sum(t["frames"] for t in tracks) - 2 * overlap
     assert 180 <= info.frames / SAMPLE_RATE < 200
     starts = [t["start_s"] for t in tracks]
     assert starts[0] == 0
-    for before, t in zip(tracks, tracks[1:], strict=False):
+    for before, t in itertools.pairwise(tracks):
         assert (
             t["start_s"] * SAMPLE_RATE
             == before["start_s"] * SAMPLE_RATE + before["frames"] - overlap

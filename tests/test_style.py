@@ -94,7 +94,7 @@ def test_a_corpus_without_drums_falls_back_by_name(tmp_path: Path) -> None:
 
 
 def test_bad_styles_are_refused_clearly(style: Path, tmp_path: Path) -> None:
-    with pytest.raises(StyleError, match="no style.json"):
+    with pytest.raises(StyleError, match=r"no style\.json"):
         read_style(tmp_path)
     data = json.loads((style / STYLE_FILE).read_text())
     (tmp_path / STYLE_FILE).write_text(json.dumps({**data, "format_version": 9}))

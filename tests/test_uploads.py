@@ -51,9 +51,9 @@ def test_good_soundfont_is_kept_beside_one_of_the_same_name(tmp_path, gm_soundfo
 
 
 def test_bad_uploads_leave_nothing(tmp_path) -> None:
-    with pytest.raises(SoundFontError, match="fake.sf2"):
+    with pytest.raises(SoundFontError, match=r"fake\.sf2"):
         save_soundfont(b"RIFF\0\0\0\0sfbk" + bytes(100), "fake.sf2", tmp_path)
-    with pytest.raises(EffectError, match="noise.wav"):
+    with pytest.raises(EffectError, match=r"noise\.wav"):
         save_effect(b"this is not audio at all", "noise.wav", tmp_path)
     assert list(tmp_path.iterdir()) == []
 
