@@ -94,8 +94,8 @@ def gm_soundfont() -> Path:
 @pytest.fixture(scope="session")
 def four_part_midi() -> bytes:
     """Two bars at 120 BPM: chords, melody, bass and drums (channel 10) as named tracks."""
+    from lofi.compose.form import sections_for
     from lofi.compose.midi import song_to_midi
-    from lofi.compose.song import sections_for
     from lofi.core.types import Key, Note, Part, Song
 
     parts = (

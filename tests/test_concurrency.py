@@ -30,8 +30,8 @@ def _has_child(pid: int) -> bool:
 
 def test_a_worker_killed_mid_render_is_replaced_and_the_song_rendered(gm_soundfont) -> None:
     from lofi.audio import render
+    from lofi.compose.form import sections_for
     from lofi.compose.midi import song_to_midi
-    from lofi.compose.song import sections_for
 
     notes = tuple(Note(36 + i % 24, i * 0.5, 0.5, 100) for i in range(1200))  # 5 minutes
     song = Song(Key(0, "major"), 120.0, 150, (Part("bass", notes),), sections_for(150), ())

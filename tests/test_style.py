@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from lofi.compose.arrangement import ARRANGEMENT_V1
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
 from lofi.core.errors import RecipeError, StyleError
 from lofi.core.types import GenerationConfig, Key
 from lofi.data.corpus import load_corpus
 from lofi.encoding.drums import KIT_PITCH
+from lofi.learn.form import FALLBACK_FORM, read_form
 from lofi.learn.style import (
     FALLBACK_RULES,
     STYLE_FILE,
     default_style_dir,
+    form_source_of,
     read_style,
     resolve_style,
     train_style,
 )
 from lofi.learn.train import TrainConfig
-from lofi.service.recipe import from_recipe, style_request, to_recipe
+from lofi.service.recipe import from_recipe, recipe_form, style_request, to_recipe
 from lofi.service.track import load_style_models, request_models
 from tests.factories import TINY, groove_folder, synthetic_corpus
 
@@ -82,6 +86,24 @@ def test_recipe_names_the_style_and_reproduces_the_song(style: Path, gm_soundfon
     other = {**recipe, "style": {**recipe["style"], "parts": {"melody": "0" * 64}}}
     with pytest.raises(RecipeError, match="other weights"):
         from_recipe(other)
+    assert recipe["form"] == recipe_form(request)
+    with pytest.raises(RecipeError, match="different track"):
+        from_recipe({**recipe, "form": {"source": "learned", "sha256": "0" * 64}})
+    # A recipe of the first arrangement (fixed form, the old melody rules) makes its track.
+    old = json.loads(json.dumps(to_recipe(replace(request, arrangement=ARRANGEMENT_V1))))
+    assert old["form"] == {"source": FALLBACK_FORM}
+    again = from_recipe(old)
+    assert again.arrangement == ARRANGEMENT_V1
+    first = song_to_midi(compose(config, request_models(request), ARRANGEMENT_V1))
+    assert song_to_midi(compose(again.config, request_models(again), again.arrangement)) == first
+
+
+def test_a_corpus_too_short_for_a_form_falls_back_by_name(style: Path) -> None:
+    data = json.loads((style / STYLE_FILE).read_text())
+    shipped = form_source_of(None)[1] is not None
+    assert data["form"]["fallback"] == ("style:default" if shipped else FALLBACK_FORM)
+    assert "phrase" in data["form"]["reason"]
+    assert read_style(style).form_source()[0] == data["form"]["fallback"]
 
 
 def test_a_corpus_without_drums_falls_back_by_name(tmp_path: Path) -> None:
@@ -111,3 +133,5 @@ def test_the_shipped_style_is_a_style() -> None:
     shipped = read_style(default_style_dir())
     assert set(shipped.parts) == {"melody", "chords"}
     assert shipped.fallbacks == {"drums": FALLBACK_RULES}
+    source, form = shipped.form_source()
+    assert source == "learned" and form is not None and read_form(form).pieces > 50

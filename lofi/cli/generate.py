@@ -58,6 +58,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="keep the melody in the key's scale (--no-stay-in-key lets it leave)",
     )
     g.add_argument(
+        "--density",
+        type=float,
+        default=gen.density,
+        help="melody notes relative to what the model learned: below 1 sparser (longer notes, "
+        f"more rests), above 1 busier, {gen.density_range} (default {gen.density:g}: as learned)",
+    )
+    g.add_argument(
+        "--register",
+        default=f"{gen.register_low}-{gen.register_high}",
+        metavar="LOW-HIGH",
+        help="sounding MIDI pitches the melody may use, e.g. 60-84 (middle C to two octaves "
+        f"up); at least {gen.register_span} semitones wide "
+        f"(default {gen.register_low}-{gen.register_high}: the model's own register)",
+    )
+    g.add_argument(
         "--soundfont",
         action="append",
         default=[],
@@ -105,6 +120,17 @@ def _parse_effects(text: str | None) -> dict[str, float]:
     return levels
 
 
+def parse_register(text: str) -> tuple[int, int]:
+    """'60-84' → (60, 84)."""
+    low, sep, high = text.strip().partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        return int(low), int(high)
+    except ValueError:
+        raise ConfigError(f"--register {text!r} is not LOW-HIGH, e.g. 60-84") from None
+
+
 def _refuse_existing(out: Path) -> None:
     """--out must be a new or empty folder whose parents are folders, not files."""
     for parent in [out, *out.parents]:
@@ -144,7 +170,10 @@ def _generate(args: argparse.Namespace) -> int:
         if args.effects is None:
             ensure_default_effects()
         levels = _parse_effects(args.effects)
-        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.stay_in_key)
+        low, high = parse_register(args.register)
+        sampling = SamplingConfig(
+            args.temperature, args.top_k, args.top_p, args.stay_in_key, args.density, low, high
+        )
         config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
         if args.style and (args.melody_model or args.chord_model):
             raise ConfigError("give either --style or --melody-model/--chord-model, not both")

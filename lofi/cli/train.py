@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument(
         "kind",
-        choices=["melody", "chords", "drums", "style"],
-        help="which model to train; style: every part (see --parts)",
+        choices=["melody", "chords", "drums", "form", "style"],
+        help="which model to train; form: the form model alone (OUT/form.json); style: every "
+        "part and the form (see --parts)",
     )
     t.add_argument(
         "--parts",
@@ -169,6 +170,8 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError("--from fine-tunes a whole style: use `train style --from STYLE`")
     if not 0.0 <= args.held_out < 1.0:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
+    if args.kind == "form":
+        return _train_form(args)
     config = TrainConfig(
         kind=args.kind,
         corpus=args.corpus,
@@ -224,6 +227,24 @@ def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) 
 def default_learning_rate(args: argparse.Namespace) -> float:
     """The default learning rate: lower when fine-tuning."""
     return TRAINING.finetune_learning_rate if args.start_from else TRAINING.learning_rate
+
+
+def _train_form(args: argparse.Namespace) -> int:
+    from lofi.data.corpus import load_corpus
+    from lofi.data.split import training_part
+    from lofi.learn.form import FORM_FILE
+    from lofi.learn.style import train_form
+
+    path = args.out / FORM_FILE
+    if path.exists():
+        raise ConfigError(f"{path} already exists; choose another --out folder")
+    seen = training_part(load_corpus(args.corpus), args.held_out)
+    form, reason = train_form(seen, path)
+    if reason:
+        print(f"no form learned: {reason}; a style from this corpus falls back on {form}")
+        return 1
+    print(f"form model of {len(seen.pieces)} pieces (held out: {args.held_out:g}) in {path}")
+    return 0
 
 
 def _train_distributed(args: argparse.Namespace, config: TrainConfig) -> int:

@@ -1,33 +1,59 @@
 """The rules that remain around the learned parts, in one named, versioned object.
 
 Everything here is a choice the corpus does not teach (yet): how loud the drums play in each
-section. A recipe names the arrangement it was made with, so a later change is refused
+section, how the melody is humanised, whether the chords open and close on the tonic. A
+recipe names the arrangement it was made with; every arrangement that ever shipped stays
+here (`ARRANGEMENTS`), so an old recipe makes its track again and an unknown one is refused
 rather than silently making a different track.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from lofi.core.errors import RecipeError
 from lofi.core.types import Section
 
 
 @dataclass(frozen=True)
 class Arrangement:
-    """Section-level rules, with their parameters named.
+    """Section-level and performance rules, with their parameters named.
 
     Attributes:
         intro_lead_in: drum energy in the intro's last bar (earlier intro bars: hats only).
         outro_energy: drum energy in the outro; its last bar has no drums.
         cymbal_floor: share of a cymbal's velocity kept at energy 0.
+        sixteenth_weight: factor on the melody model's probability of a sixteenth-note
+            length (1: as learned).
+        melody_low, melody_high: sounding pitches the melody may use (0–127: as learned).
+        melody_velocity_scale: factor on the melody's learned velocities (1: as learned).
+        velocity_jitter: standard deviation of the melody's velocity humanisation.
+        timing_jitter: standard deviation of the melody's onset humanisation, in beats.
+        legato: share of a melody note's written length that sounds.
+        open_on_tonic: the first chord loop starts on a tonic chord and the second avoids
+            one (False: the chord model's own choice).
+        close_on_tonic: the last chord is the tonic, ringing to the end.
+        form: "rules" plays the fixed plan of `lofi.compose.form.rules_form` (intro and
+            outro of 4 bars, 2 under 24 bars; B every fourth block); "style" samples the
+            style's learned form model (or its named fallback).
     """
 
     name: str = "lofi-sections"
-    version: int = 1
+    version: int = 2
     intro_lead_in: float = 0.5
     outro_energy: float = 0.6
     cymbal_floor: float = 0.6
+    sixteenth_weight: float = 1.0
+    melody_low: int = 0
+    melody_high: int = 127
+    melody_velocity_scale: float = 1.0
+    velocity_jitter: float = 5.0
+    timing_jitter: float = 0.01
+    legato: float = 0.95
+    open_on_tonic: bool = False
+    close_on_tonic: bool = True
+    form: str = "style"
 
     def drum_energy(self, bar: int, sections: tuple[Section, ...]) -> float | None:
         """How hard the drums play in `bar` (0–1): 0 leaves only soft cymbals; None: silent."""
@@ -46,3 +72,39 @@ class Arrangement:
 
 
 ARRANGEMENT = Arrangement()
+# The rules before the melody's register, density and velocity and the form were learned:
+# sixteenths a third as likely, a fixed melody range, softer melody, tonic first chord.
+ARRANGEMENT_V1 = Arrangement(
+    version=1,
+    sixteenth_weight=0.35,
+    melody_low=57,
+    melody_high=86,
+    melody_velocity_scale=0.85,
+    open_on_tonic=True,
+    form="rules",
+)
+ARRANGEMENTS = {(a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT)}
+_V1_FIELDS = ("name", "version", "intro_lead_in", "outro_energy", "cymbal_floor")
+
+
+def arrangement_from_json(data: Any) -> Arrangement:
+    """The shipped arrangement a recipe names, if its every field matches.
+
+    A version-1 recipe wrote only its drum fields; the rest are that version's rules.
+
+    Raises:
+        RecipeError: for an arrangement this version of LoFi Studio does not make.
+    """
+    known = None
+    if isinstance(data, dict):
+        known = ARRANGEMENTS.get((data.get("name"), data.get("version")))  # type: ignore[arg-type]
+    if known is not None:
+        full = known.to_json()
+        written = {k: v for k, v in full.items() if k in data}
+        required = _V1_FIELDS if known.version == 1 else tuple(f.name for f in fields(known))
+        if data == written and all(k in data for k in required):
+            return known
+    raise RecipeError(
+        f"the recipe was arranged by {data}, this version arranges by "
+        f"{ARRANGEMENT.to_json()} (or an earlier shipped version); it would make a different track"
+    )

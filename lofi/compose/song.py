@@ -6,27 +6,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lofi.compose.arrangement import ARRANGEMENT
+from lofi.compose.arrangement import ARRANGEMENT, Arrangement
 from lofi.compose.drummer import DrumSampler
+from lofi.compose.form import LOOP_BARS, form_plan, main_block_starts
 from lofi.compose.grooves import bass_line, comp_chords, drum_bar
-from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, DURATION_BINS, POSITIONS_PER_BAR
+from lofi.compose.melody import ChordEvents, MelodySampler, humanize
+from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS
 from lofi.core.types import GenerationConfig, Note, Part, SamplingConfig, Section, Song
-from lofi.encoding.chords import NO_CHORD, context_name
+from lofi.encoding.chords import NO_CHORD
 from lofi.encoding.tokens import key_shift
-from lofi.encoding.vocab import BOS, MODE_TOKENS, REST
+from lofi.encoding.vocab import MODE_TOKENS
+from lofi.learn.form import FormModel
 from lofi.learn.sampler import State, StepModel, choose
 
-DIATONIC = frozenset({0, 2, 4, 5, 7, 9, 11})  # C major = A natural minor
-LOOP_BARS = 4
-MELODY_RANGE = (57, 86)  # sounding MIDI pitches: above the chords, below the shrill
-# Lofi tunes breathe: sixteenth notes are drawn a third as often as the model proposes.
-LAZY = np.array([1.0] + [0.35 if d < 0.5 else 1.0 for d in DURATION_BINS])
 # Chords a song may open on (the chord model picks among them); the first rings out last.
 TONICS = {
     "major": ("Imaj7", "Imaj9", "I6", "I6/9", "Iadd9", "I"),
     "minor": ("vi7", "vi9", "vi11", "viadd9", "vi"),
 }
-ChordEvents = list[tuple[float, float, str]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,8 @@ class SongModels:
     chords_id: str = ""
     drums: StepModel | None = None
     drums_id: str = ""
+    form: FormModel | None = None  # None: the fallback rules:form
+    form_id: str = ""
 
 
 class ChordSampler:
@@ -113,82 +112,12 @@ class ChordSampler:
         return events
 
 
-class MelodySampler:
-    """Samples the melody over given harmony from the melody model, one note or rest a step."""
-
-    def __init__(
-        self, model: StepModel, rng: np.random.Generator, s: SamplingConfig, shift: int
-    ) -> None:
-        self.model = model
-        self.rng = rng
-        self.sampling = s
-        self.state: State = model.initial_state()
-        vocab = model.vocab
-        self.pitches = vocab.inputs["pitch"]
-        self.chord_names = vocab.inputs["chord"]
-        self.prev = {"pitch": 0, "duration": 0, "velocity": 0}
-        ok = []
-        for tok in self.pitches:
-            if tok == BOS:
-                ok.append(False)
-            elif tok == REST:
-                ok.append(True)
-            else:
-                p = int(tok)
-                in_range = MELODY_RANGE[0] <= p + shift <= MELODY_RANGE[1]
-                ok.append(in_range and (not s.stay_in_key or p % 12 in DIATONIC))
-        self.pitch_mask = np.array(ok)
-        self.vel_mask = np.arange(vocab.size("velocity")) > 0
-
-    def phrase(self, start: float, end: float, harmony: ChordEvents) -> list[Note]:
-        """Samples notes from `start` to `end` beats (normalised key) over `harmony`."""
-        notes: list[Note] = []
-        t = start
-        while t < end - 1e-6:
-            chord = _chord_at(harmony, t)
-            tokens = {
-                **self.prev,
-                "chord": self.chord_names.index(context_name(chord)),
-                "position": round(t * 4) % POSITIONS_PER_BAR,
-            }
-            probs = self.model.step(tokens, self.state)
-            s = self.sampling
-            p = choose(probs["pitch"], self.rng, s.temperature, s.top_k, s.top_p, self.pitch_mask)
-            fits = np.array([False] + [t + d <= end + 1e-6 for d in DURATION_BINS])
-            d = choose(probs["duration"] * LAZY, self.rng, s.temperature, s.top_k, s.top_p, fits)
-            v = choose(probs["velocity"], self.rng, s.temperature, s.top_k, s.top_p, self.vel_mask)
-            beats = DURATION_BINS[d - 1] if fits.any() else end - t
-            if self.pitches[p] != REST:
-                velocity = int(self.model.vocab.inputs["velocity"][v])
-                notes.append(Note(int(self.pitches[p]), t, beats, velocity))
-            self.prev = {"pitch": p, "duration": d, "velocity": v}
-            t += beats
-        return notes
-
-
-def _chord_at(harmony: ChordEvents, t: float) -> str:
-    for onset, beats, name in harmony:
-        if onset <= t < onset + beats:
-            return name
-    return NO_CHORD
-
-
 def _shifted(events: ChordEvents, offset: float) -> ChordEvents:
     return [(t + offset, b, n) for t, b, n in events]
 
 
 def _move(notes: list[Note], offset: float, pitch_shift: int = 0) -> list[Note]:
     return [Note(n.pitch + pitch_shift, n.onset + offset, n.duration, n.velocity) for n in notes]
-
-
-def sections_for(bars: int) -> tuple[Section, ...]:
-    """Intro, main and outro: 4-bar intro and outro from 24 bars on, 2-bar ones below."""
-    edge = 4 if bars >= 24 else 2
-    return (
-        Section("intro", 0, edge),
-        Section("main", edge, bars - 2 * edge),
-        Section("outro", bars - edge, edge),
-    )
 
 
 def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
@@ -224,53 +153,65 @@ def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
     }
 
 
-def compose(config: GenerationConfig, models: SongModels) -> Song:
-    """Writes a whole song. The same config and models always give the same song."""
+def compose(
+    config: GenerationConfig, models: SongModels, arrangement: Arrangement = ARRANGEMENT
+) -> Song:
+    """Writes a whole song. The same config, models and arrangement always give the same song.
+
+    The form plan (lofi.compose.form) gives the sections and, per 4-bar block of the main
+    section, which chord loop plays and whether its tune is new, repeated or varied.
+    """
     rngs = _generators(config)
     chord_rng, melody_rng = rngs["chords"], rngs["melody"]
     mode = config.key.mode
     loop_beats = LOOP_BARS * BEATS_PER_BAR
+    plan = form_plan(config.bars, models.form, config.seed, arrangement.form == "rules")
     chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
-    loop_a = chords.loop(loop_beats, TONICS[mode], ())
-    loop_b = chords.loop(loop_beats, None, TONICS[mode])
-    sections = sections_for(config.bars)
+    loops: dict[str, ChordEvents] = {}
+    for i, letter in enumerate(plan.letters):
+        tonic = arrangement.open_on_tonic
+        first = TONICS[mode] if tonic and i == 0 else None
+        loops[letter] = chords.loop(loop_beats, first, TONICS[mode] if tonic and i else ())
+    sections = plan.sections
     intro, main, _outro = sections
     harmony: ChordEvents = []
-    plan: list[tuple[str, float]] = []  # (loop name, start beat) per main block
+    blocks: list[tuple[str, float]] = []  # (form token, start beat) per main block
+    starts = main_block_starts(config.bars, main)
     for bar in range(0, config.bars, LOOP_BARS):
         start = float(bar * BEATS_PER_BAR)
-        block = bar - main.start_bar
-        name = "B" if 0 <= block < main.bars and (block // LOOP_BARS) % 4 == 2 else "A"
-        harmony += _shifted(loop_b if name == "B" else loop_a, start)
-        if 0 <= block < main.bars:
-            plan.append((name, start))
+        token = plan.blocks[len(blocks)] if bar in starts else plan.letters[0]
+        harmony += _shifted(loops[token[0]], start)
+        if bar in starts:
+            blocks.append((token, start))
     end = config.bars * BEATS_PER_BAR
     harmony = [(t, min(b, end - t), n) for t, b, n in harmony if t < end]
-    # The last chord rings out on the tonic.
-    last_t = harmony[-1][0]
-    harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
+    if arrangement.close_on_tonic:  # the last chord rings out on the tonic
+        last_t = harmony[-1][0]
+        harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
 
     shift = -key_shift(config.key)
-    melody_sampler = MelodySampler(models.melody, melody_rng, config.sampling, shift)
+    sampler = MelodySampler(models.melody, melody_rng, config.sampling, shift, arrangement)
     melody: list[Note] = []
-    phrases: dict[str, list[Note]] = {}
+    tunes: dict[str, list[Note]] = {}  # the tune each chord loop last introduced
     half = loop_beats / 2
-    for i, (name, start) in enumerate(plan):
-        stop = min(start + loop_beats, main.start_bar * BEATS_PER_BAR + main.bars * BEATS_PER_BAR)
-        if name not in phrases:
-            notes = melody_sampler.phrase(start, stop, harmony)
-            phrases[name] = _move(notes, -start)
-        elif i % 2 == 1:  # a variation: same opening, a new answer
-            kept = [n for n in phrases[name] if n.onset < half]
-            notes = _move(kept, start) + melody_sampler.phrase(start + half, stop, harmony)
+    main_end = (main.start_bar + main.bars) * BEATS_PER_BAR
+    for token, start in blocks:
+        letter, mark = token[0], token[1:]
+        stop = min(start + loop_beats, main_end)
+        if mark in ("", "+") or letter not in tunes:
+            notes = sampler.phrase(start, stop, harmony)
+            tunes[letter] = _move(notes, -start)
+        elif mark == "~":  # a variation: same opening, a new answer
+            kept = [n for n in tunes[letter] if n.onset < half]
+            notes = _move(kept, start) + sampler.phrase(start + half, stop, harmony)
         else:
-            notes = [n for n in _move(phrases[name], start) if n.onset < stop]
+            notes = [n for n in _move(tunes[letter], start) if n.onset < stop]
         melody += notes
 
-    melody_notes = [_humanize(rngs["humanize"], n, shift) for n in melody]
+    melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
     chord_notes = comp_chords(rngs["comping"], harmony, shift, 1.0)
     bass_notes = [n for n in bass_line(rngs["bass"], harmony, shift) if n.onset >= intro.bars * 2]
-    drums = _drums(config, models, sections, rngs["drums"], rngs["learned_drums"])
+    drums = _drums(config, models, sections, rngs["drums"], rngs["learned_drums"], arrangement)
     parts = (
         Part("chords", tuple(chord_notes)),
         Part("melody", tuple(melody_notes)),
@@ -287,9 +228,9 @@ def _drums(
     sections: tuple[Section, ...],
     groove_rng: np.random.Generator,
     learned_rng: np.random.Generator,
+    arrangement: Arrangement,
 ) -> list[Note]:
     """Learned drums bar after bar when the style has a drum model, else the groove rules."""
-    arrangement = ARRANGEMENT
     main = sections[1]
     drums: list[Note] = []
     if models.drums is not None:
@@ -311,9 +252,3 @@ def _drums(
         start = bar * BEATS_PER_BAR
         drums += drum_bar(groove_rng, start, pattern, energy, fill, config.swing, config.energy)
     return drums
-
-
-def _humanize(rng: np.random.Generator, note: Note, shift: int) -> Note:
-    onset = max(note.onset + rng.normal(0.0, 0.01), 0.0)
-    velocity = int(np.clip(round(note.velocity * 0.85 + rng.normal(0.0, 5.0)), 1, 127))
-    return Note(note.pitch + shift, round(onset, 4), round(note.duration * 0.95, 4), velocity)

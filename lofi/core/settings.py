@@ -52,6 +52,12 @@ class GenerationSettings:
     swing_range: Span[float] = Span(0.5, 0.75)
     energy: float = 1.0  # drum push: scales hits, ghost notes and extra kicks; 1 is the default
     energy_range: Span[float] = Span(0.4, 1.6)
+    # The melody's density and register are the model's; these options move them on request.
+    density: float = 1.0  # melody notes relative to what the model learned: 1 is as learned
+    density_range: Span[float] = Span(0.25, 4.0)
+    register_low: int = 0  # lowest sounding melody pitch (MIDI); 0–127 is what the model learned
+    register_high: int = 127
+    register_span: int = 12  # the narrowest register a user may ask for, in semitones
     seed_max: int = 2**31 - 1  # the studio's seed field and dice
 
 

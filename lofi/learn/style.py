@@ -3,6 +3,7 @@
     styles/NAME/style.json      format_version, name, corpus, corpus hash, command,
                                 parts (part → checkpoint subfolder), fallbacks
     styles/NAME/melody/ …       one checkpoint folder per learned part
+    styles/NAME/form.json       the learned form (lofi.learn.form), when the corpus taught one
 
 A part the corpus lacks (no drums in a piano corpus) is listed under `fallbacks` with a named
 fallback: `style:default` (the shipped style's model of that part) or `rules:grooves` (the
@@ -21,6 +22,7 @@ from lofi.core.paths import checkpoints_dir, styles_dir
 from lofi.core.settings import TRAINING
 from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import META_FILE, atomic_write, read_checkpoint
+from lofi.learn.form import FALLBACK_FORM, FORM_FILE, fit_form, read_form, too_short, write_form
 
 if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
@@ -32,6 +34,8 @@ REQUIRED_PARTS = ("melody", "chords")
 FALLBACK_DEFAULT = "style:default"  # the shipped style's model of the part
 FALLBACK_RULES = "rules:grooves"  # the hand-written part in lofi.compose.grooves
 FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_RULES)
+FORM_FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_FORM)
+LEARNED_FORM = "learned"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,23 @@ class Style:
     # what the parts learned from: the held-out share kept unseen and the pieces seen
     training: dict[str, Any] = field(default_factory=dict)
     base: dict[str, Any] = field(default_factory=dict)  # the style fine-tuning started from
+    form: str = FALLBACK_FORM  # the form model's file, or its named fallback (FORM_FALLBACKS)
+    form_reason: str = "no form model was trained"  # why the form falls back
+
+    def form_source(self) -> tuple[str, Path | None]:
+        """Where this style's form comes from.
+
+        Returns:
+            ("learned", its file) or a named fallback: ("style:default", the shipped
+            style's file) or ("rules:form", None).
+        """
+        if self.form not in FORM_FALLBACKS:
+            return LEARNED_FORM, self.path / self.form
+        if self.form == FALLBACK_DEFAULT and self.path.resolve() != default_style_dir().resolve():
+            shipped = read_style(default_style_dir()).form_source()
+            if shipped[0] == LEARNED_FORM:
+                return FALLBACK_DEFAULT, shipped[1]
+        return FALLBACK_FORM, None
 
     def model_sha256(self) -> dict[str, str]:
         """Each part model's weights hash, the style's identity in a recipe."""
@@ -121,6 +142,8 @@ def read_style(folder: Path | str) -> Style:
             training=dict(data.get("training", {})),
             base=dict(data.get("base", {})),
         )
+        form, form_reason = _form_entry(folder, data.get("form"))
+        style = replace(style, form=form, form_reason=form_reason)
     except (KeyError, TypeError, AttributeError) as exc:
         raise StyleError(f"{path} is incomplete ({exc!r})") from exc
     models: dict[str, Path] = {}
@@ -140,6 +163,11 @@ def read_style(folder: Path | str) -> Style:
         found = _part_folder(folder, kind, fallback)
         if found is not None:
             models[kind] = found
+    if style.form not in FORM_FALLBACKS:
+        try:
+            read_form(folder / style.form)
+        except CheckpointError as exc:
+            raise StyleError(f"style {style.name}: its form model is unusable: {exc}") from exc
     missing = [k for k in PART_KINDS if k not in style.parts and k not in style.fallbacks]
     if missing or any(k not in models for k in REQUIRED_PARTS):
         raise StyleError(f"style {style.name} has neither a model nor a fallback for {missing}")
@@ -156,6 +184,11 @@ def write_style(style: Style) -> None:
         "command": style.command,
         "parts": dict(sorted(style.parts.items())),
         "fallbacks": dict(sorted(style.fallbacks.items())),
+        "form": (
+            {"fallback": style.form, "reason": style.form_reason}
+            if style.form in FORM_FALLBACKS
+            else style.form
+        ),
     }
     if style.training:
         data["training"] = style.training
@@ -235,6 +268,8 @@ def train_style(
             f"{kind}: best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}"
             f" ({origins[kind]})"
         )
+    form, reason = train_form(seen, out / FORM_FILE)
+    report(f"form: {reason or 'learned'}" + (f"; falls back on {form}" if reason else ""))
     style = Style(
         path=out,
         name=out.name,
@@ -250,6 +285,8 @@ def train_style(
             "parts": origins,
         },
         base=origin.describe() if origin is not None else {},
+        form=form,
+        form_reason=reason,
     )
     write_style(style)
     return read_style(out)
@@ -261,3 +298,54 @@ def _fallback_for(kind: str) -> str:
     except StyleError:
         return FALLBACK_RULES if kind not in REQUIRED_PARTS else FALLBACK_DEFAULT
     return FALLBACK_DEFAULT if kind in shipped.parts else FALLBACK_RULES
+
+
+def form_source_of(style: Path | None) -> tuple[str, Path | None]:
+    """Where a track's form comes from.
+
+    Its style's (learned or a named fallback), or for bare checkpoints (no style) the
+    shipped style's, as for a style without one.
+    """
+    if style is not None:
+        return read_style(style).form_source()
+    try:
+        source, path = read_style(default_style_dir()).form_source()
+    except StyleError:  # no usable shipped style here: the rules
+        return FALLBACK_FORM, None
+    return (FALLBACK_DEFAULT, path) if source == LEARNED_FORM else (source, path)
+
+
+def train_form(corpus: Corpus, path: Path) -> tuple[str, str]:
+    """Fits the form model and writes it to `path`.
+
+    A corpus too short to teach one gets the shipped style's form (or the rules when it has
+    none).
+
+    Returns:
+        (what style.json names as the form, why it falls back or "").
+    """
+    model = fit_form(corpus.pieces, corpus.name, corpus.content_hash)
+    reason = too_short(model)
+    if reason is None:
+        write_form(model, path)
+        return path.name, ""
+    try:
+        shipped = read_style(default_style_dir()).form_source()[0]
+    except StyleError:
+        shipped = FALLBACK_FORM
+    return (FALLBACK_DEFAULT if shipped == LEARNED_FORM else FALLBACK_FORM), reason
+
+
+def _form_entry(folder: Path, entry: Any) -> tuple[str, str]:
+    """The form style.json names: a file, or {"fallback": NAME, "reason": WHY}.
+
+    None named is the shipped style's form (the rules, for the shipped style itself).
+    """
+    if isinstance(entry, str) and entry and "/" not in entry and entry not in (".", ".."):
+        return entry, ""
+    if isinstance(entry, dict) and entry.get("fallback") in FORM_FALLBACKS:
+        return str(entry["fallback"]), str(entry.get("reason", ""))
+    if entry is not None:
+        raise StyleError(f"{folder / STYLE_FILE}: form {entry!r} is not a file or a fallback")
+    shipped = folder.resolve() == default_style_dir().resolve()
+    return (FALLBACK_FORM if shipped else FALLBACK_DEFAULT), f"{STYLE_FILE} names no form model"

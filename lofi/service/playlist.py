@@ -25,7 +25,7 @@ from lofi.core.settings import GENERATION
 from lofi.core.types import Song
 from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
 from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
-from lofi.service.track import load_models, make_track
+from lofi.service.track import make_track, request_models
 
 PLAYLIST_KIND = "lofi-playlist"
 BLOCK_FRAMES = 1 << 18
@@ -249,7 +249,7 @@ def new_playlist(
 ) -> PlaylistResult:
     """Draws and makes a new playlist of `plan.minutes`."""
     plan.checked()
-    models = load_models(base.melody_model, base.chord_model)
+    models = request_models(base)  # the style's parts and form, as make_track uses them
     tracks = draw_requests(plan, base, models)
     return make_playlist(
         tracks, out, plan.crossfade_s, plan.minutes * 60, plan_recipe(plan), mp3, progress

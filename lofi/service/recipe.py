@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
 from lofi.audio.tape import Tape
-from lofi.compose.arrangement import ARRANGEMENT
+from lofi.compose.arrangement import (
+    ARRANGEMENT,
+    ARRANGEMENT_V1,
+    Arrangement,
+    arrangement_from_json,
+)
 from lofi.core.constants import PARTS
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError, StyleError
 from lofi.core.paths import (
@@ -25,7 +30,8 @@ from lofi.core.paths import (
 from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
-from lofi.learn.style import read_style
+from lofi.learn.form import FALLBACK_FORM, form_sha256
+from lofi.learn.style import form_source_of, read_style
 from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
 
 __all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
@@ -43,6 +49,7 @@ class TrackRequest:
     effect_paths: dict[str, Path] = field(default_factory=dict)
     style: Path | None = None  # a style folder; its melody/chords models are the two above
     tape: Tape = field(default_factory=Tape)  # the master's wobble and low-pass
+    arrangement: Arrangement = ARRANGEMENT  # an old recipe's arrangement makes its old track
 
 
 def style_request(
@@ -105,6 +112,14 @@ def validate_config(config: GenerationConfig) -> None:
         raise ConfigError(f"swing {config.swing:g} is outside {GENERATION.swing_range}")
     if config.energy not in GENERATION.energy_range:
         raise ConfigError(f"energy {config.energy:g} is outside {GENERATION.energy_range}")
+    if s.density not in GENERATION.density_range:
+        raise ConfigError(f"melody density {s.density:g} is outside {GENERATION.density_range}")
+    span = GENERATION.register_span
+    if not 0 <= s.register_low <= s.register_high - span <= 127 - span:
+        raise ConfigError(
+            f"melody register {s.register_low}-{s.register_high} must lie within 0-127 and "
+            f"span at least {span} semitones"
+        )
     if not 0 <= config.seed < 2**63:
         raise ConfigError("the seed must be a whole number from 0")
 
@@ -155,7 +170,8 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "format_version": RECIPE_FORMAT_VERSION,
         "lofi_version": __version__,
         "style": style,
-        "arrangement": ARRANGEMENT.to_json(),
+        "arrangement": request.arrangement.to_json(),
+        "form": recipe_form(request),
         "seed": c.seed,
         # Absent in recipes made before part seeds: the seed then drives every part.
         **({"part_seeds": dict(c.part_seeds)} if c.part_seeds is not None else {}),
@@ -173,6 +189,15 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "instruments": instruments,
         "effects": effects,
     }
+
+
+def recipe_form(request: TrackRequest) -> dict[str, str]:
+    """Where the track's form came from: the style's learned form model or a named fallback,
+    with the form file's hash."""
+    if request.arrangement.form == "rules":
+        return {"source": FALLBACK_FORM}
+    source, path = form_source_of(request.style)
+    return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
 
 
 def _find_by_hash(path: Path, sha: str, folders: list[Path], what: str) -> Path:
@@ -221,16 +246,24 @@ def _find_style(entry: dict[str, Any]) -> Path:
     return folder
 
 
+def _check_form(data: dict[str, Any], request: TrackRequest) -> None:
+    """A recipe's form source must be what this machine would use for it."""
+    if data.get("form", {"source": FALLBACK_FORM}) != recipe_form(request):
+        raise RecipeError(
+            f"the recipe's form came from {data.get('form')}, here it would come from "
+            f"{recipe_form(request)}; it would make a different track"
+        )
+
+
 def from_recipe(data: Any) -> TrackRequest:
     """Rebuilds the request; every file is found by its content hash."""
     if not isinstance(data, dict):
         raise RecipeError("a recipe is a JSON object")
     check_recipe(data)
-    if data["format_version"] != 1 and data.get("arrangement") != ARRANGEMENT.to_json():
-        raise RecipeError(
-            f"the recipe was arranged by {data.get('arrangement')}, this version arranges by "
-            f"{ARRANGEMENT.to_json()}; it would make a different track"
-        )
+    if data["format_version"] == 1:
+        arrangement = ARRANGEMENT_V1  # a format-1 recipe predates the named arrangement
+    else:
+        arrangement = arrangement_from_json(data.get("arrangement"))
     feel = data.get("feel", {})  # absent before feel controls: the defaults then
     tape = Tape(
         float(feel.get("tape_wow", MIX.tape_wow)), float(feel.get("lowpass_hz", MIX.lowpass_hz))
@@ -273,6 +306,8 @@ def from_recipe(data: Any) -> TrackRequest:
             request = style_request(
                 config, _find_style(data["style"]), instruments, effects, effect_paths, tape
             )
+            request = replace(request, arrangement=arrangement)
+            _check_form(data, request)
             validate_request(request)
             return request
         request = TrackRequest(
@@ -283,7 +318,9 @@ def from_recipe(data: Any) -> TrackRequest:
             effects=effects,
             effect_paths=effect_paths,
             tape=tape,
+            arrangement=arrangement,
         )
+        _check_form(data, request)
         validate_request(request)
         return request
     except RecipeError:

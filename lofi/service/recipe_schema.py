@@ -99,7 +99,15 @@ _ARRANGEMENT = {
         "name": {"type": "string", "maxLength": 64},
         "version": {"type": "integer", "minimum": 0},
     },
-    "additionalProperties": {"type": "number"},
+    "additionalProperties": {
+        "oneOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string", "maxLength": 64}]
+    },
+}
+_FORM = {
+    "type": "object",
+    "required": ["source"],
+    "properties": {"source": {"enum": ["learned", "style:default", "rules:form"]}, "sha256": _SHA},
+    "additionalProperties": False,
 }
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -109,6 +117,7 @@ SCHEMA: dict[str, Any] = {
         "format_version": {"enum": list(READS_RECIPE_FORMATS)},
         "style": _STYLE,
         "arrangement": _ARRANGEMENT,
+        "form": _FORM,
         "lofi_version": {"type": "string", "maxLength": 64},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         "feel": {
@@ -145,6 +154,13 @@ SCHEMA: dict[str, Any] = {
                 "top_k": {"type": "integer", "minimum": 0, "maximum": 10_000},
                 "top_p": {"type": "number", "exclusiveMinimum": 0.0, "maximum": 1.0},
                 "stay_in_key": {"type": "boolean"},
+                "density": {
+                    "type": "number",
+                    "minimum": GENERATION.density_range.low,
+                    "maximum": GENERATION.density_range.high,
+                },
+                "register_low": {"type": "integer", "minimum": 0, "maximum": 127},
+                "register_high": {"type": "integer", "minimum": 0, "maximum": 127},
             },
             "additionalProperties": False,
         },

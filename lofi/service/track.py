@@ -24,8 +24,9 @@ from lofi.core.paths import checkpoints_dir, effects_dir
 from lofi.core.settings import MIX
 from lofi.core.types import Song
 from lofi.learn.checkpoint import read_checkpoint
+from lofi.learn.form import FormModel, form_sha256, read_form
 from lofi.learn.sampler import StepModel
-from lofi.learn.style import default_style_dir, read_style
+from lofi.learn.style import default_style_dir, form_source_of, read_style
 from lofi.service.recipe import TrackRequest, save_recipe, validate_request
 
 Progress = Callable[[str, float], object]  # stage name, fraction done
@@ -47,14 +48,29 @@ def _step_model(folder: Path, kind: str, sha: str) -> tuple[StepModel, str]:
     return StepModel.load(ckpt.path, ckpt.vocab), ckpt.model_id
 
 
+@lru_cache(maxsize=8)
+def _form_model(path: Path, sha: str) -> FormModel:
+    return read_form(path)
+
+
+def with_form(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
+    name, path = source
+    if path is None:
+        return replace(models, form=None, form_id=name)
+    sha = form_sha256(path)
+    return replace(models, form=_form_model(path.resolve(), sha), form_id=f"{name}@{sha[:12]}")
+
+
 def load_models(melody: Path, chords: Path) -> SongModels:
-    """Loads both samplers (numpy only, no TensorFlow); cached by folder and model hash."""
+    """Loads both samplers (numpy only, no TensorFlow) and the shipped style's form; cached by
+    folder and model hash."""
     pairs = []
     for folder, kind in ((Path(melody).resolve(), "melody"), (Path(chords).resolve(), "chords")):
         sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
         pairs.append(_step_model(folder, kind, sha))
     (m, m_id), (c, c_id) = pairs
-    return SongModels(melody=m, chords=c, melody_id=m_id, chords_id=c_id)
+    models = SongModels(melody=m, chords=c, melody_id=m_id, chords_id=c_id)
+    return with_form(models, form_source_of(None))
 
 
 def default_style() -> Path:
@@ -74,7 +90,9 @@ def load_style_models(style: Path) -> SongModels:
         StyleError: if the folder is not a usable style.
     """
     loaded = read_style(style)
-    models = load_models(loaded.models["melody"], loaded.models["chords"])
+    models = with_form(
+        load_models(loaded.models["melody"], loaded.models["chords"]), loaded.form_source()
+    )
     if "drums" not in loaded.models:
         return models
     folder = loaded.models["drums"].resolve()
@@ -154,7 +172,7 @@ def make_track(
     t0 = time.perf_counter()
     report("composing", 0.0)
     models = models or request_models(request)
-    song = compose(request.config, models)
+    song = compose(request.config, models, request.arrangement)
     midi = song_to_midi(song, {p: i.program for p, i in request.instruments.items()})
     timings["compose"] = time.perf_counter() - t0
     t1 = time.perf_counter()

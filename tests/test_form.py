@@ -1,0 +1,133 @@
+"""The form model: learned from real MIDI, sampled into songs, recorded in recipes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.compose.arrangement import ARRANGEMENT, ARRANGEMENT_V1, arrangement_from_json
+from lofi.compose.form import form_plan, rules_form
+from lofi.compose.midi import song_to_midi
+from lofi.compose.song import compose
+from lofi.core.errors import RecipeError
+from lofi.core.types import GenerationConfig, Key
+from lofi.data.corpus import load_corpus
+from lofi.learn.form import FALLBACK_FORM, fit_form, piece_phrases, read_form, write_form
+from lofi.service.track import load_models
+from tests.factories import write_midi
+
+# Two 4-bar chord loops (one chord per bar, as pitch classes) and a tune for each.
+LOOPS = {
+    "A": ((0, 4, 7), (5, 9, 0), (7, 11, 2), (0, 4, 7)),
+    "B": ((9, 0, 4), (2, 5, 9), (4, 8, 11), (9, 0, 4)),
+    "C": ((5, 9, 0), (7, 11, 2), (2, 5, 9), (7, 11, 2)),
+}
+TUNES = {
+    "A": (72, 74, 76, 79, 76, 74, 72, 71),
+    "B": (81, 79, 77, 76, 77, 79, 81, 84),
+    "C": (77, 76, 74, 72, 74, 76, 77, 79),
+}
+
+
+def form_piece(form: str, tonic: int, repeats: int = 2) -> list[tuple[int, float, float, int]]:
+    """`form` (letters of 4-bar blocks) played `repeats` times: block chords, a tune above."""
+    notes = []
+    for b, letter in enumerate(form * repeats):
+        for bar, chord in enumerate(LOOPS[letter]):
+            t = (b * 4 + bar) * 4.0
+            notes += [(48 + tonic + pc, t, 4.0, 70) for pc in chord]
+            notes += [(TUNES[letter][(bar * 2 + i) % 8] + tonic, t + i, 1.0, 90) for i in range(4)]
+    return notes
+
+
+def form_corpus(folder: Path, form: str, n: int = 6) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        write_midi(folder / f"{form.lower()}{i}.mid", form_piece(form, tonic=(3 * i) % 12))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("forms")
+    return {form: load_corpus(form_corpus(root / form, form)) for form in ("AABA", "ABAC")}
+
+
+def _plans(model: object, n: int = 300) -> Counter[str]:
+    rng = np.random.default_rng(0)
+    return Counter(" ".join(model.sample_phrase(rng, opening=True)) for _ in range(n))  # type: ignore[attr-defined]
+
+
+def test_the_form_of_real_midi_pieces_is_read_as_a_form_string(corpora) -> None:
+    for piece in corpora["AABA"].pieces:
+        assert piece_phrases(piece) == (0, 0, ["A A= B A=", "A= A= B= A="])
+    for piece in corpora["ABAC"].pieces:
+        assert piece_phrases(piece)[2][0] == "A B A= C"
+
+
+def test_an_aaba_corpus_yields_aaba_plans_far_more_often(corpora, tmp_path: Path) -> None:
+    aaba = fit_form(corpora["AABA"].pieces, "AABA", "h1")
+    abac = fit_form(corpora["ABAC"].pieces, "ABAC", "h2")
+    from_aaba, from_abac = _plans(aaba), _plans(abac)
+    assert from_aaba["A A= B A="] > 200 and from_abac["A A= B A="] < 30
+    assert from_abac["A B A= C"] > 200 and from_aaba["A B A= C"] < 30
+    write_form(aaba, tmp_path / "form.json")
+    assert read_form(tmp_path / "form.json") == aaba
+
+
+def test_songs_follow_the_learned_form(corpora) -> None:
+    model = fit_form(corpora["AABA"].pieces, "AABA", "h1")
+    plans = [form_plan(48, model, seed, rules=False) for seed in range(20)]
+    openings = Counter(" ".join(p.blocks[:4]) for p in plans)
+    assert openings["A A= B A="] >= 15
+    assert all(sum(s.bars for s in p.sections) == 48 for p in plans)
+    assert form_plan(48, model, 3, rules=True) == rules_form(48)
+    assert rules_form(48).source == FALLBACK_FORM
+    assert rules_form(48).blocks[:6] == ("A", "A~", "B", "A~", "A=", "A~")
+
+
+def test_a_repeated_block_plays_the_same_melody(tiny_checkpoints, corpora) -> None:
+    from dataclasses import replace
+
+    models = replace(load_models(*tiny_checkpoints), form=fit_form(corpora["AABA"].pieces))
+    config = GenerationConfig(seed=4, key=Key.parse("C-major"), bars=40)
+    song = compose(config, models)
+    main = song.sections[1]
+    plan = form_plan(40, models.form, 4, rules=False)
+    assert song.sections == plan.sections
+    first: dict[str, list[tuple[int, int]]] = {}
+    for i, token in enumerate(plan.blocks):
+        start = (main.start_bar + 4 * i) * 4.0
+        if start + 16 > (main.start_bar + main.bars) * 4:
+            break
+        tune = [  # onsets are humanised by about 0.01 beat
+            (n.pitch, round((n.onset - start) * 4))
+            for n in song.part("melody").notes
+            if start - 0.125 <= n.onset < start + 16 - 0.125
+        ]
+        if token.endswith("=") and token[0] in first:
+            assert tune == first[token[0]]
+        elif token[1:] in ("", "+"):  # a new tune for the loop
+            first[token[0]] = tune
+
+
+def test_the_arrangement_of_an_old_recipe_is_still_known() -> None:
+    old = {k: v for k, v in ARRANGEMENT_V1.to_json().items() if k in ("name", "version")}
+    old.update(intro_lead_in=0.5, outro_energy=0.6, cymbal_floor=0.6)
+    assert arrangement_from_json(old) == ARRANGEMENT_V1
+    assert arrangement_from_json(ARRANGEMENT.to_json()) == ARRANGEMENT
+    with pytest.raises(RecipeError, match="different track"):
+        arrangement_from_json({**ARRANGEMENT.to_json(), "legato": 0.5})
+    with pytest.raises(RecipeError, match="different track"):
+        arrangement_from_json({k: v for k, v in ARRANGEMENT.to_json().items() if k != "legato"})
+
+
+def test_learned_density_keeps_songs_reproducible(tiny_checkpoints) -> None:
+    models = load_models(*tiny_checkpoints)
+    config = GenerationConfig(seed=9, key=Key.parse("D-minor"), bars=24)
+    first = song_to_midi(compose(config, models))
+    assert song_to_midi(compose(config, models)) == first
+    assert song_to_midi(compose(config, models, ARRANGEMENT_V1)) != first
