@@ -42,6 +42,8 @@ DEFAULTS = {
     "energy": GEN.energy,
     "tape_wow": MIX.tape_wow,
     "lowpass_khz": MIX.lowpass_hz / 1000,
+    "density": GEN.density,
+    "register": (GEN.register_low, GEN.register_high),
 }
 
 
@@ -130,6 +132,8 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         "energy": c.energy,
         "tape_wow": request.tape.wow,
         "lowpass_khz": request.tape.lowpass_hz / 1000,
+        "density": c.sampling.density,
+        "register": (c.sampling.register_low, c.sampling.register_high),
     }
     by_name = fonts()
     for part, inst in request.instruments.items():
@@ -213,7 +217,7 @@ def uploads() -> None:
 
 
 def feel() -> None:
-    """Swing, drum energy and the tape's colour, in a producer's words."""
+    """Swing, drum energy, the tape's colour and the melody's density, in a producer's words."""
     c1, c2 = st.columns(2)
     c1.slider(
         "Swing",
@@ -250,6 +254,15 @@ def feel() -> None:
         key="lowpass_khz",
         help="Where the low-pass filter cuts the highs: lower is darker and more muffled, "
         "higher is crisper",
+    )
+    c1.slider(
+        "Melody density",
+        GEN.density_range.low,
+        GEN.density_range.high,
+        step=0.05,
+        key="density",
+        help="How many notes the melody plays against what its model learned: 1 is as "
+        "learned, 0.5 about half as many (longer notes, more rests), 2 busier",
     )
 
 
@@ -293,6 +306,14 @@ def controls() -> Panel:
             help="Only the k likeliest next notes are ever drawn; 0 lets every note be drawn",
         )
         st.checkbox("Stay in key", key="stay", help="Melody notes only from the song's scale")
+        st.slider(
+            "Melody register (MIDI pitch)",
+            GEN.register_low,
+            GEN.register_high,
+            key="register",
+            help="The sounding pitches the melody may use (60 is middle C); the whole range "
+            f"is the model's own register; at least {GEN.register_span} semitones wide",
+        )
     with st.expander("Instruments", expanded=False):
         for part in PART_NAMES:
             if part == "drums":
@@ -334,7 +355,15 @@ def request_of(panel: Panel) -> TrackRequest:
         Key.parse(s.key),
         float(s.bpm),
         int(s.bars),
-        SamplingConfig(float(s.temperature), int(s.top_k), GEN.top_p, bool(s.stay)),
+        SamplingConfig(
+            float(s.temperature),
+            int(s.top_k),
+            GEN.top_p,
+            bool(s.stay),
+            float(s.density),
+            int(s.register[0]),
+            int(s.register[1]),
+        ),
         swing=float(s.swing),
         energy=float(s.energy),
         part_seeds=part_seeds_for(int(s.seed)),
