@@ -26,6 +26,8 @@ def test_help_explains_every_subcommand() -> None:
         "--bpm",
         "--bars",
         "--temperature",
+        "--density",
+        "--register",
         "--soundfont",
         "--effects",
         "--melody-model",
@@ -85,6 +87,9 @@ def test_corpus_counts_pieces_and_names_bad_files(tmp_path, capsys) -> None:
         (["--soundfont", "chords=/nowhere/missing.sf2"], "missing.sf2"),
         (["--effects", "thunder=-10"], "no effect named thunder"),
         (["--effects", "rain=loud"], "not a number"),
+        (["--density", "9"], "density 9 is outside"),
+        (["--register", "70-75"], "span at least 12"),
+        (["--register", "high"], "not LOW-HIGH"),
     ],
 )
 def test_generate_bad_input_is_one_clear_line(tmp_path, tiny_checkpoints, args, message) -> None:

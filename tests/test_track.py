@@ -53,6 +53,10 @@ def test_generate_writes_a_playable_track_identical_on_rerun(env, tmp_path) -> N
         "12",
         "--effects",
         "rain=-20,vinyl=-26",
+        "--density",
+        "0.8",
+        "--register",
+        "55-91",
     )
     res = _generate(env, first, *settings)
     assert res.returncode == 0, res.stderr
@@ -81,6 +85,13 @@ def test_generate_writes_a_playable_track_identical_on_rerun(env, tmp_path) -> N
     assert {m.channel for m in drums if m.type == "note_on"} == {DRUM_CHANNEL}
     recipe = json.loads((first / "recipe.json").read_text())
     assert recipe["key"] == "Eb-major" and recipe["effects"]["rain"]["level_db"] == -20
+    sampling = recipe["sampling"]
+    assert (sampling["density"], sampling["register_low"], sampling["register_high"]) == (
+        0.8,
+        55,
+        91,
+    )
+    assert recipe["arrangement"]["version"] == 2 and recipe["form"]["source"] == "style:default"
 
 
 def test_recipe_reproduces_the_track(env, tmp_path) -> None:
