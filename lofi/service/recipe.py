@@ -192,8 +192,10 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
 
 
 def recipe_form(request: TrackRequest) -> dict[str, str]:
-    """Where the track's form came from: the style's learned form model or a named fallback,
-    with the form file's hash."""
+    """Where the track's form came from, as the recipe records it.
+
+    The style's learned form model or a named fallback, with the form file's hash.
+    """
     if request.arrangement.form == "rules":
         return {"source": FALLBACK_FORM}
     source, path = form_source_of(request.style)

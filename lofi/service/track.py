@@ -54,6 +54,7 @@ def _form_model(path: Path, sha: str) -> FormModel:
 
 
 def with_form(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
+    """`models` with the form model `source` names (None for the rules), and its id."""
     name, path = source
     if path is None:
         return replace(models, form=None, form_id=name)
@@ -62,8 +63,10 @@ def with_form(models: SongModels, source: tuple[str, Path | None]) -> SongModels
 
 
 def load_models(melody: Path, chords: Path) -> SongModels:
-    """Loads both samplers (numpy only, no TensorFlow) and the shipped style's form; cached by
-    folder and model hash."""
+    """Loads both samplers (numpy only, no TensorFlow) and the shipped style's form.
+
+    Cached by folder and model hash.
+    """
     pairs = []
     for folder, kind in ((Path(melody).resolve(), "melody"), (Path(chords).resolve(), "chords")):
         sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
