@@ -49,5 +49,5 @@ def test_out_of_range_options_are_refused() -> None:
         SamplingConfig(register_low=70, register_high=75),
         SamplingConfig(register_low=-3, register_high=60),
     ):
-        with pytest.raises(ConfigError, match="density|register"):
+        with pytest.raises(ConfigError, match=r"density|register"):
             validate_config(GenerationConfig(sampling=sampling))
