@@ -131,3 +131,33 @@ def test_learned_density_keeps_songs_reproducible(tiny_checkpoints) -> None:
     first = song_to_midi(compose(config, models))
     assert song_to_midi(compose(config, models)) == first
     assert song_to_midi(compose(config, models, ARRANGEMENT_V1)) != first
+
+
+def test_train_form_writes_the_form_and_names_the_fallback_of_a_short_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lofi.cli import main
+    from tests.factories import write_corpus
+
+    folder = form_corpus(tmp_path / "aaba", "AABA")
+    out = tmp_path / "style"
+    argv = ["train", "form", "--corpus", str(folder), "--out", str(out), "--held-out", "0"]
+    assert main(argv) == 0
+    model = read_form(out / "form.json")
+    assert model.pieces == 6 and model.opening == {"A A= B A=": 6}
+    assert main(argv) == 2  # nothing is overwritten
+    assert "already exists" in capsys.readouterr().err
+    short = write_corpus(tmp_path / "short", "block", 5)  # 8-bar pieces: no whole phrase
+    argv = [
+        "train",
+        "form",
+        "--corpus",
+        str(short),
+        "--out",
+        str(tmp_path / "s"),
+        "--held-out",
+        "0",
+    ]
+    assert main(argv) == 1
+    assert "no form learned" in capsys.readouterr().out
+    assert not (tmp_path / "s" / "form.json").exists()
