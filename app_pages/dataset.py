@@ -40,7 +40,10 @@ def summary(path: str, content_key: str) -> tuple[Corpus, CorpusStats, dict[str,
 def open_corpus(path: str) -> tuple[Corpus, CorpusStats, dict[str, int]]:
     bar = st.progress(0.0, text="Reading the corpus (the first time parses every file)…")
     corpus = read_corpus(
-        path, progress=lambda d, t: bar.progress(d / max(t, 1), text=f"Parsed {d} of {t} files")
+        path,
+        progress=lambda d, t: bar.progress(
+            d / max(t, 1), text=f"Parsed {d} of {plural(t, 'file')}"
+        ),
     )
     bar.empty()
     return summary(path, corpus.content_hash + str(len(corpus.bad)))
@@ -122,7 +125,7 @@ c[2].metric("Minutes", f"{stats.total_minutes:.0f}")
 c[3].metric("Notes", f"{stats.total_notes:,}")
 c[4].metric("Keys", len(stats.keys))
 if corpus.bad:
-    with st.expander(f"{len(corpus.bad)} files could not be used"):
+    with st.expander(f"{plural(len(corpus.bad), 'file')} could not be used"):
         st.dataframe(
             [{"file": b.path.name, "reason": b.reason} for b in corpus.bad],
             width="stretch",
@@ -151,7 +154,7 @@ right.plotly_chart(chord_frequencies(chords), width="stretch")
 st.subheader("A piece")
 names = [p.name for p in corpus.pieces]
 piece = corpus.pieces[names.index(st.selectbox("Piece", names))]
-st.caption(f"{piece.key.name} · {piece.tempo_bpm:g} BPM · {len(piece.notes)} notes")
+st.caption(f"{piece.key.name} · {piece.tempo_bpm:g} BPM · {plural(len(piece.notes), 'note')}")
 st.plotly_chart(
     corpus_roll(
         piece.notes,
