@@ -384,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     """Runs every case, writes the results as JSON to --out and prints the table; returns 0."""
     from lofi.service.track import default_chord_model, default_melody_model
     from lofi.tools.bench_radio import bench_radio
+    from lofi.tools.bench_takes import bench_takes
 
     parser = argparse.ArgumentParser(prog="python -m lofi.tools.bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks, not figures")
@@ -410,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         ("sampler", lambda: bench_sampler(melody, 200 if smoke else 3000, 5 if smoke else 60)),
         ("render", lambda: bench_render(request, repeats)),
         ("e2e", lambda: bench_e2e(request, repeats)),
+        ("takes", lambda: bench_takes(request)),
         ("corpus", lambda: bench_corpus(corpus)),
         ("parse", lambda: bench_parse(corpus, 2 if smoke else args.music21_files)),
         ("train", lambda: bench_train_pipeline(corpus, melody, 4 if smoke else 120)),
