@@ -112,7 +112,16 @@ def _take_row(take: Take) -> None:
             args=(str(take.folder), key),
             help="A pinned take is never cleaned away to make room",
         )
-        st.audio(str(take.wav), format="audio/wav")
+        # One take's audio at a time: each player holds its WAV in the server's memory.
+        if st.session_state.get("listening") == take.folder.name:
+            st.audio(str(take.wav), format="audio/wav")
+        else:
+            top[1].button(
+                "▶ Listen",
+                key=f"listen_{take.folder.name}",
+                on_click=lambda name=take.folder.name: st.session_state.update(listening=name),
+                width="stretch",
+            )
         download_buttons(take.folder, take.folder.name, ("wav", "mp3", "midi", "recipe"))
 
 

@@ -46,7 +46,7 @@ def test_studio_generates_a_track_with_downloads_and_reloads_its_recipe(app_env)
     _button(at, "Generate").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert len(at.get("audio")) == 2  # the player and the take in the takes list
+    assert len(at.get("audio")) == 1  # the player; a listed take plays when asked
     downloads = {getattr(d, "label", None) for d in at.get("download_button")}
     assert downloads == {"⬇️ WAV", "⬇️ MP3", "⬇️ MIDI", "⬇️ Recipe", "⬇️ Stems"}
     written = list((app_env["user"] / "sessions").rglob("mix.wav"))
@@ -134,7 +134,10 @@ def test_takes_one_part_again_compare_and_pin(app_env) -> None:
     compare = at.multiselect(key="compare_takes")
     compare.set_value([newest.title, first.title])
     at.run()
-    assert len(at.get("audio")) == 1 + 2 + 2  # the player, the two compared, every take
+    assert len(at.get("audio")) == 1 + 2  # the player and the two compared
+    _button(at, "▶ Listen").click()
+    at.run()
+    assert len(at.get("audio")) == 1 + 2 + 1  # and the listened take
     at.toggle(key=f"pin_{first.folder.name}").set_value(True)
     at.run()
     assert list_takes(session)[1].pinned
