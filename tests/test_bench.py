@@ -21,6 +21,7 @@ KEYS = {
     "parse_speedup",
     "train_pipeline_ratio",
     "time_to_first_audio_s",
+    "studio_time_to_first_audio_s",
     "peak_rss_mb",
     "machine",
     "realism_gap",

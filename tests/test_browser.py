@@ -128,15 +128,10 @@ def _shot(page, name: str, full_page: bool = True) -> Path:
 def test_studio_generates_plays_and_downloads(page, server) -> None:
     page.goto(server)
     page.get_by_role("button", name="Generate").click(timeout=60_000)
-    page.wait_for_selector("audio", timeout=180_000)
-    deadline = time.time() + 30
-    duration = 0.0
-    while time.time() < deadline:
-        duration = page.evaluate("document.querySelector('audio').duration") or 0.0
-        if duration == duration and duration > 0:  # not NaN: the metadata has loaded
-            break
-        time.sleep(0.3)
-    assert duration > 60
+    page.get_by_role("button", name="⬇️ WAV").wait_for(timeout=180_000)
+    duration = page.evaluate("window.__lofiStudio.take.duration")
+    playing = page.evaluate("window.__lofiStudio.playing")
+    assert duration > 60 and playing
     with page.expect_download() as download:
         page.get_by_role("button", name="⬇️ WAV").first.click()
     data = Path(download.value.path()).read_bytes()

@@ -43,12 +43,14 @@ def _in_view(page, locator) -> dict[str, float]:
 
 
 def _playable(page, timeout_s: float = 180.0) -> float:
+    """The player's take once it plays (its first bars), with the track's length."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         duration = page.evaluate(
-            "(() => { const a = document.querySelector('audio'); return a ? a.duration : 0; })()"
+            "(() => { const p = window.__lofiStudio;"
+            " return p && p.take && p.playing ? p.take.duration : 0; })()"
         )
-        if duration and duration == duration and duration > 0:  # NaN until metadata loads
+        if duration:
             return float(duration)
         time.sleep(0.1)
     pytest.fail("no playable audio")
@@ -67,11 +69,12 @@ def test_generate_and_the_player_fit_a_laptop_screen(laptop, server) -> None:  #
     click_to_playable = time.perf_counter() - started
     assert duration > 10
     assert page.evaluate("window.scrollY") == 0  # nothing scrolled to reach the player
-    _in_view(page, page.locator("audio").first)
+    _in_view(page, page.locator(".lofi-studio .bar"))  # the transport
+    _in_view(page, page.locator(".lofi-studio .roll"))  # the piano roll with the playhead
     _in_view(page, page.get_by_role("button", name="Generate"))
     _shot(page, "studio-1366x768-player", full_page=False)
 
-    page.get_by_role("button", name="🥁 Drums").click()
+    page.get_by_role("button", name="🥁 Drums").click(timeout=180_000)  # once the take is saved
     page.get_by_text("Take 2 · new drums of take 1").first.wait_for(timeout=180_000)
     page.get_by_text("Compare two takes").first.wait_for()
     _shot(page, "studio-takes")

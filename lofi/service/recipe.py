@@ -50,6 +50,7 @@ class TrackRequest:
     style: Path | None = None  # a style folder; its melody/chords models are the two above
     tape: Tape = field(default_factory=Tape)  # the master's wobble and low-pass
     arrangement: Arrangement = ARRANGEMENT  # an old recipe's arrangement makes its old track
+    muted: tuple[str, ...] = ()  # parts left out of the mix (the mixer's mute and solo)
 
 
 def style_request(
@@ -88,6 +89,9 @@ def validate_request(request: TrackRequest) -> None:
         raise ConfigError(
             f"low-pass {request.tape.lowpass_hz:g} Hz is outside {MIX.lowpass_hz_range} Hz"
         )
+    for part in request.muted:
+        if part not in request.instruments:
+            raise ConfigError(f"muted part {part!r} is not one of the track's parts")
     for name, level in request.effects.items():
         if level != -math.inf and not LIMITS.effect_db.low <= level <= LIMITS.effect_db.high:
             raise ConfigError(
@@ -166,6 +170,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
             "parts": loaded.model_sha256(),
             "fallbacks": loaded.fallbacks,
         }
+    mixer = {"muted": sorted(request.muted)} if request.muted else {}
     return {
         "format_version": RECIPE_FORMAT_VERSION,
         "lofi_version": __version__,
@@ -188,6 +193,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "models": models,
         "instruments": instruments,
         "effects": effects,
+        **mixer,
     }
 
 
@@ -304,11 +310,12 @@ def from_recipe(data: Any) -> TrackRequest:
             effect_paths[name] = _find_by_hash(
                 _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
             )
+        muted = tuple(sorted(data.get("muted", [])))
         if data.get("style"):
             request = style_request(
                 config, _find_style(data["style"]), instruments, effects, effect_paths, tape
             )
-            request = replace(request, arrangement=arrangement)
+            request = replace(request, arrangement=arrangement, muted=muted)
             _check_form(data, request)
             validate_request(request)
             return request
@@ -321,6 +328,7 @@ def from_recipe(data: Any) -> TrackRequest:
             effect_paths=effect_paths,
             tape=tape,
             arrangement=arrangement,
+            muted=muted,
         )
         _check_form(data, request)
         validate_request(request)

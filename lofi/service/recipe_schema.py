@@ -181,6 +181,11 @@ SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
             "additionalProperties": _EFFECT,
         },
+        "muted": {  # parts the mixer left out (absent: every part plays)
+            "type": "array",
+            "items": {"enum": list(PARTS)},
+            "uniqueItems": True,
+        },
     },
     "additionalProperties": False,
 }

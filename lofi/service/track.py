@@ -16,7 +16,7 @@ import numpy as np
 from lofi.audio.effects import list_effects, load_effect
 from lofi.audio.export import write_mp3, write_wav
 from lofi.audio.mix import combine, master
-from lofi.audio.render import render_stems
+from lofi.audio.render import render_stems, song_frames
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.errors import EffectError
@@ -180,22 +180,38 @@ def make_track(
     timings["compose"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     report("rendering", 0.3)
-    stems = render_stems(midi, request.instruments)
+    playing = {p: i for p, i in request.instruments.items() if p not in request.muted}
+    stems = render_stems(midi, playing)
     timings["render"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     report("mixing", 0.8)
-    effects = {
-        name: (load_effect(request.effect_paths[name]), level)
-        for name, level in request.effects.items()
-        if math.isfinite(level)
-    }
-    mixed = [combine(stems, effects)]
+    mixed = [_combine(stems, request, song_frames(midi))]
     if not keep_stems:
         stems = {}
     mix = master(mixed.pop(), request.tape)  # the master is handed the only reference
     timings["mix"] = time.perf_counter() - t2
     report("done", 1.0)
     return Track(song, midi, stems, mix, timings)
+
+
+def _combine(stems: dict[str, np.ndarray], request: TrackRequest, frames: int) -> np.ndarray:
+    effects = {
+        name: (load_effect(request.effect_paths[name]), level)
+        for name, level in request.effects.items()
+        if math.isfinite(level)
+    }
+    return combine(stems or {"silence": np.zeros((frames, 2), np.float32)}, effects)
+
+
+def mix_stems(stems: dict[str, np.ndarray], request: TrackRequest, frames: int) -> np.ndarray:
+    """The master of rendered stems and the request's audible beds, as `make_track` makes it.
+
+    Args:
+        stems: part → rendered stem (a track whose every part is muted has none).
+        request: the effect beds, their levels and the tape.
+        frames: the track's length, used when there are no stems.
+    """
+    return master(_combine(stems, request, frames), request.tape)
 
 
 def write_track(

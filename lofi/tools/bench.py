@@ -367,6 +367,7 @@ def print_table(results: dict[str, Any]) -> None:
         "peak_rss_mb": "≤ 1536",
         "time_to_first_audio_s": "≤ 1",
         "radio_lookahead_margin_s": "> 0",
+        "studio_time_to_first_audio_s": "≤ 1",
         "realism_gap": "→ 0",
         "overlap_ratio": "→ 1",
     }
@@ -384,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     """Runs every case, writes the results as JSON to --out and prints the table; returns 0."""
     from lofi.service.track import default_chord_model, default_melody_model
     from lofi.tools.bench_radio import bench_radio
+    from lofi.tools.bench_studio import bench_studio
     from lofi.tools.bench_takes import bench_takes
 
     parser = argparse.ArgumentParser(prog="python -m lofi.tools.bench", description=__doc__)
@@ -420,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             "radio",
             lambda: bench_radio(_request(melody, chords, 8, bpm), 8 if smoke else 32, repeats),
         ),
+        ("studio", lambda: bench_studio(request, repeats)),
         (
             "realism",
             lambda: bench_realism(
