@@ -24,7 +24,7 @@ export default function (component) {
     root.className = "lofi-studio";
     root.innerHTML = `
       <div class="bar">
-        <button class="play" title="Play / pause (space)">▶ Play</button>
+        <button class="play" title="Play / pause">▶ Play</button>
         <button class="rewind" title="Back to the start">⏮</button>
         <span class="time">0:00 / 0:00</span>
         <span class="info"></span>

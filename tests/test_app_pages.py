@@ -184,8 +184,7 @@ def test_feel_controls_reach_the_recipe_and_a_new_soundfont_keeps_the_preset(app
                 preset.set_value(next(o for o in preset.options if o.startswith(then)))
                 at.run()
         _button(at, "Generate").click()
-        at.run()
-        assert not at.exception and not at.error, [e.value for e in at.error]
+        _generated(at)
         recipe = json.loads(_recipes(app_env["user"])[-1].read_text())
         assert recipe["feel"] == {
             "swing": 0.66,
@@ -198,6 +197,25 @@ def test_feel_controls_reach_the_recipe_and_a_new_soundfont_keeps_the_preset(app
         assert recipe["instruments"]["chords"]["program"] == 11
     finally:
         copy.unlink()
+
+
+def test_bounce_makes_the_mix_a_take_of_its_own(app_env) -> None:
+    from lofi.service.takes import list_takes
+
+    at = _app()
+    next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
+    _button(at, "Generate").click()
+    _generated(at)
+    _button(at, "🎚️ Bounce mix").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (session,) = (app_env["user"] / "sessions").iterdir()
+    bounced, first = list_takes(session)
+    assert (bounced.label, bounced.parent) == ("bounce", first.number)
+    # No mixer change: the bounce is the track as generated, byte for byte.
+    assert bounced.wav.read_bytes() == first.wav.read_bytes()
+    labels = {getattr(d, "label", None) for d in at.get("download_button")}
+    assert {"⬇️ Bounce WAV", "⬇️ Bounce MP3", "⬇️ Bounce recipe"} <= labels
 
 
 def test_dice_changes_the_seed(app_env) -> None:

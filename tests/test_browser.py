@@ -128,7 +128,7 @@ def _shot(page, name: str, full_page: bool = True) -> Path:
 def test_studio_generates_plays_and_downloads(page, server) -> None:
     page.goto(server)
     page.get_by_role("button", name="Generate").click(timeout=60_000)
-    page.get_by_role("button", name="⬇️ WAV").wait_for(timeout=180_000)
+    page.get_by_role("button", name="⬇️ WAV").first.wait_for(timeout=180_000)
     duration = page.evaluate("window.__lofiStudio.take.duration")
     playing = page.evaluate("window.__lofiStudio.playing")
     assert duration > 60 and playing

@@ -109,7 +109,7 @@ def test_studio_player_sound_playhead_mixer_reruns_and_bounce(page, server) -> N
     figures["late_pieces"] = len(after["late"])  # the rest arrived after it was due (load)
 
     # Bounce: the mix as set (bass alone), made on the server; its recipe names the mutes.
-    page.get_by_role("button", name="⬇️ WAV").wait_for(timeout=180_000)
+    page.get_by_role("button", name="⬇️ WAV").first.wait_for(timeout=180_000)
     page.get_by_role("button", name="🎚️ Bounce mix").click()
     page.get_by_role("button", name="⬇️ Bounce recipe").wait_for(timeout=180_000)
     with page.expect_download() as download:
