@@ -15,8 +15,9 @@ from app_pages.common import models_for, session_dir
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
 from lofi.service.figures import waveform
+from lofi.service.mixer import bounce
 from lofi.service.recipe import TrackRequest
-from lofi.service.studio_stream import PlayerTake, bounce, start_take
+from lofi.service.studio_stream import PlayerTake, start_take
 from lofi.service.takes import DOWNLOADS, take_file
 
 FIRST_WAIT_S = 30.0  # Generate waits this long at most for the first bars

@@ -12,8 +12,9 @@ import soundfile as sf
 from lofi.audio.export import write_wav
 from lofi.core.errors import ConfigError
 from lofi.core.types import GenerationConfig, Key
+from lofi.service.mixer import bounce, mixed_request
 from lofi.service.recipe import from_recipe, to_recipe
-from lofi.service.studio_stream import bounce, mixed_request, start_take
+from lofi.service.studio_stream import start_take
 from lofi.service.takes import read_take
 from lofi.service.track import load_models, make_track, write_track
 

@@ -7,15 +7,13 @@ whole track is mixed and mastered as `make_track` does and its files written (mi
 song.mid, stems/, recipe.json), which the downloads and Bounce use.
 
 The browser plays the stems and the effect beds (a bed is one looping buffer) through its
-own gain per source, so mute, solo and volume act at once without a new render. Bounce
-makes the final mix with those levels on the server: a new request (part volumes, bed
-levels, muted parts) that its recipe records, so the recipe makes the same bounce again.
+own gain per source, so mute, solo and volume act at once without a new render; Bounce
+(mixer.py) makes that mix on the server.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import shutil
 import threading
@@ -36,13 +34,12 @@ from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE
-from lofi.core.errors import ConfigError
 from lofi.core.paths import PROJECT_ROOT
-from lofi.core.settings import LIMITS, MIX
+from lofi.core.settings import MIX
 from lofi.core.types import Song
 from lofi.service.recipe import TrackRequest, validate_request
-from lofi.service.takes import read_take, save_take
-from lofi.service.track import Track, make_track, mix_stems
+from lofi.service.takes import save_take
+from lofi.service.track import Track, mix_stems
 
 STATIC_URL = "app/static"  # Streamlit serves PROJECT_ROOT/static here (enableStaticServing)
 KEEP_TAKES = 3  # takes per browser session whose player audio stays on disk
@@ -345,85 +342,3 @@ def _prune(root: Path, keep: Path) -> None:
         with contextlib.suppress(OSError):
             if other.name != BEDS and now - other.stat().st_mtime > STALE_S:
                 shutil.rmtree(other)
-
-
-# --- the mixer ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Channel:
-    """One mixer strip as the player reports it: level in dB (None: off), mute, solo."""
-
-    level_db: float | None
-    mute: bool = False
-    solo: bool = False
-
-
-def mixed_request(request: TrackRequest, mixer: dict[str, Any]) -> TrackRequest:
-    """The request whose track is the mix the listener set.
-
-    Part volumes, bed levels, and the parts silenced by mute or solo; unknown strips are
-    ignored, levels are checked.
-
-    Args:
-        request: the take's request.
-        mixer: strip name → {"level_db": dB or None (off), "mute": bool, "solo": bool}.
-
-    Raises:
-        ConfigError: a level outside the allowed range.
-    """
-    strips = {
-        name: Channel(
-            None if s.get("level_db") is None else float(s["level_db"]),
-            bool(s.get("mute")),
-            bool(s.get("solo")),
-        )
-        for name, s in mixer.items()
-        if isinstance(s, dict)
-    }
-    soloed = any(s.solo for s in strips.values())
-
-    def audible(name: str) -> bool:
-        s = strips.get(name)
-        if s is None:
-            return not soloed
-        return not s.mute and (s.solo or not soloed)
-
-    instruments = {}
-    for part, inst in request.instruments.items():
-        s = strips.get(part)
-        gain = inst.gain_db if s is None or s.level_db is None else s.level_db
-        if not math.isfinite(gain) or gain not in LIMITS.gain_db:
-            raise ConfigError(f"{part} volume {gain:g} dB is outside {LIMITS.gain_db} dB")
-        instruments[part] = dataclasses.replace(inst, gain_db=round(gain, 2))
-    effects = {}
-    for name, level in request.effects.items():
-        s = strips.get(name)
-        db = level if s is None else (-math.inf if s.level_db is None else s.level_db)
-        effects[name] = round(db, 2) if audible(name) and math.isfinite(db) else -math.inf
-    muted = tuple(sorted(p for p in request.instruments if not audible(p)))
-    mixed = dataclasses.replace(request, instruments=instruments, effects=effects, muted=muted)
-    validate_request(mixed)
-    return mixed
-
-
-def bounce(
-    take: PlayerTake, mixer: dict[str, Any], models: SongModels | None = None
-) -> tuple[TrackRequest, Path]:
-    """The final mix with the mixer's levels, saved as the session's next take.
-
-    Made on the server as Generate makes a track, so its recipe makes the same bytes again.
-
-    Args:
-        take: the take in the player.
-        mixer: the mixer's strips (see `mixed_request`).
-        models: the loaded samplers (loaded from the request when None).
-
-    Returns:
-        The request that made the bounce and the new take's folder.
-
-    Raises:
-        LofiError: a level out of range, or the render failed.
-    """
-    request = mixed_request(take.request, mixer)
-    track = make_track(request, models=models)
-    parent = read_take(take.out).number if take.out is not None else None
-    return request, save_take(track, request, take.session, "bounce", parent)
