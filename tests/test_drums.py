@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from lofi.core.types import Note
-from lofi.data.drum_reader import read_drums
+from lofi.data.channel_reader import read_drums
 from lofi.encoding.drums import KIT_PITCH, decode_drums, encode_drums, kit_piece
 from lofi.encoding.vocab import drum_vocabulary
 from tests.factories import GROOVE, write_groove_midi

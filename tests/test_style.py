@@ -47,17 +47,18 @@ def style(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_style_json_names_every_part_and_its_corpus(style: Path) -> None:
     data = json.loads((style / STYLE_FILE).read_text())
     assert data["format_version"] == 1 and data["name"] == "grooves"
-    assert data["parts"] == {"chords": "chords", "drums": "drums", "melody": "melody"}
+    assert data["parts"] == {k: k for k in ("bass", "chords", "comping", "drums", "melody")}
     assert data["fallbacks"] == {} and data["command"] == "tests"
     assert len(data["corpus_hash"]) == 64
     loaded = read_style(style)
-    assert set(loaded.models) == {"melody", "chords", "drums"}
+    assert set(loaded.models) == {"melody", "chords", "drums", "bass", "comping"}
     assert resolve_style(str(style)) == style
 
 
 def test_learned_drums_play_in_the_composed_song(style: Path) -> None:
     models = load_style_models(style)
     assert models.drums is not None and models.drums_id.startswith("drums@")
+    assert models.bass is not None and models.comping is not None
     song = compose(GenerationConfig(seed=3, bars=16), models)
     assert {p.name for p in song.parts if p.notes} == {"chords", "melody", "bass", "drums"}
     drums = song.part("drums").notes
@@ -74,7 +75,7 @@ def test_recipe_names_the_style_and_reproduces_the_song(style: Path, gm_soundfon
     request = style_request(config, style, instruments, {}, {})
     recipe = json.loads(json.dumps(to_recipe(request)))
     assert recipe["format_version"] == 3 and recipe["style"]["name"] == "grooves"
-    assert set(recipe["style"]["parts"]) == {"melody", "chords", "drums"}
+    assert set(recipe["style"]["parts"]) == {"melody", "chords", "drums", "bass", "comping"}
     assert recipe["arrangement"]["name"] == "lofi-sections"
     again = from_recipe(recipe)
     assert again.style == style
@@ -109,7 +110,7 @@ def test_a_corpus_too_short_for_a_form_falls_back_by_name(style: Path) -> None:
 def test_a_corpus_without_drums_falls_back_by_name(tmp_path: Path) -> None:
     style = train_style(synthetic_corpus(), tmp_path / "piano", BASE, report=lambda _m: None)
     assert style.fallbacks == {"drums": FALLBACK_RULES}
-    assert set(style.parts) == {"melody", "chords"}
+    assert set(style.parts) == {"melody", "chords", "bass", "comping"}
     assert load_style_models(style.path).drums is None
     with pytest.raises(StyleError, match="already holds a style"):
         train_style(synthetic_corpus(), tmp_path / "piano", BASE)
@@ -132,6 +133,47 @@ def test_bad_styles_are_refused_clearly(style: Path, tmp_path: Path) -> None:
 def test_the_shipped_style_is_a_style() -> None:
     shipped = read_style(default_style_dir())
     assert set(shipped.parts) == {"melody", "chords"}
-    assert shipped.fallbacks == {"drums": FALLBACK_RULES}
+    assert shipped.fallbacks == {
+        "drums": FALLBACK_RULES,
+        "bass": "rules:bass",
+        "comping": "rules:comping",
+    }
     source, form = shipped.form_source()
     assert source == "learned" and form is not None and read_form(form).pieces > 50
+
+
+def test_a_recipe_from_before_learned_bass_and_comping_plays_their_rules(style: Path) -> None:
+    config = GenerationConfig(seed=2, bars=8)
+    request = style_request(config, style, {}, {}, {})
+    recipe = json.loads(json.dumps(to_recipe(request)))
+    old = {**recipe, "style": {**recipe["style"]}}
+    old["style"]["parts"] = {
+        k: v for k, v in recipe["style"]["parts"].items() if k not in ("bass", "comping")
+    }
+    again = from_recipe(old)
+    assert again.rules_parts == ("bass", "comping")
+    models = request_models(again)
+    assert models.bass is None and models.comping is None and models.drums is not None
+    rules = replace(request_models(request), bass=None, comping=None, bass_id="", comping_id="")
+    assert song_to_midi(compose(config, models)) == song_to_midi(compose(config, rules))
+    assert song_to_midi(compose(config, models)) != song_to_midi(
+        compose(config, request_models(request))
+    )
+    saved = to_recipe(again)  # saved again, it names the rules it plays
+    assert saved["style"]["fallbacks"] == {"bass": "rules:bass", "comping": "rules:comping"}
+    assert from_recipe(json.loads(json.dumps(saved))).rules_parts == ("bass", "comping")
+
+
+def test_a_style_written_before_bass_and_comping_were_learned_reads_their_rules(
+    style: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(style, old)
+    data = json.loads((old / STYLE_FILE).read_text())
+    data["parts"] = {k: v for k, v in data["parts"].items() if k not in ("bass", "comping")}
+    (old / STYLE_FILE).write_text(json.dumps(data))
+    loaded = read_style(old)
+    assert loaded.fallbacks == {"bass": "rules:bass", "comping": "rules:comping"}
+    assert load_style_models(old).bass is None

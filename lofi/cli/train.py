@@ -24,15 +24,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument(
         "kind",
-        choices=["melody", "chords", "drums", "form", "style"],
+        choices=["melody", "chords", "drums", "bass", "comping", "form", "style"],
         help="which model to train; form: the form model alone (OUT/form.json); style: every "
         "part and the form (see --parts)",
     )
     t.add_argument(
         "--parts",
-        default="melody,chords,drums",
+        default="melody,chords,drums,bass,comping",
         help="style only: the parts to learn, comma-separated; the others fall back on the "
-        "shipped style's models or the groove rules, as style.json records",
+        "shipped style's models or their hand-written rules (rules:grooves, rules:bass, "
+        "rules:comping), as style.json records",
     )
     d = TRAINING
     t.add_argument(
@@ -187,8 +188,10 @@ def _train(args: argparse.Namespace) -> int:
     )
     check_config(config)
     if args.data or args.workers or args.strategy != "none":
-        if args.kind in ("style", "drums"):
-            raise ConfigError("styles and drum models train from --corpus, not from shards")
+        if args.kind in ("style", "drums", "bass", "comping"):
+            raise ConfigError(
+                "styles, drum, bass and comping models train from --corpus, not from shards"
+            )
         return _train_distributed(args, config)
     corpus = load_corpus(args.corpus)
     if args.kind == "style":

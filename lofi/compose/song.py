@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lofi.compose.accompanist import BassSampler, CompSampler, chords_by_step
 from lofi.compose.arrangement import ARRANGEMENT, Arrangement
 from lofi.compose.drummer import DrumSampler
 from lofi.compose.form import LOOP_BARS, form_plan, main_block_starts
 from lofi.compose.grooves import bass_line, comp_chords, drum_bar
 from lofi.compose.melody import ChordEvents, MelodySampler, humanize
-from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS
+from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, SamplingConfig, Section, Song
 from lofi.encoding.chords import NO_CHORD
 from lofi.encoding.tokens import key_shift
@@ -38,6 +39,10 @@ class SongModels:
     drums_id: str = ""
     form: FormModel | None = None  # None: the fallback rules:form
     form_id: str = ""
+    bass: StepModel | None = None  # None: the fallback rules:bass
+    bass_id: str = ""
+    comping: StepModel | None = None  # None: the fallback rules:comping
+    comping_id: str = ""
 
 
 class ChordSampler:
@@ -131,7 +136,7 @@ def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
     if config.part_seeds is None:
         rng = np.random.default_rng(config.seed)
         chords, melody, groove = (np.random.default_rng(s) for s in rng.integers(0, 2**63, 3))
-        learned = np.random.default_rng((config.seed, 0xD2))  # the rules' generator untouched
+        # The learned parts' generators leave the rules' generator untouched.
         return {
             "chords": chords,
             "melody": melody,
@@ -139,7 +144,9 @@ def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
             "comping": groove,
             "bass": groove,
             "drums": groove,
-            "learned_drums": learned,
+            "learned_drums": np.random.default_rng((config.seed, 0xD2)),
+            "learned_comping": np.random.default_rng((config.seed, 0xC0)),
+            "learned_bass": np.random.default_rng((config.seed, 0xBA)),
         }
     seed = config.seed_of
     return {
@@ -150,6 +157,8 @@ def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
         "bass": np.random.default_rng((seed("bass"), 1)),
         "drums": np.random.default_rng((seed("drums"), 1)),
         "learned_drums": np.random.default_rng((seed("drums"), 0xD2)),
+        "learned_comping": np.random.default_rng((seed("chords"), 0xC0)),
+        "learned_bass": np.random.default_rng((seed("bass"), 0xBA)),
     }
 
 
@@ -209,8 +218,8 @@ def compose(
         melody += notes
 
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
-    chord_notes = comp_chords(rngs["comping"], harmony, shift, 1.0)
-    bass_notes = [n for n in bass_line(rngs["bass"], harmony, shift) if n.onset >= intro.bars * 2]
+    chord_notes, bass_line_notes = _accompaniment(config, models, harmony, shift, rngs)
+    bass_notes = [n for n in bass_line_notes if n.onset >= intro.bars * 2]
     drums = _drums(config, models, sections, rngs["drums"], rngs["learned_drums"], arrangement)
     parts = (
         Part("chords", tuple(chord_notes)),
@@ -220,6 +229,27 @@ def compose(
     )
     song_chords = tuple((t, b, n) for t, b, n in harmony)
     return Song(config.key, config.bpm, config.bars, parts, sections, song_chords)
+
+
+def _accompaniment(
+    config: GenerationConfig,
+    models: SongModels,
+    harmony: ChordEvents,
+    shift: int,
+    rngs: dict[str, np.random.Generator],
+) -> tuple[list[Note], list[Note]]:
+    """Comping and bass: sampled from the style's models, else played by the rules."""
+    end = float(config.bars * BEATS_PER_BAR)
+    steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
+    if models.comping is None:
+        comping = comp_chords(rngs["comping"], harmony, shift, 1.0)
+    else:
+        sampler = CompSampler(models.comping, rngs["learned_comping"], config.sampling, shift)
+        comping = sampler.part(steps, end)
+    if models.bass is None:
+        return comping, bass_line(rngs["bass"], harmony, shift)
+    bass = BassSampler(models.bass, rngs["learned_bass"], config.sampling, shift)
+    return comping, bass.line(end, steps)
 
 
 def _drums(

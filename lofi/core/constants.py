@@ -38,3 +38,18 @@ RENDER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of the render worker
 # Drums: one step per sixteenth; how far a hit sits from its step, in beats (bin centres).
 DRUM_STEPS_PER_BAR = 16
 DRUM_TIMING_BINS: tuple[float, ...] = (-0.1, -0.075, -0.05, -0.025, 0.0, 0.025, 0.05, 0.075, 0.1)
+
+# Bass: key-normalised pitches fold into this range; a lowest line at or above the split is
+# not a bass (a melody playing alone). General MIDI programs 32–39 are the basses.
+BASS_PITCH_MIN = 24  # C1
+BASS_PITCH_MAX = 59  # B3
+BASS_SPLIT = 60  # C4
+BASS_PROGRAMS = range(32, 40)
+
+# Accompaniment: one step per sixteenth; a struck chord is a voicing (semitones above the
+# chord root, the lowest folded into the first octave) played from an octave of the root.
+COMP_STEPS_PER_BAR = 16
+COMP_OCTAVES: tuple[int, ...] = (2, 3, 4, 5, 6)  # MIDI octave of the voicing's root
+COMP_MAX_NOTES = 6  # a struck chord keeps its lowest six notes
+COMP_MAX_SPAN = 36  # semitones a voicing may span above the root
+COMP_VOICINGS = 64  # the voicing vocabulary: the most common shapes of the training corpus

@@ -63,22 +63,23 @@ def find_key(notes: list[Note] | tuple[Note, ...]) -> Key:
     return key_of_histogram(pitch_class_histogram(notes))
 
 
-def skyline(notes: list[Note] | tuple[Note, ...]) -> tuple[Note, ...]:
-    """A monophonic top line: at each onset the highest note sounding.
+def skyline(notes: list[Note] | tuple[Note, ...], lowest: bool = False) -> tuple[Note, ...]:
+    """A monophonic top line (bottom line if `lowest`): the highest (lowest) note per onset.
 
-    A note that starts below the line's still-sounding note is skipped; otherwise it cuts
-    the line's note where it starts. Fragments shorter than a 16th are dropped.
+    A note that starts below (above) the line's still-sounding note is skipped; otherwise it
+    cuts the line's note where it starts. Fragments shorter than a 16th are dropped.
     """
+    sign = -1 if lowest else 1
     by_onset: dict[float, Note] = {}
     for n in notes:
         top = by_onset.get(n.onset)
-        if top is None or n.pitch > top.pitch:
+        if top is None or sign * n.pitch > sign * top.pitch:
             by_onset[n.onset] = n
     line: list[Note] = []
     for t in sorted(by_onset):
         n = by_onset[t]
         if line and line[-1].end > t + _EPS:
-            if line[-1].pitch > n.pitch:
+            if sign * line[-1].pitch > sign * n.pitch:
                 continue  # the held top note goes on
             last = line[-1]
             line[-1] = Note(last.pitch, last.onset, t - last.onset, last.velocity)

@@ -23,6 +23,7 @@ from lofi.core.constants import (
     VELOCITY_EDGES,
 )
 from lofi.core.types import ChordSpan, Key, Note, Piece
+from lofi.encoding.chord_context import chord_context
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.chords import NO_CHORD, context_name
 from lofi.encoding.vocab import BOS, MODE_TOKENS, REST, Vocabulary
@@ -38,11 +39,11 @@ def key_shift(key: Key) -> int:
     return shift - 12 if shift > 6 else shift
 
 
-def fold_pitch(pitch: int) -> int:
-    """The pitch moved by octaves into the melody range (MELODY_PITCH_MIN..MAX)."""
-    while pitch < MELODY_PITCH_MIN:
+def fold_pitch(pitch: int, low: int = MELODY_PITCH_MIN, high: int = MELODY_PITCH_MAX) -> int:
+    """The pitch moved by octaves into low..high (the melody range unless given)."""
+    while pitch < low:
         pitch += 12
-    while pitch > MELODY_PITCH_MAX:
+    while pitch > high:
         pitch -= 12
     return pitch
 
@@ -80,9 +81,22 @@ class Sequence:
 
 def melody_steps(piece: Piece) -> list[tuple[str, float, int, float]]:
     """(pitch token, duration, velocity, onset) per step, key-normalised."""
-    shift = key_shift(piece.key)
+    return line_steps(piece.melody, piece.key)
+
+
+def line_steps(
+    line: tuple[Note, ...] | list[Note],
+    key: Key,
+    low: int = MELODY_PITCH_MIN,
+    high: int = MELODY_PITCH_MAX,
+) -> list[tuple[str, float, int, float]]:
+    """A monophonic line's (pitch token, duration, velocity, onset) steps, rests between.
+
+    Pitches are key-normalised and folded into low–high.
+    """
+    shift = key_shift(key)
     steps: list[tuple[str, float, int, float]] = []
-    melody = sorted(piece.melody, key=lambda n: n.onset)
+    melody = sorted(line, key=lambda n: n.onset)
     clock = melody[0].onset - melody[0].onset % BEATS_PER_BAR if melody else 0.0
     for i, note in enumerate(melody):
         gap = note.onset - clock
@@ -94,7 +108,7 @@ def melody_steps(piece: Piece) -> list[tuple[str, float, int, float]]:
         nxt = melody[i + 1].onset if i + 1 < len(melody) else note.end
         length = max(min(note.duration, nxt - note.onset), 0.25)
         d = DURATION_BINS[duration_bin(length)]
-        steps.append((str(fold_pitch(note.pitch + shift)), d, note.velocity, note.onset))
+        steps.append((str(fold_pitch(note.pitch + shift, low, high)), d, note.velocity, note.onset))
         clock = note.onset + length
     return steps
 
@@ -105,16 +119,34 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
     Inputs are the targets shifted right by one (a BOS first), plus the chord class of the beat
     (`context_name`) and the sixteenth position in the bar of each step.
     """
-    chords = harmony(piece)
-    steps = melody_steps(piece)
+    return encode_line(melody_steps(piece), harmony(piece), vocab)
+
+
+def chord_inputs(vocab: Vocabulary, names: list[str]) -> dict[str, np.ndarray]:
+    """The chord-conditioning inputs of `vocab` for one chord symbol per step.
+
+    The symbol's melody context class (melody) or its root and quality family (bass,
+    comping).
+    """
+    if "chord" in vocab.inputs:
+        chord = [vocab.index("chord", context_name(n)) for n in names]
+        return {"chord": np.array(chord, np.int32)}
+    context = [chord_context(n) for n in names]
+    return {
+        "root": np.array([vocab.index("root", r) for r, _ in context], np.int32),
+        "quality": np.array([vocab.index("quality", q) for _, q in context], np.int32),
+    }
+
+
+def encode_line(
+    steps: list[tuple[str, float, int, float]], chords: list[str], vocab: Vocabulary
+) -> Sequence:
+    """Steps of a line (see `line_steps`) with the half-bar chords sounding under them."""
     pitch = [vocab.index("pitch", p) for p, _, _, _ in steps]
     dur = [1 + duration_bin(d) for _, d, _, _ in steps]
     vel = [1 + (velocity_bin(v) if p != REST else 2) for p, _, v, _ in steps]
-    chord_names = vocab.inputs["chord"]
-    chord = [
-        chord_names.index(context_name(chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)]))
-        if chords
-        else 0
+    sounding = [
+        chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)] if chords else NO_CHORD
         for _, _, _, t in steps
     ]
     pos = [round(t * 4) % POSITIONS_PER_BAR for _, _, _, t in steps]
@@ -126,7 +158,7 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
     inputs = {
         name: np.concatenate([[0], arr[:-1]]).astype(np.int32) for name, arr in targets.items()
     }
-    inputs["chord"] = np.array(chord, np.int32)
+    inputs.update(chord_inputs(vocab, sounding))
     inputs["position"] = np.array(pos, np.int32)
     return Sequence(inputs, targets)
 

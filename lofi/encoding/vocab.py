@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from lofi.core.constants import (
+    BASS_PITCH_MAX,
+    BASS_PITCH_MIN,
     CHORD_DURATION_BINS,
+    COMP_MAX_NOTES,
+    COMP_MAX_SPAN,
+    COMP_OCTAVES,
+    COMP_STEPS_PER_BAR,
     DRUM_STEPS_PER_BAR,
     DRUM_TIMING_BINS,
     DURATION_BINS,
@@ -18,10 +26,12 @@ from lofi.core.constants import (
     VELOCITY_CENTRES,
 )
 from lofi.core.errors import VocabularyError
+from lofi.encoding.chord_context import FAMILIES, ROOTS
 from lofi.encoding.chords import CONTEXT_NAMES, SYMBOL_NAMES
 
 BOS = "<s>"
 REST = "rest"
+NONE = "-"  # a step where nothing is struck
 MODE_TOKENS = ("<major>", "<minor>")
 
 
@@ -80,7 +90,7 @@ class Vocabulary:
         if kind is not None and vocab.kind != kind:
             raise VocabularyError(f"{path} is a {vocab.kind} vocabulary, expected {kind}")
         try:
-            expected = vocabulary(vocab.kind)
+            expected = vocabulary(vocab.kind, vocab.inputs.get("voicing"))
         except VocabularyError as exc:
             raise VocabularyError(f"{path}: {exc}") from exc
         if vocab != expected:
@@ -139,16 +149,89 @@ def drum_vocabulary() -> Vocabulary:
     )
 
 
+def bass_vocabulary() -> Vocabulary:
+    """The melody's token schema over the bass register, conditioned on chord root and family."""
+    melody = melody_vocabulary()
+    return Vocabulary(
+        kind="bass",
+        inputs={
+            "pitch": (BOS, REST, *(str(p) for p in range(BASS_PITCH_MIN, BASS_PITCH_MAX + 1))),
+            "duration": melody.inputs["duration"],
+            "velocity": melody.inputs["velocity"],
+            "root": ROOTS,
+            "quality": FAMILIES,
+            "position": melody.inputs["position"],
+        },
+        outputs=melody.outputs,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def check_voicing(token: str) -> tuple[int, ...]:
+    """The semitones of a voicing token ("4.7.11.14"): rising, lowest in the first octave.
+
+    Raises:
+        VocabularyError: if the token is not a voicing this version can play.
+    """
+    try:
+        intervals = tuple(int(x) for x in token.split("."))
+    except ValueError:
+        raise VocabularyError(f"{token!r} is not a voicing (semitones joined by dots)") from None
+    rising = all(a < b for a, b in itertools.pairwise(intervals))
+    if (
+        not intervals
+        or len(intervals) > COMP_MAX_NOTES
+        or not rising
+        or not 0 <= intervals[0] < 12
+        or intervals[-1] > COMP_MAX_SPAN
+    ):
+        raise VocabularyError(f"{token!r} is not a voicing this version can play")
+    return intervals
+
+
+def comping_vocabulary(voicings: tuple[str, ...] | list[str]) -> Vocabulary:
+    """The accompaniment's per-sixteenth tokens over the given learned voicings.
+
+    A step is a voicing from the corpus' shapes (or none), its octave, length and loudness,
+    conditioned on the chord's root and family.
+    """
+    for token in voicings:
+        check_voicing(token)
+    if len(set(voicings)) != len(voicings) or not voicings:
+        raise VocabularyError("a comping vocabulary needs distinct voicings, at least one")
+    melody = melody_vocabulary()
+    return Vocabulary(
+        kind="comping",
+        inputs={
+            "voicing": (BOS, NONE, *voicings),
+            "octave": (BOS, NONE, *(str(o) for o in COMP_OCTAVES)),
+            "duration": (BOS, NONE, *melody.inputs["duration"][1:]),
+            "velocity": (BOS, NONE, *melody.inputs["velocity"][1:]),
+            "root": ROOTS,
+            "quality": FAMILIES,
+            "position": tuple(str(i) for i in range(COMP_STEPS_PER_BAR)),
+        },
+        outputs=("voicing", "octave", "duration", "velocity"),
+    )
+
+
 MODEL_KINDS: tuple[str, ...] = ("melody", "chords")  # kinds encoded from a Piece alone
-PART_KINDS: tuple[str, ...] = ("melody", "chords", "drums")  # every part a style can learn
+# Every part a style can learn.
+PART_KINDS: tuple[str, ...] = ("melody", "chords", "drums", "bass", "comping")
 
 
-def vocabulary(kind: str) -> Vocabulary:
-    """The current vocabulary of a part kind; VocabularyError for an unknown kind."""
+def vocabulary(kind: str, voicings: tuple[str, ...] | None = None) -> Vocabulary:
+    """The vocabulary of a model kind; comping's voicings are learned from its corpus."""
     if kind == "melody":
         return melody_vocabulary()
     if kind == "chords":
         return chord_vocabulary()
     if kind == "drums":
         return drum_vocabulary()
+    if kind == "bass":
+        return bass_vocabulary()
+    if kind == "comping":
+        if voicings is None:
+            raise VocabularyError("a comping vocabulary is learned from a corpus' voicings")
+        return comping_vocabulary([v for v in voicings if v not in (BOS, NONE)])
     raise VocabularyError(f"unknown model kind {kind!r}; use {', '.join(PART_KINDS)}")

@@ -6,8 +6,10 @@
     styles/NAME/form.json       the learned form (lofi.learn.form), when the corpus taught one
 
 A part the corpus lacks (no drums in a piano corpus) is listed under `fallbacks` with a named
-fallback: `style:default` (the shipped style's model of that part) or `rules:grooves` (the
-hand-written part of lofi.compose.grooves), never silently.
+fallback: `style:default` (the shipped style's model of that part) or the hand-written part
+of lofi.compose.grooves (`rules:grooves` for drums, `rules:bass`, `rules:comping`), never
+silently. A style.json written before bass and comping were learned names neither: it is read
+with `rules:bass` and `rules:comping`, which is how its tracks were played.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ STYLE_FILE = "style.json"
 STYLE_FORMAT_VERSION = 1
 REQUIRED_PARTS = ("melody", "chords")
 FALLBACK_DEFAULT = "style:default"  # the shipped style's model of the part
-FALLBACK_RULES = "rules:grooves"  # the hand-written part in lofi.compose.grooves
-FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_RULES)
+FALLBACK_RULES = "rules:grooves"  # the hand-written drums in lofi.compose.grooves
+# Each part's hand-written fallback in lofi.compose.grooves.
+RULES = {"drums": FALLBACK_RULES, "bass": "rules:bass", "comping": "rules:comping"}
+FALLBACKS = (FALLBACK_DEFAULT, *RULES.values())
+LATER_PARTS = ("bass", "comping")  # learned since style format 1 was first written
 FORM_FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_FORM)
 LEARNED_FORM = "learned"
 
@@ -102,7 +107,7 @@ def resolve_style(name_or_path: str | Path) -> Path:
 
 
 def _part_folder(style_path: Path, kind: str, fallback: str) -> Path | None:
-    if fallback == FALLBACK_RULES:
+    if fallback != FALLBACK_DEFAULT:
         return None
     default = read_style(default_style_dir())
     if kind not in default.parts:
@@ -131,14 +136,19 @@ def read_style(folder: Path | str) -> Style:
             f"{STYLE_FORMAT_VERSION}; train it again with `python -m lofi train style`"
         )
     try:
+        parts = {str(k): str(v) for k, v in data["parts"].items()}
+        fallbacks = {str(k): str(v) for k, v in data.get("fallbacks", {}).items()}
         style = Style(
             path=folder,
             name=str(data["name"]),
             corpus=str(data["corpus"]),
             corpus_hash=str(data["corpus_hash"]),
             command=str(data.get("command", "")),
-            parts={str(k): str(v) for k, v in data["parts"].items()},
-            fallbacks={str(k): str(v) for k, v in data.get("fallbacks", {}).items()},
+            parts=parts,
+            fallbacks={
+                **{k: RULES[k] for k in LATER_PARTS if k not in parts},
+                **fallbacks,
+            },
             training=dict(data.get("training", {})),
             base=dict(data.get("base", {})),
         )
@@ -156,8 +166,9 @@ def read_style(folder: Path | str) -> Style:
             raise StyleError(f"style {style.name}: its {kind} model is unusable: {exc}") from exc
         models[kind] = folder / sub
     for kind, fallback in style.fallbacks.items():
-        if fallback not in FALLBACKS or kind in style.parts:
-            raise StyleError(f"{path}: fallback {fallback!r} for {kind} is not one of {FALLBACKS}")
+        allowed = (FALLBACK_DEFAULT, RULES.get(kind, FALLBACK_DEFAULT))
+        if fallback not in allowed or kind in style.parts:
+            raise StyleError(f"{path}: fallback {fallback!r} for {kind} is not one of {allowed}")
         if fallback == FALLBACK_DEFAULT and folder.resolve() == default_style_dir().resolve():
             raise StyleError(f"{path}: the shipped style cannot fall back on itself")
         found = _part_folder(folder, kind, fallback)
@@ -293,11 +304,12 @@ def train_style(
 
 
 def _fallback_for(kind: str) -> str:
+    rules = RULES.get(kind, FALLBACK_DEFAULT)
     try:
         shipped = read_style(default_style_dir())
     except StyleError:
-        return FALLBACK_RULES if kind not in REQUIRED_PARTS else FALLBACK_DEFAULT
-    return FALLBACK_DEFAULT if kind in shipped.parts else FALLBACK_RULES
+        return rules
+    return FALLBACK_DEFAULT if kind in shipped.parts else rules
 
 
 def form_source_of(style: Path | None) -> tuple[str, Path | None]:

@@ -83,9 +83,19 @@ def split_pieces(n: int, fraction: float, seed: int) -> tuple[list[int], list[in
 
 
 def sequences_for(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
-    """The corpus' token sequences for `vocab`'s kind; drums are read from the pieces' files."""
+    """The corpus' token sequences for `vocab`'s kind.
+
+    Drums are read from the pieces' files, and so are bass-program tracks (the bass falls
+    back on each piece's lowest line).
+    """
     if vocab.kind == "drums":
         return drum_sequences(corpus)
+    if vocab.kind == "bass":
+        return bass_sequences(corpus, vocab)
+    if vocab.kind == "comping":
+        from lofi.encoding.comping import encode_comping
+
+        return [s for s in (encode_comping(p, vocab) for p in corpus.pieces) if len(s) > 1]
     out = []
     for piece in corpus.pieces:
         seq = encode(piece, vocab)
@@ -96,7 +106,7 @@ def sequences_for(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
 
 def drum_sequences(corpus: Corpus) -> list[Sequence]:
     """One sequence per piece whose file has a 4/4 drum part; unreadable drums are skipped."""
-    from lofi.data.drum_reader import read_drums
+    from lofi.data.channel_reader import read_drums
     from lofi.encoding.drums import encode_drums
 
     out = []
@@ -111,6 +121,36 @@ def drum_sequences(corpus: Corpus) -> list[Sequence]:
     return out
 
 
+def bass_sequences(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
+    """One sequence per piece with a bass: its bass-program notes, else its lowest line."""
+    from lofi.data.channel_reader import read_bass
+    from lofi.encoding.bass import encode_bass
+
+    sources: tuple[Path | None, ...] = corpus.sources or (None,) * len(corpus.pieces)
+    out = []
+    for piece, source in zip(corpus.pieces, sources, strict=True):
+        try:
+            program_notes = read_bass(source) if source is not None else ()
+        except CorpusError:
+            program_notes = ()
+        seq = encode_bass(piece, vocab, program_notes)
+        if len(seq) > 1:
+            out.append(seq)
+    return out
+
+
+def vocabulary_for(corpus: Corpus, kind: str) -> Vocabulary:
+    """The kind's vocabulary; comping's voicings are the corpus' most common shapes."""
+    if kind != "comping":
+        return vocabulary(kind)
+    from lofi.encoding.comping import learn_voicings
+
+    voicings = learn_voicings(corpus.pieces)
+    if not voicings:
+        raise CorpusError(corpus.name, "no accompaniment under its melodies")
+    return vocabulary(kind, voicings)
+
+
 def make_dataset(data: Sequence, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
     """A tf.data pipeline over in-memory windows: shuffle, batch, prefetch."""
     import tensorflow as tf
@@ -122,12 +162,19 @@ def make_dataset(data: Sequence, batch_size: int, shuffle: bool, seed: int) -> t
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def prepare(corpus: Corpus, config: TrainConfig) -> tuple[Vocabulary, Sequence, Sequence]:
-    """The vocabulary and the training and validation windows (pieces split by the seed)."""
-    vocab = vocabulary(config.kind)
+def prepare(
+    corpus: Corpus, config: TrainConfig, vocab: Vocabulary | None = None
+) -> tuple[Vocabulary, Sequence, Sequence]:
+    """The vocabulary and the training and validation windows (pieces split by the seed).
+
+    The vocabulary is `vocab` when given (a base model's), else made for the corpus.
+    """
+    vocab = vocab or vocabulary_for(corpus, config.kind)
     sequences = sequences_for(corpus, vocab)
     if len(sequences) < 2:
-        what = "pieces with drums" if config.kind == "drums" else "usable pieces"
+        what = {"drums": "pieces with drums", "bass": "pieces with a bass line"}.get(
+            config.kind, "usable pieces"
+        )
         raise CorpusError(corpus.name, f"only {len(sequences)} {what}; training needs at least two")
     train_idx, val_idx = split_pieces(len(sequences), config.validation_split, config.seed)
     length = min(config.seq_len, min(len(s) for s in sequences))

@@ -29,9 +29,10 @@ from lofi.core.paths import (
 )
 from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
+from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
 from lofi.learn.form import FALLBACK_FORM, form_sha256
-from lofi.learn.style import form_source_of, read_style
+from lofi.learn.style import LATER_PARTS, RULES, form_source_of, read_style
 from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
 
 __all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
@@ -51,6 +52,9 @@ class TrackRequest:
     tape: Tape = field(default_factory=Tape)  # the master's wobble and low-pass
     arrangement: Arrangement = ARRANGEMENT  # an old recipe's arrangement makes its old track
     muted: tuple[str, ...] = ()  # parts left out of the mix (the mixer's mute and solo)
+    # Parts the style has a model for that this track plays by the rules: a recipe made
+    # before the style learned them (lofi.learn.style.LATER_PARTS) or naming their rules.
+    rules_parts: tuple[str, ...] = ()
 
 
 def style_request(
@@ -60,8 +64,12 @@ def style_request(
     effects: dict[str, float],
     effect_paths: dict[str, Path],
     tape: Tape | None = None,
+    rules_parts: tuple[str, ...] = (),
 ) -> TrackRequest:
-    """A request for a track in `style` (a folder holding style.json)."""
+    """A request for a track in `style` (a folder holding style.json).
+
+    The `rules_parts` play their hand-written rules even where the style has a model.
+    """
     loaded = read_style(style)
     return TrackRequest(
         config=config,
@@ -72,6 +80,7 @@ def style_request(
         effect_paths=effect_paths,
         style=Path(style),
         tape=tape or Tape(),
+        rules_parts=tuple(sorted(rules_parts)),
     )
 
 
@@ -164,11 +173,12 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
     style = None
     if request.style is not None:
         loaded = read_style(request.style)
+        rules = request.rules_parts
         style = {
             "path": _portable(request.style),
             "name": loaded.name,
-            "parts": loaded.model_sha256(),
-            "fallbacks": loaded.fallbacks,
+            "parts": {k: v for k, v in loaded.model_sha256().items() if k not in rules},
+            "fallbacks": dict(sorted({**loaded.fallbacks, **{k: RULES[k] for k in rules}}.items())),
         }
     mixer = {"muted": sorted(request.muted)} if request.muted else {}
     return {
@@ -239,19 +249,36 @@ def _find_model(entry: dict[str, Any], kind: str) -> Path:
     raise RecipeError(f"the recipe's {kind} model {entry['path']} ({sha[:12]}…) is not here")
 
 
-def _find_style(entry: dict[str, Any]) -> Path:
-    """The recipe's style folder, checked part by part against the recipe's weight hashes."""
+def _find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
+    """The recipe's style folder, checked part by part against the recipe's weight hashes.
+
+    Also the parts the recipe plays by the rules although the style now has a model for
+    them (it names their rules, or it was made before the style could learn them).
+    """
     folder = _resolve(str(entry["path"]))
     try:
         loaded = read_style(folder)
     except StyleError as exc:
         raise RecipeError(f"the recipe's style {entry['path']} is not usable here: {exc}") from exc
-    if loaded.model_sha256() != entry["parts"] or loaded.fallbacks != entry.get("fallbacks", {}):
-        raise RecipeError(
-            f"the style in {entry['path']} has other weights than the recipe's; "
-            "it would make a different track"
-        )
-    return folder
+    weights = loaded.model_sha256()
+    parts, fallbacks = entry["parts"], entry.get("fallbacks", {})
+    rules: list[str] = []
+    for kind in PART_KINDS:
+        if kind in parts:
+            same = weights.get(kind) == parts[kind]
+        else:
+            named = fallbacks.get(kind, RULES[kind] if kind in LATER_PARTS else None)
+            # The rules need no files: they play the same notes whatever the style learned.
+            is_rules = kind in RULES and named == RULES[kind]
+            same = is_rules or loaded.fallbacks.get(kind) == named
+            if is_rules and loaded.fallbacks.get(kind) != named:
+                rules.append(kind)
+        if not same:
+            raise RecipeError(
+                f"the style in {entry['path']} has other weights than the recipe's; "
+                "it would make a different track"
+            )
+    return folder, tuple(rules)
 
 
 def _check_form(data: dict[str, Any], request: TrackRequest) -> None:
@@ -312,9 +339,8 @@ def from_recipe(data: Any) -> TrackRequest:
             )
         muted = tuple(sorted(data.get("muted", [])))
         if data.get("style"):
-            request = style_request(
-                config, _find_style(data["style"]), instruments, effects, effect_paths, tape
-            )
+            folder, rules = _find_style(data["style"])
+            request = style_request(config, folder, instruments, effects, effect_paths, tape, rules)
             request = replace(request, arrangement=arrangement, muted=muted)
             _check_form(data, request)
             validate_request(request)

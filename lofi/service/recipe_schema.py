@@ -67,7 +67,8 @@ _EFFECT = {
 }
 RECIPE_FORMAT_VERSION = 3  # 2: the style and the arrangement; 3: part seeds, the feel
 READS_RECIPE_FORMATS = (1, 2, 3)  # a format-1 recipe names no style: its track plays the rules
-_PART_KIND = {"enum": ["melody", "chords", "drums"]}
+_PART_KIND = {"enum": ["melody", "chords", "drums", "bass", "comping"]}
+_FALLBACK = {"enum": ["style:default", "rules:grooves", "rules:bass", "rules:comping"]}
 _STYLE = {
     "oneOf": [
         {"type": "null"},
@@ -85,7 +86,7 @@ _STYLE = {
                 "fallbacks": {
                     "type": "object",
                     "propertyNames": _PART_KIND,
-                    "additionalProperties": {"enum": ["style:default", "rules:grooves"]},
+                    "additionalProperties": _FALLBACK,
                 },
             },
             "additionalProperties": False,

@@ -86,8 +86,10 @@ def style_checkpoints(style: Path) -> dict[str, Path]:
     return dict(read_style(style).models)
 
 
-def load_style_models(style: Path) -> SongModels:
+def load_style_models(style: Path, rules_parts: tuple[str, ...] = ()) -> SongModels:
     """The samplers of every part a style has a model for (learned or fallback).
+
+    The `rules_parts` play their hand-written rules even so.
 
     Raises:
         StyleError: if the folder is not a usable style.
@@ -96,18 +98,20 @@ def load_style_models(style: Path) -> SongModels:
     models = with_form(
         load_models(loaded.models["melody"], loaded.models["chords"]), loaded.form_source()
     )
-    if "drums" not in loaded.models:
-        return models
-    folder = loaded.models["drums"].resolve()
-    sha = read_checkpoint(folder, "drums").meta.get("model_sha256", "")
-    drums, drums_id = _step_model(folder, "drums", sha)
-    return replace(models, drums=drums, drums_id=drums_id)
+    extra: dict[str, object] = {}
+    for kind in ("drums", "bass", "comping"):
+        if kind not in loaded.models or kind in rules_parts:
+            continue
+        folder = loaded.models[kind].resolve()
+        sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
+        extra[kind], extra[f"{kind}_id"] = _step_model(folder, kind, sha)
+    return replace(models, **extra)  # type: ignore[arg-type]
 
 
 def request_models(request: TrackRequest) -> SongModels:
     """The request's style, or its two checkpoints when it names no style."""
     if request.style is not None:
-        return load_style_models(request.style)
+        return load_style_models(request.style, request.rules_parts)
     return load_models(request.melody_model, request.chord_model)
 
 

@@ -1,0 +1,143 @@
+"""The learned bass and accompaniment: their models sampled step by step over the song's chords.
+
+Both read the chord under each step as its root and quality family (lofi.encoding.
+chord_context) and work in the normalised key; the notes are moved into the song's key last.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lofi.core.constants import BASS_PITCH_MAX, BASS_PITCH_MIN, DURATION_BINS, POSITIONS_PER_BAR
+from lofi.core.types import Note, SamplingConfig
+from lofi.encoding.chord_context import chord_context, root_of
+from lofi.encoding.chords import NO_CHORD, symbol
+from lofi.encoding.comping import STEP, step_notes
+from lofi.encoding.vocab import BOS, REST
+from lofi.learn.sampler import StepModel, choose
+
+DIATONIC = np.array([pc in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)])  # C major
+ChordEvents = list[tuple[float, float, str]]
+
+
+def chords_by_step(harmony: ChordEvents, steps: int) -> list[str]:
+    """The chord symbol sounding on each sixteenth from beat 0 (N where none is)."""
+    names = [NO_CHORD] * steps
+    for onset, beats, name in harmony:
+        first = round(onset / STEP)
+        for s in range(max(first, 0), min(first + round(beats / STEP), steps)):
+            names[s] = name
+    return names
+
+
+def _context(model: StepModel, name: str) -> dict[str, int]:
+    root, quality = chord_context(name)
+    return {
+        "root": model.vocab.index("root", root),
+        "quality": model.vocab.index("quality", quality),
+    }
+
+
+class _Player:
+    """A part model with its LSTM state, its generator and the sampling settings.
+
+    `shift` moves the normalised key to the song's.
+    """
+
+    def __init__(
+        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig, shift: int
+    ) -> None:
+        self.model = model
+        self.rng = rng
+        self.sampling = sampling
+        self.shift = shift
+        self.state = model.initial_state()
+
+    def _choose(self, probs: np.ndarray, mask: np.ndarray) -> int:
+        s = self.sampling
+        return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask)
+
+
+class BassSampler(_Player):
+    """A bass line note by note; with stay-in-key only the key's and the chord's notes."""
+
+    def __init__(
+        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig, shift: int
+    ) -> None:
+        super().__init__(model, rng, sampling, shift)
+        self.prev = {"pitch": 0, "duration": 0, "velocity": 0}
+        tokens = model.vocab.inputs["pitch"]
+        self.rest: np.ndarray = np.array([t == REST for t in tokens])
+        pitches = np.array([int(t) if t not in (BOS, REST) else -1 for t in tokens])
+        sounding = pitches + shift
+        self.classes = np.where(pitches >= 0, pitches % 12, -1)
+        self.in_range: np.ndarray = np.asarray(
+            (pitches >= 0) & (sounding >= BASS_PITCH_MIN) & (sounding <= BASS_PITCH_MAX)
+        )
+        self.not_bos = np.arange(model.vocab.size("velocity")) > 0
+
+    def _pitch_mask(self, name: str) -> np.ndarray:
+        if not self.sampling.stay_in_key:
+            return self.in_range | self.rest  # type: ignore[no-any-return]
+        allowed = DIATONIC.copy()
+        if name != NO_CHORD:
+            allowed[list(symbol(name).pitch_classes)] = True
+        mask: np.ndarray = (self.in_range & allowed[self.classes]) | self.rest
+        return mask
+
+    def line(self, end: float, step_chords: list[str]) -> list[Note]:
+        """Samples from beat 0 to `end` over the chord of each sixteenth; sounding pitches."""
+        notes: list[Note] = []
+        t = 0.0
+        while t < end - 1e-6:
+            name = step_chords[min(round(t / STEP), len(step_chords) - 1)]
+            position = round(t * 4) % POSITIONS_PER_BAR
+            tokens = {**self.prev, **_context(self.model, name), "position": position}
+            probs = self.model.step(tokens, self.state)
+            p = self._choose(probs["pitch"], self._pitch_mask(name))
+            fits = np.array([False] + [t + d <= end + 1e-6 for d in DURATION_BINS])
+            d = self._choose(probs["duration"], fits)
+            v = self._choose(probs["velocity"], self.not_bos)
+            beats = DURATION_BINS[d - 1] if fits.any() else end - t
+            token = self.model.vocab.inputs["pitch"][p]
+            if token != REST:
+                velocity = int(self.model.vocab.inputs["velocity"][v])
+                notes.append(Note(int(token) + self.shift, round(t, 4), beats, velocity))
+            self.prev = {"pitch": p, "duration": d, "velocity": v}
+            t += beats
+        return notes
+
+
+class CompSampler(_Player):
+    """The accompaniment step by step: strike or not; if so voicing, octave, length, loudness."""
+
+    def __init__(
+        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig, shift: int
+    ) -> None:
+        super().__init__(model, rng, sampling, shift)
+        self.none = {name: 1 for name in model.vocab.outputs}
+        self.prev = {name: 0 for name in model.vocab.outputs}
+        self.struck = {n: np.arange(model.vocab.size(n)) > 1 for n in model.vocab.outputs}
+
+    def part(self, step_chords: list[str], end: float) -> list[Note]:
+        """Every step of the song; notes end by `end` beats, in sounding pitches."""
+        notes: list[Note] = []
+        outputs = self.model.vocab.outputs
+        for step, name in enumerate(step_chords):
+            position = step % POSITIONS_PER_BAR
+            tokens = {**self.prev, **_context(self.model, name), "position": position}
+            probs = self.model.step(tokens, self.state)
+            voicing = self._choose(probs["voicing"], np.arange(len(probs["voicing"])) > 0)
+            if voicing == 1:
+                self.prev = dict(self.none)
+                continue
+            chosen = {"voicing": voicing}
+            for head in outputs[1:]:
+                chosen[head] = self._choose(probs[head], self.struck[head])
+            self.prev = chosen
+            for n in step_notes(self.model.vocab, chosen, step * STEP, root_of(name)):
+                pitch = int(np.clip(n.pitch + self.shift, 0, 127))
+                notes.append(
+                    Note(pitch, n.onset, round(min(n.duration, end - n.onset), 4), n.velocity)
+                )
+        return notes
