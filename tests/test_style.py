@@ -132,12 +132,10 @@ def test_bad_styles_are_refused_clearly(style: Path, tmp_path: Path) -> None:
 
 def test_the_shipped_style_is_a_style() -> None:
     shipped = read_style(default_style_dir())
-    assert set(shipped.parts) == {"melody", "chords"}
-    assert shipped.fallbacks == {
-        "drums": FALLBACK_RULES,
-        "bass": "rules:bass",
-        "comping": "rules:comping",
-    }
+    assert set(shipped.parts) == {"melody", "chords", "bass", "comping"}
+    assert shipped.fallbacks == {"drums": FALLBACK_RULES}
+    models = load_style_models(default_style_dir())
+    assert models.bass is not None and models.comping is not None
     source, form = shipped.form_source()
     assert source == "learned" and form is not None and read_form(form).pieces > 50
 
