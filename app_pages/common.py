@@ -12,9 +12,11 @@ from lofi.core.paths import user_data_dir
 from lofi.core.settings import LIMITS
 from lofi.service.corpora import corpus_location, corpus_names
 from lofi.service.models import ModelSummary, SongModels, model_summary
+from lofi.service.recipe import TrackRequest
 from lofi.service.runs import studio_models
 from lofi.service.sounds import start_renderer
 from lofi.service.storage import holds_kept, prune
+from lofi.service.styles import style_models, style_version
 from lofi.service.track import default_chord_model, default_melody_model, load_models
 
 
@@ -53,6 +55,24 @@ def session_dir() -> Path:
 
 def current_models() -> tuple[Path, Path]:
     return studio_models(user_data_dir(), (default_melody_model(), default_chord_model()))
+
+
+def models_in_use_chosen() -> bool:
+    """Whether the Training page put checkpoints of its own in use."""
+    return current_models() != (default_melody_model(), default_chord_model())
+
+
+@st.cache_resource(show_spinner="Loading the style…")
+def cached_style_models(folder: str, version: str) -> SongModels:
+    """Every part's sampler of a style, once per process and style version."""
+    return style_models(Path(folder))
+
+
+def models_for_request(request: TrackRequest) -> SongModels:
+    """The samplers a request names: its style's, or its two checkpoints."""
+    if request.style is not None:
+        return cached_style_models(str(request.style), style_version(request.style))
+    return models_for(request.melody_model, request.chord_model)
 
 
 @st.cache_resource(show_spinner="Loading the models…")

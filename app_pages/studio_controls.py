@@ -8,12 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import current_models
+from app_pages.common import current_models, models_in_use_chosen
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
 from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig, part_seeds_for
-from lofi.service.recipe import Tape, TrackRequest, from_recipe
+from lofi.service.recipe import Tape, TrackRequest, from_recipe, style_request
 from lofi.service.recipe_schema import parse_recipe
 from lofi.service.sounds import (
     Instrument,
@@ -23,8 +23,10 @@ from lofi.service.sounds import (
     effect_beds,
     list_presets,
 )
+from lofi.service.styles import style_choices
 from lofi.service.uploads import save_effect, save_soundfont
 
+MODELS_IN_USE = "models in use (Training page)"
 OFF_DB = MIX.effect_off_db
 GEN = GENERATION
 KEYS = [k.name for k in Key.all()]
@@ -135,6 +137,10 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         "density": c.sampling.density,
         "register": (c.sampling.register_low, c.sampling.register_high),
     }
+    if request.style is not None:
+        named = [n for n, f in style_choices().items() if f.resolve() == request.style.resolve()]
+        if named:
+            state["style"] = named[0]
     by_name = fonts()
     for part, inst in request.instruments.items():
         name = next(
@@ -266,6 +272,17 @@ def feel() -> None:
     )
 
 
+def style_box() -> None:
+    """The style the track is made in: the shipped one, a user's, or the checkpoints the
+    Training page put in use."""
+    names = list(style_choices())
+    if models_in_use_chosen() or not names:
+        names.insert(0, MODELS_IN_USE)
+    if st.session_state.get("style") not in names:
+        st.session_state.style = names[0]
+    st.selectbox("Style", names, key="style", help="Train or fine-tune one on the Training page")
+
+
 def controls() -> Panel:
     """Draws every control; returns what they hold and whether Generate was pressed."""
     for name, value in DEFAULTS.items():
@@ -280,6 +297,7 @@ def controls() -> Panel:
     c2.slider(
         "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
     )
+    style_box()
     panel.generate = st.button("Generate", type="primary", width="stretch")
     defaults = default_instruments()
     with st.expander("🎚️ Feel", expanded=True):
@@ -368,13 +386,12 @@ def request_of(panel: Panel) -> TrackRequest:
         energy=float(s.energy),
         part_seeds=part_seeds_for(int(s.seed)),
     )
+    tape = Tape(float(s.tape_wow), float(s.lowpass_khz) * 1000)
+    levels, paths = dict(panel.levels), {n: panel.effect_files[n] for n in panel.levels}
+    styles = style_choices()
+    if s.get("style") in styles:
+        return style_request(config, styles[s.style], panel.instruments, levels, paths, tape)
     melody_model, chord_model = current_models()
     return TrackRequest(
-        config,
-        melody_model,
-        chord_model,
-        panel.instruments,
-        dict(panel.levels),
-        {n: panel.effect_files[n] for n in panel.levels},
-        tape=Tape(float(s.tape_wow), float(s.lowpass_khz) * 1000),
+        config, melody_model, chord_model, panel.instruments, levels, paths, tape=tape
     )

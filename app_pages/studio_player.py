@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import models_for, session_dir
+from app_pages.common import models_for_request, session_dir
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
 from lofi.service.figures import waveform
@@ -47,7 +47,7 @@ def generate(
 ) -> None:
     """Generate: composes, then returns as soon as the first bars can play (the rest of the
     track is made in the background, the player picks it up, and it is saved as a take)."""
-    models = models_for(request.melody_model, request.chord_model)
+    models = models_for_request(request)
     session = session_dir()
     with progress_slot, st.spinner("Composing and rendering the first bars…"):
         take = start_take(request, models, session, st.session_state.session_id, label, parent)
@@ -128,7 +128,7 @@ def bounce_panel(take: PlayerTake) -> None:
     ):
         try:
             with st.spinner("Bouncing…"):
-                models = models_for(take.request.melody_model, take.request.chord_model)
+                models = models_for_request(take.request)
                 request, out = bounce(take, strips, models)
             st.session_state.bounced = {"take": take.id, "dir": str(out), "muted": request.muted}
         except LofiError as exc:

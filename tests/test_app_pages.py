@@ -401,3 +401,39 @@ def test_evaluate_page_explains_a_too_small_corpus(app_env) -> None:
     _button(at, "Evaluate").click()
     at.run()
     assert any("Cannot evaluate" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_studio_makes_a_track_in_a_style_chosen_by_name(app_env) -> None:
+    import json
+    import shutil
+
+    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+
+    mine = app_env["user"] / "styles" / "mine"
+    for part in ("melody", "chords"):
+        shutil.copytree(app_env["checkpoints"] / part, mine / part)
+    parts = {"melody": "melody", "chords": "chords"}
+    write_style(Style(mine, "mine", "tiny", "1" * 64, "tests", parts, {"drums": FALLBACK_RULES}))
+    (app_env["user"] / "styles" / "broken").mkdir()
+    (app_env["user"] / "styles" / "broken" / "style.json").write_text("{}")
+    at = _app()
+    box = at.selectbox(key="style")
+    assert box.options == ["default", "mine"]  # the broken one is left out
+    box.set_value("mine")
+    next(s for s in at.slider if s.label == "Length (bars)").set_value(8)
+    at.run()
+    _button(at, "Generate").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    recipe = json.loads(_recipes(app_env["user"])[-1].read_text())
+    assert recipe["style"]["name"] == "mine"
+    # The recipe brings its style back into the box.
+    at.selectbox(key="style").set_value("default")
+    at.run()
+    upload = next(u for u in at.file_uploader if u.label == "recipe.json")
+    upload.set_value(("recipe.json", json.dumps(recipe).encode(), "application/json"))
+    at.run()
+    _button(at, "Reproduce this recipe").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="style").value == "mine"

@@ -1,0 +1,64 @@
+"""Styles as the pages show and use them: which ones exist, what each learned, its models."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from lofi.compose.song import SongModels
+from lofi.core.errors import StyleError
+from lofi.core.paths import styles_dir, user_data_dir
+from lofi.learn.style import STYLE_FILE, Style, default_style_dir, read_style
+
+DEFAULT_STYLE = "default"
+
+
+def runs_root() -> Path:
+    """Where the training page's runs live (a style run is a style once it is complete)."""
+    return user_data_dir() / "runs"
+
+
+def style_choices(runs: Path | None = None) -> dict[str, Path]:
+    """Every usable style by name: the shipped `default`, the styles folder's, then the
+    training runs that made a whole style (named `runs/NAME`). Unusable folders are left out."""
+    found: dict[str, Path] = {}
+    candidates = [(DEFAULT_STYLE, default_style_dir())]
+    for root, prefix in ((styles_dir(), ""), (runs or runs_root(), "runs/")):
+        if root.is_dir():
+            candidates += [(prefix + f.name, f) for f in sorted(root.iterdir())]
+    for name, folder in candidates:
+        if (folder / STYLE_FILE).is_file() and name not in found:
+            try:
+                read_style(folder)
+            except StyleError:
+                continue
+            found[name] = folder
+    return found
+
+
+def style_info(folder: Path) -> Style:
+    """The style's description (style.json, checked); StyleError if it is unusable."""
+    return read_style(folder)
+
+
+def style_version(folder: Path) -> str:
+    """One hash over every part model's weights: changes whenever a part is retrained."""
+    shas = read_style(folder).model_sha256()
+    return hashlib.sha256(repr(sorted(shas.items())).encode()).hexdigest()[:16]
+
+
+def style_models(folder: Path) -> SongModels:
+    """The samplers of every part the style has a model of."""
+    from lofi.service.track import load_style_models
+
+    return load_style_models(folder)
+
+
+def describe_style(style: Style) -> str:
+    """One line: the corpus, the learned parts, the fallbacks and the base it started from."""
+    text = f"{style.corpus} · learned {', '.join(sorted(style.parts))}"
+    if style.fallbacks:
+        text += " · " + ", ".join(f"{k} → {v}" for k, v in sorted(style.fallbacks.items()))
+    if style.base:
+        text += f" · fine-tuned from {style.base.get('name', '?')}"
+    return text
