@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import streamlit as st
 
@@ -12,23 +13,34 @@ from lofi.core.paths import user_data_dir
 from lofi.core.settings import TRAINING
 from lofi.service.figures import loss_curves
 from lofi.service.runs import (
+    STYLE_KIND,
     RunInfo,
     failure_reason,
     list_runs,
+    part_progress,
     reset_studio_models,
+    resume_run,
     run_info,
     run_progress,
     start_run,
     stop_run,
     use_in_studio,
 )
+from lofi.service.styles import style_choices
+
+SCRATCH = "nothing (from scratch)"
 
 st.title("📈 Training")
 
 with st.form("new_run"):
     st.markdown("**A new run**")
     c1, c2, c3 = st.columns(3)
-    kind = c1.radio("Model", ["melody", "chords"], horizontal=True)
+    kind = c1.radio(
+        "Model",
+        ["melody", "chords", STYLE_KIND],
+        horizontal=True,
+        help="style: every part (melody, chords, drums) from the corpus' training part",
+    )
     choices = corpus_choices()
     current = st.session_state.get("corpus", TRAINING.corpus)
     corpus = c2.selectbox(
@@ -69,14 +81,25 @@ with st.form("new_run"):
             format="%.4f",
             help="How big each learning step is",
         )
+    bases = style_choices(runs_root())
+    start_from = st.selectbox(
+        "Start from (style)",
+        [SCRATCH, *bases],
+        help="Fine-tune: every part starts from this style's weights and size, at a lower "
+        "learning rate unless you set one",
+    )
     if st.form_submit_button("Start training", type="primary"):
-        options = {
+        options: dict[str, object] = {
             "epochs": int(epochs),
             "seq_len": int(seq_len),
             "units": int(units),
             "layers": int(layers),
             "learning_rate": float(rate),
         }
+        if kind == STYLE_KIND and start_from != SCRATCH:
+            options["from"] = str(bases[start_from])
+            if float(rate) == d.learning_rate:
+                del options["learning_rate"]  # the fine-tuning default
         folder = start_run(runs_root(), kind, corpus_path(corpus), options)
         st.session_state.run = folder.name
         st.toast(f"Started {folder.name}")
@@ -130,33 +153,73 @@ def live() -> None:
     except LofiError as exc:
         st.error(str(exc))
         return
-    records = run_progress(folder)
+    if info.kind == STYLE_KIND:
+        style_curves(info)
+    else:
+        model_curves(info)
+    if info.status == "failed":
+        st.error(f"This run failed: {failure_reason(folder)}")
+    buttons(info)
+
+
+def style_curves(info: RunInfo) -> None:
+    """One progress bar and loss curve per part of a style run."""
+    parts = part_progress(info.folder)
+    if not parts and info.status == "running":
+        st.progress(0.0, text="🟢 reading the corpus and preparing batches…")
+    for part, records in parts.items():
+        st.markdown(f"**{part}**")
+        progress_and_curve(records, info, key=part)
+
+
+def model_curves(info: RunInfo) -> None:
+    records = run_progress(info.folder)
+    if not progress_and_curve(records, info) and info.status == "running":
+        st.progress(0.0, text="🟢 reading the corpus and preparing batches…")
+
+
+def progress_and_curve(records: list[dict[str, Any]], info: RunInfo, key: str = "") -> bool:
+    """The bar and loss curve of one model's progress; False when it has no step yet."""
     start = next((r for r in records if r.get("event") == "start"), None)
     steps = [r for r in records if r.get("event") in ("step", "epoch")]
     if start and steps:
         total = max(int(start["epochs"]) * int(start["steps_per_epoch"]), 1)
         last = steps[-1]
         # Where it got to: a stopped run shows the step it stopped at, not 100 %.
-        fraction = 1.0 if info.status == "done" else min(last["step"] / total, 1.0)
-        eta = f" · about {last['eta']:.0f} s left" if info.status == "running" else ""
+        ended = any(r.get("event") == "done" for r in records)
+        fraction = 1.0 if info.status == "done" or ended else min(last["step"] / total, 1.0)
+        running = info.status == "running" and not ended
+        eta = f" · about {last['eta']:.0f} s left" if running else ""
+        badge = "✅ done" if ended else status_badge(info)
         st.progress(
             fraction,
-            text=f"{status_badge(info)} · epoch {last['epoch']} · step "
-            f"{last['step']} of {total}{eta}",
+            text=f"{badge} · epoch {last['epoch']} · step {last['step']} of {total}{eta}",
         )
-        st.plotly_chart(loss_curves(records), width="stretch")
-    elif info.status == "running":
-        st.progress(0.0, text="🟢 reading the corpus and preparing batches…")
-    if info.status == "failed":
-        st.error(f"This run failed: {failure_reason(folder)}")
+        st.plotly_chart(loss_curves(records), width="stretch", key=f"curve_{key}")
+        return True
+    return False
+
+
+def buttons(info: RunInfo) -> None:
     c1, c2, c3 = st.columns(3)
     if info.status == "running" and c1.button("⏹️ Stop", key=f"stop_{info.name}"):
-        stop_run(folder)
+        stop_run(info.folder)
         st.toast("Stopping after this batch; the best checkpoint is kept.")
         time.sleep(0.5)
+    if info.resumable and c1.button("▶️ Resume", key=f"resume_{info.name}"):
+        try:
+            resume_run(info.folder)
+            st.toast("Resuming: finished parts are kept, the stopped one goes on.")
+        except LofiError as exc:
+            st.error(str(exc))
+    if info.kind == STYLE_KIND:
+        if info.has_checkpoint and c2.button("🎛️ Use in studio", key=f"use_{info.name}"):
+            st.session_state.style = f"runs/{info.name}"
+            st.toast("The studio's Style box now picks this style.")
+        return
     if info.has_checkpoint and c2.button("🎛️ Use in studio", key=f"use_{info.name}"):
         try:
-            kind = use_in_studio(user_data_dir(), folder)
+            kind = use_in_studio(user_data_dir(), info.folder)
             st.toast(f"The studio now uses this {kind} model.")
             st.rerun(scope="app")  # the sidebar names the new model at once
         except LofiError as exc:

@@ -437,3 +437,53 @@ def test_studio_makes_a_track_in_a_style_chosen_by_name(app_env) -> None:
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="style").value == "mine"
+
+
+@pytest.mark.timeout(600)
+def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> None:
+    import json
+
+    from lofi.learn.progress import read_progress
+    from lofi.service.runs import run_info, stop_run
+    from tests.factories import groove_folder
+
+    groove_folder(app_env["user"] / "corpora" / "grooves", n=5)
+    at = _app("app_pages/training.py", corpus="grooves")
+    at.radio[0].set_value("style")
+    next(s for s in at.selectbox if s.label == "Start from (style)").set_value("default")
+    next(n for n in at.number_input if n.label == "Epochs (most)").set_value(500)
+    next(n for n in at.number_input if n.label == "LSTM units").set_value(8)
+    _button(at, "Start training").click()
+    at.run()
+    (folder,) = list((app_env["user"] / "runs").iterdir())
+    try:
+        command = json.loads((folder / "run.json").read_text())["command"]
+        assert command[2:4] == ["train", "style"] and "--from" in command
+        assert str(app_env["checkpoints"]) in command and "--learning-rate" not in command
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            records = read_progress(folder / "melody" / "progress.jsonl")
+            if any(r["event"] == "epoch" for r in records):
+                break
+            time.sleep(0.5)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(m.value == "**melody**" for m in at.markdown)
+        assert len(at.get("plotly_chart")) >= 1
+        stop_run(folder)
+        deadline = time.time() + 120
+        while time.time() < deadline and run_info(folder).status == "running":
+            time.sleep(0.5)
+        assert run_info(folder).status == "stopped" and run_info(folder).resumable
+        at.run()
+        first_pid = run_info(folder).pid
+        _button(at, "▶️ Resume").click()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        record = json.loads((folder / "run.json").read_text())
+        assert record["pid"] != first_pid and record["command"][-1] == "--resume"
+    finally:
+        stop_run(folder)
+        deadline = time.time() + 120
+        while time.time() < deadline and run_info(folder).status == "running":
+            time.sleep(0.5)

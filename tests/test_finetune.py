@@ -155,7 +155,7 @@ def test_the_command_fine_tunes_and_refuses_clearly(base: Path, tmp_path: Path, 
     assert settings["learning_rate"] == pytest.approx(3e-4)
     capsys.readouterr()
     assert main(["train", "melody", "--from", str(base), "--out", str(tmp_path / "x")]) == 2
-    assert "train style --from" in capsys.readouterr().err
+    assert "are for styles" in capsys.readouterr().err
     bad = [
         "train",
         "style",
@@ -170,3 +170,55 @@ def test_the_command_fine_tunes_and_refuses_clearly(base: Path, tmp_path: Path, 
     assert "no style 'nope'" in capsys.readouterr().err
     with pytest.raises(StyleError, match="already holds a style"):
         train_style(other_corpus(), out, CONFIG, PARTS, start_from=base)
+
+
+@pytest.mark.timeout(600)
+def test_a_stopped_style_resumes_where_it_stopped(tmp_path: Path) -> None:
+    """SIGTERM stops `train style` in its first part; --resume keeps what it finished, goes
+    on from the stopped part's best checkpoint and trains the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from lofi.data.corpus import load_corpus
+    from lofi.learn.progress import read_progress
+    from lofi.learn.style import StyleStopped
+    from tests.factories import groove_folder
+
+    folder = groove_folder(tmp_path / "grooves", n=5)
+    out = tmp_path / "style"
+    args = [sys.executable, "-m", "lofi", "train", "style", "--corpus", str(folder)]
+    args += ["--out", str(out), "--parts", "melody,chords", "--epochs", "500", "--patience"]
+    args += ["500", "--max-steps", "1", "--seq-len", "8", "--batch-size", "4", "--units", "8"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        epochs = [
+            r for r in read_progress(out / "melody" / "progress.jsonl") if r["event"] == "epoch"
+        ]
+        if epochs:
+            break
+        time.sleep(0.3)
+    os.kill(child.pid, signal.SIGTERM)
+    output = child.communicate(timeout=120)[0].decode()
+    assert child.returncode == 0 and "--resume" in output, output[-2000:]
+    assert not (out / STYLE_FILE).exists() and not (out / "chords").exists()
+    events = [r["event"] for r in read_progress(out / "melody" / "progress.jsonl")]
+    assert events[-1] == "stopped"
+    stopped_sha = read_checkpoint(out / "melody").meta["model_sha256"]
+
+    corpus = load_corpus(folder)
+    small = TrainConfig(kind="melody", epochs=1, seq_len=8, batch_size=4, max_steps=1)
+    style = train_style(corpus, out, small, PARTS, "tests", quiet, resume=True)
+    assert (
+        style.training["parts"]["melody"]
+        == f"trained from scratch, resumed from melody@{stopped_sha[:12]}"
+    )
+    assert style.training["parts"]["chords"] == "trained from scratch"
+    assert read_checkpoint(out / "melody").meta["settings"]["size"]["units"] == 8  # its own size
+    assert not list(out.glob(".stopped-*"))
+    with pytest.raises(StyleError, match="already holds a style"):
+        train_style(corpus, out, small, PARTS, resume=True)
+    assert StyleStopped.__mro__[1] is StyleError

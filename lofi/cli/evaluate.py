@@ -40,7 +40,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=GENERATION.bars,
         help=f"length of each song in bars (default {GENERATION.bars})",
     )
-    v.add_argument("--held-out", type=float, default=0.2, help="held-out share (default 0.2)")
+    v.add_argument(
+        "--held-out",
+        type=float,
+        help="held-out share (default 0.2; 0.4 with --matrix, so every bundled corpus keeps "
+        "at least 4 pieces out)",
+    )
+    v.add_argument(
+        "--matrix",
+        action="store_true",
+        help="the cross-corpus table: train (or reuse) a small style per corpus of --corpora "
+        "on its training part and measure its songs against every corpus' held-out pieces",
+    )
+    v.add_argument(
+        "--corpora",
+        default="simutrans,openmsx,blupi,bach",
+        help="--matrix: the corpora, comma-separated (default simutrans,openmsx,blupi,bach)",
+    )
+    v.add_argument(
+        "--styles-dir",
+        type=Path,
+        help="--matrix: where the small styles are trained or reused (default: the styles "
+        "folder's matrix/)",
+    )
     v.add_argument("--json", type=Path, help="write every figure to this JSON file")
     v.set_defaults(handler=_evaluate)
 
@@ -57,6 +79,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     from lofi.tools.evaluate import evaluate
 
+    if args.matrix:
+        return _matrix(args)
+    if args.held_out is None:
+        args.held_out = 0.2
     if args.style and (args.melody_model or args.chord_model):
         raise ConfigError("give either --style or --melody-model/--chord-model, not both")
     corpus = load_corpus(args.corpus)
@@ -82,6 +108,36 @@ def _evaluate(args: argparse.Namespace) -> int:
             args.held_out,
         )
     print_report(report)
+    if args.json:
+        report.write_json(args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from lofi.core.errors import ConfigError
+    from lofi.core.paths import styles_dir
+    from lofi.tools.matrix import MATRIX_HELD_OUT, cross_corpus
+
+    names = [n.strip() for n in args.corpora.split(",") if n.strip()]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise ConfigError("--matrix needs two or more different corpora in --corpora")
+    if args.style or args.melody_model or args.chord_model:
+        raise ConfigError("--matrix trains its own styles: leave out --style and the models")
+    root = args.styles_dir or styles_dir() / "matrix"
+    held_out = MATRIX_HELD_OUT if args.held_out is None else args.held_out
+    report = cross_corpus(names, root, args.songs, args.bars, args.seed, held_out)
+    titles = {
+        "auc": "ROC AUC, generated against held-out windows of every pitched part (0.5 = "
+        "indistinguishable)",
+        "melody_auc": "ROC AUC, the melody line alone (song melody against held-out top lines)",
+        "overlap": "mean overlapped area of the 33 features, every pitched part (1 = the same)",
+    }
+    for table, title in titles.items():
+        print(title)
+        print(report.markdown(table))
+        own = report.diagonal_lowest(table)
+        print(f"closest to its own corpus: {sum(own.values())} of {len(own)} rows\n")
     if args.json:
         report.write_json(args.json)
         print(f"wrote {args.json}")

@@ -77,6 +77,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "or a folder with style.json): every part starts from its weights and size",
     )
     t.add_argument(
+        "--resume",
+        action="store_true",
+        help="style only: go on with a stopped `train style` in the same --out folder: finished "
+        "parts are kept, a stopped part continues from its best checkpoint",
+    )
+    t.add_argument(
         "--held-out",
         type=float,
         default=d.held_out,
@@ -167,8 +173,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.learning_rate is None:
         args.learning_rate = default_learning_rate(args)
     check_train_options(args)
-    if args.kind != "style" and args.start_from:
-        raise ConfigError("--from fine-tunes a whole style: use `train style --from STYLE`")
+    if args.kind != "style" and (args.start_from or args.resume):
+        raise ConfigError("--from and --resume are for styles: use `train style`")
     if not 0.0 <= args.held_out < 1.0:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
     if args.kind == "form":
@@ -205,19 +211,24 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) -> int:
-    from lofi.learn.style import train_style
+    from lofi.learn.style import StyleStopped, train_style
     from lofi.learn.train import command_line
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
-    style = train_style(
-        corpus,
-        args.out,
-        config,
-        parts,
-        command_line(),
-        held_out=args.held_out,
-        start_from=args.start_from,
-    )
+    try:
+        style = train_style(
+            corpus,
+            args.out,
+            config,
+            parts,
+            command_line(),
+            held_out=args.held_out,
+            start_from=args.start_from,
+            resume=args.resume,
+        )
+    except StyleStopped as exc:
+        print(exc)
+        return 0
     fallbacks = ", ".join(f"{k} → {v}" for k, v in style.fallbacks.items()) or "none"
     print(
         f"style {style.name} in {args.out}: learned {', '.join(style.parts)}; "

@@ -15,6 +15,8 @@ with `rules:bass` and `rules:comping`, which is how its tracks were played.
 from __future__ import annotations
 
 import json
+import shutil
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from lofi.learn.form import FALLBACK_FORM, FORM_FILE, fit_form, read_form, too_s
 
 if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
+    from lofi.learn.finetune import BaseStyle
     from lofi.learn.train import TrainConfig
 
 STYLE_FILE = "style.json"
@@ -218,6 +221,7 @@ def train_style(
     report: Any = print,
     held_out: float = TRAINING.held_out,
     start_from: str | Path | None = None,
+    resume: bool = False,
 ) -> Style:
     """Trains every part from one corpus into out/PART and writes out/style.json.
 
@@ -232,12 +236,17 @@ def train_style(
     a part the corpus lacks keeps the base's model unchanged, and a part the base only has
     rules for is trained from scratch; style.json records the base and each part's origin.
 
+    SIGTERM stops the run after the current batch (StyleStopped): the parts finished so far
+    and the stopped part's best checkpoint stay in `out`, and `resume` later keeps the
+    finished parts, continues a stopped part from its best checkpoint and trains the rest.
+
     Raises:
         StyleError: if `out` already holds a style or a part is unknown.
+        StyleStopped: when stopped by SIGTERM.
     """
     from lofi.data.split import training_part
     from lofi.learn.finetune import BaseStyle
-    from lofi.learn.train import train
+    from lofi.learn.train import sigterm_sets
 
     if (out / STYLE_FILE).exists():
         raise StyleError(f"{out} already holds a style; choose another --out folder")
@@ -249,18 +258,20 @@ def train_style(
     learned: dict[str, str] = {}
     fallbacks: dict[str, str] = {}
     origins: dict[str, str] = {}
+    stop = threading.Event()  # SIGTERM between parts; during a part, `fit` handles it
     for kind in PART_KINDS:
         if kind not in parts:
             fallbacks[kind] = _fallback_for(kind)
             continue
+        if resume and part_finished(out / kind):
+            learned[kind] = kind
+            origins[kind] = _origin(read_checkpoint(out / kind, kind).meta)
+            report(f"{kind}: finished before, kept ({origins[kind]})")
+            continue
         config = replace(base, kind=kind)
         try:
-            if origin is not None and kind in origin.parts:
-                meta = origin.finetune(config, seen, out / kind, command)
-                origins[kind] = f"fine-tuned from {meta['warm_start']['base']}"
-            else:
-                meta = train(config, seen, out / kind, command=command)
-                origins[kind] = "trained from scratch"
+            with sigterm_sets(stop):
+                meta, origins[kind] = _train_part(config, seen, out / kind, command, origin, resume)
         except CorpusError as exc:
             if kind in REQUIRED_PARTS:
                 raise
@@ -272,6 +283,11 @@ def train_style(
             fallbacks[kind] = _fallback_for(kind)
             report(f"{kind}: {exc.reason}; falls back on {fallbacks[kind]}")
             continue
+        if meta.get("stopped_by_user") or stop.is_set():
+            raise StyleStopped(
+                f"stopped while training {kind}: the parts finished so far and its best "
+                "checkpoint are kept; train again with --resume to go on"
+            )
         if not (out / kind / META_FILE).is_file():
             raise StyleError(f"the {kind} model never improved on its validation loss")
         learned[kind] = kind
@@ -301,6 +317,64 @@ def train_style(
     )
     write_style(style)
     return read_style(out)
+
+
+class StyleStopped(StyleError):
+    """A style's training was stopped on request; what it finished is kept for --resume."""
+
+
+def part_finished(folder: Path) -> bool:
+    """Whether a part's training ran to its end (not stopped) and left a whole checkpoint."""
+    from lofi.learn.progress import PROGRESS_FILE, read_progress
+
+    events = [r.get("event") for r in read_progress(folder / PROGRESS_FILE)]
+    try:
+        read_checkpoint(folder)
+    except CheckpointError:
+        return False
+    return "done" in events
+
+
+def _origin(meta: dict[str, Any]) -> str:
+    start = meta.get("warm_start")
+    return f"fine-tuned from {start['base']}" if isinstance(start, dict) else "trained from scratch"
+
+
+def _train_part(
+    config: TrainConfig,
+    corpus: Corpus,
+    folder: Path,
+    command: str,
+    origin: BaseStyle | None,
+    resume: bool,
+) -> tuple[dict[str, Any], str]:
+    """Trains one part and returns its meta and where it started from.
+
+    A stopped part goes on from its own best checkpoint (resume), a part the base has a
+    model of starts from it (fine-tuning), any other from scratch.
+    """
+    from lofi.learn.finetune import BasePart, warm_start
+    from lofi.learn.train import train
+
+    if resume and folder.exists():
+        try:
+            stopped: BasePart | None = BasePart.read(folder, config.kind)
+        except CheckpointError:
+            stopped = None  # cut short before its first checkpoint: start it again
+        aside = folder.parent / f".stopped-{folder.name}"
+        shutil.rmtree(aside, ignore_errors=True)
+        folder.replace(aside)
+        if stopped is not None:
+            meta = train(
+                replace(config, size=stopped.size), corpus, folder, command, warm_start(stopped)
+            )
+            shutil.rmtree(aside, ignore_errors=True)
+            return meta, f"{_origin(stopped.meta)}, resumed from {stopped.model_id}"
+        shutil.rmtree(aside, ignore_errors=True)
+    if origin is not None and config.kind in origin.parts:
+        meta = origin.finetune(config, corpus, folder, command)
+        return meta, _origin(meta)
+    return train(config, corpus, folder, command=command), "trained from scratch"
 
 
 def _fallback_for(kind: str) -> str:

@@ -331,6 +331,7 @@ def fit(
         )
     if (out / MODEL_FILE).exists():
         update_meta(out, epochs_run=meta["epochs_run"], stopped_by_user=stop.is_set())
+    meta["stopped_by_user"] = stop.is_set()
     progress.write(
         {"event": "stopped" if stop.is_set() else "done", "best_val_loss": meta["best_val_loss"]}
     )

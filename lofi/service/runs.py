@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from lofi.core.errors import CheckpointError, LofiError
+from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import complete_folder, read_checkpoint
 from lofi.learn.progress import PROGRESS_FILE, read_progress
+from lofi.learn.style import STYLE_FILE
 
 RUN_FILE = "run.json"
+STYLE_KIND = "style"  # a run that trains every part of a style into FOLDER/PART
 STUDIO_MODELS_FILE = "studio_models.json"
 
 
@@ -46,8 +49,15 @@ class RunInfo:
 
     @property
     def has_checkpoint(self) -> bool:
-        """Whether the run has saved a whole checkpoint yet."""
+        """A single model's whole checkpoint, or for a style run its style.json."""
+        if self.kind == STYLE_KIND:
+            return (self.folder / STYLE_FILE).is_file()
         return _has_checkpoint(self.folder)
+
+    @property
+    def resumable(self) -> bool:
+        """A style run that was stopped (or cut short) before its style was written."""
+        return self.kind == STYLE_KIND and self.status in ("stopped", "failed")
 
 
 def _has_checkpoint(folder: Path) -> bool:
@@ -137,6 +147,51 @@ def run_progress(folder: Path) -> list[dict[str, Any]]:
     return read_progress(folder / PROGRESS_FILE)
 
 
+def part_progress(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """A style run's progress records per part, in training order (parts not begun left out)."""
+    out = {}
+    for kind in PART_KINDS:
+        records = read_progress(folder / kind / PROGRESS_FILE)
+        if records:
+            out[kind] = records
+    return out
+
+
+def _style_status(folder: Path, alive: bool, parts: dict[str, list[dict[str, Any]]]) -> str:
+    if (folder / STYLE_FILE).is_file():
+        return "done"
+    if alive:
+        return "running"
+    events = {r.get("event") for records in parts.values() for r in records}
+    return "stopped" if events & {"stopped", "done"} else "failed"
+
+
+def resume_run(folder: Path) -> None:
+    """Starts a stopped style run again on the same folder with --resume.
+
+    Finished parts are kept, the stopped part goes on from its best checkpoint.
+
+    Raises:
+        LofiError: if the run is not a stopped style run.
+    """
+    info = run_info(folder)
+    if not info.resumable:
+        raise LofiError(f"{folder.name} is {info.status}; only a stopped style run resumes")
+    record = json.loads((folder / RUN_FILE).read_text())
+    cmd = [sys.executable, *[c for c in record["command"] if c != "--resume"], "--resume"]
+    with (folder / "train.log").open("ab") as log:
+        process = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    record.update(pid=process.pid, pid_start=process_start(process.pid), resumed=time.time())
+    (folder / RUN_FILE).write_text(json.dumps(record, indent=1))
+
+
 def run_info(folder: Path) -> RunInfo:
     """The run's record and its status now; LofiError when the folder is no training run."""
     try:
@@ -146,11 +201,20 @@ def run_info(folder: Path) -> RunInfo:
     alive = _alive(
         int(record["pid"]), record.get("pid_start")
     )  # also reaps a finished child of this process
-    progress = read_progress(folder / PROGRESS_FILE)
+    parts = part_progress(folder) if record["kind"] == STYLE_KIND else {}
+    progress = read_progress(folder / PROGRESS_FILE) or [r for p in parts.values() for r in p]
     events = [r.get("event") for r in progress]
     epochs = [r for r in progress if r.get("event") == "epoch"]
     best = [r["val_loss"] for r in epochs if r.get("best")]
-    if "done" in events:
+    if parts or record["kind"] == STYLE_KIND:
+        status = _style_status(folder, alive, parts)
+        bests = [
+            min(r["val_loss"] for r in p if r.get("best"))
+            for p in parts.values()
+            if any(r.get("best") for r in p)
+        ]
+        best = [sum(bests)] if bests else []  # the parts' best losses, summed
+    elif "done" in events:
         status = "done"
     elif "stopped" in events:
         status = "stopped"
@@ -158,7 +222,9 @@ def run_info(folder: Path) -> RunInfo:
         status = "running"
     else:
         status = "stopped" if _has_checkpoint(folder) else "failed"
-    start = next((r for r in progress if r.get("event") == "start"), {})
+    starts = [r for r in progress if r.get("event") == "start"]
+    start = starts[0] if starts else {}
+    planned = sum(int(r.get("epochs", 0)) for r in starts) if parts else None
     return RunInfo(
         folder=folder,
         kind=record["kind"],
@@ -168,7 +234,7 @@ def run_info(folder: Path) -> RunInfo:
         status=status,
         best_val_loss=min(best) if best else None,
         epochs_done=len(epochs),
-        epochs=int(start.get("epochs", record.get("options", {}).get("epochs", 0))),
+        epochs=planned or int(start.get("epochs", record.get("options", {}).get("epochs", 0))),
     )
 
 

@@ -19,8 +19,11 @@ def runs_root() -> Path:
 
 
 def style_choices(runs: Path | None = None) -> dict[str, Path]:
-    """Every usable style by name: the shipped `default`, the styles folder's, then the
-    training runs that made a whole style (named `runs/NAME`). Unusable folders are left out."""
+    """Every usable style by name; unusable folders are left out.
+
+    The shipped `default`, the styles folder's, then the training runs that made a whole
+    style (named `runs/NAME`).
+    """
     found: dict[str, Path] = {}
     candidates = [(DEFAULT_STYLE, default_style_dir())]
     for root, prefix in ((styles_dir(), ""), (runs or runs_root(), "runs/")):

@@ -293,34 +293,6 @@ def bench_train_pipeline(corpus: str, melody_dir: Path, steps: int) -> dict[str,
     }
 
 
-# --- realism ------------------------------------------------------------------------------
-def bench_realism(
-    corpus: str, melody: Path, chords: Path, songs: int, bars: int, held_out: float
-) -> dict[str, float]:
-    """The shipped style's realism gap and overlap ratio against held-out corpus pieces."""
-    from lofi.data.corpus import load_corpus
-    from lofi.service.track import load_models
-    from lofi.tools.evaluate import GENERATED, HUMAN, evaluate
-
-    report = evaluate(
-        load_corpus(corpus),
-        load_models(melody, chords),
-        songs=songs,
-        seed=1,
-        bars=bars,
-        held_out=held_out,
-        checkpoints={"melody": melody, "chords": chords},
-    )
-    return {
-        "realism_gap": report.realism_gap,
-        "overlap_ratio": report.overlap_ratio,
-        "realism_auc_generated": max(report.auc[GENERATED].values()),
-        "realism_auc_human": max(report.auc[HUMAN].values()),
-        "realism_songs": float(songs),
-        "realism_bars": float(bars),
-    }
-
-
 # --- memory --------------------------------------------------------------------------------
 def bench_memory(melody: Path, chords: Path, bars: int) -> dict[str, float]:
     """Peak RSS of a fresh process that loads both models and makes a whole track."""
@@ -357,6 +329,8 @@ def peak_kb(pid: int | str) -> int:
 
 def print_table(results: dict[str, Any]) -> None:
     """Prints each figure beside its target."""
+    from lofi.tools.bench_style import STYLE_TARGETS
+
     targets = {
         "sampler_speedup": "≥ 300",
         "render_ratio": "≤ 1.2",
@@ -368,8 +342,7 @@ def print_table(results: dict[str, Any]) -> None:
         "time_to_first_audio_s": "≤ 1",
         "radio_lookahead_margin_s": "> 0",
         "studio_time_to_first_audio_s": "≤ 1",
-        "realism_gap": "→ 0",
-        "overlap_ratio": "→ 1",
+        **STYLE_TARGETS,
     }
     print(f"{'figure':34s} {'value':>12s}  target")
     for key, value in results.items():
@@ -386,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     from lofi.service.track import default_chord_model, default_melody_model
     from lofi.tools.bench_radio import bench_radio
     from lofi.tools.bench_studio import bench_studio
+    from lofi.tools.bench_style import style_cases
     from lofi.tools.bench_takes import bench_takes
 
     parser = argparse.ArgumentParser(prog="python -m lofi.tools.bench", description=__doc__)
@@ -423,17 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: bench_radio(_request(melody, chords, 8, bpm), 8 if smoke else 32, repeats),
         ),
         ("studio", lambda: bench_studio(request, repeats)),
-        (
-            "realism",
-            lambda: bench_realism(
-                corpus,
-                melody,
-                chords,
-                2 if smoke else 10,
-                8 if smoke else 48,
-                0.5 if smoke else 0.2,
-            ),
-        ),
+        *style_cases(melody, chords, corpus, smoke),
     ]
     for name, case in cases:
         start = time.perf_counter()

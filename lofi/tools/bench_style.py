@@ -1,0 +1,180 @@
+"""Styles' figures for `python -m lofi.tools.bench`: realism and fine-tuning.
+
+The shipped style's realism, and fine-tuning a style to a user's corpus against the base
+style and a style trained from scratch.
+
+The fine-tuning corpus is 150 of music21's Bach chorales: bundled, openly licensed, and music
+the shipped (game-music) style never saw. All three styles are measured on that corpus'
+held-out pieces (lofi.data.split, 20 %), which neither the fine-tuned nor the from-scratch
+style trained on: each part model's cross-entropy on the held-out pieces' windows, and the
+realism gap of `evaluate`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from lofi.core.types import Piece
+from lofi.learn.models import ModelSize
+from lofi.learn.train import TrainConfig
+
+FINETUNE_FILES = 150
+PARTS = ("melody", "chords")  # the parts all three styles have a model of
+STYLE_TARGETS = {
+    "realism_gap": "→ 0",
+    "overlap_ratio": "→ 1",
+    "finetune_seconds": "≤ 300",
+    "finetuned_beats_both_heldout_loss": "1",
+    "finetuned_beats_both_realism_gap": "1",
+}
+# Both styles learn with the same budget; fine-tuning takes the base's size and a lower rate.
+STYLE_BUDGET = TrainConfig(kind="melody", epochs=12, seq_len=32, batch_size=64, patience=3)
+SMOKE_BUDGET = TrainConfig(
+    kind="melody", epochs=1, seq_len=8, batch_size=8, max_steps=2, size=ModelSize(16, 1, 8, 0.0)
+)
+
+
+def bench_realism(
+    corpus: str, melody: Path, chords: Path, songs: int, bars: int, held_out: float
+) -> dict[str, float]:
+    """The shipped style's realism gap and overlap ratio against held-out corpus pieces."""
+    from lofi.data.corpus import load_corpus
+    from lofi.service.track import load_models
+    from lofi.tools.evaluate import GENERATED, HUMAN, evaluate
+
+    report = evaluate(
+        load_corpus(corpus),
+        load_models(melody, chords),
+        songs=songs,
+        seed=1,
+        bars=bars,
+        held_out=held_out,
+        checkpoints={"melody": melody, "chords": chords},
+    )
+    return {
+        "realism_gap": report.realism_gap,
+        "overlap_ratio": report.overlap_ratio,
+        "realism_auc_generated": max(report.auc[GENERATED].values()),
+        "realism_auc_human": max(report.auc[HUMAN].values()),
+        "realism_songs": float(songs),
+        "realism_bars": float(bars),
+    }
+
+
+def held_out_loss(folder: Path, pieces: Sequence[Piece], seq_len: int) -> float:
+    """A part model's mean summed cross-entropy over the held-out pieces' windows."""
+    from lofi.encoding.tokens import encode, windows
+    from lofi.learn.checkpoint import load_keras_model, read_checkpoint
+    from lofi.learn.models import compile_model
+    from lofi.learn.train import make_dataset
+
+    ckpt = read_checkpoint(folder)
+    sequences = [s for s in (encode(p, ckpt.vocab) for p in pieces) if len(s) > 1]
+    length = min(seq_len, min(len(s) for s in sequences))
+    data = windows(sequences, length, length)
+    model = load_keras_model(ckpt)
+    compile_model(model, ckpt.vocab, 1e-3)
+    result = model.evaluate(make_dataset(data, 64, False, 0), verbose=0, return_dict=True)
+    return float(result["loss"])
+
+
+def _wrap_style(melody: Path, chords: Path, folder: Path) -> Path:
+    """A style folder around two checkpoints (the bench's --melody-model/--chord-model)."""
+    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+
+    for part, source in (("melody", melody), ("chords", chords)):
+        shutil.copytree(source, folder / part)
+    parts = {"melody": "melody", "chords": "chords"}
+    write_style(Style(folder, "base", "?", "", "bench", parts, {"drums": FALLBACK_RULES}))
+    return folder
+
+
+def _corpus_folder(files: Sequence[Path], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(files):
+        (folder / f"{i:03d}-{path.name}").symlink_to(path.resolve())
+    return folder
+
+
+def bench_finetune(
+    melody: Path, chords: Path, corpus: str | None, smoke: bool, songs: int, bars: int
+) -> dict[str, Any]:
+    """Fine-tuning time for a 150-file corpus, and how the three styles compare.
+
+    Whether the fine-tuned style beats the base and a from-scratch style on the corpus'
+    held-out pieces (validation loss and realism gap).
+    """
+    from lofi.data.corpus import corpus_files, load_corpus
+    from lofi.data.split import split_pieces
+    from lofi.learn.style import default_style_dir, train_style
+    from lofi.service.track import default_chord_model, default_melody_model
+    from lofi.tools.evaluate import evaluate
+
+    budget = SMOKE_BUDGET if smoke else STYLE_BUDGET
+    held_share = 0.5 if smoke else 0.2
+    with tempfile.TemporaryDirectory(prefix="lofi-bench-style-") as tmp:
+        root = Path(tmp)
+        shipped = (melody, chords) == (default_melody_model(), default_chord_model())
+        base = default_style_dir() if shipped else _wrap_style(melody, chords, root / "base")
+        files = corpus_files(corpus or "bach")[:FINETUNE_FILES]
+        loaded = load_corpus(_corpus_folder(files, root / "corpus"))
+        _, held = split_pieces(loaded, held_share)
+        styles: dict[str, Path] = {"base": base}
+        seconds: dict[str, float] = {}
+        cpu: dict[str, float] = {}  # CPU time of every thread: the figure a busy machine keeps
+        for name, start in (("finetuned", base), ("scratch", None)):
+            config = budget if start is None else replace(budget, learning_rate=3e-4)
+            began, began_cpu = time.perf_counter(), time.process_time()
+            train_style(
+                loaded,
+                root / name,
+                config,
+                ("melody", "chords", "drums"),
+                "bench",
+                lambda _m: None,
+                held_share,
+                start,
+            )
+            seconds[name] = time.perf_counter() - began
+            cpu[name] = time.process_time() - began_cpu
+            styles[name] = root / name
+        results: dict[str, Any] = {
+            "finetune_files": float(len(files)),
+            "finetune_pieces": float(len(loaded.pieces)),
+            "finetune_seconds": seconds["finetuned"],
+            "finetune_cpu_seconds": cpu["finetuned"],
+            "scratch_style_seconds": seconds["scratch"],
+        }
+        for name, folder in styles.items():
+            losses = [held_out_loss(folder / part, held, budget.seq_len) for part in PARTS]
+            results[f"{name}_heldout_loss"] = sum(losses)
+            report = evaluate(loaded, folder, songs, 1, bars, held_share)
+            results[f"{name}_realism_gap"] = report.realism_gap
+    for figure in ("heldout_loss", "realism_gap"):
+        own = results[f"finetuned_{figure}"]
+        others = (results[f"base_{figure}"], results[f"scratch_{figure}"])
+        results[f"finetuned_beats_both_{figure}"] = float(all(own < v for v in others))
+    return results
+
+
+def style_cases(
+    melody: Path, chords: Path, corpus: str, smoke: bool
+) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+    """The bench's style cases: the shipped style's realism, then fine-tuning."""
+    songs, bars = (2, 8) if smoke else (10, 48)
+    held = 0.5 if smoke else 0.2
+    return [
+        ("realism", lambda: bench_realism(corpus, melody, chords, songs, bars, held)),
+        (
+            "style",
+            lambda: bench_finetune(
+                melody, chords, corpus if smoke else None, smoke, songs, 8 if smoke else 32
+            ),
+        ),
+    ]

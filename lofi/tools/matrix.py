@@ -1,0 +1,216 @@
+"""The cross-corpus table: a small style per corpus against every corpus' held-out pieces.
+
+Each style is trained on its corpus' training part. A style that learned its corpus scores a lower
+AUC (is harder to tell apart) against its own held-out pieces than against the others'.
+
+Two views of the same songs: `evaluate`'s (4-bar windows of every pitched part, the rule-made
+bass and chord voicing included) and the melody line alone (the song's learned melody against
+the pieces' top line), which shows what the melody model took from its corpus even while the
+accompaniment is still the same rules for every style.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lofi.core.errors import StyleError
+from lofi.data.corpus import Corpus, load_corpus
+from lofi.learn.models import ModelSize
+from lofi.learn.style import STYLE_FILE, read_style, train_style
+from lofi.learn.train import TrainConfig
+from lofi.service.track import load_style_models
+from lofi.tools.evaluate import GENERATED, HUMAN, evaluate_songs, generate_songs
+from lofi.tools.features import Material, feature_table, from_piece, from_song
+from lofi.tools.two_sample import classifier_auc
+
+MATRIX_HELD_OUT = 0.4  # the smallest bundled corpus (blupi, 10 files) keeps 4 pieces out
+MATRIX_PARTS = ("melody", "chords")  # the pitched parts the windows are cut from
+SMALL_STYLE = TrainConfig(
+    kind="melody",
+    epochs=8,
+    seq_len=32,
+    batch_size=64,
+    patience=2,
+    max_steps=60,
+    size=ModelSize(units=64, layers=1, embedding=16, dropout=0.3),
+)
+
+Report = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class MatrixReport:
+    """AUCs of generated-vs-held-out windows: `auc[trained_on][evaluated_against]`.
+
+    Each cell is the better of the two classifiers' cross-validated ROC AUC (0.5: cannot be
+    told apart); `human` holds each corpus' half-vs-half baseline.
+    """
+
+    corpora: tuple[str, ...]
+    auc: dict[str, dict[str, float]]
+    human: dict[str, float]
+    melody_auc: dict[str, dict[str, float]]  # the melody line alone
+    overlap: dict[str, dict[str, float]]  # mean overlapped area, every pitched part (1 = same)
+    pieces: dict[str, dict[str, int]]
+    styles: dict[str, str]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def diagonal_lowest(self, table: str = "auc") -> dict[str, bool]:
+        """Per row, whether the style is closest to its own corpus (for `overlap`: highest)."""
+        values: dict[str, dict[str, float]] = getattr(self, table)
+        sign = -1.0 if table == "overlap" else 1.0
+        return {
+            row: all(sign * values[row][row] < sign * v for c, v in values[row].items() if c != row)
+            for row in self.corpora
+        }
+
+    def markdown(self, table: str = "auc") -> str:
+        """One table as Markdown: rows trained-on, columns evaluated-against."""
+        values: dict[str, dict[str, float]] = getattr(self, table)
+        head = "| trained on ↓ · evaluated against → | " + " | ".join(self.corpora) + " |"
+        lines = [head, "|---" * (len(self.corpora) + 1) + "|"]
+        for row in self.corpora:
+            cells = [
+                f"**{values[row][c]:.3f}**" if c == row else f"{values[row][c]:.3f}"
+                for c in self.corpora
+            ]
+            lines.append(f"| {row} | " + " | ".join(cells) + " |")
+        if table == "auc":
+            human = [f"{self.human[c]:.3f}" for c in self.corpora]
+            lines.append("| *human half vs half* | " + " | ".join(human) + " |")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """Every table, the baselines, the styles and the settings, as JSON."""
+        return {
+            "corpora": list(self.corpora),
+            "auc": self.auc,
+            "human": self.human,
+            "melody_auc": self.melody_auc,
+            "overlap": self.overlap,
+            "pieces": self.pieces,
+            "styles": self.styles,
+            "diagonal_lowest": {t: self.diagonal_lowest(t) for t in TABLES},
+            "settings": self.settings,
+        }
+
+    def write_json(self, path: Path) -> None:
+        """Writes `to_json` to `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=1))
+
+
+TABLES = ("auc", "melody_auc", "overlap")
+
+
+def melody_only(material: Material) -> Material:
+    """The melody line alone: a song's melody part, a piece's top line."""
+    return Material(
+        material.name, material.key, material.melody, material.melody, material.beats, ()
+    )
+
+
+def melody_auc(songs: Sequence[Material], held: Sequence[Material], seed: int) -> float:
+    """The better classifier's AUC of song melodies against held-out top lines."""
+    a = feature_table(melody_only(m) for m in songs)
+    b = feature_table(melody_only(m) for m in held)
+    if len(a[0]) == 0 or len(b[0]) == 0:
+        return float("nan")
+    return max(classifier_auc(*a, *b, seed).values())
+
+
+def style_for(
+    corpus: Corpus, folder: Path, config: TrainConfig, held_out: float, report: Report
+) -> Path:
+    """A small style of `corpus` in `folder`, reused or trained.
+
+    Reused when it was trained on this very corpus and split, trained otherwise. A folder
+    holding another style is never overwritten.
+
+    Raises:
+        StyleError: the folder holds a style of another corpus or split.
+    """
+    if (folder / STYLE_FILE).is_file():
+        style = read_style(folder)
+        if style.corpus_hash == corpus.content_hash and style.training.get("held_out") == held_out:
+            report(f"{corpus.name}: reusing the style in {folder}")
+            return folder
+        raise StyleError(
+            f"{folder} holds a style of another corpus or split; remove it or choose another "
+            "--styles-dir"
+        )
+    started = time.perf_counter()
+    train_style(corpus, folder, config, MATRIX_PARTS, "evaluate --matrix", report, held_out)
+    report(f"{corpus.name}: trained in {time.perf_counter() - started:.0f} s")
+    return folder
+
+
+def cross_corpus(
+    names: Sequence[str],
+    root: Path,
+    songs: int = 8,
+    bars: int = 32,
+    seed: int = 1,
+    held_out: float = MATRIX_HELD_OUT,
+    config: TrainConfig = SMALL_STYLE,
+    report: Report = print,
+) -> MatrixReport:
+    """Trains (or reuses) a style per corpus in root/NAME and fills the AUC table.
+
+    Raises:
+        CorpusError, StyleError, EvaluationError: a corpus is missing, a folder holds another
+            style, or a held-out part is too small to compare.
+    """
+    from lofi.data.split import split_pieces
+
+    corpora = {name: load_corpus(name) for name in names}
+    held = {
+        name: [from_piece(p) for p in split_pieces(c, held_out)[1]] for name, c in corpora.items()
+    }
+    auc: dict[str, dict[str, float]] = {}
+    melody: dict[str, dict[str, float]] = {}
+    overlap: dict[str, dict[str, float]] = {}
+    human: dict[str, float] = {}
+    pieces: dict[str, dict[str, int]] = {}
+    styles: dict[str, str] = {}
+    for row, corpus in corpora.items():
+        folder = style_for(corpus, root / row, config, held_out, report)
+        styles[row] = str(folder)
+        made = generate_songs(load_style_models(folder), songs, seed, bars)
+        materials = [from_song(s, f"song-{i}") for i, s in enumerate(made)]
+        auc[row], melody[row], overlap[row] = {}, {}, {}
+        for col, target in corpora.items():
+            result = evaluate_songs(target, made, seed, held_out)
+            auc[row][col] = max(result.auc[GENERATED].values())
+            overlap[row][col] = result.mean_overlap[GENERATED]
+            melody[row][col] = melody_auc(materials, held[col], seed)
+            human[col] = max(result.auc[HUMAN].values())
+            pieces[col] = dict(result.pieces)
+            report(
+                f"  {row} → {col}: AUC {auc[row][col]:.3f}, melody line {melody[row][col]:.3f}"
+                f", overlap {overlap[row][col]:.3f}"
+            )
+    return MatrixReport(
+        corpora=tuple(names),
+        auc=auc,
+        human=human,
+        melody_auc=melody,
+        overlap=overlap,
+        pieces=pieces,
+        styles=styles,
+        settings={
+            "songs": songs,
+            "bars": bars,
+            "seed": seed,
+            "held_out": held_out,
+            "parts": list(MATRIX_PARTS),
+            "epochs": config.epochs,
+            "max_steps": config.max_steps,
+            "size": config.size.to_json(),
+        },
+    )

@@ -1,0 +1,84 @@
+"""The cross-corpus table on two tiny corpora of opposite character (block chords on every
+beat, sparse soft arpeggios), each written as real MIDI files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.core.errors import StyleError
+from lofi.learn.train import TrainConfig
+from lofi.tools.matrix import MatrixReport, cross_corpus
+from tests.factories import TINY, write_corpus
+
+SMALL = TrainConfig(kind="melody", epochs=2, seq_len=8, batch_size=8, max_steps=6, size=TINY)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path, list[str]]:
+    root = tmp_path_factory.mktemp("matrix")
+    previous = os.environ.get("LOFI_CACHE_DIR")
+    os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
+    try:
+        names = [
+            str(write_corpus(root / "block", "block", 24, seed=0)),
+            str(write_corpus(root / "arpeggio", "arpeggio", 24, seed=1)),
+        ]
+        report = cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, lambda _m: None)
+    finally:
+        if previous is None:
+            del os.environ["LOFI_CACHE_DIR"]
+        else:
+            os.environ["LOFI_CACHE_DIR"] = previous
+    return report, root, names
+
+
+def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) -> None:
+    report, root, names = table
+    for values in (report.auc, report.melody_auc, report.overlap):
+        assert list(values) == names and all(list(row) == names for row in values.values())
+        assert all(0.0 <= v <= 1.0 for row in values.values() for v in row.values())
+    # Two halves of one homogeneous corpus cannot be told apart; the two corpora can.
+    assert report.human[names[0]] < 0.75, report.human
+    text = report.markdown()
+    assert text.count("\n") == len(names) + 2 and "**" in text
+    out = tmp_path / "matrix.json"
+    report.write_json(out)
+    data = json.loads(out.read_text())
+    assert set(data["diagonal_lowest"]) == {"auc", "melody_auc", "overlap"}
+    styles = json.loads((root / "styles" / Path(names[0]).name / "style.json").read_text())
+    assert styles["training"]["held_out"] == 0.4 and styles["training"]["held_out_pieces"] > 0
+
+
+def test_styles_are_reused_and_never_overwritten(table) -> None:
+    report, root, names = table
+    os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
+    try:
+        messages: list[str] = []
+        again = cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, messages.append)
+        assert sum("reusing" in m for m in messages) == 2
+        np.testing.assert_allclose(
+            [list(r.values()) for r in again.auc.values()],
+            [list(r.values()) for r in report.auc.values()],
+        )
+        with pytest.raises(StyleError, match="another corpus or split"):
+            cross_corpus(names, root / "styles", 3, 8, 1, 0.3, SMALL, messages.append)
+    finally:
+        del os.environ["LOFI_CACHE_DIR"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the chord voicing, the bass and the melody's register and density are still "
+    "rules shared by every style, so every generated window is told apart from both corpora "
+    "(AUC 1.0); remove this mark when those parts are learned",
+)
+def test_a_style_is_closest_to_its_own_corpus(table) -> None:
+    report, _, names = table
+    block, arpeggio = names
+    assert report.auc[block][block] < report.auc[block][arpeggio] - 0.1, report.auc
+    assert report.auc[arpeggio][arpeggio] < report.auc[arpeggio][block] - 0.1, report.auc
