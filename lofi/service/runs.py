@@ -188,7 +188,12 @@ def resume_run(folder: Path) -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    record.update(pid=process.pid, pid_start=process_start(process.pid), resumed=time.time())
+    record.update(
+        pid=process.pid,
+        pid_start=process_start(process.pid),
+        resumed=time.time(),
+        command=cmd[1:],
+    )
     (folder / RUN_FILE).write_text(json.dumps(record, indent=1))
 
 

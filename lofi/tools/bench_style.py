@@ -147,6 +147,7 @@ def bench_finetune(
         results: dict[str, Any] = {
             "finetune_files": float(len(files)),
             "finetune_pieces": float(len(loaded.pieces)),
+            "finetune_held_out_pieces": float(len(held)),
             "finetune_seconds": seconds["finetuned"],
             "finetune_cpu_seconds": cpu["finetuned"],
             "scratch_style_seconds": seconds["scratch"],

@@ -65,7 +65,11 @@ class MatrixReport:
         values: dict[str, dict[str, float]] = getattr(self, table)
         sign = -1.0 if table == "overlap" else 1.0
         return {
-            row: all(sign * values[row][row] < sign * v for c, v in values[row].items() if c != row)
+            row: all(
+                sign * round(values[row][row], 3) < sign * round(v, 3)  # as the table shows
+                for c, v in values[row].items()
+                if c != row
+            )
             for row in self.corpora
         }
 
