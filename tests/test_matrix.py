@@ -50,7 +50,10 @@ def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) 
     report.write_json(out)
     data = json.loads(out.read_text())
     assert set(data["diagonal_lowest"]) == {"auc", "melody_auc", "overlap"}
-    styles = json.loads((root / "styles" / Path(names[0]).name / "style.json").read_text())
+    from lofi.tools.matrix import folder_name
+
+    assert not (Path(names[0]) / "style.json").exists()  # never into the corpus folder
+    styles = json.loads((root / "styles" / folder_name(names[0]) / "style.json").read_text())
     assert styles["training"]["held_out"] == 0.4 and styles["training"]["held_out_pieces"] > 0
 
 

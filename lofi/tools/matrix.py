@@ -11,6 +11,7 @@ accompaniment is still the same rules for every style.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -128,6 +129,15 @@ def melody_auc(songs: Sequence[Material], held: Sequence[Material], seed: int) -
     return max(classifier_auc(*a, *b, seed).values())
 
 
+def folder_name(corpus: str) -> str:
+    """The style folder's name for a corpus: its name, or a folder's name and path hash."""
+    path = Path(corpus)
+    if path.name == corpus:
+        return corpus
+    digest = hashlib.sha256(str(path.expanduser().resolve()).encode()).hexdigest()[:8]
+    return f"{path.name}-{digest}"
+
+
 def style_for(
     corpus: Corpus, folder: Path, config: TrainConfig, held_out: float, report: Report
 ) -> Path:
@@ -183,7 +193,7 @@ def cross_corpus(
     pieces: dict[str, dict[str, int]] = {}
     styles: dict[str, str] = {}
     for row, corpus in corpora.items():
-        folder = style_for(corpus, root / row, config, held_out, report)
+        folder = style_for(corpus, root / folder_name(row), config, held_out, report)
         styles[row] = str(folder)
         made = generate_songs(load_style_models(folder), songs, seed, bars)
         materials = [from_song(s, f"song-{i}") for i, s in enumerate(made)]
