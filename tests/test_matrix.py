@@ -76,9 +76,9 @@ def test_styles_are_reused_and_never_overwritten(table) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the chord voicing, the bass and the melody's register and density are still "
-    "rules shared by every style, so every generated window is told apart from both corpora "
-    "(AUC 1.0); remove this mark when those parts are learned",
+    reason="these small styles learn melody and chords only and share every other part, so "
+    "every generated window is still told apart from both corpora (AUC 1.0); remove this "
+    "mark when they are closest to their own corpus",
 )
 def test_a_style_is_closest_to_its_own_corpus(table) -> None:
     report, _, names = table
