@@ -16,7 +16,8 @@ from lofi.learn.checkpoint import META_FILE, VOCAB_FILE, file_sha256, read_check
 from lofi.learn.export import WEIGHTS_FILE, export_weights
 from lofi.learn.finetune import BasePart, BaseStyle, warm_start
 from lofi.learn.models import build_model
-from lofi.learn.style import STYLE_FILE, read_style, train_style
+from lofi.learn.style import STYLE_FILE, read_style
+from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
 from tests.factories import TINY, make_piece, synthetic_corpus
 
@@ -184,7 +185,7 @@ def test_a_stopped_style_resumes_where_it_stopped(tmp_path: Path) -> None:
 
     from lofi.data.corpus import load_corpus
     from lofi.learn.progress import read_progress
-    from lofi.learn.style import StyleStopped
+    from lofi.learn.style_training import StyleStopped
     from tests.factories import groove_folder
 
     folder = groove_folder(tmp_path / "grooves", n=5)

@@ -31,7 +31,7 @@ from lofi.encoding.vocab import Vocabulary, bass_vocabulary, vocabulary
 from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.models import ModelSize
 from lofi.learn.sampler import StepModel
-from lofi.learn.style import train_style
+from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig, train
 from lofi.service.track import default_chord_model, default_melody_model, load_models
 from tests.factories import TINY

@@ -23,8 +23,8 @@ from lofi.learn.style import (
     form_source_of,
     read_style,
     resolve_style,
-    train_style,
 )
+from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
 from lofi.service.recipe import from_recipe, recipe_form, style_request, to_recipe
 from lofi.service.track import load_style_models, request_models

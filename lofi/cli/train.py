@@ -211,7 +211,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) -> int:
-    from lofi.learn.style import StyleStopped, train_style
+    from lofi.learn.style_training import StyleStopped, train_style
     from lofi.learn.train import command_line
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
@@ -247,7 +247,7 @@ def _train_form(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
     from lofi.data.split import training_part
     from lofi.learn.form import FORM_FILE
-    from lofi.learn.style import train_form
+    from lofi.learn.style_training import train_form
 
     path = args.out / FORM_FILE
     if path.exists():

@@ -112,7 +112,8 @@ def bench_finetune(
     """
     from lofi.data.corpus import corpus_files, load_corpus
     from lofi.data.split import split_pieces
-    from lofi.learn.style import default_style_dir, train_style
+    from lofi.learn.style import default_style_dir
+    from lofi.learn.style_training import train_style
     from lofi.service.track import default_chord_model, default_melody_model
     from lofi.tools.evaluate import evaluate
 

@@ -22,7 +22,8 @@ from typing import Any
 from lofi.core.errors import StyleError
 from lofi.data.corpus import Corpus, load_corpus
 from lofi.learn.models import ModelSize
-from lofi.learn.style import STYLE_FILE, read_style, train_style
+from lofi.learn.style import STYLE_FILE, read_style
+from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
 from lofi.service.track import load_style_models
 from lofi.tools.evaluate import GENERATED, HUMAN, evaluate_songs, generate_songs
