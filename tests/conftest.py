@@ -1,6 +1,4 @@
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -162,24 +160,3 @@ def app_env(app_dirs, monkeypatch, tmp_path) -> dict[str, Path]:
         monkeypatch.setenv(var, str(env[name]))
     monkeypatch.setenv("LOFI_CACHE_DIR", str(tmp_path / "cache"))
     return env
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _static_players_removed_after_the_run() -> Iterator[None]:
-    """The player folders the tests' sessions write under static/ go when the run ends.
-
-    The app keeps them for a day (a listener may still be playing); a test run's sessions are
-    over when it ends, so what it added is removed rather than left in the checkout.
-    """
-    static = Path(__file__).resolve().parents[1] / "static"
-    kinds = ("studio", "radio")
-    before = {k: set((static / k).iterdir()) if (static / k).is_dir() else set() for k in kinds}
-    yield
-    for kind in kinds:
-        folder = static / kind
-        if folder.is_dir():
-            for path in set(folder.iterdir()) - before[kind]:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
