@@ -43,7 +43,7 @@ SMOKE_BUDGET = TrainConfig(
 def bench_realism(
     corpus: str, melody: Path, chords: Path, songs: int, bars: int, held_out: float
 ) -> dict[str, float]:
-    """The shipped style's realism gap and overlap ratio against held-out corpus pieces."""
+    """Realism gap and overlap ratio of the melody and chord models (other parts: their rules)."""
     from lofi.data.corpus import load_corpus
     from lofi.service.track import load_models
     from lofi.tools.evaluate import GENERATED, HUMAN, evaluate
