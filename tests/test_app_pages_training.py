@@ -1,0 +1,132 @@
+"""The training page through Streamlit's AppTest: real runs of tiny models in child processes."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.page_driver import button, open_app
+
+
+def test_training_page_reports_a_failed_run(app_env) -> None:
+    from lofi.service.runs import run_info
+
+    at = open_app("app_pages/training.py", corpus="tiny")
+    assert any(n.label == "Epochs (most)" for n in at.number_input)
+    # The tiny corpus has one good piece: too few to train, which the run must report.
+    button(at, "Start training").click()
+    at.run()
+    runs = app_env["user"] / "runs"
+    (folder,) = list(runs.iterdir())
+    deadline = time.time() + 120
+    while time.time() < deadline and run_info(folder).status == "running":
+        time.sleep(0.5)
+    at.run()
+    errors = [e.value for e in at.error]
+    assert any("failed" in e and "at least two" in e for e in errors), errors
+
+
+@pytest.mark.timeout(400)
+def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoints) -> None:
+    from lofi.learn.progress import read_progress
+    from lofi.service.runs import run_info, start_run, stop_run
+
+    corpus = app_env["user"] / "corpora" / "synthetic"
+    corpus.mkdir()
+    for i in range(3):
+        (corpus / f"c{i}.mid").write_bytes(
+            (Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid").read_bytes()
+            + b"\0" * i  # different bytes, same music: three pieces
+        )
+    folder = start_run(
+        app_env["user"] / "runs",
+        "melody",
+        str(corpus),
+        {
+            "epochs": 200,
+            "seq_len": 4,
+            "units": 8,
+            "batch_size": 2,
+            "patience": 200,
+            "validation_split": 0.34,
+        },
+    )
+    at = open_app("app_pages/training.py")
+    deadline = time.time() + 240
+    points = []
+    while time.time() < deadline:
+        points = [r for r in read_progress(folder / "progress.jsonl") if r["event"] == "epoch"]
+        if len(points) >= 2:
+            break
+        time.sleep(0.5)
+    assert len(points) >= 2, (folder / "train.log").read_text()[-2000:]
+    at.run()
+    assert any(len(c.proto.spec) > 0 for c in at.get("plotly_chart"))
+    assert run_info(folder).status == "running"
+    stop_run(folder)
+    deadline = time.time() + 60
+    while time.time() < deadline and run_info(folder).status == "running":
+        time.sleep(0.5)
+    assert run_info(folder).status == "stopped"
+    assert (folder / "model.keras").is_file()
+    # The stopped child is reaped (no zombie), and the page shows where it stopped.
+    pid = run_info(folder).pid
+    deadline = time.time() + 30
+    while time.time() < deadline and Path(f"/proc/{pid}").exists():
+        run_info(folder)
+        time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists()
+    at.run()
+    (bar,) = at.get("progress")
+    assert 0 < bar.proto.value < 100 and "stopped" in bar.proto.text
+    assert list(at.dataframe[0].value["status"]) == ["⏹️ stopped"]
+
+
+@pytest.mark.timeout(600)
+def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> None:
+    import json
+
+    from lofi.learn.progress import read_progress
+    from lofi.service.runs import run_info, stop_run
+    from tests.factories import groove_folder
+
+    groove_folder(app_env["user"] / "corpora" / "grooves", n=5)
+    at = open_app("app_pages/training.py", corpus="grooves")
+    at.radio[0].set_value("style")
+    next(s for s in at.selectbox if s.label == "Start from (style)").set_value("default")
+    next(n for n in at.number_input if n.label == "Epochs (most)").set_value(500)
+    next(n for n in at.number_input if n.label == "LSTM units").set_value(8)
+    button(at, "Start training").click()
+    at.run()
+    (folder,) = list((app_env["user"] / "runs").iterdir())
+    try:
+        command = json.loads((folder / "run.json").read_text())["command"]
+        assert command[2:4] == ["train", "style"] and "--from" in command
+        assert str(app_env["checkpoints"]) in command and "--learning-rate" not in command
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            records = read_progress(folder / "melody" / "progress.jsonl")
+            if any(r["event"] == "epoch" for r in records):
+                break
+            time.sleep(0.5)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(m.value == "**melody**" for m in at.markdown)
+        assert len(at.get("plotly_chart")) >= 1
+        stop_run(folder)
+        deadline = time.time() + 120
+        while time.time() < deadline and run_info(folder).status == "running":
+            time.sleep(0.5)
+        assert run_info(folder).status == "stopped" and run_info(folder).resumable
+        at.run()
+        first_pid = run_info(folder).pid
+        button(at, "▶️ Resume").click()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        record = json.loads((folder / "run.json").read_text())
+        assert record["pid"] != first_pid and record["command"][-1] == "--resume"
+    finally:
+        stop_run(folder)
+        deadline = time.time() + 120
+        while time.time() < deadline and run_info(folder).status == "running":
+            time.sleep(0.5)
