@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -25,6 +26,14 @@ def warm_render_workers() -> bool:
     """Once per server process: start the FluidSynth workers with the default SoundFont."""
     start_renderer()
     return True
+
+
+def player_component(name: str, script: str, css: str) -> Any:
+    """A player component: its script (a file beside this one) after player_common.js, the
+    JS both players share (an inline component is one module: it cannot import another)."""
+    here = Path(__file__).parent
+    js = (here / "player_common.js").read_text() + (here / script).read_text()
+    return st.components.v2.component(name, js=js, css=css)
 
 
 def plural(count: int, noun: str) -> str:

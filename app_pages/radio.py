@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from app_pages.common import current_models, models_for
+from app_pages.common import current_models, models_for, player_component
 from lofi.core.errors import LofiError
 from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import GenerationConfig, Key
@@ -20,10 +19,10 @@ from lofi.service.sounds import default_instruments, effect_beds
 KEYS = [k.name for k in Key.all()]
 OFF_DB = MIX.effect_off_db
 BAR_CHOICES = [8, 16, 24, 32, 48, 64]
-PLAYER = st.components.v2.component(
+PLAYER = player_component(
     "lofi_radio_player",
-    js=(Path(__file__).with_name("radio_player.js")).read_text(),
-    css=".lofi-radio button{margin-right:.4rem;padding:.3rem .8rem;border-radius:.4rem;"
+    "radio_player.js",
+    ".lofi-radio button{margin-right:.4rem;padding:.3rem .8rem;border-radius:.4rem;"
     "border:1px solid #555;background:#262730;color:#fafafa;cursor:pointer}"
     ".lofi-radio .now{margin-left:.6rem}.lofi-radio .chords{margin:.4rem 0;opacity:.8}"
     ".lofi-radio canvas{width:100%;height:160px;border-radius:.4rem}",

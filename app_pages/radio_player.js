@@ -10,20 +10,20 @@ const BEAT_S = 0.25;
 const AHEAD = 2; // tracks wanted beyond the one playing
 const ASK_EVERY_S = 2; // audio seconds between two requests for the queue
 export default function (component) {
-  const { data, parentElement, setStateValue, setTriggerValue } = component;
-  let p = window.__lofiRadio;
-  if (!p) {
-    p = window.__lofiRadio = {
+  const { data, parentElement, setStateValue } = component;
+  const p = playerState("__lofiRadio", component, () => {
+    const fresh = {
       ctx: null, tracks: new Map(), order: [], playing: -1, reported: -1, log: [],
       crossfade: data.crossfade, silence: { run: 0, longest: 0, last: 0 }, paused: false,
       wantPlay: false, station: data.player, beats: 0, asked: -Infinity, asks: 0,
     };
     document.addEventListener("visibilitychange", () => {
-      p.log.push({ visibility: document.visibilityState,
-                   at: p.ctx ? p.ctx.currentTime : null, beats: p.beats });
-      tick(p); // back in front: catch up at once (drawing resumes with the next frame)
+      fresh.log.push({ visibility: document.visibilityState,
+                       at: fresh.ctx ? fresh.ctx.currentTime : null, beats: fresh.beats });
+      tick(fresh); // back in front: catch up at once (drawing resumes with the next frame)
     });
-  }
+    return fresh;
+  });
   if (p.station !== data.player) { // a new station: its tracks replace the old ones
     for (const t of p.tracks.values()) {
       t.sources.forEach((s) => s && s.stop());
@@ -33,14 +33,8 @@ export default function (component) {
                        station: data.player });
   }
   p.crossfade = data.crossfade;
-  p.setStateValue = setStateValue;
-  p.setTriggerValue = setTriggerValue;
 
-  let root = parentElement.querySelector(".lofi-radio");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "lofi-radio";
-    root.innerHTML = `
+  const root = playerRoot(parentElement, "lofi-radio", `
       <div class="bar">
         <button class="play" title="Play / pause (media keys work too)">▶ Play</button>
         <button class="skip" title="Next track">⏭ Skip</button>
@@ -48,8 +42,7 @@ export default function (component) {
         <span class="now">Press play: the radio starts within a second.</span>
       </div>
       <div class="chords"></div>
-      <canvas class="roll" width="900" height="160"></canvas>`;
-    parentElement.appendChild(root);
+      <canvas class="roll" width="900" height="160"></canvas>`, (root) => {
     root.querySelector(".play").onclick = () => toggle(p);
     root.querySelector(".skip").onclick = () => skip(p);
     root.querySelector(".like").onclick = () => {
@@ -60,7 +53,7 @@ export default function (component) {
       navigator.mediaSession.setActionHandler("pause", () => toggle(p, false));
       navigator.mediaSession.setActionHandler("nexttrack", () => skip(p));
     }
-  }
+  });
   p.root = root;
   if (p.log.length > 2000) p.log.splice(0, 500); // an hour's log stays small
   if (p.debug) { // window.__lofiRadio.debug = true: every update and decode is logged too

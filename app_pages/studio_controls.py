@@ -222,54 +222,35 @@ def uploads() -> None:
         (st.success if level == "ok" else st.error)(text)
 
 
+# The feel sliders, drawn in two columns (left, right, left, …): widget key, label, the range
+# the setting allows, the slider's step, and the unit it shows (1000: Hz as kHz).
+FEEL_SLIDERS = (
+    ("swing", "Swing", GEN.swing_range, 0.01, 1),
+    ("energy", "Energy", GEN.energy_range, 0.1, 1),
+    ("tape_wow", "Tape wobble", MIX.tape_wow_range, 0.1, 1),
+    ("lowpass_khz", "Brightness (kHz)", MIX.lowpass_hz_range, 0.5, 1000),
+    ("density", "Melody density", GEN.density_range, 0.05, 1),
+)
+FEEL_HELP = {
+    "swing": "How late the off-beat sixteenths fall: 0.50 is straight, 0.58 a lazy lofi "
+    "shuffle, 0.70 a heavy swing",
+    "energy": "How hard and busy the drums play: lower is laid-back and soft, higher hits "
+    "harder with more ghost notes and pushed kicks",
+    "tape_wow": "The pitch wow and flutter of a worn cassette: 0 is steady, 1 the usual lofi "
+    "wobble, more is seasick",
+    "lowpass_khz": "Where the low-pass filter cuts the highs: lower is darker and more "
+    "muffled, higher is crisper",
+    "density": "How many notes the melody plays against what its model learned: 1 is as "
+    "learned, 0.5 about half as many (longer notes, more rests), 2 busier",
+}
+
+
 def feel() -> None:
     """Swing, drum energy, the tape's colour and the melody's density, in a producer's words."""
-    c1, c2 = st.columns(2)
-    c1.slider(
-        "Swing",
-        GEN.swing_range.low,
-        GEN.swing_range.high,
-        step=0.01,
-        key="swing",
-        help="How late the off-beat sixteenths fall: 0.50 is straight, 0.58 a lazy lofi "
-        "shuffle, 0.70 a heavy swing",
-    )
-    c2.slider(
-        "Energy",
-        GEN.energy_range.low,
-        GEN.energy_range.high,
-        step=0.1,
-        key="energy",
-        help="How hard and busy the drums play: lower is laid-back and soft, higher hits "
-        "harder with more ghost notes and pushed kicks",
-    )
-    c1.slider(
-        "Tape wobble",
-        MIX.tape_wow_range.low,
-        MIX.tape_wow_range.high,
-        step=0.1,
-        key="tape_wow",
-        help="The pitch wow and flutter of a worn cassette: 0 is steady, 1 the usual lofi "
-        "wobble, more is seasick",
-    )
-    c2.slider(
-        "Brightness (kHz)",
-        MIX.lowpass_hz_range.low / 1000,
-        MIX.lowpass_hz_range.high / 1000,
-        step=0.5,
-        key="lowpass_khz",
-        help="Where the low-pass filter cuts the highs: lower is darker and more muffled, "
-        "higher is crisper",
-    )
-    c1.slider(
-        "Melody density",
-        GEN.density_range.low,
-        GEN.density_range.high,
-        step=0.05,
-        key="density",
-        help="How many notes the melody plays against what its model learned: 1 is as "
-        "learned, 0.5 about half as many (longer notes, more rests), 2 busier",
-    )
+    columns = st.columns(2)
+    for i, (key, label, span, step, unit) in enumerate(FEEL_SLIDERS):
+        low, high, help_text = span.low / unit, span.high / unit, FEEL_HELP[key]
+        columns[i % 2].slider(label, low, high, step=step, key=key, help=help_text)
 
 
 def style_box() -> None:

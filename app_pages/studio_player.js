@@ -8,21 +8,12 @@ const SR = 44100;
 const FADE_IN = 2.0, FADE_OUT = 4.0; // as the server's mix
 
 export default function (component) {
-  const { data, parentElement, setStateValue, setTriggerValue } = component;
-  let p = window.__lofiStudio;
-  if (!p) {
-    p = window.__lofiStudio = {
-      ctx: null, take: null, strips: new Map(), playing: false, pos: 0, zero: 0,
-      sources: [], log: [], firstSoundAt: null, startedAt: null, view: 0,
-    };
-  }
-  p.setStateValue = setStateValue;
-  p.setTriggerValue = setTriggerValue;
-  let root = parentElement.querySelector(".lofi-studio");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "lofi-studio";
-    root.innerHTML = `
+  const { data, parentElement } = component;
+  const p = playerState("__lofiStudio", component, () => ({
+    ctx: null, take: null, strips: new Map(), playing: false, pos: 0, zero: 0,
+    sources: [], log: [], firstSoundAt: null, startedAt: null, view: 0,
+  }));
+  const root = playerRoot(parentElement, "lofi-studio", `
       <div class="bar">
         <button class="play" title="Play / pause">▶ Play</button>
         <button class="rewind" title="Back to the start">⏮</button>
@@ -32,15 +23,14 @@ export default function (component) {
       </div>
       <canvas class="overview" width="1200" height="34"></canvas>
       <canvas class="roll" width="1200" height="220"></canvas>
-      <div class="mixer"></div>`;
-    parentElement.appendChild(root);
+      <div class="mixer"></div>`, (root) => {
     root.querySelector(".play").onclick = () => (p.playing ? pause(p) : play(p, p.pos));
     root.querySelector(".rewind").onclick = () => seek(p, 0);
     for (const sel of [".overview", ".roll"]) {
       root.querySelector(sel).onclick = (e) => clickSeek(p, e, sel === ".overview");
     }
     p.mixerFor = null; // the mixer is drawn again for this element
-  }
+  });
   p.root = root;
   if (data && data.take && (!p.take || p.take.id !== data.take)) newTake(p, data);
   if (p.take && data && data.take === p.take.id) update(p, data);

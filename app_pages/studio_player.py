@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import models_for_request, session_dir
+from app_pages.common import models_for_request, player_component, session_dir
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
 from lofi.service.figures import waveform
@@ -23,10 +23,10 @@ from lofi.service.takes import DOWNLOADS, take_file
 FIRST_WAIT_S = 30.0  # Generate waits this long at most for the first bars
 AUTOPLAY_S = 60.0  # a take made this recently starts by itself when its first bars arrive
 LABELS = {"chords": "🎹 chords", "melody": "🎷 melody", "bass": "🎸 bass", "drums": "🥁 drums"}
-PLAYER = st.components.v2.component(
+PLAYER = player_component(
     "lofi_studio_player",
-    js=(Path(__file__).with_name("studio_player.js")).read_text(),
-    css=".lofi-studio{font-size:.9rem}.lofi-studio button{margin-right:.35rem;"
+    "studio_player.js",
+    ".lofi-studio{font-size:.9rem}.lofi-studio button{margin-right:.35rem;"
     "padding:.25rem .7rem;border-radius:.4rem;border:1px solid #555;background:#262730;"
     "color:#fafafa;cursor:pointer}.lofi-studio button.on{background:#f4a261;color:#111}"
     ".lofi-studio .bar{display:flex;align-items:center;gap:.5rem;flex-wrap:wrap}"
