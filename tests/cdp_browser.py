@@ -19,6 +19,7 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 
 CHROMIUM = "/usr/bin/chromium"
+# The flags every test browser starts with (Playwright's too, in test_browser.py).
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -27,9 +28,10 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-    "--window-size=1400,1000",
 ]
+# Here also what Playwright's page settings do for its browsers: sound without a click, the
+# window's size.
+CDP_ARGS = [*ARGS, "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000"]
 
 
 class Chromium:
@@ -38,7 +40,7 @@ class Chromium:
     def __init__(self, profile: Path) -> None:
         self._stack = contextlib.ExitStack()
         port_file = profile / "DevToolsActivePort"
-        cmd = [CHROMIUM, *ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}"]
+        cmd = [CHROMIUM, *CDP_ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}"]
         self.process = subprocess.Popen(
             [*cmd, "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

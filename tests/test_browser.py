@@ -10,23 +10,19 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.cdp_browser import ARGS, CHROMIUM
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 
@@ -103,17 +99,22 @@ def server(server_process) -> str:
     return str(server_process[0])
 
 
-@pytest.fixture(scope="module")
-def page(server):
+@contextlib.contextmanager
+def browser_page(viewport: "ViewportSize"):
+    """A Playwright page of `viewport` (width, height) in Debian's chromium, downloads on."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 1000}, accept_downloads=True
-        )
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
         yield context.new_page()
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with browser_page({"width": 1400, "height": 1000}) as tab:
+        yield tab
 
 
 def _shot(page, name: str, full_page: bool = True) -> Path:

@@ -4,34 +4,31 @@ without scrolling, takes made and listed. Debian's chromium driven by Playwright
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.test_browser import (  # noqa: F401 (fixtures)
-    ARGS,
     ARTIFACTS,
     CHROMIUM,
     _shot,
+    browser_page,
     served_dirs,
     server,
     server_process,
 )
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP: "ViewportSize" = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="module")
 def laptop(server):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 768}, accept_downloads=True
-        )
-        yield context.new_page()
-        browser.close()
+    with browser_page(LAPTOP) as tab:
+        yield tab
 
 
 def _in_view(page, locator) -> dict[str, float]:
