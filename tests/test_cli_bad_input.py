@@ -223,6 +223,16 @@ def test_bad_input_is_one_line_and_a_failure(name, tmp_path, tiny_checkpoints, c
     assert not (tmp_path / "out" / "mix.wav").exists()
 
 
+@pytest.mark.parametrize("command", ["generate", "evaluate"])
+def test_a_style_with_models_is_refused(command, tmp_path, tiny_checkpoints, capsys) -> None:
+    melody, _ = tiny_checkpoints
+    where = ["--out", str(tmp_path / "out")] if command == "generate" else []
+    argv = [command, *where, "--style", "default", "--melody-model", str(melody)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: give either --style or --melody-model/--chord-model, not both"
+
+
 def _is_argparse(name: str) -> bool:
     return name in ("unknown flag", "bpm not a number")
 

@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
 from lofi.core.settings import GENERATION
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     v.add_argument("--corpus", default="default", help="bundled corpus name or folder")
-    v.add_argument("--style", type=Path, help="style folder (default: the shipped style)")
-    v.add_argument("--melody-model", type=Path, help="melody checkpoint (not with --style)")
-    v.add_argument("--chord-model", type=Path, help="chord checkpoint (not with --style)")
+    add_style_flags(v)
     v.add_argument("--songs", type=int, default=10, help="how many songs (default 10)")
     v.add_argument("--seed", type=int, default=1, help="first song's seed (default 1)")
     v.add_argument(
@@ -68,27 +67,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from lofi.core.errors import ConfigError
     from lofi.data.corpus import load_corpus
-    from lofi.learn.style import resolve_style
-    from lofi.service.track import (
-        default_chord_model,
-        default_melody_model,
-        default_style,
-        load_models,
-    )
+    from lofi.service.track import load_models
     from lofi.tools.evaluate import evaluate
 
     if args.matrix:
         return _matrix(args)
     if args.held_out is None:
         args.held_out = 0.2
-    if args.style and (args.melody_model or args.chord_model):
-        raise ConfigError("give either --style or --melody-model/--chord-model, not both")
+    checkpoints = chosen_checkpoints(args)
     corpus = load_corpus(args.corpus)
-    if args.melody_model or args.chord_model:
-        melody = args.melody_model or default_melody_model()
-        chords = args.chord_model or default_chord_model()
+    if checkpoints:
+        melody, chords = checkpoints
         report = evaluate(
             corpus,
             load_models(melody, chords),
@@ -100,12 +90,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     else:
         report = evaluate(
-            corpus,
-            resolve_style(args.style) if args.style else default_style(),
-            args.songs,
-            args.seed,
-            args.bars,
-            args.held_out,
+            corpus, chosen_style(args), args.songs, args.seed, args.bars, args.held_out
         )
     print_report(report)
     if args.json:

@@ -6,6 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
+from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import ConfigError
 from lofi.core.settings import GENERATION, LIMITS, MIX
@@ -86,13 +87,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="effect levels in dB, e.g. rain=-20,vinyl=-26; NAME=off leaves one out "
         f"(default {EFFECTS_DEFAULT})",
     )
-    g.add_argument(
-        "--style",
-        help="a style: `default`, a name from `train style`, or its folder (default: default, "
-        "unless --melody-model/--chord-model are given)",
-    )
-    g.add_argument("--melody-model", type=Path, help="melody checkpoint folder")
-    g.add_argument("--chord-model", type=Path, help="chord checkpoint folder")
+    add_style_flags(g)
     g.add_argument("--no-mp3", action="store_true", help="skip the MP3")
     g.set_defaults(handler=_generate)
 
@@ -143,11 +138,8 @@ def _refuse_existing(out: Path) -> None:
 def _generate(args: argparse.Namespace) -> int:
     from lofi.audio.soundfonts import default_instruments, parse_instrument_spec
     from lofi.core.types import GenerationConfig, Key, SamplingConfig
-    from lofi.learn.style import resolve_style
     from lofi.service.recipe import TrackRequest, load_recipe, style_request
     from lofi.service.track import (
-        default_chord_model,
-        default_melody_model,
         ensure_default_effects,
         make_track,
         resolve_effects,
@@ -175,20 +167,20 @@ def _generate(args: argparse.Namespace) -> int:
             args.temperature, args.top_k, args.top_p, args.stay_in_key, args.density, low, high
         )
         config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
-        if args.style and (args.melody_model or args.chord_model):
-            raise ConfigError("give either --style or --melody-model/--chord-model, not both")
-        if args.melody_model or args.chord_model:
+        checkpoints = chosen_checkpoints(args)
+        if checkpoints:
             request = TrackRequest(
                 config=config,
-                melody_model=args.melody_model or default_melody_model(),
-                chord_model=args.chord_model or default_chord_model(),
+                melody_model=checkpoints[0],
+                chord_model=checkpoints[1],
                 instruments=instruments,
                 effects=levels,
                 effect_paths=resolve_effects(levels),
             )
         else:
-            style = resolve_style(args.style or "default")
-            request = style_request(config, style, instruments, levels, resolve_effects(levels))
+            request = style_request(
+                config, chosen_style(args), instruments, levels, resolve_effects(levels)
+            )
     track = make_track(request)
     try:
         paths = write_track(track, request, args.out, mp3=not args.no_mp3)
