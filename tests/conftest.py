@@ -53,6 +53,14 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
 
 
 # --- scale: TFRecord shards of a small folder with one broken file, built on Beam ----------
+@pytest.fixture(scope="module")
+def models(tiny_checkpoints):
+    """The tiny checkpoints loaded as the song's models (fresh for every test module)."""
+    from lofi.service.track import load_models
+
+    return load_models(*tiny_checkpoints)
+
+
 @pytest.fixture(scope="session")
 def tiny_shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     """`corpus build` output (seq-len 8, 40 % validation) and the good files it came from."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lofi.audio.soundfonts import Instrument
 from lofi.core.types import ChordSpan, Key, Note, Piece
 from lofi.data.corpus import Corpus
 from lofi.learn.models import ModelSize
@@ -74,6 +75,16 @@ def train_tiny(kind: str, out: Path, epochs: int = 2) -> dict[str, object]:
         seed=0,
     )
     return train(config, synthetic_corpus(), out, command="tests")
+
+
+def gm_instruments(font: Path) -> dict[str, Instrument]:
+    """The four parts on a General MIDI font: electric piano, vibraphone, bass, the kit."""
+    return {
+        "chords": Instrument(font, 0, 4),
+        "melody": Instrument(font, 0, 11),
+        "bass": Instrument(font, 0, 33),
+        "drums": Instrument(font, 128, 0),
+    }
 
 
 def rms(audio: np.ndarray) -> float:

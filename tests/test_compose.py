@@ -9,12 +9,6 @@ from lofi.compose.midi import song_to_midi
 from lofi.compose.song import TONICS, compose
 from lofi.core.constants import DRUM_CHANNEL
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
-from lofi.service.track import load_models
-
-
-@pytest.fixture(scope="module")
-def models(tiny_checkpoints):
-    return load_models(*tiny_checkpoints)
 
 
 def _midi(models, seed: int, key: str = "A-minor", bars: int = 16, **sampling) -> bytes:

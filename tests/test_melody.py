@@ -9,12 +9,6 @@ from lofi.compose.song import compose
 from lofi.core.errors import ConfigError
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.service.recipe import validate_config
-from lofi.service.track import load_models
-
-
-@pytest.fixture(scope="module")
-def models(tiny_checkpoints):
-    return load_models(*tiny_checkpoints)
 
 
 def _melody(models, **options) -> tuple[float, float, list[int]]:

@@ -17,12 +17,6 @@ from lofi.service.novelty import (
     fragments,
     repeated_share,
 )
-from lofi.service.track import load_models
-
-
-@pytest.fixture(scope="module")
-def models(tiny_checkpoints):
-    return load_models(*tiny_checkpoints)
 
 
 def _playlist(models, n: int, seed: int = 3) -> list:

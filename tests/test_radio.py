@@ -1,15 +1,14 @@
 """The radio: a session that stays ahead of the listener, in the service and on the page."""
 
 import time
-from pathlib import Path
 
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from lofi.service.novelty import DriftLimits, repeated_share
 from lofi.service.radio import KEEP_AUDIO, LOOKAHEAD, RadioSession, RadioSettings
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+from tests.factories import gm_instruments
+from tests.page_driver import APP
 
 
 def _wait(condition, timeout: float = 240.0) -> None:
@@ -20,17 +19,11 @@ def _wait(condition, timeout: float = 240.0) -> None:
 
 
 def _request(app_dirs):
-    from lofi.audio.soundfonts import Instrument
     from lofi.core.types import GenerationConfig
     from lofi.service.recipe import TrackRequest
 
     font = app_dirs["soundfonts"] / "sf_GMbank.sf2"
-    instruments = {
-        "chords": Instrument(font, 0, 4),
-        "melody": Instrument(font, 0, 11),
-        "bass": Instrument(font, 0, 33),
-        "drums": Instrument(font, 128, 0),
-    }
+    instruments = gm_instruments(font)
     effects = {"vinyl": -28.0}
     paths = {"vinyl": app_dirs["effects"] / "vinyl.wav"}
     return TrackRequest(

@@ -8,20 +8,11 @@ from lofi.audio.render import check_soundfont, probe_soundfont, render_midi, ren
 from lofi.audio.soundfonts import Instrument, list_presets, parse_instrument_spec
 from lofi.core.constants import DRUM_CHANNEL, SAMPLE_RATE
 from lofi.core.errors import RenderError, SoundFontError
-from tests.factories import rms
-
-
-def _instruments(sf) -> dict[str, Instrument]:
-    return {
-        "chords": Instrument(sf, 0, 4),
-        "melody": Instrument(sf, 0, 11),
-        "bass": Instrument(sf, 0, 33),
-        "drums": Instrument(sf, 128, 0),
-    }
+from tests.factories import gm_instruments, rms
 
 
 def test_stems_have_the_song_length_two_channels_and_sound(gm_soundfont, four_part_midi) -> None:
-    stems = render_stems(four_part_midi, _instruments(gm_soundfont), tail_s=1.0)
+    stems = render_stems(four_part_midi, gm_instruments(gm_soundfont), tail_s=1.0)
     assert list(stems) == ["chords", "melody", "bass", "drums"]
     song_s = mido.MidiFile(file=io.BytesIO(four_part_midi)).length
     for name, audio in stems.items():
@@ -32,7 +23,7 @@ def test_stems_have_the_song_length_two_channels_and_sound(gm_soundfont, four_pa
 
 
 def test_rendering_is_deterministic_whatever_ran_before(gm_soundfont, four_part_midi) -> None:
-    inst = _instruments(gm_soundfont)
+    inst = gm_instruments(gm_soundfont)
     first = render_stems(four_part_midi, {"chords": inst["chords"]})["chords"]
     render_stems(four_part_midi, inst)
     again = render_stems(four_part_midi, {"chords": inst["chords"]})["chords"]
@@ -135,7 +126,7 @@ def _tempo_change_midi(path) -> float:
 
 def test_tempo_changes_set_the_length_of_every_stem(gm_soundfont, tmp_path) -> None:
     song_s = _tempo_change_midi(tmp_path / "song.mid")
-    stems = render_stems(tmp_path / "song.mid", _instruments(gm_soundfont), tail_s=0.5)
+    stems = render_stems(tmp_path / "song.mid", gm_instruments(gm_soundfont), tail_s=0.5)
     for name, audio in stems.items():
         assert audio.shape == (round((song_s + 0.5) * SAMPLE_RATE), 2)
         assert rms(audio[: int(song_s * SAMPLE_RATE)]) > 1e-3, f"{name} is silent"

@@ -7,19 +7,14 @@ import pytest
 
 from lofi.audio.loudness import loudness_lufs
 from lofi.audio.render import render_stems, song_frames
-from lofi.audio.soundfonts import Instrument
 from lofi.audio.stream import Mixdown, bar_frames, master_whole, stream_track
 from lofi.core.constants import SAMPLE_RATE
+from tests.factories import gm_instruments
 
 
 @pytest.fixture(scope="module")
 def instruments(gm_soundfont):
-    return {
-        "chords": Instrument(gm_soundfont, 0, 4),
-        "melody": Instrument(gm_soundfont, 0, 11),
-        "bass": Instrument(gm_soundfont, 0, 33),
-        "drums": Instrument(gm_soundfont, 128, 0),
-    }
+    return gm_instruments(gm_soundfont)
 
 
 def test_first_frames_render_equals_the_whole_render(four_part_midi, instruments) -> None:

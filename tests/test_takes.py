@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from lofi.audio.soundfonts import Instrument
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
 from lofi.core.types import GenerationConfig, Key, part_seeds_for, reseed_part, with_part_seeds
@@ -25,12 +24,8 @@ from lofi.service.takes import (
     take_file,
     take_stems,
 )
-from lofi.service.track import load_models, make_track, write_track
-
-
-@pytest.fixture(scope="module")
-def models(tiny_checkpoints):
-    return load_models(*tiny_checkpoints)
+from lofi.service.track import Track, make_track, write_track
+from tests.factories import gm_instruments
 
 
 def _notes(song) -> dict[str, tuple]:
@@ -84,10 +79,15 @@ def test_one_part_made_again_leaves_the_rest_note_for_note(
 
 def _request(checkpoints, soundfont: Path, bars: int = 8, seed: int = 3) -> TrackRequest:
     melody, chords = checkpoints
-    presets = {"chords": (0, 4), "melody": (0, 11), "bass": (0, 33), "drums": (128, 0)}
-    instruments = {p: Instrument(soundfont, b, prog) for p, (b, prog) in presets.items()}
     config = GenerationConfig(seed, Key.parse("A-minor"), 100.0, bars)
-    return new_request(TrackRequest(config, melody, chords, instruments))
+    return new_request(TrackRequest(config, melody, chords, gm_instruments(soundfont)))
+
+
+@pytest.fixture
+def made(tiny_checkpoints, gm_soundfont) -> tuple[TrackRequest, Track]:
+    """The test's track request and the track it makes."""
+    request = _request(tiny_checkpoints, gm_soundfont)
+    return request, make_track(request)
 
 
 def test_a_regenerated_take_reloads_from_its_recipe(tiny_checkpoints, gm_soundfont) -> None:
@@ -100,11 +100,8 @@ def test_a_regenerated_take_reloads_from_its_recipe(tiny_checkpoints, gm_soundfo
     assert from_recipe({**legacy, "format_version": 2}).config.part_seeds is None
 
 
-def test_a_session_stays_under_its_cap_keeping_pinned_and_downloaded_takes(
-    tiny_checkpoints, gm_soundfont, tmp_path
-) -> None:
-    request = _request(tiny_checkpoints, gm_soundfont)
-    track = make_track(request)
+def test_a_session_stays_under_its_cap_keeping_pinned_and_downloaded_takes(made, tmp_path) -> None:
+    request, track = made
     session = tmp_path / "session"
     first = save_take(track, request, session)
     one = session_bytes(session)
@@ -129,11 +126,8 @@ def test_a_session_stays_under_its_cap_keeping_pinned_and_downloaded_takes(
     assert pinned not in {t.folder for t in list_takes(session)}
 
 
-def test_stems_are_rendered_on_demand_as_the_same_bytes(
-    tiny_checkpoints, gm_soundfont, tmp_path
-) -> None:
-    request = _request(tiny_checkpoints, gm_soundfont)
-    track = make_track(request)
+def test_stems_are_rendered_on_demand_as_the_same_bytes(made, tmp_path) -> None:
+    request, track = made
     eager = tmp_path / "eager"
     write_track(track, request, eager, mp3=False, stems=True)
     take = save_take(track, request, tmp_path / "session")
