@@ -162,13 +162,13 @@ def test_an_unknown_voicing_goes_to_its_nearest_shape() -> None:
 FIGURE = TrainConfig(
     kind="bass",
     corpus="figure",
-    epochs=30,
+    epochs=60,
     seq_len=32,
     batch_size=8,
     learning_rate=0.01,
     size=ModelSize(units=32, layers=1, embedding=8, dropout=0.0),
-    max_steps=4,
-    patience=30,
+    max_steps=8,
+    patience=60,
 )
 
 

@@ -24,9 +24,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument(
         "kind",
-        choices=["melody", "chords", "drums", "bass", "comping", "form", "style"],
-        help="which model to train; form: the form model alone (OUT/form.json); style: every "
-        "part and the form (see --parts)",
+        choices=["melody", "chords", "drums", "bass", "comping", "form", "timing", "style"],
+        help="which model to train; form: the form model alone (OUT/form.json); timing: the "
+        "timing feels alone (OUT/timing.json); style: every part, the form and the timing "
+        "(see --parts)",
     )
     t.add_argument(
         "--parts",
@@ -177,7 +178,7 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError("--from and --resume are for styles: use `train style`")
     if not 0.0 <= args.held_out < 1.0:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
-    if args.kind == "form":
+    if args.kind in ("form", "timing"):
         return _train_form(args)
     config = TrainConfig(
         kind=args.kind,
@@ -244,20 +245,24 @@ def default_learning_rate(args: argparse.Namespace) -> float:
 
 
 def _train_form(args: argparse.Namespace) -> int:
+    """The form (OUT/form.json) or the timing feels (OUT/timing.json) alone."""
     from lofi.data.corpus import load_corpus
     from lofi.data.split import training_part
     from lofi.learn.form import FORM_FILE
-    from lofi.learn.style_training import train_form
+    from lofi.learn.style_training import train_form, train_timing
+    from lofi.learn.timing import TIMING_FILE
 
-    path = args.out / FORM_FILE
+    fit, name = (train_form, FORM_FILE) if args.kind == "form" else (train_timing, TIMING_FILE)
+    path = args.out / name
     if path.exists():
         raise ConfigError(f"{path} already exists; choose another --out folder")
     seen = training_part(load_corpus(args.corpus), args.held_out)
-    form, reason = train_form(seen, path)
+    learned, reason = fit(seen, path)
     if reason:
-        print(f"no form learned: {reason}; a style from this corpus falls back on {form}")
+        print(f"no {args.kind} learned: {reason}; a style from this corpus falls back on {learned}")
         return 1
-    print(f"form model of {len(seen.pieces)} pieces (held out: {args.held_out:g}) in {path}")
+    held = f"held out: {args.held_out:g}"
+    print(f"{args.kind} model of {len(seen.pieces)} pieces ({held}) in {path}")
     return 0
 
 

@@ -14,7 +14,7 @@ from lofi.encoding.chord_context import chord_context, root_of
 from lofi.encoding.chords import NO_CHORD, symbol
 from lofi.encoding.comping import STEP, step_notes
 from lofi.encoding.vocab import BOS, REST
-from lofi.learn.sampler import StepModel, choose
+from lofi.learn.sampler import StepModel, choose, draw, plays
 
 DIATONIC = np.array([pc in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)])  # C major
 ChordEvents = list[tuple[float, float, str]]
@@ -41,33 +41,61 @@ def _context(model: StepModel, name: str) -> dict[str, int]:
 class _Player:
     """A part model with its LSTM state, its generator and the sampling settings.
 
-    `shift` moves the normalised key to the song's.
+    `shift` moves the normalised key to the song's. With `as_learned` (the arrangement's
+    rhythm "as-learned"), whether the part plays at a step and its lengths, loudness and
+    octave are drawn at the model's own odds; the temperature, top-k and top-p shape only
+    which pitch or voicing. Without, they shape every head (arrangements 1 and 2).
     """
 
     def __init__(
-        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig, shift: int
+        self,
+        model: StepModel,
+        rng: np.random.Generator,
+        sampling: SamplingConfig,
+        shift: int,
+        as_learned: bool = True,
     ) -> None:
         self.model = model
         self.rng = rng
         self.sampling = sampling
         self.shift = shift
+        self.as_learned = as_learned
         self.state = model.initial_state()
 
     def _choose(self, probs: np.ndarray, mask: np.ndarray) -> int:
         s = self.sampling
         return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask)
 
+    def _rhythm(self, probs: np.ndarray, mask: np.ndarray) -> int:
+        return draw(probs, self.rng, mask) if self.as_learned else self._choose(probs, mask)
+
+    def _sound(self, probs: np.ndarray, silent: int, mask: np.ndarray) -> int:
+        """A token of the head: `silent` or, if the part plays, a shaped choice of the rest."""
+        if not self.as_learned:
+            return self._choose(probs, mask)
+        if not plays(probs, silent, mask, self.rng):
+            return silent
+        sounding = mask.copy()
+        sounding[silent] = False
+        return self._choose(probs, sounding) if sounding.any() else silent
+
 
 class BassSampler(_Player):
     """A bass line note by note; with stay-in-key only the key's and the chord's notes."""
 
     def __init__(
-        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig, shift: int
+        self,
+        model: StepModel,
+        rng: np.random.Generator,
+        sampling: SamplingConfig,
+        shift: int,
+        as_learned: bool = True,
     ) -> None:
-        super().__init__(model, rng, sampling, shift)
+        super().__init__(model, rng, sampling, shift, as_learned)
         self.prev = {"pitch": 0, "duration": 0, "velocity": 0}
         tokens = model.vocab.inputs["pitch"]
         self.rest: np.ndarray = np.array([t == REST for t in tokens])
+        self.rest_index = int(np.argmax(self.rest)) if self.rest.any() else -1
         pitches = np.array([int(t) if t not in (BOS, REST) else -1 for t in tokens])
         sounding = pitches + shift
         self.classes = np.where(pitches >= 0, pitches % 12, -1)
@@ -94,10 +122,15 @@ class BassSampler(_Player):
             position = round(t * 4) % POSITIONS_PER_BAR
             tokens = {**self.prev, **_context(self.model, name), "position": position}
             probs = self.model.step(tokens, self.state)
-            p = self._choose(probs["pitch"], self._pitch_mask(name))
+            mask = self._pitch_mask(name)
+            p = (
+                self._sound(probs["pitch"], self.rest_index, mask)
+                if self.rest_index >= 0
+                else self._choose(probs["pitch"], mask)
+            )
             fits = np.array([False] + [t + d <= end + 1e-6 for d in DURATION_BINS])
-            d = self._choose(probs["duration"], fits)
-            v = self._choose(probs["velocity"], self.not_bos)
+            d = self._rhythm(probs["duration"], fits)
+            v = self._rhythm(probs["velocity"], self.not_bos)
             beats = DURATION_BINS[d - 1] if fits.any() else end - t
             token = self.model.vocab.inputs["pitch"][p]
             if token != REST:
@@ -112,9 +145,14 @@ class CompSampler(_Player):
     """The accompaniment step by step: strike or not; if so voicing, octave, length, loudness."""
 
     def __init__(
-        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig, shift: int
+        self,
+        model: StepModel,
+        rng: np.random.Generator,
+        sampling: SamplingConfig,
+        shift: int,
+        as_learned: bool = True,
     ) -> None:
-        super().__init__(model, rng, sampling, shift)
+        super().__init__(model, rng, sampling, shift, as_learned)
         self.none = {name: 1 for name in model.vocab.outputs}
         self.prev = {name: 0 for name in model.vocab.outputs}
         self.struck = {n: np.arange(model.vocab.size(n)) > 1 for n in model.vocab.outputs}
@@ -127,13 +165,13 @@ class CompSampler(_Player):
             position = step % POSITIONS_PER_BAR
             tokens = {**self.prev, **_context(self.model, name), "position": position}
             probs = self.model.step(tokens, self.state)
-            voicing = self._choose(probs["voicing"], np.arange(len(probs["voicing"])) > 0)
+            voicing = self._sound(probs["voicing"], 1, np.arange(len(probs["voicing"])) > 0)
             if voicing == 1:
                 self.prev = dict(self.none)
                 continue
             chosen = {"voicing": voicing}
             for head in outputs[1:]:
-                chosen[head] = self._choose(probs[head], self.struck[head])
+                chosen[head] = self._rhythm(probs[head], self.struck[head])
             self.prev = chosen
             for n in step_notes(self.model.vocab, chosen, step * STEP, root_of(name)):
                 pitch = int(np.clip(n.pitch + self.shift, 0, 127))

@@ -15,6 +15,8 @@ from typing import Any
 from lofi.core.errors import RecipeError
 from lofi.core.types import Section
 
+AS_LEARNED = "as-learned"
+
 
 @dataclass(frozen=True)
 class Arrangement:
@@ -34,13 +36,20 @@ class Arrangement:
         open_on_tonic: the first chord loop starts on a tonic chord and the second avoids
             one (False: the chord model's own choice).
         close_on_tonic: the last chord is the tonic, ringing to the end.
+        rhythm: "as-learned" draws whether each part plays at a step, its lengths, loudness
+            and octave at the models' own odds, and lets the temperature, top-k and top-p
+            shape only which pitch, chord or voicing; "shaped" (arrangements 1 and 2) lets
+            them shape every head, which favours the likeliest length and silence.
+        timing: "style" places the pitched parts' onsets by the style's learned timing
+            model (lofi.learn.timing) or its named fallback; "jitter" (1 and 2) only
+            moves the melody by `timing_jitter`.
         form: "rules" plays the fixed plan of `lofi.compose.form.rules_form` (intro and
             outro of 4 bars, 2 under 24 bars; B every fourth block); "style" samples the
             style's learned form model (or its named fallback).
     """
 
     name: str = "lofi-sections"
-    version: int = 2
+    version: int = 3
     intro_lead_in: float = 0.5
     outro_energy: float = 0.6
     cymbal_floor: float = 0.6
@@ -49,11 +58,13 @@ class Arrangement:
     melody_high: int = 127
     melody_velocity_scale: float = 1.0
     velocity_jitter: float = 5.0
-    timing_jitter: float = 0.01
+    timing_jitter: float = 0.0
     legato: float = 0.95
     open_on_tonic: bool = False
     close_on_tonic: bool = True
     form: str = "style"
+    rhythm: str = AS_LEARNED
+    timing: str = "style"
 
     def drum_energy(self, bar: int, sections: tuple[Section, ...]) -> float | None:
         """How hard the drums play in `bar` (0–1): 0 leaves only soft cymbals; None: silent."""
@@ -82,15 +93,23 @@ ARRANGEMENT_V1 = Arrangement(
     melody_velocity_scale=0.85,
     open_on_tonic=True,
     form="rules",
+    timing_jitter=0.01,
+    rhythm="shaped",
+    timing="jitter",
 )
-ARRANGEMENTS = {(a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT)}
+# Before rhythm and timing were learned: every head shaped by the temperature, the melody
+# jittered around the grid, the other parts on it.
+ARRANGEMENT_V2 = Arrangement(version=2, timing_jitter=0.01, rhythm="shaped", timing="jitter")
+ARRANGEMENTS = {(a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT)}
 _V1_FIELDS = ("name", "version", "intro_lead_in", "outro_energy", "cymbal_floor")
+_V2_ADDED = ("rhythm", "timing")  # fields a version-2 recipe did not write
 
 
 def arrangement_from_json(data: Any) -> Arrangement:
     """The shipped arrangement a recipe names, if its every field matches.
 
-    A version-1 recipe wrote only its drum fields; the rest are that version's rules.
+    A version-1 recipe wrote only its drum fields, a version-2 one all but `rhythm` and
+    `timing`; the rest are that version's rules.
 
     Raises:
         RecipeError: for an arrangement this version of LoFi Studio does not make.
@@ -102,6 +121,8 @@ def arrangement_from_json(data: Any) -> Arrangement:
         full = known.to_json()
         written = {k: v for k, v in full.items() if k in data}
         required = _V1_FIELDS if known.version == 1 else tuple(f.name for f in fields(known))
+        if known.version == 2:
+            required = tuple(k for k in required if k not in _V2_ADDED)
         if data == written and all(k in data for k in required):
             return known
     raise RecipeError(

@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 
-from lofi.compose.arrangement import Arrangement
+from lofi.compose.arrangement import AS_LEARNED, Arrangement
 from lofi.core.constants import DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
 from lofi.encoding.chords import NO_CHORD, context_name
 from lofi.encoding.vocab import BOS, REST
-from lofi.learn.sampler import State, StepModel, choose
+from lofi.learn.sampler import State, StepModel, choose, draw, plays
 
 DIATONIC = frozenset({0, 2, 4, 5, 7, 9, 11})  # C major = A natural minor
 ChordEvents = list[tuple[float, float, str]]
@@ -85,6 +85,19 @@ class MelodySampler:
         self.rests: np.ndarray | None = None
         if s.density != 1.0:
             self.rests = np.where(np.array([t == REST for t in self.pitches]), 1 / s.density, 1.0)
+        self.as_learned = arrangement.rhythm == AS_LEARNED
+        self.rest = self.pitches.index(REST) if REST in self.pitches else -1
+
+    def _pitch(self, probs: np.ndarray) -> int:
+        """A rest or a pitch; as learned, a rest comes at the model's odds (and the density's)."""
+        s = self.sampling
+        if not self.as_learned or self.rest < 0:
+            return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, self.pitch_mask)
+        if not plays(probs, self.rest, self.pitch_mask, self.rng):
+            return self.rest
+        sounding = self.pitch_mask.copy()
+        sounding[self.rest] = False
+        return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, sounding)
 
     def phrase(self, start: float, end: float, harmony: ChordEvents) -> list[Note]:
         """Samples notes from `start` to `end` beats (normalised key) over `harmony`."""
@@ -100,13 +113,19 @@ class MelodySampler:
             probs = self.model.step(tokens, self.state)
             s = self.sampling
             pitch = probs["pitch"] if self.rests is None else probs["pitch"] * self.rests
-            p = choose(pitch, self.rng, s.temperature, s.top_k, s.top_p, self.pitch_mask)
+            p = self._pitch(pitch)
             fits = np.array([False] + [t + d <= end + 1e-6 for d in DURATION_BINS])
             lengths = (
                 probs["duration"] if self.durations is None else probs["duration"] * self.durations
             )
-            d = choose(lengths, self.rng, s.temperature, s.top_k, s.top_p, fits)
-            v = choose(probs["velocity"], self.rng, s.temperature, s.top_k, s.top_p, self.vel_mask)
+            if self.as_learned:
+                d = draw(lengths, self.rng, fits)
+                v = draw(probs["velocity"], self.rng, self.vel_mask)
+            else:
+                d = choose(lengths, self.rng, s.temperature, s.top_k, s.top_p, fits)
+                v = choose(
+                    probs["velocity"], self.rng, s.temperature, s.top_k, s.top_p, self.vel_mask
+                )
             beats = DURATION_BINS[d - 1] if fits.any() else end - t
             if self.pitches[p] != REST:
                 velocity = int(self.model.vocab.inputs["velocity"][v])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lofi.compose.accompanist import BassSampler, CompSampler, chords_by_step
-from lofi.compose.arrangement import ARRANGEMENT, Arrangement
+from lofi.compose.arrangement import ARRANGEMENT, AS_LEARNED, Arrangement
 from lofi.compose.drummer import DrumSampler
 from lofi.compose.form import LOOP_BARS, form_plan, main_block_starts
 from lofi.compose.grooves import bass_line, comp_chords, drum_bar
@@ -19,6 +19,7 @@ from lofi.encoding.tokens import key_shift
 from lofi.encoding.vocab import MODE_TOKENS
 from lofi.learn.form import FormModel
 from lofi.learn.sampler import State, StepModel, choose
+from lofi.learn.timing import TimingModel
 
 # Chords a song may open on (the chord model picks among them); the first rings out last.
 TONICS = {
@@ -43,6 +44,8 @@ class SongModels:
     bass_id: str = ""
     comping: StepModel | None = None  # None: the fallback rules:comping
     comping_id: str = ""
+    timing: TimingModel | None = None  # None: the fallback rules:grid
+    timing_id: str = ""
 
 
 class ChordSampler:
@@ -218,8 +221,16 @@ def compose(
         melody += notes
 
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
-    chord_notes, bass_line_notes = _accompaniment(config, models, harmony, shift, rngs)
+    chord_notes, bass_line_notes = _accompaniment(
+        config, models, harmony, shift, rngs, arrangement.rhythm == AS_LEARNED
+    )
     bass_notes = [n for n in bass_line_notes if n.onset >= intro.bars * 2]
+    if arrangement.timing == "style" and models.timing is not None:
+        chord_notes, melody_notes, bass_notes = models.timing.place(
+            (chord_notes, melody_notes, bass_notes),
+            np.random.default_rng((config.seed, 0x71)),
+            config.bars * POSITIONS_PER_BAR,
+        )
     drums = _drums(config, models, sections, rngs["drums"], rngs["learned_drums"], arrangement)
     parts = (
         Part("chords", tuple(chord_notes)),
@@ -237,6 +248,7 @@ def _accompaniment(
     harmony: ChordEvents,
     shift: int,
     rngs: dict[str, np.random.Generator],
+    as_learned: bool,
 ) -> tuple[list[Note], list[Note]]:
     """Comping and bass: sampled from the style's models, else played by the rules."""
     end = float(config.bars * BEATS_PER_BAR)
@@ -244,11 +256,13 @@ def _accompaniment(
     if models.comping is None:
         comping = comp_chords(rngs["comping"], harmony, shift, 1.0)
     else:
-        sampler = CompSampler(models.comping, rngs["learned_comping"], config.sampling, shift)
+        sampler = CompSampler(
+            models.comping, rngs["learned_comping"], config.sampling, shift, as_learned
+        )
         comping = sampler.part(steps, end)
     if models.bass is None:
         return comping, bass_line(rngs["bass"], harmony, shift)
-    bass = BassSampler(models.bass, rngs["learned_bass"], config.sampling, shift)
+    bass = BassSampler(models.bass, rngs["learned_bass"], config.sampling, shift, as_learned)
     return comping, bass.line(end, steps)
 
 

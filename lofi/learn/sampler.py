@@ -240,3 +240,22 @@ def choose(
         p[order[~keep]] = 0.0
     p /= p.sum()
     return int(rng.choice(len(p), p=p))
+
+
+def draw(probs: np.ndarray, rng: np.random.Generator, mask: np.ndarray | None = None) -> int:
+    """Draws one index as the model gives it: temperature 1, nothing cut, only the mask."""
+    return choose(probs, rng, 1.0, 0, 1.0, mask)
+
+
+def plays(probs: np.ndarray, silent: int, allowed: np.ndarray, rng: np.random.Generator) -> bool:
+    """Whether a part sounds at this step, at the model's own odds against token `silent`.
+
+    Args:
+        probs: the head's probabilities.
+        silent: the index of the rest or no-strike token.
+        allowed: True where a token may be drawn (the silent one included).
+        rng: the random generator the draw uses.
+    """
+    p = np.where(allowed, np.asarray(probs, dtype=np.float64), 0.0)
+    total = p.sum()
+    return bool(total > 0 and rng.random() >= p[silent] / total)

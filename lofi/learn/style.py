@@ -4,6 +4,7 @@
                                 parts (part → checkpoint subfolder), fallbacks
     styles/NAME/melody/ …       one checkpoint folder per learned part
     styles/NAME/form.json       the learned form (lofi.learn.form), when the corpus taught one
+    styles/NAME/timing.json     the learned timing feels (lofi.learn.timing), likewise
 
 A part the corpus lacks (no drums in a piano corpus) is listed under `fallbacks` with a named
 fallback: `style:default` (the shipped style's model of that part) or the hand-written part
@@ -24,6 +25,7 @@ from lofi.core.paths import checkpoints_dir, styles_dir
 from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import atomic_write, read_checkpoint
 from lofi.learn.form import FALLBACK_FORM, read_form
+from lofi.learn.timing import FALLBACK_TIMING, read_timing
 
 STYLE_FILE = "style.json"
 STYLE_FORMAT_VERSION = 1
@@ -35,6 +37,7 @@ RULES = {"drums": FALLBACK_RULES, "bass": "rules:bass", "comping": "rules:compin
 FALLBACKS = (FALLBACK_DEFAULT, *RULES.values())
 LATER_PARTS = ("bass", "comping")  # learned since style format 1 was first written
 FORM_FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_FORM)
+TIMING_FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_TIMING)
 LEARNED_FORM = "learned"
 
 
@@ -55,6 +58,8 @@ class Style:
     base: dict[str, Any] = field(default_factory=dict)  # the style fine-tuning started from
     form: str = FALLBACK_FORM  # the form model's file, or its named fallback (FORM_FALLBACKS)
     form_reason: str = "no form model was trained"  # why the form falls back
+    timing: str = FALLBACK_TIMING  # the timing model's file, or its named fallback
+    timing_reason: str = "no timing model was trained"  # why the timing falls back
 
     def form_source(self) -> tuple[str, Path | None]:
         """Where this style's form comes from.
@@ -63,13 +68,23 @@ class Style:
             ("learned", its file) or a named fallback: ("style:default", the shipped
             style's file) or ("rules:form", None).
         """
-        if self.form not in FORM_FALLBACKS:
-            return LEARNED_FORM, self.path / self.form
-        if self.form == FALLBACK_DEFAULT and self.path.resolve() != default_style_dir().resolve():
-            shipped = read_style(default_style_dir()).form_source()
+        return self._source("form")
+
+    def timing_source(self) -> tuple[str, Path | None]:
+        """Where this style's timing comes from: like `form_source`, "rules:grid" its rules."""
+        return self._source("timing")
+
+    def _source(self, model: str) -> tuple[str, Path | None]:
+        entry, rules = (
+            (self.form, FALLBACK_FORM) if model == "form" else (self.timing, FALLBACK_TIMING)
+        )
+        if entry not in (FALLBACK_DEFAULT, rules):
+            return LEARNED_FORM, self.path / entry
+        if entry == FALLBACK_DEFAULT and self.path.resolve() != default_style_dir().resolve():
+            shipped = read_style(default_style_dir())._source(model)
             if shipped[0] == LEARNED_FORM:
                 return FALLBACK_DEFAULT, shipped[1]
-        return FALLBACK_FORM, None
+        return rules, None
 
     def model_sha256(self) -> dict[str, str]:
         """Each part model's weights hash, the style's identity in a recipe."""
@@ -147,8 +162,15 @@ def read_style(folder: Path | str) -> Style:
             training=dict(data.get("training", {})),
             base=dict(data.get("base", {})),
         )
-        form, form_reason = _form_entry(folder, data.get("form"))
-        style = replace(style, form=form, form_reason=form_reason)
+        form, form_reason = _entry(folder, "form", data.get("form"), FORM_FALLBACKS)
+        timing, timing_reason = _entry(folder, "timing", data.get("timing"), TIMING_FALLBACKS)
+        style = replace(
+            style,
+            form=form,
+            form_reason=form_reason,
+            timing=timing,
+            timing_reason=timing_reason,
+        )
     except (KeyError, TypeError, AttributeError) as exc:
         raise StyleError(f"{path} is incomplete ({exc!r})") from exc
     models: dict[str, Path] = {}
@@ -174,6 +196,11 @@ def read_style(folder: Path | str) -> Style:
             read_form(folder / style.form)
         except CheckpointError as exc:
             raise StyleError(f"style {style.name}: its form model is unusable: {exc}") from exc
+    if style.timing not in TIMING_FALLBACKS:
+        try:
+            read_timing(folder / style.timing)
+        except CheckpointError as exc:
+            raise StyleError(f"style {style.name}: its timing model is unusable: {exc}") from exc
     missing = [k for k in PART_KINDS if k not in style.parts and k not in style.fallbacks]
     if missing or any(k not in models for k in REQUIRED_PARTS):
         raise StyleError(f"style {style.name} has neither a model nor a fallback for {missing}")
@@ -195,6 +222,11 @@ def write_style(style: Style) -> None:
             if style.form in FORM_FALLBACKS
             else style.form
         ),
+        "timing": (
+            {"fallback": style.timing, "reason": style.timing_reason}
+            if style.timing in TIMING_FALLBACKS
+            else style.timing
+        ),
     }
     if style.training:
         data["training"] = style.training
@@ -204,31 +236,32 @@ def write_style(style: Style) -> None:
     atomic_write(style.path / STYLE_FILE, (json.dumps(data, indent=1) + "\n").encode())
 
 
-def form_source_of(style: Path | None) -> tuple[str, Path | None]:
-    """Where a track's form comes from.
+def form_source_of(style: Path | None, model: str = "form") -> tuple[str, Path | None]:
+    """Where a track's form (or with `model` "timing", its timing) comes from.
 
     Its style's (learned or a named fallback), or for bare checkpoints (no style) the
     shipped style's, as for a style without one.
     """
     if style is not None:
-        return read_style(style).form_source()
+        return read_style(style)._source(model)
+    rules = FALLBACK_FORM if model == "form" else FALLBACK_TIMING
     try:
-        source, path = read_style(default_style_dir()).form_source()
+        source, path = read_style(default_style_dir())._source(model)
     except StyleError:  # no usable shipped style here: the rules
-        return FALLBACK_FORM, None
+        return rules, None
     return (FALLBACK_DEFAULT, path) if source == LEARNED_FORM else (source, path)
 
 
-def _form_entry(folder: Path, entry: Any) -> tuple[str, str]:
-    """The form style.json names: a file, or {"fallback": NAME, "reason": WHY}.
+def _entry(folder: Path, model: str, entry: Any, fallbacks: tuple[str, str]) -> tuple[str, str]:
+    """The form or timing style.json names: a file, or {"fallback": NAME, "reason": WHY}.
 
-    None named is the shipped style's form (the rules, for the shipped style itself).
+    None named is the shipped style's (the rules, for the shipped style itself).
     """
     if isinstance(entry, str) and entry and "/" not in entry and entry not in (".", ".."):
         return entry, ""
-    if isinstance(entry, dict) and entry.get("fallback") in FORM_FALLBACKS:
+    if isinstance(entry, dict) and entry.get("fallback") in fallbacks:
         return str(entry["fallback"]), str(entry.get("reason", ""))
     if entry is not None:
-        raise StyleError(f"{folder / STYLE_FILE}: form {entry!r} is not a file or a fallback")
+        raise StyleError(f"{folder / STYLE_FILE}: {model} {entry!r} is not a file or a fallback")
     shipped = folder.resolve() == default_style_dir().resolve()
-    return (FALLBACK_FORM if shipped else FALLBACK_DEFAULT), f"{STYLE_FILE} names no form model"
+    return (fallbacks[1] if shipped else fallbacks[0]), f"{STYLE_FILE} names no {model} model"

@@ -28,6 +28,7 @@ from lofi.learn.style import (
     read_style,
     write_style,
 )
+from lofi.learn.timing import FALLBACK_TIMING, TIMING_FILE, fit_timing, write_timing
 
 if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
@@ -120,6 +121,11 @@ def train_style(
         )
     form, reason = train_form(seen, out / FORM_FILE)
     report(f"form: {reason or 'learned'}" + (f"; falls back on {form}" if reason else ""))
+    timing, timing_reason = train_timing(seen, out / TIMING_FILE)
+    report(
+        f"timing: {timing_reason or 'learned'}"
+        + (f"; falls back on {timing}" if timing_reason else "")
+    )
     style = Style(
         path=out,
         name=out.name,
@@ -137,6 +143,8 @@ def train_style(
         base=origin.describe() if origin is not None else {},
         form=form,
         form_reason=reason,
+        timing=timing,
+        timing_reason=timing_reason,
     )
     write_style(style)
     return read_style(out)
@@ -228,3 +236,23 @@ def train_form(corpus: Corpus, path: Path) -> tuple[str, str]:
     except StyleError:
         shipped = FALLBACK_FORM
     return (FALLBACK_DEFAULT if shipped == LEARNED_FORM else FALLBACK_FORM), reason
+
+
+def train_timing(corpus: Corpus, path: Path) -> tuple[str, str]:
+    """Fits the timing feels and writes them to `path`.
+
+    A corpus without a piece long enough gets the shipped style's timing (or the grid).
+
+    Returns:
+        (what style.json names as the timing, why it falls back or "").
+    """
+    try:
+        model = fit_timing(corpus.pieces, corpus.name, corpus.content_hash)
+    except CheckpointError as exc:
+        try:
+            shipped = read_style(default_style_dir()).timing_source()[0]
+        except StyleError:
+            shipped = FALLBACK_TIMING
+        return (FALLBACK_DEFAULT if shipped == LEARNED_FORM else FALLBACK_TIMING), str(exc)
+    write_timing(model, path)
+    return path.name, ""

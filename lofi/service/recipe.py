@@ -187,6 +187,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "style": style,
         "arrangement": request.arrangement.to_json(),
         "form": recipe_form(request),
+        **({"timing": recipe_timing(request)} if request.arrangement.timing == "style" else {}),
         "seed": c.seed,
         # Absent in recipes made before part seeds: the seed then drives every part.
         **({"part_seeds": dict(c.part_seeds)} if c.part_seeds is not None else {}),
@@ -215,6 +216,12 @@ def recipe_form(request: TrackRequest) -> dict[str, str]:
     if request.arrangement.form == "rules":
         return {"source": FALLBACK_FORM}
     source, path = form_source_of(request.style)
+    return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
+
+
+def recipe_timing(request: TrackRequest) -> dict[str, str]:
+    """Where the track's timing feels came from: the style's or a named fallback, hashed."""
+    source, path = form_source_of(request.style, "timing")
     return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
 
 
@@ -282,11 +289,16 @@ def _find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
 
 
 def _check_form(data: dict[str, Any], request: TrackRequest) -> None:
-    """A recipe's form source must be what this machine would use for it."""
+    """A recipe's form and timing sources must be what this machine would use for them."""
     if data.get("form", {"source": FALLBACK_FORM}) != recipe_form(request):
         raise RecipeError(
             f"the recipe's form came from {data.get('form')}, here it would come from "
             f"{recipe_form(request)}; it would make a different track"
+        )
+    if request.arrangement.timing == "style" and data.get("timing") != recipe_timing(request):
+        raise RecipeError(
+            f"the recipe's timing came from {data.get('timing')}, here it would come from "
+            f"{recipe_timing(request)}; it would make a different track"
         )
 
 

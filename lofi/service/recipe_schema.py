@@ -110,6 +110,12 @@ _FORM = {
     "properties": {"source": {"enum": ["learned", "style:default", "rules:form"]}, "sha256": _SHA},
     "additionalProperties": False,
 }
+_TIMING = {
+    "type": "object",
+    "required": ["source"],
+    "properties": {"source": {"enum": ["learned", "style:default", "rules:grid"]}, "sha256": _SHA},
+    "additionalProperties": False,
+}
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -119,6 +125,7 @@ SCHEMA: dict[str, Any] = {
         "style": _STYLE,
         "arrangement": _ARRANGEMENT,
         "form": _FORM,
+        "timing": _TIMING,
         "lofi_version": {"type": "string", "maxLength": 64},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         "feel": {

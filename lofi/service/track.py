@@ -27,6 +27,7 @@ from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.form import FormModel, form_sha256, read_form
 from lofi.learn.sampler import StepModel
 from lofi.learn.style import default_style_dir, form_source_of, read_style
+from lofi.learn.timing import TimingModel, read_timing
 from lofi.service.recipe import TrackRequest, save_recipe, validate_request
 
 Progress = Callable[[str, float], object]  # stage name, fraction done
@@ -62,6 +63,21 @@ def with_form(models: SongModels, source: tuple[str, Path | None]) -> SongModels
     return replace(models, form=_form_model(path.resolve(), sha), form_id=f"{name}@{sha[:12]}")
 
 
+@lru_cache(maxsize=8)
+def _timing_model(path: Path, sha: str) -> TimingModel:
+    return read_timing(path)
+
+
+def with_timing(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
+    """`models` with the timing feels `source` names (None: every note on the grid)."""
+    name, path = source
+    if path is None:
+        return replace(models, timing=None, timing_id=name)
+    sha = form_sha256(path)
+    timing = _timing_model(path.resolve(), sha)
+    return replace(models, timing=timing, timing_id=f"{name}@{sha[:12]}")
+
+
 def load_models(melody: Path, chords: Path) -> SongModels:
     """Loads both samplers (numpy only, no TensorFlow) and the shipped style's form.
 
@@ -73,7 +89,7 @@ def load_models(melody: Path, chords: Path) -> SongModels:
         pairs.append(_step_model(folder, kind, sha))
     (m, m_id), (c, c_id) = pairs
     models = SongModels(melody=m, chords=c, melody_id=m_id, chords_id=c_id)
-    return with_form(models, form_source_of(None))
+    return with_timing(with_form(models, form_source_of(None)), form_source_of(None, "timing"))
 
 
 def default_style() -> Path:
@@ -95,8 +111,11 @@ def load_style_models(style: Path, rules_parts: tuple[str, ...] = ()) -> SongMod
         StyleError: if the folder is not a usable style.
     """
     loaded = read_style(style)
-    models = with_form(
-        load_models(loaded.models["melody"], loaded.models["chords"]), loaded.form_source()
+    models = with_timing(
+        with_form(
+            load_models(loaded.models["melody"], loaded.models["chords"]), loaded.form_source()
+        ),
+        loaded.timing_source(),
     )
     extra: dict[str, object] = {}
     for kind in ("drums", "bass", "comping"):

@@ -291,7 +291,12 @@ def evaluate(
     report = progress or (lambda stage, fraction: None)
     report("generating songs", 0.0)
     made = generate_songs(models, songs, seed, bars)
-    ids = {"melody": models.melody_id, "chords": models.chords_id, "form": models.form_id}
+    ids = {
+        "melody": models.melody_id,
+        "chords": models.chords_id,
+        "form": models.form_id,
+        "timing": models.timing_id,
+    }
 
     def scaled(stage: str, fraction: float) -> object:
         return report(stage, 0.2 + 0.8 * fraction)

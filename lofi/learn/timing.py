@@ -1,0 +1,159 @@
+"""The timing model: how far a piece plays ahead of or behind the sixteenth grid.
+
+The note models see onsets on a sixteenth grid. Human MIDI is rarely on it: swing moves the
+off-beats late, triplets fall between sixteenths, players push and pull, and a piece keeps
+its feel throughout (in the bundled corpora a piece has either almost no onset off the grid
+or nearly half of them). So the model is a set of feels, one per training piece with at
+least MIN_ONSETS onsets: per sixteenth of the bar, the histogram of its onsets' deviations
+from the nearest sixteenth, in BINS bins over ±half a sixteenth. A song draws one feel and,
+for each distinct onset of its pitched parts (so notes struck together stay together), a
+deviation from that feel's row for the onset's position, smoothed by the whole corpus' row
+for that position. Stored as timing.json beside the style's part models with the
+corpus hash. Drums keep their own learned or rule timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lofi.core.constants import BEATS_PER_BAR
+from lofi.core.errors import CheckpointError
+from lofi.core.types import Note, Piece
+
+TIMING_FILE = "timing.json"
+TIMING_FORMAT_VERSION = 1
+STEPS_PER_BEAT = 4
+POSITIONS = BEATS_PER_BAR * STEPS_PER_BEAT
+BINS = 24  # over [-1/2, 1/2) of a sixteenth: 1/96 of a beat each
+ON_GRID = BINS // 2
+MIN_ONSETS = 32  # a shorter piece teaches no feel
+SMOOTHING = 1.0  # pseudo-counts of the corpus' own row added to each feel's row
+FALLBACK_TIMING = "rules:grid"  # every pitched note on its sixteenth
+
+
+def deviations(notes: Iterable[Note]) -> np.ndarray:
+    """(POSITIONS, BINS) counts of the distinct onsets' positions and deviation bins."""
+    table = np.zeros((POSITIONS, BINS), dtype=np.int64)
+    for onset in {round(n.onset, 4) for n in notes}:
+        grid = onset * STEPS_PER_BEAT
+        step = int(np.floor(grid + 0.5))
+        offset = grid - step  # in [-1/2, 1/2) sixteenths
+        table[step % POSITIONS, min(int((offset + 0.5) * BINS), BINS - 1)] += 1
+    return table
+
+
+def off_grid_share(table: np.ndarray) -> float:
+    """The share of a count table's onsets more than a fifth of a sixteenth off the grid."""
+    centre = (np.arange(BINS) + 0.5) / BINS - 0.5
+    total = table.sum()
+    return float(table[..., np.abs(centre) > 0.2].sum() / total) if total else 0.0
+
+
+@dataclass(frozen=True)
+class TimingModel:
+    """The feels: a (feels, POSITIONS, BINS) array of counts, and what they came from."""
+
+    feels: np.ndarray
+    corpus: str = ""
+    corpus_hash: str = ""
+
+    def probabilities(self, feel: int) -> np.ndarray:
+        """One feel's deviation distribution per position.
+
+        Each row is smoothed by SMOOTHING pseudo-counts of the whole corpus' distribution at
+        that position (the grid, where no piece plays there).
+        """
+        pooled = self.feels.sum(axis=0).astype(float)
+        pooled[pooled.sum(axis=1) == 0, ON_GRID] = 1.0
+        pooled /= pooled.sum(axis=1, keepdims=True)
+        table = self.feels[feel].astype(float) + SMOOTHING * pooled
+        return table / table.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def place(
+        self, parts: Sequence[Sequence[Note]], rng: np.random.Generator, steps: int
+    ) -> list[list[Note]]:
+        """The parts' notes with one drawn feel and one deviation per sixteenth step.
+
+        The draws are made for every step of the song (`steps` of them) whether a note
+        starts there or not, so one part made again leaves the others' timing as it was.
+        Notes starting on the same step move together; a note keeps its length; no onset
+        moves before beat 0.
+        """
+        probs = self.probabilities(int(rng.integers(len(self.feels))))
+        cumulative = np.cumsum(probs, axis=1)
+        draws = rng.random((steps, 2))
+        positions = np.arange(steps) % POSITIONS
+        bins = (draws[:, :1] > cumulative[positions]).sum(axis=1).clip(0, BINS - 1)
+        offsets = np.where(
+            bins == ON_GRID, 0.0, ((bins + draws[:, 1]) / BINS - 0.5) / STEPS_PER_BEAT
+        )
+
+        def moved(onset: float) -> float:
+            step = int(np.floor(onset * STEPS_PER_BEAT + 0.5))
+            offset = float(offsets[step]) if 0 <= step < steps else 0.0
+            return round(max(onset + offset, 0.0), 4)
+
+        return [[Note(n.pitch, moved(n.onset), n.duration, n.velocity) for n in ns] for ns in parts]
+
+    def to_json(self) -> dict[str, Any]:
+        """The feels and provenance, as timing.json holds them."""
+        return {
+            "format_version": TIMING_FORMAT_VERSION,
+            "corpus": self.corpus,
+            "corpus_hash": self.corpus_hash,
+            "bins": BINS,
+            "positions": POSITIONS,
+            "feels": self.feels.astype(int).tolist(),
+        }
+
+
+def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "") -> TimingModel:
+    """One feel per piece with at least MIN_ONSETS distinct onsets.
+
+    Raises:
+        CheckpointError: when no piece is long enough to teach a feel.
+    """
+    feels = [t for t in (deviations(p.notes) for p in pieces) if t.sum() >= MIN_ONSETS]
+    if not feels:
+        raise CheckpointError(f"no piece has {MIN_ONSETS} onsets to learn a timing feel from")
+    return TimingModel(np.stack(feels), corpus, corpus_hash)
+
+
+def write_timing(model: TimingModel, path: Path) -> None:
+    """Writes timing.json."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model.to_json()) + "\n")
+
+
+def read_timing(path: Path) -> TimingModel:
+    """Reads and checks timing.json.
+
+    Raises:
+        CheckpointError: a missing or damaged file, or another format.
+    """
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format_version") != TIMING_FORMAT_VERSION:
+            raise CheckpointError(f"{path} is not timing format {TIMING_FORMAT_VERSION}")
+        feels = np.array(data["feels"], dtype=np.int64)
+        if feels.ndim != 3 or feels.shape[1:] != (POSITIONS, BINS) or (feels < 0).any():
+            raise CheckpointError(f"{path}: the feels are not {POSITIONS}×{BINS} count tables")
+        if len(feels) == 0:
+            raise CheckpointError(f"{path} holds no feel")
+        return TimingModel(feels, str(data.get("corpus", "")), str(data.get("corpus_hash", "")))
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"cannot read the timing model {path}: {exc}") from exc
+
+
+def timing_sha256(path: Path) -> str:
+    """The file's hash: a recipe's record of the timing it was played with."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

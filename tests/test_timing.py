@@ -1,0 +1,128 @@
+"""The timing feels: learned from real onsets, placed per sixteenth step, kept per part."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.compose.arrangement import ARRANGEMENT, ARRANGEMENT_V2, arrangement_from_json
+from lofi.compose.song import compose
+from lofi.core.errors import CheckpointError
+from lofi.core.types import GenerationConfig, Key, Note
+from lofi.learn.sampler import plays
+from lofi.learn.timing import (
+    BINS,
+    POSITIONS,
+    TimingModel,
+    deviations,
+    fit_timing,
+    off_grid_share,
+    read_timing,
+    write_timing,
+)
+from lofi.service.track import default_chord_model, default_melody_model, load_models
+from tests.factories import make_piece
+
+SWUNG = 2 / 3  # a triplet-swung off-beat: two thirds into the beat
+
+
+def swung(piece_index: int, bars: int = 8):
+    """A piece whose off-beat eighths fall two thirds into the beat."""
+    piece = make_piece(tonic=piece_index, bars=bars, name=f"swung{piece_index}")
+    notes = tuple(
+        replace(n, onset=n.onset - 0.5 + SWUNG) if n.onset % 1 == 0.5 else n for n in piece.notes
+    )
+    return replace(piece, notes=notes)
+
+
+def test_a_swung_corpus_teaches_late_off_beats_and_a_straight_one_the_grid() -> None:
+    model = fit_timing([swung(i) for i in range(4)])
+    straight = fit_timing([make_piece(tonic=i, name=f"s{i}") for i in range(4)])
+    assert len(model.feels) == 4 and model.feels.shape[1:] == (POSITIONS, BINS)
+    assert off_grid_share(model.feels) > 0.2 and off_grid_share(straight.feels) == 0.0
+    # The note models see a swung off-beat on its nearest sixteenth, three into the beat;
+    # the swung feel moves it back to two thirds and leaves the beats on the grid. (The
+    # corpus swings the off-beats of beats 2 and 4, where its tune plays eighths.)
+    eighths = [
+        Note(60, bar * 4 + b + 0.75 * i, 0.25, 80)
+        for bar in range(8)
+        for b in (1, 3)
+        for i in (0, 1)
+    ]
+    placed = model.place([eighths], np.random.default_rng(1), steps=128)[0]
+    late = np.array([n.onset % 1 for n in placed[1::2]])
+    assert np.mean(np.abs(late - SWUNG) <= 1 / 96 + 1e-6) > 0.8, late
+    on_beats = [n.onset % 1 for n in placed[::2]]
+    assert np.mean(np.isclose(on_beats, 0.0)) > 0.8  # the smoothing may move a few
+    flat = straight.place([eighths], np.random.default_rng(1), steps=128)[0]
+    assert [n.onset for n in flat] == [n.onset for n in eighths]
+
+
+def test_notes_on_one_step_move_together_and_other_parts_keep_their_timing() -> None:
+    model = fit_timing([swung(i) for i in range(4)])
+    chord = [Note(p, 2.5, 1.0, 70) for p in (60, 64, 67)]
+    bass = [Note(36, 2.5, 1.0, 90), Note(36, 3.5, 0.5, 90)]
+    other_bass = [Note(38, 0.0, 2.0, 90)]
+    one = model.place([chord, bass], np.random.default_rng(7), steps=32)
+    two = model.place([chord, other_bass], np.random.default_rng(7), steps=32)
+    assert len({n.onset for n in one[0]}) == 1 and one[0][0].onset == one[1][0].onset
+    assert one[0] == two[0]  # a new bass line leaves the chords' timing as it was
+
+
+def test_timing_json_round_trips_and_damage_is_refused(tmp_path: Path) -> None:
+    model = fit_timing([swung(i) for i in range(3)], "swung", "abc")
+    path = tmp_path / "timing.json"
+    write_timing(model, path)
+    back = read_timing(path)
+    assert np.array_equal(back.feels, model.feels) and back.corpus_hash == "abc"
+    data = json.loads(path.read_text())
+    data["feels"][0] = data["feels"][0][:3]
+    path.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError):
+        read_timing(path)
+    path.write_text("not json")
+    with pytest.raises(CheckpointError, match="timing"):
+        read_timing(path)
+    with pytest.raises(CheckpointError, match="onsets"):
+        fit_timing([make_piece(bars=1)])
+
+
+def test_deviation_bins_are_measured_from_the_nearest_sixteenth() -> None:
+    late = 0.25 + 2.5 / 96  # the middle of the third bin after the grid (1/96 beat each)
+    table = deviations([Note(60, late, 0.25, 80), Note(64, late, 0.25, 80)])
+    assert table.sum() == 1  # one distinct onset
+    position, b = np.argwhere(table)[0]
+    assert position == 1 and b == BINS // 2 + 2
+
+
+def test_whether_a_part_plays_is_drawn_at_the_models_own_odds() -> None:
+    rng = np.random.default_rng(3)
+    probs = np.array([0.0, 0.7, 0.2, 0.1])  # start token, silence, two strikes
+    allowed = np.array([False, True, True, True])
+    share = np.mean([plays(probs, 1, allowed, rng) for _ in range(4000)])
+    assert share == pytest.approx(0.3, abs=0.03)
+
+
+def test_songs_take_their_feel_from_the_shipped_style_and_old_arrangements_keep_the_grid() -> None:
+    models = load_models(default_melody_model(), default_chord_model())
+    assert isinstance(models.timing, TimingModel) and models.timing_id.startswith("style:default@")
+    moved = []
+    for seed in range(1, 9):
+        config = GenerationConfig(seed=seed, key=Key.parse("C-major"), bars=16)
+        untimed = replace(models, timing=None)
+        timed, grid = compose(config, models), compose(config, untimed)
+        for a, b in zip(timed.parts, grid.parts, strict=True):
+            assert [n.pitch for n in a.notes] == [n.pitch for n in b.notes]  # only onsets move
+            moved += [
+                abs(x.onset - y.onset) * 4 > 0.2 for x, y in zip(a.notes, b.notes, strict=True)
+            ]
+        assert compose(config, models, ARRANGEMENT_V2) == compose(config, untimed, ARRANGEMENT_V2)
+    assert 0 < np.mean(moved) < 0.5  # some feels of the corpus are off the grid, most are not
+    # A version-2 recipe did not write the new fields; it is read as version 2.
+    v2 = {k: v for k, v in ARRANGEMENT_V2.to_json().items() if k not in ("rhythm", "timing")}
+    assert arrangement_from_json(v2) == ARRANGEMENT_V2
+    assert arrangement_from_json(ARRANGEMENT.to_json()) == ARRANGEMENT
