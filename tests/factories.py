@@ -116,31 +116,42 @@ def write_midi(path: Path, notes: list[tuple[int, float, float, int]], bpm: floa
 
 
 def block_piece(rng: np.random.Generator, bars: int = 8) -> list[tuple[int, float, float, int]]:
-    """Loud four-note block chords struck on every beat under a tune in quarter notes."""
+    """Loud: block chords struck on every beat over a bass on the beat, a tune of quarters and
+    eighths on top. Each piece has its own loudness."""
     tonic = int(rng.integers(0, 12))
+    loud = int(rng.integers(88, 118))
     notes = []
     for bar in range(bars):
         triad = DIATONIC_TRIADS[int(rng.integers(0, len(DIATONIC_TRIADS)))]
         for beat in range(4):
             t = float(bar * 4 + beat)
-            for i, pc in enumerate(triad):
-                notes.append((48 + tonic + pc + (12 if i == 0 else 0), t, 1.0, 100))
-            top = 72 + tonic + triad[int(rng.integers(0, 3))]
-            notes.append((top, t, 1.0, 105))
-    return notes
+            notes.append((36 + (tonic + triad[0]) % 12, t, 1.0, loud))
+            for pc in triad:
+                notes.append((60 + (tonic + pc) % 12, t, 1.0, loud - 8))
+            split = rng.random() < 0.3
+            for half in (0.0, 0.5) if split else (0.0,):
+                pc = triad[int(rng.integers(0, 3))]
+                notes.append((84 + (tonic + pc) % 12, t + half, 0.5 if split else 1.0, loud))
+    return [(p, t, d, int(np.clip(v + rng.integers(-6, 7), 1, 127))) for p, t, d, v in notes]
 
 
 def arpeggio_piece(rng: np.random.Generator, bars: int = 8) -> list[tuple[int, float, float, int]]:
-    """Soft single notes of a chord, rising in sixteenths with long rests between."""
+    """Soft and sparse: a held bass note a bar, single chord notes rising in sixteenths after
+    a rest, and a slow tune of half notes above them. Each piece has its own loudness."""
     tonic = int(rng.integers(0, 12))
+    soft = int(rng.integers(36, 60))
     notes = []
     for bar in range(bars):
         triad = DIATONIC_TRIADS[int(rng.integers(0, len(DIATONIC_TRIADS)))]
-        start = bar * 4 + 0.5 * int(rng.integers(0, 3))
+        notes.append((36 + (tonic + triad[0]) % 12, bar * 4.0, 4.0, soft))
+        start = bar * 4 + 0.5 * int(rng.integers(1, 3))
         for i in range(int(rng.integers(3, 6))):
-            pitch = 40 + tonic + triad[i % 3] + 12 * (i // 3)
-            notes.append((pitch, start + 0.25 * i, 0.25, 40 + int(rng.integers(0, 10))))
-    return notes
+            pitch = 60 + (tonic + triad[i % 3]) % 12 + 12 * (i // 3)
+            notes.append((pitch, start + 0.25 * i, 0.25, soft - 6))
+        for half in (0.0, 2.0):
+            pc = triad[int(rng.integers(0, 3))]
+            notes.append((84 + (tonic + pc) % 12, bar * 4 + half, 2.0, soft))
+    return [(p, t, d, int(np.clip(v + rng.integers(-6, 7), 1, 127))) for p, t, d, v in notes]
 
 
 def write_corpus(folder: Path, kind: str, n: int, seed: int = 0) -> Path:

@@ -31,7 +31,7 @@ from lofi.tools.features import Material, feature_table, from_piece, from_song
 from lofi.tools.two_sample import classifier_auc
 
 MATRIX_HELD_OUT = 0.4  # the smallest bundled corpus (blupi, 10 files) keeps 4 pieces out
-MATRIX_PARTS = ("melody", "chords")  # the pitched parts the windows are cut from
+MATRIX_PARTS = ("melody", "chords", "bass", "comping")  # the pitched parts the windows see
 SMALL_STYLE = TrainConfig(
     kind="melody",
     epochs=8,
