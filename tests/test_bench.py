@@ -83,6 +83,12 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     # a process that imported numpy and rendered a song: tens to hundreds of MB, not GB
     assert 50 < r["peak_rss_mb"] < 4096 and 5 < r["render_worker_peak_rss_mb"] < 4096
     assert r["machine"]["cores"] >= 1 and r["machine"]["python"].startswith("3.")
+    # fine-tuning against the base and from scratch: per part, summed, and said in words
+    for name in ("base", "scratch", "finetuned"):
+        parts = [r[f"{name}_heldout_loss_{p}"] for p in ("melody", "chords")]
+        assert r[f"{name}_heldout_loss"] == approx(sum(parts))
+    assert r["finetuned_beats_both_heldout_loss"] in (0.0, 1.0)
+    assert f"held-out pieces: {r['finetune_verdict']}" in res.stdout
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
         assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key

@@ -4,18 +4,21 @@ the new corpus' training part only, and keeps vocabularies compatible."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lofi.core.errors import StyleError
+from lofi.core.settings import TRAINING
 from lofi.data.split import split_pieces, training_part
 from lofi.encoding.vocab import vocabulary
 from lofi.learn.checkpoint import META_FILE, VOCAB_FILE, file_sha256, read_checkpoint
 from lofi.learn.export import WEIGHTS_FILE, export_weights
 from lofi.learn.finetune import BasePart, BaseStyle, warm_start
 from lofi.learn.models import build_model
+from lofi.learn.sampler import StepModel
 from lofi.learn.style import STYLE_FILE, read_style
 from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
@@ -72,14 +75,22 @@ def test_fine_tuning_changes_the_weights_and_keeps_the_vocabularies(
         before, after = arrays(base / kind), arrays(style.path / kind)
         assert before.keys() == after.keys()
         assert all(before[k].shape == after[k].shape for k in before)
-        assert any(not np.array_equal(before[k], after[k]) for k in before), kind
+        # every array learned: embeddings, the LSTM and every head (nothing stayed frozen)
+        unchanged = [k for k in before if np.array_equal(before[k], after[k])]
+        assert not unchanged, (kind, unchanged)
         assert (base / kind / VOCAB_FILE).read_bytes() == (
             style.path / kind / VOCAB_FILE
         ).read_bytes()
+        # the composer's sampler reads it with this version's vocabulary
+        vocab = vocabulary(kind)
+        step = StepModel.load(style.path / kind, vocab)
+        probs = step.step({name: 1 for name in vocab.inputs}, step.initial_state())
+        assert {n: len(p) for n, p in probs.items()} == {n: vocab.size(n) for n in vocab.outputs}
         meta = read_checkpoint(style.path / kind, kind).meta
         sha = read_checkpoint(base / kind).meta["model_sha256"]
         assert meta["warm_start"]["base"] == f"{kind}@{sha[:12]}"
-        assert meta["settings"]["size"] == TINY.to_json()  # the base's size
+        # the base's size, with the fine-tuning dropout
+        assert meta["settings"]["size"] == {**TINY.to_json(), "dropout": TRAINING.finetune_dropout}
     data = json.loads((style.path / STYLE_FILE).read_text())
     # The base's models: its own, and the shipped style's ones it falls back on.
     assert data["base"]["name"] == "base" and set(PARTS) <= set(data["base"]["models"])
@@ -153,7 +164,7 @@ def test_the_command_fine_tunes_and_refuses_clearly(base: Path, tmp_path: Path, 
     # the base has no drums model: this corpus' drums are learned from scratch
     assert data["training"]["parts"]["drums"] == "trained from scratch"
     settings = read_checkpoint(out / "melody").meta["settings"]
-    assert settings["learning_rate"] == pytest.approx(3e-4)
+    assert settings["learning_rate"] == pytest.approx(TRAINING.finetune_learning_rate)
     capsys.readouterr()
     assert main(["train", "melody", "--from", str(base), "--out", str(tmp_path / "x")]) == 2
     assert "are for styles" in capsys.readouterr().err
@@ -223,3 +234,48 @@ def test_a_stopped_style_resumes_where_it_stopped(tmp_path: Path) -> None:
     with pytest.raises(StyleError, match="already holds a style"):
         train_style(corpus, out, small, PARTS, resume=True)
     assert StyleStopped.__mro__[1] is StyleError
+
+
+def test_a_small_corpus_epoch_repeats_its_windows(tmp_path: Path) -> None:
+    """One batch of windows makes an epoch of `min_steps` steps (a cap still caps it)."""
+    from lofi.learn.progress import read_progress
+    from lofi.learn.train import train
+
+    corpus = synthetic_corpus(4)
+    config = TrainConfig(kind="melody", epochs=1, seq_len=8, batch_size=512, size=TINY, min_steps=3)
+    for folder, cfg, steps in ((tmp_path / "a", config, 3), (tmp_path / "b", config, 2)):
+        if steps == 2:
+            cfg = replace(cfg, max_steps=2)
+        train(cfg, corpus, folder)
+        start = read_progress(folder / "progress.jsonl")[0]
+        assert start["event"] == "start" and start["steps_per_epoch"] == steps
+
+
+def test_the_bench_says_whether_fine_tuning_beats_both() -> None:
+    from lofi.tools.bench_style import beats_both
+
+    figures = {
+        "base_heldout_loss_melody": 5.0,
+        "base_heldout_loss_chords": 6.0,
+        "scratch_heldout_loss_melody": 2.5,
+        "scratch_heldout_loss_chords": 4.0,
+        "finetuned_heldout_loss_melody": 2.0,
+        "finetuned_heldout_loss_chords": 4.1,  # worse than scratch, though the sum wins
+        "base_realism_gap": 0.5,
+        "scratch_realism_gap": 0.4,
+        "finetuned_realism_gap": 0.3,
+    }
+    for name in ("base", "scratch", "finetuned"):
+        figures[f"{name}_heldout_loss"] = sum(
+            figures[f"{name}_heldout_loss_{p}"] for p in ("melody", "chords")
+        )
+    out = beats_both(figures)
+    assert out["finetuned_beats_both_heldout_loss"] == 1.0  # 6.1 < 6.5
+    assert out["finetuned_beats_both_heldout_loss_melody"] == 1.0
+    assert out["finetuned_beats_both_heldout_loss_chords"] == 0.0
+    assert out["finetuned_beats_both_realism_gap"] == 1.0
+    assert "chords: fine-tuned 4.100 does NOT beat both" in out["finetune_verdict"]
+    figures["finetuned_realism_gap"] = figures["base_realism_gap"] = 0.4
+    out = beats_both(figures)
+    assert out["finetuned_beats_both_realism_gap"] == 0.0
+    assert "realism gap: fine-tuned 0.400 not measurable" in out["finetune_verdict"]

@@ -9,6 +9,12 @@ the base; a token the base never had (a vocabulary grown since the base was trai
 its fresh initialisation, and a token this version dropped is dropped. Layers of another
 shape (a base of another size is not possible: the size is the base's) start fresh and are
 counted in meta.json's `warm_start`.
+
+Every layer then learns (none is frozen) on the new corpus' training part, at
+`TRAINING.finetune_learning_rate` and with at least `TRAINING.finetune_dropout`; early
+stopping on its validation pieces keeps the best epoch's weights (lofi.learn.train).
+`python -m lofi.tools.bench --case style` measures the recipe against the base and a style
+trained from scratch on the same files.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 
 from lofi.core.errors import CheckpointError, StyleError
 from lofi.core.paths import portable_path
+from lofi.core.settings import TRAINING
 from lofi.encoding.vocab import Vocabulary
 from lofi.learn.checkpoint import (
     CHECKPOINT_FILES,
@@ -69,7 +76,7 @@ class BasePart:
 
     @property
     def size(self) -> ModelSize:
-        """The size the base was trained at (a fine-tuned part keeps it)."""
+        """The size the base was trained at (a fine-tuned part keeps its layers and widths)."""
         size = self.meta.get("settings", {}).get("size", {})
         try:
             return ModelSize(**size) if size else ModelSize()
@@ -202,13 +209,20 @@ class BaseStyle:
     def finetune(
         self, config: TrainConfig, corpus: Corpus, out: Path, command: str = ""
     ) -> dict[str, Any]:
-        """Trains `config.kind` on `corpus` starting from the base's model of it (its size)."""
+        """Trains `config.kind` on `corpus` starting from the base's model of it.
+
+        The model has the base's size with at least `TRAINING.finetune_dropout` (a small
+        corpus on top of a model that already fits much overfits sooner); `config` gives the
+        rest (the CLI's learning rate with --from is `TRAINING.finetune_learning_rate`).
+        """
         from lofi.learn.train import train
 
         base = self.part(config.kind)
         if base is None:
             raise StyleError(f"base style {self.name} has no {config.kind} model")
-        return train(replace(config, size=base.size), corpus, out, command, warm_start(base))
+        dropout = max(base.size.dropout, TRAINING.finetune_dropout)
+        size = replace(base.size, dropout=dropout)
+        return train(replace(config, size=size), corpus, out, command, warm_start(base))
 
     def copy_part(self, kind: str, out: Path) -> bool:
         """Copies the base's model of `kind` unchanged into `out`, for a part the corpus lacks.

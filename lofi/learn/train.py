@@ -44,6 +44,7 @@ class TrainConfig:
     seed: int = TRAINING.seed
     size: ModelSize = field(default_factory=ModelSize)
     max_steps: int = TRAINING.max_steps  # 0: no cap; a cap ends each epoch early
+    min_steps: int = TRAINING.min_steps_per_epoch  # a small corpus' epoch repeats its windows
 
 
 def check_config(config: TrainConfig) -> None:
@@ -70,6 +71,8 @@ def check_config(config: TrainConfig) -> None:
             raise ConfigError(f"{name} {value:g} is outside {span}")
     if config.patience < 1 or config.max_steps < 0 or config.size.embedding < 1:
         raise ConfigError("patience and embedding must be positive, max steps at least 0")
+    if config.min_steps < 1:
+        raise ConfigError(f"steps per epoch must be at least 1, not {config.min_steps}")
     if not 0.0 <= config.size.dropout < 1.0:
         raise ConfigError(f"dropout {config.size.dropout:g} is outside 0–1")
 
@@ -222,7 +225,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     vocab, train_data, val_data = prepare(corpus, config)
     n_train = len(next(iter(train_data.targets.values())))
-    steps_per_epoch = math.ceil(n_train / config.batch_size)
+    steps_per_epoch = max(math.ceil(n_train / config.batch_size), config.min_steps)
     if config.max_steps:
         steps_per_epoch = min(steps_per_epoch, config.max_steps)
     train_ds = make_dataset(train_data, config.batch_size, True, config.seed).repeat()
