@@ -89,6 +89,8 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
         assert r[f"{name}_heldout_loss"] == approx(sum(parts))
     assert r["finetuned_beats_both_heldout_loss"] in (0.0, 1.0)
     assert f"held-out pieces: {r['finetune_verdict']}" in res.stdout
+    assert f"held-out pieces: {r['small_finetune_verdict']}" in res.stdout
+    assert r["small_finetuned_beats_both_heldout_loss"] in (0.0, 1.0)
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
         assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key

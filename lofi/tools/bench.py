@@ -35,14 +35,19 @@ def print_table(results: dict[str, Any]) -> None:
         "studio_time_to_first_audio_s": "≤ 1",
         **STYLE_TARGETS,
     }
-    print(f"{'figure':42s} {'value':>12s}  target")
+    print(f"{'figure':48s} {'value':>12s}  target")
     for key, value in results.items():
         if isinstance(value, float | int) and not isinstance(value, bool):
-            print(f"{key:42s} {value:12.3f}  {targets.get(key, '')}")
+            print(f"{key:48s} {value:12.3f}  {targets.get(key, '')}")
     for stage, seconds in results.get("e2e_stage_seconds", {}).items():
-        print(f"  e2e {stage:37s} {seconds:12.3f}")
-    if "finetune_verdict" in results:
-        print(f"fine-tuning on its corpus' held-out pieces: {results['finetune_verdict']}")
+        print(f"  e2e {stage:43s} {seconds:12.3f}")
+    for prefix in ("", "small_"):
+        if f"{prefix}finetune_verdict" in results:
+            files = results[f"{prefix}finetune_files"]
+            print(
+                f"fine-tuning on {files:.0f} files, their held-out pieces: "
+                f"{results[f'{prefix}finetune_verdict']}"
+            )
     m = results["machine"]
     print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}")
 

@@ -20,14 +20,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lofi.core.settings import TRAINING
 from lofi.core.types import Piece
 from lofi.learn.models import ModelSize
 from lofi.learn.train import TrainConfig
 
+if TYPE_CHECKING:
+    from lofi.data.corpus import Corpus
+
 FINETUNE_FILES = 150
+FINETUNE_SMALL_FILES = 20  # the smallest collection fine-tuning is meant for
 PARTS = ("melody", "chords")  # the parts all three styles have a model of
 STYLE_TARGETS = {
     "realism_gap": "→ 0",
@@ -105,19 +109,55 @@ def _corpus_folder(files: Sequence[Path], folder: Path) -> Path:
     return folder
 
 
+def train_styles(
+    corpus: Corpus, root: Path, base: Path, budget: TrainConfig, parts: tuple[str, ...], held: float
+) -> dict[str, tuple[Path, float, float]]:
+    """The fine-tuned and the from-scratch style of `corpus`, as `train style` makes them.
+
+    Returns:
+        Each style's folder, wall-clock and CPU seconds (CPU time of every thread: the
+        figure a busy machine keeps), by name.
+    """
+    from lofi.learn.style_training import train_style
+
+    out = {}
+    for name, start in (("finetuned", base), ("scratch", None)):
+        rate = TRAINING.learning_rate if start is None else TRAINING.finetune_learning_rate
+        config = replace(budget, learning_rate=rate)
+        began, began_cpu = time.perf_counter(), time.process_time()
+        train_style(corpus, root / name, config, parts, "bench", lambda _m: None, held, start)
+        out[name] = (root / name, time.perf_counter() - began, time.process_time() - began_cpu)
+    return out
+
+
+def held_out_losses(
+    styles: dict[str, Path], held: Sequence[Piece], seq_len: int, prefix: str = ""
+) -> dict[str, float]:
+    """Each style's held-out loss per part and summed over the parts."""
+    results = {}
+    for name, folder in styles.items():
+        for part in PARTS:
+            loss = held_out_loss(folder / part, held, seq_len)
+            results[f"{prefix}{name}_heldout_loss_{part}"] = loss
+        parts = [results[f"{prefix}{name}_heldout_loss_{p}"] for p in PARTS]
+        results[f"{prefix}{name}_heldout_loss"] = sum(parts)
+    return results
+
+
 def bench_finetune(
     melody: Path, chords: Path, corpus: str | None, smoke: bool, songs: int, bars: int
 ) -> dict[str, Any]:
     """Fine-tuning time for a 150-file corpus, and how the three styles compare.
 
     Whether the fine-tuned style beats the base and a from-scratch style on the corpus'
-    held-out pieces (validation loss and realism gap).
+    held-out pieces (validation loss and realism gap); then the same held-out losses for
+    the smallest corpus fine-tuning is meant for (its first 20 files; melody and chords
+    trained only, the parts measured).
     """
     from lofi.data.corpus import corpus_files, load_corpus
     from lofi.data.split import split_pieces
     from lofi.encoding.vocab import PART_KINDS
     from lofi.learn.style import default_style_dir
-    from lofi.learn.style_training import train_style
     from lofi.service.track import default_chord_model, default_melody_model
     from lofi.tools.evaluate import evaluate
 
@@ -130,53 +170,40 @@ def bench_finetune(
         files = corpus_files(corpus or "bach")[:FINETUNE_FILES]
         loaded = load_corpus(_corpus_folder(files, root / "corpus"))
         _, held = split_pieces(loaded, held_share)
-        styles: dict[str, Path] = {"base": base}
-        seconds: dict[str, float] = {}
-        cpu: dict[str, float] = {}  # CPU time of every thread: the figure a busy machine keeps
-        for name, start in (("finetuned", base), ("scratch", None)):
-            rate = TRAINING.learning_rate if start is None else TRAINING.finetune_learning_rate
-            config = replace(budget, learning_rate=rate)
-            began, began_cpu = time.perf_counter(), time.process_time()
-            train_style(
-                loaded,
-                root / name,
-                config,
-                PART_KINDS,
-                "bench",
-                lambda _m: None,
-                held_share,
-                start,
-            )
-            seconds[name] = time.perf_counter() - began
-            cpu[name] = time.process_time() - began_cpu
-            styles[name] = root / name
+        trained = train_styles(loaded, root, base, budget, PART_KINDS, held_share)
+        styles = {"base": base, **{name: folder for name, (folder, _, _) in trained.items()}}
         results: dict[str, Any] = {
             "finetune_files": float(len(files)),
             "finetune_pieces": float(len(loaded.pieces)),
             "finetune_held_out_pieces": float(len(held)),
-            "finetune_seconds": seconds["finetuned"],
-            "finetune_cpu_seconds": cpu["finetuned"],
-            "scratch_style_seconds": seconds["scratch"],
+            "finetune_seconds": trained["finetuned"][1],
+            "finetune_cpu_seconds": trained["finetuned"][2],
+            "scratch_style_seconds": trained["scratch"][1],
+            **held_out_losses(styles, held, budget.seq_len),
         }
         for name, folder in styles.items():
-            for part in PARTS:
-                loss = held_out_loss(folder / part, held, budget.seq_len)
-                results[f"{name}_heldout_loss_{part}"] = loss
-            results[f"{name}_heldout_loss"] = sum(
-                results[f"{name}_heldout_loss_{p}"] for p in PARTS
-            )
             report = evaluate(loaded, folder, songs, 1, bars, held_share)
             results[f"{name}_realism_gap"] = report.realism_gap
-    results.update(beats_both(results))
+        results.update(beats_both(results))
+
+        small = load_corpus(_corpus_folder(files[:FINETUNE_SMALL_FILES], root / "small"))
+        _, small_held = split_pieces(small, held_share)
+        trained = train_styles(small, root / "small-styles", base, budget, PARTS, held_share)
+        styles = {"base": base, **{name: folder for name, (folder, _, _) in trained.items()}}
+        results["small_finetune_files"] = float(len(files[:FINETUNE_SMALL_FILES]))
+        results["small_finetune_held_out_pieces"] = float(len(small_held))
+        results.update(held_out_losses(styles, small_held, budget.seq_len, "small_"))
+        results.update(beats_both(results, "small_"))
     return results
 
 
-def beats_both(results: dict[str, Any]) -> dict[str, Any]:
+def beats_both(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Whether the fine-tuned style is below both the base and the from-scratch style.
 
     Flags for the summed held-out loss, for each part's (a sum can hide a part that got
     worse) and for the realism gap; `finetune_verdict` says it in words for the report. A
-    realism gap the three styles share (every AUC at 1.0) is no win, and says so.
+    realism gap the three styles share (every AUC at 1.0) is no win, and says so. `prefix`
+    picks another corpus' figures (held-out loss only).
     """
     out: dict[str, Any] = {}
     words = []
@@ -185,9 +212,13 @@ def beats_both(results: dict[str, Any]) -> dict[str, Any]:
         *((f"heldout_loss_{p}", f"{p}") for p in PARTS),
         ("realism_gap", "realism gap"),
     ):
-        own, base, scratch = (results[f"{n}_{key}"] for n in ("finetuned", "base", "scratch"))
+        if f"{prefix}finetuned_{key}" not in results:
+            continue
+        own, base, scratch = (
+            results[f"{prefix}{n}_{key}"] for n in ("finetuned", "base", "scratch")
+        )
         wins = own < min(base, scratch)
-        out[f"finetuned_beats_both_{key}"] = float(wins)
+        out[f"{prefix}finetuned_beats_both_{key}"] = float(wins)
         if key == "realism_gap" and max(own, base, scratch) - min(own, base, scratch) < 1e-3:
             verdict = "not measurable (all three the same)"
         else:
@@ -195,7 +226,7 @@ def beats_both(results: dict[str, Any]) -> dict[str, Any]:
         words.append(
             f"{title}: fine-tuned {own:.3f} {verdict} (base {base:.3f}, scratch {scratch:.3f})"
         )
-    out["finetune_verdict"] = "; ".join(words)
+    out[f"{prefix}finetune_verdict"] = "; ".join(words)
     return out
 
 
