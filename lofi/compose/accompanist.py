@@ -61,6 +61,10 @@ class _Player:
         self.shift = shift
         self.as_learned = as_learned
         self.state = model.initial_state()
+        self._setup()
+
+    def _setup(self) -> None:
+        """What a part's sampler prepares once from its model and shift."""
 
     def _choose(self, probs: np.ndarray, mask: np.ndarray) -> int:
         s = self.sampling
@@ -83,15 +87,8 @@ class _Player:
 class BassSampler(_Player):
     """A bass line note by note; with stay-in-key only the key's and the chord's notes."""
 
-    def __init__(
-        self,
-        model: StepModel,
-        rng: np.random.Generator,
-        sampling: SamplingConfig,
-        shift: int,
-        as_learned: bool = True,
-    ) -> None:
-        super().__init__(model, rng, sampling, shift, as_learned)
+    def _setup(self) -> None:
+        model, shift = self.model, self.shift
         self.prev = {"pitch": 0, "duration": 0, "velocity": 0}
         tokens = model.vocab.inputs["pitch"]
         self.rest: np.ndarray = np.array([t == REST for t in tokens])
@@ -144,18 +141,11 @@ class BassSampler(_Player):
 class CompSampler(_Player):
     """The accompaniment step by step: strike or not; if so voicing, octave, length, loudness."""
 
-    def __init__(
-        self,
-        model: StepModel,
-        rng: np.random.Generator,
-        sampling: SamplingConfig,
-        shift: int,
-        as_learned: bool = True,
-    ) -> None:
-        super().__init__(model, rng, sampling, shift, as_learned)
-        self.none = {name: 1 for name in model.vocab.outputs}
-        self.prev = {name: 0 for name in model.vocab.outputs}
-        self.struck = {n: np.arange(model.vocab.size(n)) > 1 for n in model.vocab.outputs}
+    def _setup(self) -> None:
+        outputs = self.model.vocab.outputs
+        self.none = dict.fromkeys(outputs, 1)
+        self.prev = dict.fromkeys(outputs, 0)
+        self.struck = {n: np.arange(self.model.vocab.size(n)) > 1 for n in outputs}
 
     def part(self, step_chords: list[str], end: float) -> list[Note]:
         """Every step of the song; notes end by `end` beats, in sounding pitches."""

@@ -56,11 +56,7 @@ def _form_model(path: Path, sha: str) -> FormModel:
 
 def with_form(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
     """`models` with the form model `source` names (None for the rules), and its id."""
-    name, path = source
-    if path is None:
-        return replace(models, form=None, form_id=name)
-    sha = form_sha256(path)
-    return replace(models, form=_form_model(path.resolve(), sha), form_id=f"{name}@{sha[:12]}")
+    return _with_file_model(models, source, "form", _form_model)
 
 
 @lru_cache(maxsize=8)
@@ -70,12 +66,23 @@ def _timing_model(path: Path, sha: str) -> TimingModel:
 
 def with_timing(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
     """`models` with the timing feels `source` names (None: every note on the grid)."""
+    return _with_file_model(models, source, "timing", _timing_model)
+
+
+def _with_file_model(
+    models: SongModels,
+    source: tuple[str, Path | None],
+    field: str,
+    load: Callable[[Path, str], object],
+) -> SongModels:
+    """`models` with `field` (form or timing) read from the file `source` names, and its id."""
     name, path = source
     if path is None:
-        return replace(models, timing=None, timing_id=name)
+        return replace(models, **{field: None, f"{field}_id": name})  # type: ignore[arg-type]
     sha = form_sha256(path)
-    timing = _timing_model(path.resolve(), sha)
-    return replace(models, timing=timing, timing_id=f"{name}@{sha[:12]}")
+    loaded = load(path.resolve(), sha)
+    ids = {field: loaded, f"{field}_id": f"{name}@{sha[:12]}"}
+    return replace(models, **ids)  # type: ignore[arg-type]
 
 
 def load_models(melody: Path, chords: Path) -> SongModels:
