@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     v.add_argument(
         "--matrix",
         action="store_true",
-        help="the cross-corpus table: train (or reuse) a small style per corpus of --corpora "
+        help="the cross-corpus table: train (or reuse) a style per corpus of --corpora "
         "on its training part and measure its songs against every corpus' held-out pieces",
     )
     v.add_argument(
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     v.add_argument(
         "--styles-dir",
         type=Path,
-        help="--matrix: where the small styles are trained or reused (default: the styles "
+        help="--matrix: where the styles are trained or reused (default: the styles "
         "folder's matrix/)",
     )
     v.add_argument("--json", type=Path, help="write every figure to this JSON file")
