@@ -90,6 +90,9 @@ def test_recipe_names_the_style_and_reproduces_the_song(style: Path, gm_soundfon
     assert recipe["form"] == recipe_form(request)
     with pytest.raises(RecipeError, match="different track"):
         from_recipe({**recipe, "form": {"source": "learned", "sha256": "0" * 64}})
+    assert recipe["timing"]["source"] in ("learned", "style:default")
+    with pytest.raises(RecipeError, match="timing came from"):
+        from_recipe({**recipe, "timing": {"source": "rules:grid"}})
     # A recipe of the first arrangement (fixed form, the old melody rules) makes its track.
     old = json.loads(json.dumps(to_recipe(replace(request, arrangement=ARRANGEMENT_V1))))
     assert old["form"] == {"source": FALLBACK_FORM}

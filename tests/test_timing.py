@@ -126,3 +126,17 @@ def test_songs_take_their_feel_from_the_shipped_style_and_old_arrangements_keep_
     v2 = {k: v for k, v in ARRANGEMENT_V2.to_json().items() if k not in ("rhythm", "timing")}
     assert arrangement_from_json(v2) == ARRANGEMENT_V2
     assert arrangement_from_json(ARRANGEMENT.to_json()) == ARRANGEMENT
+
+
+def test_a_corpus_too_short_for_a_feel_falls_back_by_name(tmp_path: Path) -> None:
+    from lofi.data.corpus import Corpus
+    from lofi.learn.style_training import train_timing
+
+    short = Corpus("short", (make_piece(bars=1, name="a"), make_piece(bars=1, name="b")), (), "h")
+    source, reason = train_timing(short, tmp_path / "timing.json")
+    assert source == "style:default" and "onsets" in reason
+    assert not (tmp_path / "timing.json").exists()
+    learned, none = train_timing(
+        Corpus("long", (swung(0), swung(1)), (), "h2"), tmp_path / "timing.json"
+    )
+    assert (learned, none) == ("timing.json", "") and read_timing(tmp_path / "timing.json")
