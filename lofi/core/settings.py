@@ -91,7 +91,7 @@ class TrainingSettings:
     # base's music and gives few steps, so it learns at the full rate (3e-4 only tied a style
     # trained from scratch in the same epochs, bench_style) with more dropout than the base.
     finetune_learning_rate: float = 1e-3  # Adam
-    finetune_dropout: float = 0.55  # after each LSTM layer; at least the base's
+    finetune_dropout: float = 0.65  # after each LSTM layer; at least the base's
     # An epoch of a small corpus (20 files: one batch) repeats its windows up to this many
     # steps, so the epochs and patience above mean as much training as on a large one.
     min_steps_per_epoch: int = 20
