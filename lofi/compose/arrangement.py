@@ -37,9 +37,10 @@ class Arrangement:
             one (False: the chord model's own choice).
         close_on_tonic: the last chord is the tonic, ringing to the end.
         rhythm: "as-learned" draws whether each part plays at a step, its lengths, loudness
-            and octave at the models' own odds, and lets the temperature, top-k and top-p
-            shape only which pitch, chord or voicing; "shaped" (arrangements 1 and 2) lets
-            them shape every head, which favours the likeliest length and silence.
+            and octave (and every head of a learned drum part) at the models' own odds, and
+            lets the temperature, top-k and top-p shape only which pitch, chord or voicing;
+            "shaped" (arrangements 1 and 2) lets them shape every head, which favours the
+            likeliest length and silence.
         timing: "style" places the pitched parts' onsets by the style's learned timing
             model (lofi.learn.timing) or its named fallback; "jitter" (1 and 2) only
             moves the melody by `timing_jitter`.

@@ -7,7 +7,7 @@ import numpy as np
 from lofi.core.constants import DRUM_STEPS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
 from lofi.encoding.drums import KIT, KIT_PITCH, STEP, step_notes
-from lofi.learn.sampler import StepModel, choose
+from lofi.learn.sampler import StepModel, choose, draw
 
 CYMBALS = frozenset(KIT_PITCH[KIT.index(k)] for k in ("closed_hat", "open_hat", "ride"))
 
@@ -16,11 +16,16 @@ class DrumSampler:
     """Carries the drum model's state across bars, so grooves continue from bar to bar."""
 
     def __init__(
-        self, model: StepModel, rng: np.random.Generator, sampling: SamplingConfig
+        self,
+        model: StepModel,
+        rng: np.random.Generator,
+        sampling: SamplingConfig,
+        as_learned: bool = True,
     ) -> None:
         self.model = model
         self.rng = rng
         self.sampling = sampling
+        self.as_learned = as_learned  # a groove is rhythm: every head at the model's own odds
         self.state = model.initial_state()
         self.prev = {"hits": 0, "velocity": 0, "timing": 0}
         self.not_bos = {
@@ -29,6 +34,8 @@ class DrumSampler:
         self.loud = np.arange(model.vocab.size("velocity")) > 1  # neither BOS nor "no hit"
 
     def _choose(self, probs: np.ndarray, mask: np.ndarray) -> int:
+        if self.as_learned:
+            return draw(probs, self.rng, mask)
         s = self.sampling
         return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask)
 

@@ -278,7 +278,8 @@ def _drums(
     main = sections[1]
     drums: list[Note] = []
     if models.drums is not None:
-        sampler = DrumSampler(models.drums, learned_rng, config.sampling)
+        as_learned = arrangement.rhythm == AS_LEARNED
+        sampler = DrumSampler(models.drums, learned_rng, config.sampling, as_learned)
         for bar in range(config.bars):
             energy = arrangement.drum_energy(bar, sections)
             if energy is not None:
