@@ -140,3 +140,21 @@ def test_a_corpus_too_short_for_a_feel_falls_back_by_name(tmp_path: Path) -> Non
         Corpus("long", (swung(0), swung(1)), (), "h2"), tmp_path / "timing.json"
     )
     assert (learned, none) == ("timing.json", "") and read_timing(tmp_path / "timing.json")
+
+
+def test_a_note_struck_again_ends_where_its_pitch_starts_again() -> None:
+    from lofi.compose.song import untangled
+
+    notes = [Note(60, 0.0, 2.0, 80), Note(64, 0.0, 2.0, 80), Note(60, 1.0, 2.0, 70)]
+    out = untangled(notes)
+    assert out[0] == Note(60, 0.0, 1.0, 80) and out[1:] == notes[1:]
+    models = load_models(default_melody_model(), default_chord_model())
+    for seed in range(1, 4):
+        song = compose(GenerationConfig(seed=seed, key=Key.parse("A-minor"), bars=16), models)
+        for part in song.parts:
+            if part.is_drum:
+                continue
+            ends: dict[int, float] = {}
+            for n in sorted(part.notes, key=lambda n: (n.onset, n.pitch)):
+                assert ends.get(n.pitch, 0.0) <= n.onset + 1e-6, (part.name, n)
+                ends[n.pitch] = n.onset + n.duration

@@ -40,7 +40,8 @@ class Arrangement:
             and octave (and every head of a learned drum part) at the models' own odds, and
             lets the temperature, top-k and top-p shape only which pitch, chord or voicing;
             "shaped" (arrangements 1 and 2) lets them shape every head, which favours the
-            likeliest length and silence.
+            likeliest length and silence. With "as-learned" a pitched note also ends where
+            the next onset of its pitch in its part begins (`compose.song.untangled`).
         timing: "style" places the pitched parts' onsets by the style's learned timing
             model (lofi.learn.timing) or its named fallback; "jitter" (1 and 2) only
             moves the melody by `timing_jitter`.

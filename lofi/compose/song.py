@@ -231,6 +231,12 @@ def compose(
             np.random.default_rng((config.seed, 0x71)),
             config.bars * POSITIONS_PER_BAR,
         )
+    if arrangement.rhythm == AS_LEARNED:
+        chord_notes, melody_notes, bass_notes = (
+            untangled(chord_notes),
+            untangled(melody_notes),
+            untangled(bass_notes),
+        )
     drums = _drums(config, models, sections, rngs["drums"], rngs["learned_drums"], arrangement)
     parts = (
         Part("chords", tuple(chord_notes)),
@@ -240,6 +246,26 @@ def compose(
     )
     song_chords = tuple((t, b, n) for t, b, n in harmony)
     return Song(config.key, config.bpm, config.bars, parts, sections, song_chords)
+
+
+def untangled(notes: list[Note]) -> list[Note]:
+    """The notes with each one ending by the next onset of its pitch in the part.
+
+    MIDI has one key per pitch and channel: a note struck again while it still sounds would
+    have its second strike silenced by the first one's note-off.
+    """
+    order = sorted(range(len(notes)), key=lambda i: (notes[i].onset, notes[i].pitch))
+    result = list(notes)
+    last: dict[int, int] = {}
+    for i in order:
+        n = notes[i]
+        j = last.get(n.pitch)
+        if j is not None and result[j].onset + result[j].duration > n.onset:
+            kept = round(max(n.onset - result[j].onset, 0.0), 4)
+            prev = result[j]
+            result[j] = Note(prev.pitch, prev.onset, kept, prev.velocity)
+        last[n.pitch] = i
+    return [n for n in result if n.duration > 0]
 
 
 def _accompaniment(
