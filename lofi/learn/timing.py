@@ -127,9 +127,11 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
 
 
 def write_timing(model: TimingModel, path: Path) -> None:
-    """Writes timing.json."""
+    """Writes timing.json atomically."""
+    from lofi.learn.checkpoint import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(model.to_json()) + "\n")
+    atomic_write(path, (json.dumps(model.to_json()) + "\n").encode())
 
 
 def read_timing(path: Path) -> TimingModel:
