@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from lofi.compose.player import Player
 from lofi.core.constants import BASS_PITCH_MAX, BASS_PITCH_MIN, DURATION_BINS, POSITIONS_PER_BAR
-from lofi.core.types import Note, SamplingConfig
+from lofi.core.types import Note
 from lofi.encoding.chord_context import chord_context, root_of
 from lofi.encoding.chords import NO_CHORD, symbol
 from lofi.encoding.comping import STEP, step_notes
 from lofi.encoding.vocab import BOS, REST
-from lofi.learn.sampler import StepModel, choose, draw, plays
+from lofi.learn.sampler import StepModel
 
 DIATONIC = np.array([pc in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)])  # C major
 ChordEvents = list[tuple[float, float, str]]
@@ -38,53 +39,7 @@ def _context(model: StepModel, name: str) -> dict[str, int]:
     }
 
 
-class _Player:
-    """A part model with its LSTM state, its generator and the sampling settings.
-
-    `shift` moves the normalised key to the song's. With `as_learned` (the arrangement's
-    rhythm "as-learned"), whether the part plays at a step and its lengths, loudness and
-    octave are drawn at the model's own odds; the temperature, top-k and top-p shape only
-    which pitch or voicing. Without, they shape every head (arrangements 1 and 2).
-    """
-
-    def __init__(
-        self,
-        model: StepModel,
-        rng: np.random.Generator,
-        sampling: SamplingConfig,
-        shift: int,
-        as_learned: bool = True,
-    ) -> None:
-        self.model = model
-        self.rng = rng
-        self.sampling = sampling
-        self.shift = shift
-        self.as_learned = as_learned
-        self.state = model.initial_state()
-        self._setup()
-
-    def _setup(self) -> None:
-        """What a part's sampler prepares once from its model and shift."""
-
-    def _choose(self, probs: np.ndarray, mask: np.ndarray) -> int:
-        s = self.sampling
-        return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask)
-
-    def _rhythm(self, probs: np.ndarray, mask: np.ndarray) -> int:
-        return draw(probs, self.rng, mask) if self.as_learned else self._choose(probs, mask)
-
-    def _sound(self, probs: np.ndarray, silent: int, mask: np.ndarray) -> int:
-        """A token of the head: `silent` or, if the part plays, a shaped choice of the rest."""
-        if not self.as_learned:
-            return self._choose(probs, mask)
-        if not plays(probs, silent, mask, self.rng):
-            return silent
-        sounding = mask.copy()
-        sounding[silent] = False
-        return self._choose(probs, sounding) if sounding.any() else silent
-
-
-class BassSampler(_Player):
+class BassSampler(Player):
     """A bass line note by note; with stay-in-key only the key's and the chord's notes."""
 
     def _setup(self) -> None:
@@ -138,7 +93,7 @@ class BassSampler(_Player):
         return notes
 
 
-class CompSampler(_Player):
+class CompSampler(Player):
     """The accompaniment step by step: strike or not; if so voicing, octave, length, loudness."""
 
     def _setup(self) -> None:

@@ -305,7 +305,7 @@ def _drums(
     drums: list[Note] = []
     if models.drums is not None:
         as_learned = arrangement.rhythm == AS_LEARNED
-        sampler = DrumSampler(models.drums, learned_rng, config.sampling, as_learned)
+        sampler = DrumSampler(models.drums, learned_rng, config.sampling, as_learned=as_learned)
         for bar in range(config.bars):
             energy = arrangement.drum_energy(bar, sections)
             if energy is not None:
