@@ -111,6 +111,24 @@ def test_a_song_and_a_piece_with_the_same_notes_have_the_same_features(corpora) 
     )
 
 
+def test_a_pitch_doubled_in_unison_by_another_part_counts_once() -> None:
+    def song(*parts: tuple[Note, ...]) -> Song:
+        return Song(
+            Key(0, "major"), 90.0, 4, tuple(Part(f"p{i}", p) for i, p in enumerate(parts)), (), ()
+        )
+
+    chords = tuple(Note(p, float(b), 1.0, 70) for b in range(16) for p in (60, 64, 67))
+    thirds = tuple(Note(64, float(b), 2.0, 90) for b in range(16))
+    doubled = from_song(song(chords, thirds), "d")
+    assert len(doubled.notes) == 48
+    merged = [Note(n.pitch, n.onset, 2.0, 90) if n.pitch == 64 else n for n in chords]
+    rows = feature_table([doubled])[0]
+    assert rows.shape == (1, len(FEATURE_NAMES))
+    np.testing.assert_allclose(rows, feature_table([from_song(song(tuple(merged)), "m")])[0])
+    octave = tuple(Note(76, n.onset, n.duration, n.velocity) for n in thirds)
+    assert len(from_song(song(chords, octave), "o").notes) == 64  # an octave up is a voicing
+
+
 @pytest.mark.timeout(600)
 def test_evaluate_end_to_end_writes_every_figure(
     corpora, tiny_checkpoints, tmp_path, monkeypatch

@@ -1,7 +1,9 @@
 """Key-normalised 4-bar windows of the pitched parts as fixed feature vectors.
 
 Pieces and generated Songs are both seen as `Material` (pitched notes, melody, chords), so one
-feature function measures the corpus and the generator alike. Drums are left out.
+feature function measures the corpus and the generator alike. Drums are left out, and a pitch
+struck at once by two tracks (an instrument doubling another in unison) is one note: a song
+has one instrument per part, and a listener hears the doubled pitch once.
 """
 
 from __future__ import annotations
@@ -75,13 +77,18 @@ def from_piece(piece: Piece) -> Material:
         for i, sym in enumerate(harmony(piece))
     )
     return Material(
-        piece.content_hash, piece.key, piece.notes, piece.melody, piece.length_beats, chords
+        piece.content_hash,
+        piece.key,
+        unisons_merged(piece.notes),
+        piece.melody,
+        piece.length_beats,
+        chords,
     )
 
 
 def from_song(song: Song, name: str) -> Material:
     """A generated song; without a part named melody, its top line stands in."""
-    notes = tuple(sorted((n for p in song.parts if not p.is_drum for n in p.notes), key=_order))
+    notes = unisons_merged(n for p in song.parts if not p.is_drum for n in p.notes)
     try:
         melody = song.part("melody").notes
     except KeyError:
@@ -91,6 +98,23 @@ def from_song(song: Song, name: str) -> Material:
 
 def _order(n: Note) -> tuple[float, int]:
     return (n.onset, n.pitch)
+
+
+def unisons_merged(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """The notes in time order, those of one pitch and onset merged into one.
+
+    The merged note lasts as long as the longest and is as loud as the loudest.
+    """
+    merged: dict[tuple[int, float], Note] = {}
+    for n in notes:
+        key = (n.pitch, round(n.onset, 3))
+        seen = merged.get(key)
+        if seen is not None:
+            n = Note(
+                n.pitch, seen.onset, max(n.duration, seen.duration), max(n.velocity, seen.velocity)
+            )
+        merged[key] = n
+    return tuple(sorted(merged.values(), key=_order))
 
 
 def top_line(notes: Iterable[Note]) -> tuple[Note, ...]:
