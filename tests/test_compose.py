@@ -4,7 +4,12 @@ import mido
 import numpy as np
 import pytest
 
-from lofi.compose.arrangement import ARRANGEMENT_V1
+from lofi.compose.arrangement import (
+    ARRANGEMENT,
+    ARRANGEMENT_V1,
+    ARRANGEMENT_V3,
+    arrangement_from_json,
+)
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import TONICS, compose
 from lofi.core.constants import DRUM_CHANNEL
@@ -44,6 +49,17 @@ def test_melody_and_chords_stay_in_key(models, key: str) -> None:
     assert sum(b for _, b, _ in song.chords) == pytest.approx(24 * 4)
     old = compose(config, models, ARRANGEMENT_V1)  # the first arrangement opened on the tonic
     assert old.chords[0][2] in TONICS[config.key.mode]
+
+
+def test_the_melody_sounds_at_the_loudness_it_learned(models) -> None:
+    learned = {int(t) for t in models.melody.vocab.inputs["velocity"] if t.isdigit()}
+    config = GenerationConfig(4, Key.parse("D-minor"), 80.0, 16, SamplingConfig())
+    now = {n.velocity for n in compose(config, models).part("melody").notes}
+    assert now and now <= learned
+    before = {n.velocity for n in compose(config, models, ARRANGEMENT_V3).part("melody").notes}
+    assert before - learned  # version 3 humanised them at random
+    assert arrangement_from_json(ARRANGEMENT_V3.to_json()) == ARRANGEMENT_V3
+    assert ARRANGEMENT.version == 4 and (ARRANGEMENT.velocity_jitter, ARRANGEMENT.legato) == (0, 1)
 
 
 def test_sections_cover_the_song(models) -> None:

@@ -30,9 +30,10 @@ class Arrangement:
             length (1: as learned).
         melody_low, melody_high: sounding pitches the melody may use (0–127: as learned).
         melody_velocity_scale: factor on the melody's learned velocities (1: as learned).
-        velocity_jitter: standard deviation of the melody's velocity humanisation.
+        velocity_jitter: standard deviation of the melody's velocity humanisation (0: the
+            learned loudness as drawn).
         timing_jitter: standard deviation of the melody's onset humanisation, in beats.
-        legato: share of a melody note's written length that sounds.
+        legato: share of a melody note's written length that sounds (1: the learned length).
         open_on_tonic: the first chord loop starts on a tonic chord and the second avoids
             one (False: the chord model's own choice).
         close_on_tonic: the last chord is the tonic, ringing to the end.
@@ -51,7 +52,7 @@ class Arrangement:
     """
 
     name: str = "lofi-sections"
-    version: int = 3
+    version: int = 4
     intro_lead_in: float = 0.5
     outro_energy: float = 0.6
     cymbal_floor: float = 0.6
@@ -59,9 +60,9 @@ class Arrangement:
     melody_low: int = 0
     melody_high: int = 127
     melody_velocity_scale: float = 1.0
-    velocity_jitter: float = 5.0
+    velocity_jitter: float = 0.0
     timing_jitter: float = 0.0
-    legato: float = 0.95
+    legato: float = 1.0
     open_on_tonic: bool = False
     close_on_tonic: bool = True
     form: str = "style"
@@ -93,6 +94,8 @@ ARRANGEMENT_V1 = Arrangement(
     melody_low=57,
     melody_high=86,
     melody_velocity_scale=0.85,
+    velocity_jitter=5.0,
+    legato=0.95,
     open_on_tonic=True,
     form="rules",
     timing_jitter=0.01,
@@ -101,8 +104,20 @@ ARRANGEMENT_V1 = Arrangement(
 )
 # Before rhythm and timing were learned: every head shaped by the temperature, the melody
 # jittered around the grid, the other parts on it.
-ARRANGEMENT_V2 = Arrangement(version=2, timing_jitter=0.01, rhythm="shaped", timing="jitter")
-ARRANGEMENTS = {(a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT)}
+ARRANGEMENT_V2 = Arrangement(
+    version=2,
+    velocity_jitter=5.0,
+    timing_jitter=0.01,
+    legato=0.95,
+    rhythm="shaped",
+    timing="jitter",
+)
+# Before the melody's loudness and lengths sounded as learned: its velocities humanised by a
+# random 5 and each note cut to 95 % of its written length.
+ARRANGEMENT_V3 = Arrangement(version=3, velocity_jitter=5.0, legato=0.95)
+ARRANGEMENTS = {
+    (a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT_V3, ARRANGEMENT)
+}
 _V1_FIELDS = ("name", "version", "intro_lead_in", "outro_energy", "cymbal_floor")
 _V2_ADDED = ("rhythm", "timing")  # fields a version-2 recipe did not write
 
