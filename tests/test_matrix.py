@@ -49,7 +49,7 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path,
 
 def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) -> None:
     report, root, names = table
-    for values in (report.auc, report.melody_auc, report.overlap):
+    for values in (report.auc, report.melody_auc, report.overlap, report.attribution):
         assert list(values) == names and all(list(row) == names for row in values.values())
         assert all(0.0 <= v <= 1.0 for row in values.values() for v in row.values())
     # Two halves of one homogeneous corpus cannot be told apart; the two corpora can.
@@ -59,7 +59,7 @@ def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) 
     out = tmp_path / "matrix.json"
     report.write_json(out)
     data = json.loads(out.read_text())
-    assert set(data["diagonal_lowest"]) == {"auc", "melody_auc", "overlap"}
+    assert set(data["diagonal_lowest"]) == {"auc", "melody_auc", "overlap", "attribution"}
     from lofi.tools.matrix import folder_name
 
     assert not (Path(names[0]) / "style.json").exists()  # never into the corpus folder
@@ -91,6 +91,16 @@ def test_a_style_overlaps_its_own_corpus_most(table) -> None:
     assert report.overlap[arpeggio][arpeggio] > report.overlap[arpeggio][block] + 0.08, (
         report.overlap
     )
+
+
+def test_a_style_sounds_like_its_own_corpus_to_a_classifier_of_both(table) -> None:
+    report, _, names = table
+    for row in names:
+        assert sum(report.attribution[row].values()) == pytest.approx(1.0)
+        other = next(c for c in names if c != row)
+        assert report.attribution[row][row] > report.attribution[row][other] + 0.2, (
+            report.attribution
+        )
 
 
 @pytest.mark.xfail(

@@ -3,9 +3,12 @@
 Each style is trained on its corpus' training part. A style that learned its corpus scores a lower
 AUC (is harder to tell apart) against its own held-out pieces than against the others'.
 
-Three views of the same songs: `evaluate`'s AUC (4-bar windows of every pitched part), the
-AUC of the melody line alone (the song's melody against the pieces' top line), and the mean
-overlapped area of the features, which still ranks the corpora where the AUCs are all near 1.
+Four views of the same songs: `evaluate`'s AUC (4-bar windows of every pitched part), the
+AUC of the melody line alone (the song's melody against the pieces' top line), the mean
+overlapped area of the features, which still ranks the corpora where the AUCs are all near 1,
+and the attribution: a classifier that learned to tell the corpora's held-out pieces apart
+names the corpus each style's windows sound like. An AUC compares a style with one corpus at
+a time, against that corpus' own spread and size; the attribution asks all of them at once.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from lofi.core.errors import StyleError
 from lofi.data.corpus import Corpus, load_corpus
@@ -26,7 +31,7 @@ from lofi.learn.train import TrainConfig
 from lofi.service.track import load_style_models
 from lofi.tools.evaluate import GENERATED, HUMAN, evaluate_songs, generate_songs
 from lofi.tools.features import Material, feature_table, from_piece, from_song
-from lofi.tools.two_sample import classifier_auc
+from lofi.tools.two_sample import classifier_auc, classifiers
 
 MATRIX_HELD_OUT = 0.4  # the smallest bundled corpus (blupi, 10 files) keeps 4 pieces out
 MATRIX_PARTS = ("melody", "chords", "bass", "comping")  # the pitched parts the windows see
@@ -50,6 +55,7 @@ class MatrixReport:
     human: dict[str, float]
     melody_auc: dict[str, dict[str, float]]  # the melody line alone
     overlap: dict[str, dict[str, float]]  # mean overlapped area, every pitched part (1 = same)
+    attribution: dict[str, dict[str, float]]  # share of a style's windows heard as each corpus
     pieces: dict[str, dict[str, int]]
     styles: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
@@ -57,7 +63,7 @@ class MatrixReport:
     def diagonal_lowest(self, table: str = "auc") -> dict[str, bool]:
         """Per row, whether the style is closest to its own corpus (for `overlap`: highest)."""
         values: dict[str, dict[str, float]] = getattr(self, table)
-        sign = -1.0 if table == "overlap" else 1.0
+        sign = -1.0 if table in HIGHER_IS_CLOSER else 1.0
         return {
             row: all(
                 sign * round(values[row][row], 3) < sign * round(v, 3)  # as the table shows
@@ -91,6 +97,7 @@ class MatrixReport:
             "human": self.human,
             "melody_auc": self.melody_auc,
             "overlap": self.overlap,
+            "attribution": self.attribution,
             "pieces": self.pieces,
             "styles": self.styles,
             "diagonal_lowest": {t: self.diagonal_lowest(t) for t in TABLES},
@@ -103,7 +110,8 @@ class MatrixReport:
         path.write_text(json.dumps(self.to_json(), indent=1))
 
 
-TABLES = ("auc", "melody_auc", "overlap")
+TABLES = ("auc", "melody_auc", "overlap", "attribution")
+HIGHER_IS_CLOSER = ("overlap", "attribution")
 
 
 def melody_only(material: Material) -> Material:
@@ -120,6 +128,30 @@ def melody_auc(songs: Sequence[Material], held: Sequence[Material], seed: int) -
     if len(a[0]) == 0 or len(b[0]) == 0:
         return float("nan")
     return max(classifier_auc(*a, *b, seed).values())
+
+
+def attribution(
+    held: Mapping[str, Sequence[Material]], songs: Mapping[str, Sequence[Material]], seed: int
+) -> dict[str, dict[str, float]]:
+    """Per style, the mean probability the corpora's classifier gives each corpus.
+
+    The forest of the two-sample test (classes weighted equally, whatever their size) learns
+    the corpus of every held-out window; each style's windows then get its probabilities.
+    """
+    names = list(held)
+    tables = [feature_table(held[n])[0] for n in names]
+    x = np.vstack(tables)
+    y = np.concatenate([np.full(len(t), i) for i, t in enumerate(tables)])
+    forest = classifiers(seed)["forest"].fit(x, y)
+    shares: dict[str, dict[str, float]] = {}
+    for row, materials in songs.items():
+        rows = feature_table(materials)[0]
+        probs = (
+            forest.predict_proba(rows).mean(axis=0) if len(rows) else np.full(len(names), np.nan)
+        )
+        order = list(forest.classes_)
+        shares[row] = {n: float(probs[order.index(i)]) for i, n in enumerate(names)}
+    return shares
 
 
 def folder_name(corpus: str) -> str:
@@ -185,11 +217,12 @@ def cross_corpus(
     human: dict[str, float] = {}
     pieces: dict[str, dict[str, int]] = {}
     styles: dict[str, str] = {}
+    generated: dict[str, list[Material]] = {}
     for row, corpus in corpora.items():
         folder = style_for(corpus, root / folder_name(row), config, held_out, report)
         styles[row] = str(folder)
         made = generate_songs(load_style_models(folder), songs, seed, bars)
-        materials = [from_song(s, f"song-{i}") for i, s in enumerate(made)]
+        materials = generated[row] = [from_song(s, f"song-{i}") for i, s in enumerate(made)]
         auc[row], melody[row], overlap[row] = {}, {}, {}
         for col, target in corpora.items():
             result = evaluate_songs(target, made, seed, held_out)
@@ -202,12 +235,16 @@ def cross_corpus(
                 f"  {row} → {col}: AUC {auc[row][col]:.3f}, melody line {melody[row][col]:.3f}"
                 f", overlap {overlap[row][col]:.3f}"
             )
+    heard = attribution(held, generated, seed)
+    for row in names:
+        report(f"  {row} heard as: " + ", ".join(f"{c} {v:.2f}" for c, v in heard[row].items()))
     return MatrixReport(
         corpora=tuple(names),
         auc=auc,
         human=human,
         melody_auc=melody,
         overlap=overlap,
+        attribution=heard,
         pieces=pieces,
         styles=styles,
         settings={
