@@ -6,11 +6,12 @@ from lofi.learn.models import ModelSize, build_model, output_name
 from lofi.learn.sampler import StepModel, choose
 
 
-@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize(("layers", "token_dropout"), [(1, 0.0), (2, 0.0), (1, 0.3)])
 @pytest.mark.parametrize("vocab_fn", [melody_vocabulary, chord_vocabulary])
-def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int) -> None:
+def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int, token_dropout) -> None:
     vocab = vocab_fn()
-    model = build_model(vocab, ModelSize(units=24, layers=layers, embedding=8), seed=3)
+    size = ModelSize(units=24, layers=layers, embedding=8, token_dropout=token_dropout)
+    model = build_model(vocab, size, seed=3)
     rng = np.random.default_rng(0)
     steps = 12
     tokens = {name: rng.integers(0, vocab.size(name), steps) for name in vocab.inputs}
@@ -40,3 +41,20 @@ def test_choose_is_seeded() -> None:
     a = [choose(probs, np.random.default_rng(5)) for _ in range(3)]
     b = [choose(probs, np.random.default_rng(5)) for _ in range(3)]
     assert a == b
+
+
+def test_token_dropout_hides_the_previous_tokens_only_while_training() -> None:
+    vocab = melody_vocabulary()
+    model = build_model(
+        vocab, ModelSize(units=8, embedding=4, dropout=0.0, token_dropout=0.5), seed=1
+    )
+    dropped = [layer.name for layer in model.layers if layer.name.startswith("token_dropout")]
+    assert sorted(dropped) == sorted(f"token_dropout_{n}" for n in vocab.outputs)
+    tokens = {name: np.ones((1, 64), "int32") for name in vocab.inputs}
+    trained = model(tokens, training=True)[output_name("pitch")]
+    again = model(tokens, training=True)[output_name("pitch")]
+    assert not np.allclose(np.asarray(trained), np.asarray(again))  # steps hidden at random
+    quiet = model(tokens, training=False)[output_name("pitch")]
+    np.testing.assert_allclose(
+        np.asarray(quiet), np.asarray(model(tokens, training=False)[output_name("pitch")])
+    )

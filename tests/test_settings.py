@@ -48,7 +48,7 @@ def test_train_cli_and_engine_defaults_are_the_settings() -> None:
     assert default_learning_rate(args) == config.learning_rate == TRAINING.learning_rate
     finetune = _defaults("train", "style", "--from", "default", "--out", "x")
     assert default_learning_rate(finetune) == TRAINING.finetune_learning_rate
-    for name in ("units", "layers", "embedding", "dropout"):
+    for name in ("units", "layers", "embedding", "dropout", "token_dropout"):
         assert getattr(args, name) == getattr(size, name) == getattr(TRAINING, name), name
     assert args.corpus == config.corpus == TRAINING.corpus
 

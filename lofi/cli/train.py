@@ -52,6 +52,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("--layers", int, d.layers, f"LSTM layers, {d.layers_range}"),
         ("--embedding", int, d.embedding, "embedding width per input"),
         ("--dropout", float, d.dropout, "dropout after each LSTM"),
+        (
+            "--token-dropout",
+            float,
+            d.token_dropout,
+            "share of training steps that hide the previous tokens from the network",
+        ),
         ("--patience", int, d.patience, "epochs without a better validation loss before stopping"),
         (
             "--validation-split",
@@ -125,6 +131,7 @@ _PASSED_ON = (
     "layers",
     "embedding",
     "dropout",
+    "token_dropout",
     "learning_rate",
     "patience",
     "max_steps",
@@ -151,6 +158,7 @@ def check_train_options(args: argparse.Namespace) -> None:
         ("--layers", args.layers, 1, 8),
         ("--embedding", args.embedding, 2, 1024),
         ("--dropout", args.dropout, 0.0, 0.95),
+        ("--token-dropout", args.token_dropout, 0.0, 0.9),
         ("--learning-rate", args.learning_rate, 1e-7, 1.0),
         ("--patience", args.patience, 0, 10_000),
         ("--validation-split", args.validation_split, 0.01, 0.5),
@@ -190,7 +198,7 @@ def _train(args: argparse.Namespace) -> int:
         validation_split=args.validation_split,
         patience=args.patience,
         seed=args.seed,
-        size=ModelSize(args.units, args.layers, args.embedding, args.dropout),
+        size=ModelSize(args.units, args.layers, args.embedding, args.dropout, args.token_dropout),
         max_steps=args.max_steps,
     )
     check_config(config)

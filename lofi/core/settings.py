@@ -85,6 +85,9 @@ class TrainingSettings:
     layers_range: Span[int] = Span(1, 4)
     embedding: int = 24  # embedding width per input; chord and position inputs get half
     dropout: float = 0.4  # after each LSTM layer
+    # Share of training steps whose previous tokens the network does not see (their whole
+    # embeddings dropped), so it learns to continue from its own imperfect output too.
+    token_dropout: float = 0.0
     max_steps: int = 0  # cap on steps per epoch; 0 is none (tests and smoke runs set it)
     held_out: float = 0.2  # share of a corpus' pieces a style never sees (evaluate's held-out)
     # Fine-tuning (a style started from another's weights). A new corpus is far from the

@@ -17,12 +17,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @dataclass(frozen=True)
 class ModelSize:
-    """The network's size: LSTM units and layers, embedding width, dropout."""
+    """The network's size: LSTM units and layers, embedding width, dropout.
+
+    `token_dropout` drops the embeddings of the previous step's tokens (the predicted fields
+    fed back) at that share of training steps; the context inputs (chord, position) stay.
+    """
 
     units: int = TRAINING.units
     layers: int = TRAINING.layers
     embedding: int = TRAINING.embedding  # per input; the chord and position inputs get half
     dropout: float = TRAINING.dropout
+    token_dropout: float = TRAINING.token_dropout
 
     def to_json(self) -> dict[str, Any]:
         """The fields as a dict, as meta.json stores them."""
@@ -51,6 +56,15 @@ def build_model(vocab: Vocabulary, size: ModelSize, seed: int = 0) -> keras.Mode
         )(inputs[name])
         for name, tokens in vocab.inputs.items()
     ]
+    if size.token_dropout > 0:
+        embedded = [
+            keras.layers.Dropout(
+                size.token_dropout, noise_shape=(None, None, 1), name=f"token_dropout_{name}"
+            )(e)
+            if name in vocab.outputs
+            else e
+            for name, e in zip(vocab.inputs, embedded, strict=True)
+        ]
     x = keras.layers.Concatenate(name="concat")(embedded)
     for i in range(size.layers):
         x = keras.layers.LSTM(size.units, return_sequences=True, name=f"lstm_{i}")(x)

@@ -75,6 +75,8 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(f"steps per epoch must be at least 1, not {config.min_steps}")
     if not 0.0 <= config.size.dropout < 1.0:
         raise ConfigError(f"dropout {config.size.dropout:g} is outside 0–1")
+    if not 0.0 <= config.size.token_dropout < 1.0:
+        raise ConfigError(f"token dropout {config.size.token_dropout:g} is outside 0–1")
 
 
 def split_pieces(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
