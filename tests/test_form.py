@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lofi.compose.arrangement import ARRANGEMENT, ARRANGEMENT_V1, arrangement_from_json
+from lofi.compose.arrangement import (
+    ARRANGEMENT,
+    ARRANGEMENT_V1,
+    ARRANGEMENT_V3,
+    arrangement_from_json,
+)
 from lofi.compose.form import form_plan, rules_form
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
@@ -123,6 +128,30 @@ def test_the_arrangement_of_an_old_recipe_is_still_known() -> None:
         arrangement_from_json({**ARRANGEMENT.to_json(), "legato": 0.5})
     with pytest.raises(RecipeError, match="different track"):
         arrangement_from_json({k: v for k, v in ARRANGEMENT.to_json().items() if k != "legato"})
+    # bass_entry was named in version 4: a version-3 recipe did not write it, a version-4 must.
+    v3 = {k: v for k, v in ARRANGEMENT_V3.to_json().items() if k != "bass_entry"}
+    assert arrangement_from_json(v3) == ARRANGEMENT_V3
+    with pytest.raises(RecipeError, match="different track"):
+        arrangement_from_json({k: v for k, v in ARRANGEMENT.to_json().items() if k != "bass_entry"})
+
+
+def test_the_bass_comes_in_after_the_named_share_of_the_intro(tiny_checkpoints) -> None:
+    from dataclasses import replace
+
+    models = load_models(*tiny_checkpoints)
+    config = GenerationConfig(seed=3, key=Key.parse("C-major"), bars=32)
+    song = compose(config, models)
+    intro_beats = song.sections[0].bars * 4
+    assert intro_beats > 0
+    first = {
+        e: min(
+            n.onset
+            for n in compose(config, models, replace(ARRANGEMENT, bass_entry=e)).part("bass").notes
+        )
+        for e in (0.0, 0.5, 1.0)
+    }
+    assert first[0.5] == min(n.onset for n in song.part("bass").notes)
+    assert first[0.0] < intro_beats * 0.5 - 0.25 <= first[0.5] and first[1.0] >= intro_beats - 0.25
 
 
 def test_learned_density_keeps_songs_reproducible(tiny_checkpoints) -> None:

@@ -22,7 +22,11 @@ AS_LEARNED = "as-learned"
 class Arrangement:
     """Section-level and performance rules, with their parameters named.
 
+    The melody plays the main section's blocks; the intro and outro (their lengths from the
+    form) are the chords, the bass and the drums.
+
     Attributes:
+        bass_entry: share of the intro that passes before the bass comes in.
         intro_lead_in: drum energy in the intro's last bar (earlier intro bars: hats only).
         outro_energy: drum energy in the outro; its last bar has no drums.
         cymbal_floor: share of a cymbal's velocity kept at energy 0.
@@ -53,6 +57,7 @@ class Arrangement:
 
     name: str = "lofi-sections"
     version: int = 4
+    bass_entry: float = 0.5
     intro_lead_in: float = 0.5
     outro_energy: float = 0.6
     cymbal_floor: float = 0.6
@@ -119,14 +124,17 @@ ARRANGEMENTS = {
     (a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT_V3, ARRANGEMENT)
 }
 _V1_FIELDS = ("name", "version", "intro_lead_in", "outro_energy", "cymbal_floor")
-_V2_ADDED = ("rhythm", "timing")  # fields a version-2 recipe did not write
+# Fields added after a version shipped, by the first version whose recipes write them; an
+# older recipe leaves them out and gets its version's value (every version's bass_entry is 0.5).
+_ADDED = {"rhythm": 3, "timing": 3, "bass_entry": 4}
 
 
 def arrangement_from_json(data: Any) -> Arrangement:
     """The shipped arrangement a recipe names, if its every field matches.
 
-    A version-1 recipe wrote only its drum fields, a version-2 one all but `rhythm` and
-    `timing`; the rest are that version's rules.
+    A version-1 recipe wrote only its drum fields, a version-2 one all but `rhythm`,
+    `timing` and `bass_entry`, a version-3 one all but `bass_entry`; the rest are that
+    version's rules.
 
     Raises:
         RecipeError: for an arrangement this version of LoFi Studio does not make.
@@ -138,8 +146,7 @@ def arrangement_from_json(data: Any) -> Arrangement:
         full = known.to_json()
         written = {k: v for k, v in full.items() if k in data}
         required = _V1_FIELDS if known.version == 1 else tuple(f.name for f in fields(known))
-        if known.version == 2:
-            required = tuple(k for k in required if k not in _V2_ADDED)
+        required = tuple(k for k in required if _ADDED.get(k, 0) <= known.version)
         if data == written and all(k in data for k in required):
             return known
     raise RecipeError(

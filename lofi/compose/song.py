@@ -224,7 +224,8 @@ def compose(
     chord_notes, bass_line_notes = _accompaniment(
         config, models, harmony, shift, rngs, arrangement.rhythm == AS_LEARNED
     )
-    bass_notes = [n for n in bass_line_notes if n.onset >= intro.bars * 2]
+    bass_in = intro.bars * BEATS_PER_BAR * arrangement.bass_entry
+    bass_notes = [n for n in bass_line_notes if n.onset >= bass_in]
     if arrangement.timing == "style" and models.timing is not None:
         chord_notes, melody_notes, bass_notes = models.timing.place(
             (chord_notes, melody_notes, bass_notes),
