@@ -98,7 +98,7 @@ def test_a_style_sounds_like_its_own_corpus_to_a_classifier_of_both(table) -> No
     for row in names:
         assert sum(report.attribution[row].values()) == pytest.approx(1.0)
         other = next(c for c in names if c != row)
-        assert report.attribution[row][row] > report.attribution[row][other] + 0.2, (
+        assert report.attribution[row][row] > report.attribution[row][other] + 0.5, (
             report.attribution
         )
 
