@@ -53,14 +53,17 @@ def arrays(folder: Path) -> dict[str, np.ndarray]:
         return {k: npz[k] for k in npz.files}
 
 
-def test_the_warm_start_copies_every_weight_of_the_base(base: Path) -> None:
-    part = BasePart.read(base / "chords", "chords")
-    vocab = vocabulary("chords")
+@pytest.mark.parametrize("kind", ["chords", "melody"])
+def test_the_warm_start_copies_every_weight_of_the_base(base: Path, kind: str) -> None:
+    part = BasePart.read(base / kind, kind)
+    vocab = vocabulary(kind)
     model = build_model(vocab, part.size, seed=7)
     report = warm_start(part)(model, vocab)
     assert report["rows_fresh"] == 0 and report["lstm_layers_from_base"] == 1
     started = export_weights(model, vocab)
     assert started.keys() == part.arrays.keys()
+    if kind == "melody":  # the chord bias table too, learned away from its zero start
+        assert np.abs(part.arrays["head/pitch/chord_bias"]).max() > 0
     for name, value in part.arrays.items():
         np.testing.assert_array_equal(started[name], value, err_msg=name)
 

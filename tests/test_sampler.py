@@ -1,18 +1,21 @@
 import numpy as np
 import pytest
 
-from lofi.encoding.vocab import chord_vocabulary, melody_vocabulary
-from lofi.learn.models import ModelSize, build_model, output_name
+from lofi.encoding.vocab import bass_vocabulary, chord_vocabulary, melody_vocabulary
+from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_biased, output_name
 from lofi.learn.sampler import StepModel, choose
 
 
 @pytest.mark.parametrize(("layers", "token_dropout"), [(1, 0.0), (2, 0.0), (1, 0.3)])
-@pytest.mark.parametrize("vocab_fn", [melody_vocabulary, chord_vocabulary])
+@pytest.mark.parametrize("vocab_fn", [melody_vocabulary, chord_vocabulary, bass_vocabulary])
 def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int, token_dropout) -> None:
     vocab = vocab_fn()
     size = ModelSize(units=24, layers=layers, embedding=8, token_dropout=token_dropout)
     model = build_model(vocab, size, seed=3)
     rng = np.random.default_rng(0)
+    for head in chord_biased(vocab):  # it starts at zero: give it values to carry over
+        layer = model.get_layer(chord_bias_name(head))
+        layer.set_weights([rng.normal(0, 1, layer.get_weights()[0].shape)])
     steps = 12
     tokens = {name: rng.integers(0, vocab.size(name), steps) for name in vocab.inputs}
     keras_out = model({k: v[None, :].astype("int32") for k, v in tokens.items()}, training=False)

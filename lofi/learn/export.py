@@ -20,7 +20,7 @@ WEIGHTS_FILE = "weights.npz"
 
 def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarray]:
     """The arrays the numpy sampler needs, by stable names."""
-    from lofi.learn.models import output_name
+    from lofi.learn.models import chord_bias_name, chord_biased, dense_name
 
     arrays: dict[str, np.ndarray] = {}
     for name in vocab.inputs:
@@ -37,7 +37,9 @@ def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarra
         arrays[f"lstm/{i}/bias"] = bias
         i += 1
     for name in vocab.outputs:
-        w, b = model.get_layer(output_name(name)).get_weights()
+        w, b = model.get_layer(dense_name(vocab, name)).get_weights()
         arrays[f"head/{name}/w"] = w
         arrays[f"head/{name}/b"] = b
+    for name in chord_biased(vocab):
+        arrays[f"head/{name}/chord_bias"] = model.get_layer(chord_bias_name(name)).get_weights()[0]
     return arrays

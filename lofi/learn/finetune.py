@@ -39,7 +39,13 @@ from lofi.learn.checkpoint import (
     read_checkpoint,
 )
 from lofi.learn.export import WEIGHTS_FILE
-from lofi.learn.models import ModelSize, embedding_width, output_name
+from lofi.learn.models import (
+    ModelSize,
+    chord_bias_name,
+    chord_biased,
+    dense_name,
+    embedding_width,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -147,7 +153,7 @@ def warm_start(base: BasePart) -> Any:
             layer.set_weights([kernel, old_r, old_b])
             i += 1
         for name in vocab.outputs:
-            layer = model.get_layer(output_name(name))
+            layer = model.get_layer(dense_name(vocab, name))
             w, b = layer.get_weights()
             head_w, head_b = a.get(f"head/{name}/w"), a.get(f"head/{name}/b")
             if head_w is not None and head_b is not None and head_w.shape[0] == w.shape[0]:
@@ -155,6 +161,16 @@ def warm_start(base: BasePart) -> Any:
                 w[:, new_i] = head_w[:, old_i]
                 b[new_i] = head_b[old_i]
             layer.set_weights([w, b])
+        for name, cond in chord_biased(vocab).items():
+            old = a.get(f"head/{name}/chord_bias")
+            if old is None:  # a base trained before the chord bias: it starts at zero
+                continue
+            layer = model.get_layer(chord_bias_name(name))
+            (table,) = layer.get_weights()
+            rows_new, rows_old = _rows(vocab.inputs[cond], base.tokens.get(cond, ()))
+            cols_new, cols_old = _rows(vocab.inputs[name], base.tokens.get(name, ()))
+            table[np.ix_(rows_new, cols_new)] = old[np.ix_(rows_old, cols_old)]
+            layer.set_weights([table])
         return {
             "base": base.model_id,
             "base_path": str(base.path),

@@ -39,6 +39,32 @@ def output_name(field: str) -> str:
     return field + "_out"
 
 
+# Heads whose logits also get a learned table of the chord input: per chord class, a bias on
+# every pitch. Through the LSTM alone the melody model gave chord tones 0.60 of its mass on
+# strong beats where the corpus has 0.94: a direct chord × pitch table learns that at once.
+# The melody reads the chord class, the bass the chord's root.
+CHORD_BIASED = {"pitch": ("chord", "root")}
+
+
+def chord_bias_name(field: str) -> str:
+    """The Keras layer of a head's chord bias table."""
+    return f"chord_bias_{field}"
+
+
+def dense_name(vocab: Vocabulary, field: str) -> str:
+    """The Keras layer of a head's weights: the output itself, or its logits when biased."""
+    return f"{field}_logits" if field in chord_biased(vocab) else output_name(field)
+
+
+def chord_biased(vocab: Vocabulary) -> dict[str, str]:
+    """The heads of `vocab` with a chord bias, and the input each reads."""
+    return {
+        head: next(c for c in conds if c in vocab.inputs)
+        for head, conds in CHORD_BIASED.items()
+        if head in vocab.outputs and any(c in vocab.inputs for c in conds)
+    }
+
+
 def embedding_width(vocab: Vocabulary, field: str, size: ModelSize) -> int:
     """Full width for predicted fields, half (at least 4) for context inputs."""
     return size.embedding if field in vocab.outputs else max(size.embedding // 2, 4)
@@ -69,12 +95,24 @@ def build_model(vocab: Vocabulary, size: ModelSize, seed: int = 0) -> keras.Mode
     for i in range(size.layers):
         x = keras.layers.LSTM(size.units, return_sequences=True, name=f"lstm_{i}")(x)
         x = keras.layers.Dropout(size.dropout, name=f"dropout_{i}")(x)
-    outputs = {
-        output_name(name): keras.layers.Dense(
-            vocab.size(name), activation="softmax", name=output_name(name)
-        )(x)
-        for name in vocab.outputs
-    }
+    biased = chord_biased(vocab)
+    outputs = {}
+    for name in vocab.outputs:
+        if name not in biased:
+            outputs[output_name(name)] = keras.layers.Dense(
+                vocab.size(name), activation="softmax", name=output_name(name)
+            )(x)
+            continue
+        logits = keras.layers.Dense(vocab.size(name), name=dense_name(vocab, name))(x)
+        cond = biased[name]
+        bias = keras.layers.Embedding(
+            len(vocab.inputs[cond]),
+            vocab.size(name),
+            embeddings_initializer="zeros",
+            name=chord_bias_name(name),
+        )(inputs[cond])
+        summed = keras.layers.Add(name=f"{name}_biased")([logits, bias])
+        outputs[output_name(name)] = keras.layers.Softmax(name=output_name(name))(summed)
     return keras.Model(inputs=inputs, outputs=outputs, name=f"lofi_{vocab.kind}")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from lofi.core.errors import CheckpointError
 from lofi.encoding.vocab import Vocabulary
 from lofi.learn.export import WEIGHTS_FILE, export_weights
+from lofi.learn.models import chord_biased
 
 if TYPE_CHECKING:
     import keras
@@ -82,6 +83,9 @@ def check_weights(vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> None:
         for n in vocab.outputs:
             want[f"head/{n}/w"] = (units, vocab.size(n))
             want[f"head/{n}/b"] = (vocab.size(n),)
+        for n, cond in chord_biased(vocab).items():
+            if f"head/{n}/chord_bias" in arrays:  # models trained before it have none
+                want[f"head/{n}/chord_bias"] = (len(vocab.inputs[cond]), vocab.size(n))
     except (KeyError, IndexError, ValueError) as exc:
         raise CheckpointError(f"the weights are incomplete ({exc}); retrain the model") from exc
     if layers != list(range(len(layers))):
@@ -121,6 +125,7 @@ class StepModel:
     recurrents: list[np.ndarray]
     biases: list[np.ndarray]
     heads: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    chord_biases: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def from_arrays(cls, vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> StepModel:
@@ -144,8 +149,14 @@ class StepModel:
                 )
                 for n in vocab.outputs
             }
+            biases = {
+                n: (cond, arrays[f"head/{n}/chord_bias"].astype(np.float64))
+                for n, cond in chord_biased(vocab).items()
+                if f"head/{n}/chord_bias" in arrays
+            }
             return cls(
                 vocab=vocab,
+                chord_biases=biases,
                 input_tables=tables,
                 kernels=[arrays[f"lstm/{i}/kernel"].astype(np.float64) for i in layers[1:]],
                 recurrents=[arrays[f"lstm/{i}/recurrent"].astype(np.float64) for i in layers],
@@ -198,6 +209,9 @@ class StepModel:
         out = {}
         for name, (w, b) in self.heads.items():
             logits = x @ w + b
+            if name in self.chord_biases:
+                cond, table = self.chord_biases[name]
+                logits = logits + table[tokens[cond]]
             logits -= logits.max()
             e = np.exp(logits)
             out[name] = e / e.sum()
