@@ -55,13 +55,16 @@ class MatrixReport:
     human: dict[str, float]
     melody_auc: dict[str, dict[str, float]]  # the melody line alone
     overlap: dict[str, dict[str, float]]  # mean overlapped area, every pitched part (1 = same)
-    attribution: dict[str, dict[str, float]]  # share of a style's windows heard as each corpus
+    attribution: dict[str, dict[str, float]]  # mean probability of each corpus, per style
     pieces: dict[str, dict[str, int]]
     styles: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
 
     def diagonal_lowest(self, table: str = "auc") -> dict[str, bool]:
-        """Per row, whether the style is closest to its own corpus (for `overlap`: highest)."""
+        """Per row, whether the style is closest to its own corpus.
+
+        Closest is the lowest AUC, or the highest overlap or attribution.
+        """
         values: dict[str, dict[str, float]] = getattr(self, table)
         sign = -1.0 if table in HIGHER_IS_CLOSER else 1.0
         return {
