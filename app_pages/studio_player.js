@@ -399,6 +399,7 @@ function overview(p, d, pos, bar) {
   const g = fit(canvas), w = canvas.width, h = canvas.height, dur = p.take.duration;
   g.fillStyle = "#16161e"; g.fillRect(0, 0, w, h);
   for (const [start, bars, name] of d.sections) {
+    if (!bars) continue; // a form without an intro or outro: no empty label over the next one
     const x0 = (start * bar / dur) * w, x1 = ((start + bars) * bar / dur) * w;
     g.fillStyle = SECTION_COLOURS[name] || "#22283a"; g.fillRect(x0, 0, x1 - x0, h);
     g.fillStyle = "#c0caf5"; g.font = "11px sans-serif"; g.fillText(name, x0 + 3, 11);
@@ -431,9 +432,9 @@ function roll(p, d, pos, bar) {
     g.fillStyle = "#565f89"; g.font = "10px sans-serif";
     if (i < bars) g.fillText(String(page * bars + i + 1), x + 3, top - 6);
   }
-  for (const [start, , name] of d.sections) { // section markers
+  for (const [start, n, name] of d.sections) { // section markers
     const t = start * bar;
-    if (t < a || t >= b) continue;
+    if (!n || t < a || t >= b) continue;
     g.fillStyle = "#e0af68"; g.fillRect(X(t), 0, 2, h);
     g.font = "bold 12px sans-serif"; g.fillText(name, X(t) + 4, 12);
   }
