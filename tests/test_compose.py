@@ -1,4 +1,5 @@
 import io
+from dataclasses import replace
 
 import mido
 import numpy as np
@@ -54,9 +55,15 @@ def test_melody_and_chords_stay_in_key(models, key: str) -> None:
 def test_the_melody_sounds_at_the_loudness_it_learned(models) -> None:
     learned = {int(t) for t in models.melody.vocab.inputs["velocity"] if t.isdigit()}
     config = GenerationConfig(4, Key.parse("D-minor"), 80.0, 16, SamplingConfig())
-    now = {n.velocity for n in compose(config, models).part("melody").notes}
+    untimed = replace(models, timing=None)
+    now = {n.velocity for n in compose(config, untimed).part("melody").notes}
     assert now and now <= learned
-    before = {n.velocity for n in compose(config, models, ARRANGEMENT_V3).part("melody").notes}
+    # With the style's feels, the part plays at one training piece's level (its balance).
+    timed = [n.velocity for n in compose(config, models).part("melody").notes]
+    assert models.timing is not None and models.timing.loudness
+    levels = [row[1] for row in models.timing.loudness]
+    assert min(abs(float(np.median(timed)) - level) for level in levels) <= 1
+    before = {n.velocity for n in compose(config, untimed, ARRANGEMENT_V3).part("melody").notes}
     assert before - learned  # version 3 humanised them at random
     assert arrangement_from_json(ARRANGEMENT_V3.to_json()) == ARRANGEMENT_V3
     assert ARRANGEMENT.version == 4 and (ARRANGEMENT.velocity_jitter, ARRANGEMENT.legato) == (0, 1)

@@ -43,23 +43,60 @@ def test_a_swung_corpus_teaches_late_off_beats_and_a_straight_one_the_grid() -> 
     model = fit_timing([swung(i) for i in range(4)])
     straight = fit_timing([make_piece(tonic=i, name=f"s{i}") for i in range(4)])
     assert len(model.feels) == 4 and model.feels.shape[1:] == (POSITIONS, BINS)
-    assert off_grid_share(model.feels) > 0.2 and off_grid_share(straight.feels) == 0.0
-    # The note models see a swung off-beat on its nearest sixteenth, three into the beat;
-    # the swung feel moves it back to two thirds and leaves the beats on the grid. (The
-    # corpus swings the off-beats of beats 2 and 4, where its tune plays eighths.)
+    # The swing is each feel's ratio; what is left of the grid, once straightened, is none.
+    assert model.swing == pytest.approx((SWUNG,) * 4, abs=1e-9)
+    assert straight.swing == (0.5,) * 4
+    assert off_grid_share(model.feels) == 0.0 and off_grid_share(straight.feels) == 0.0
+    # The note models see a swung off-beat straightened, on the off-beat eighth; the swung
+    # feel moves it back to two thirds, stretches the note before it and keeps the beats.
     eighths = [
-        Note(60, bar * 4 + b + 0.75 * i, 0.25, 80)
-        for bar in range(8)
-        for b in (1, 3)
-        for i in (0, 1)
+        Note(60, bar * 4 + b + 0.5 * i, 0.5, 80) for bar in range(8) for b in (1, 3) for i in (0, 1)
     ]
     placed = model.place([eighths], np.random.default_rng(1), steps=128)[0]
     late = np.array([n.onset % 1 for n in placed[1::2]])
-    assert np.mean(np.abs(late - SWUNG) <= 1 / 96 + 1e-6) > 0.8, late
-    on_beats = [n.onset % 1 for n in placed[::2]]
-    assert np.mean(np.isclose(on_beats, 0.0)) > 0.8  # the smoothing may move a few
+    assert np.allclose(late, SWUNG, atol=1e-4), late
+    assert np.allclose([n.onset % 1 for n in placed[::2]], 0.0)
+    assert np.allclose([n.duration for n in placed[::2]], SWUNG, atol=1e-4)
+    assert np.allclose([n.duration for n in placed[1::2]], 1 - SWUNG, atol=1e-4)
     flat = straight.place([eighths], np.random.default_rng(1), steps=128)[0]
-    assert [n.onset for n in flat] == [n.onset for n in eighths]
+    assert flat == eighths
+
+
+def test_a_song_plays_at_one_training_pieces_balance() -> None:
+    pieces = [make_piece(tonic=i, name=f"s{i}") for i in range(3)]
+    model = fit_timing(pieces)
+    # make_piece: chords (their lowest notes the bass line) at velocity 60, a tune at 64 and 80.
+    assert model.loudness[0] == (60.0, 72.0, 60.0)
+    loud = [Note(60, float(t), 1.0, 100 + t % 3) for t in range(8)]
+    chords, melody, bass = model.balanced([loud, loud, loud], 0)
+    assert np.median([n.velocity for n in chords]) == 60 == np.median([n.velocity for n in bass])
+    assert np.median([n.velocity for n in melody]) == 72
+    assert len({n.velocity for n in chords}) > 1  # scaled, not flattened
+    no_bass = replace(model, loudness=((60.0, 72.0, 0.0),) * 3)
+    assert no_bass.balanced([loud, loud, loud], 1)[2] == loud  # a part the piece lacks
+
+
+def test_a_timing_file_of_format_1_still_plays_straight(tmp_path: Path) -> None:
+    model = fit_timing([swung(i) for i in range(3)], "swung", "abc")
+    path = tmp_path / "timing.json"
+    data = {**model.to_json(), "format_version": 1}
+    del data["swing"]
+    path.write_text(json.dumps(data))
+    del data["loudness"]
+    path.write_text(json.dumps(data))
+    old = read_timing(path)
+    assert old.swing == () and old.loudness == () and np.array_equal(old.feels, model.feels)
+    notes = [Note(60, 1.5, 0.5, 80)]
+    assert old.place([notes], np.random.default_rng(1), steps=16)[0] == notes
+    assert old.balanced([notes], 0) == [notes]
+    data["format_version"], data["swing"] = 2, [0.4, 0.5, 0.5]
+    path.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match="swing"):
+        read_timing(path)
+    data["swing"], data["loudness"] = [0.5] * 3, [[60.0, 200.0, 0.0]] * 3
+    path.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match="loudness"):
+        read_timing(path)
 
 
 def test_notes_on_one_step_move_together_and_other_parts_keep_their_timing() -> None:
@@ -79,6 +116,7 @@ def test_timing_json_round_trips_and_damage_is_refused(tmp_path: Path) -> None:
     write_timing(model, path)
     back = read_timing(path)
     assert np.array_equal(back.feels, model.feels) and back.corpus_hash == "abc"
+    assert back.swing == model.swing and back.loudness == model.loudness
     data = json.loads(path.read_text())
     data["feels"][0] = data["feels"][0][:3]
     path.write_text(json.dumps(data))

@@ -227,10 +227,16 @@ def compose(
     bass_in = intro.bars * BEATS_PER_BAR * arrangement.bass_entry
     bass_notes = [n for n in bass_line_notes if n.onset >= bass_in]
     if arrangement.timing == "style" and models.timing is not None:
-        chord_notes, melody_notes, bass_notes = models.timing.place(
-            (chord_notes, melody_notes, bass_notes),
-            np.random.default_rng((config.seed, 0x71)),
-            config.bars * POSITIONS_PER_BAR,
+        timing_rng = np.random.default_rng((config.seed, 0x71))
+        feel = models.timing.draw(timing_rng)
+        chord_notes, melody_notes, bass_notes = models.timing.balanced(
+            models.timing.place(
+                (chord_notes, melody_notes, bass_notes),
+                timing_rng,
+                config.bars * POSITIONS_PER_BAR,
+                feel,
+            ),
+            feel,
         )
     if arrangement.rhythm == AS_LEARNED:
         chord_notes, melody_notes, bass_notes = (

@@ -29,6 +29,7 @@ from lofi.core.constants import (
 from lofi.core.types import Note, Piece
 from lofi.encoding.bass import bass_notes
 from lofi.encoding.chord_context import root_of
+from lofi.encoding.swing import straight_piece
 from lofi.encoding.tokens import (
     HARMONY_WINDOW,
     Sequence,
@@ -74,10 +75,11 @@ def _step_chords(chords: list[str], steps: int) -> list[str]:
 def piece_strikes(piece: Piece) -> tuple[dict[int, Strike], list[str]]:
     """The strikes of the piece's accompaniment by sixteenth step, and each step's chord.
 
-    The chords run from the piece's start to the end of its last strike's bar.
+    The chords run from the piece's start to the end of its last strike's bar. A swung piece
+    is straightened first (lofi.encoding.swing).
     """
     by_step: dict[int, list[Note]] = {}
-    for n in comp_notes(piece):
+    for n in comp_notes(straight_piece(piece)):
         by_step.setdefault(round(n.onset / STEP), []).append(n)
     chords = harmony(piece)
     if not by_step or not chords:

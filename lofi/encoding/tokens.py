@@ -26,6 +26,7 @@ from lofi.core.types import ChordSpan, Key, Note, Piece
 from lofi.encoding.chord_context import chord_context
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.chords import NO_CHORD, context_name
+from lofi.encoding.swing import straight_piece
 from lofi.encoding.vocab import BOS, MODE_TOKENS, REST, Vocabulary
 
 HARMONY_WINDOW = 1  # beats per analysed chord: one, the HMM decides where chords change
@@ -117,9 +118,10 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
     """The top line as pitch, duration and velocity targets with the chord and bar position.
 
     Inputs are the targets shifted right by one (a BOS first), plus the chord class of the beat
-    (`context_name`) and the sixteenth position in the bar of each step.
+    (`context_name`) and the sixteenth position in the bar of each step. A swung piece is
+    straightened first (lofi.encoding.swing).
     """
-    return encode_line(melody_steps(piece), harmony(piece), vocab)
+    return encode_line(melody_steps(straight_piece(piece)), harmony(piece), vocab)
 
 
 def chord_inputs(vocab: Vocabulary, names: list[str]) -> dict[str, np.ndarray]:

@@ -10,6 +10,14 @@ for each distinct onset of its pitched parts (so notes struck together stay toge
 deviation from that feel's row for the onset's position, smoothed by the whole corpus' row
 for that position. Stored as timing.json beside the style's part models with the
 corpus hash. Drums keep their own learned or rule timing.
+
+Format 2 adds to each feel its piece's swing and balance. The swing (lofi.encoding.swing):
+the note models learn from straightened pieces, the deviations are measured on the
+straightened piece, and a song that draws a swung feel has its onsets and note ends swung
+back by that piece's ratio. The balance: the median velocity of the piece's accompaniment,
+melody and bass line; a song's parts are scaled to the drawn feel's, so they play at one
+piece's levels instead of each part model's own. Format 1 files (neither) still load and
+play as they always did.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
+from lofi.encoding.swing import STRAIGHT, straighten_notes, swing_ratio, swung
 
 TIMING_FILE = "timing.json"
-TIMING_FORMAT_VERSION = 1
+TIMING_FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 STEPS_PER_BEAT = 4
 POSITIONS = BEATS_PER_BAR * STEPS_PER_BEAT
 BINS = 24  # over [-1/2, 1/2) of a sixteenth: 1/96 of a beat each
@@ -36,6 +46,7 @@ ON_GRID = BINS // 2
 MIN_ONSETS = 32  # a shorter piece teaches no feel
 SMOOTHING = 1.0  # pseudo-counts of the corpus' own row added to each feel's row
 FALLBACK_TIMING = "rules:grid"  # every pitched note on its sixteenth
+PARTS = ("chords", "melody", "bass")  # the order `place` and `balanced` take a song's parts in
 
 
 def deviations(notes: Iterable[Note]) -> np.ndarray:
@@ -58,11 +69,21 @@ def off_grid_share(table: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class TimingModel:
-    """The feels: a (feels, POSITIONS, BINS) array of counts, and what they came from."""
+    """The feels: a (feels, POSITIONS, BINS) array of counts, and what they came from.
+
+    `swing` holds each feel's swing ratio and `loudness` its median velocity per part of
+    PARTS (0: the piece has no such part); both are empty in format 1 (straight, unscaled).
+    """
 
     feels: np.ndarray
     corpus: str = ""
     corpus_hash: str = ""
+    swing: tuple[float, ...] = ()
+    loudness: tuple[tuple[float, ...], ...] = ()
+
+    def draw(self, rng: np.random.Generator) -> int:
+        """A feel, drawn uniformly: one training piece's."""
+        return int(rng.integers(len(self.feels)))
 
     def probabilities(self, feel: int) -> np.ndarray:
         """One feel's deviation distribution per position.
@@ -77,16 +98,22 @@ class TimingModel:
         return table / table.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
     def place(
-        self, parts: Sequence[Sequence[Note]], rng: np.random.Generator, steps: int
+        self,
+        parts: Sequence[Sequence[Note]],
+        rng: np.random.Generator,
+        steps: int,
+        feel: int | None = None,
     ) -> list[list[Note]]:
-        """The parts' notes with one drawn feel and one deviation per sixteenth step.
+        """The parts' notes with one drawn feel, one deviation per sixteenth step, its swing.
 
         The draws are made for every step of the song (`steps` of them) whether a note
         starts there or not, so one part made again leaves the others' timing as it was.
-        Notes starting on the same step move together; a note keeps its length; no onset
-        moves before beat 0.
+        Notes starting on the same step move together; a note keeps its length (in straight
+        time); no onset moves before beat 0. Without `feel`, one is drawn from `rng` first.
         """
-        probs = self.probabilities(int(rng.integers(len(self.feels))))
+        feel = self.draw(rng) if feel is None else feel
+        probs = self.probabilities(feel)
+        ratio = self.swing[feel] if self.swing else STRAIGHT
         cumulative = np.cumsum(probs, axis=1)
         draws = rng.random((steps, 2))
         positions = np.arange(steps) % POSITIONS
@@ -95,12 +122,39 @@ class TimingModel:
             bins == ON_GRID, 0.0, ((bins + draws[:, 1]) / BINS - 0.5) / STEPS_PER_BEAT
         )
 
-        def moved(onset: float) -> float:
-            step = int(np.floor(onset * STEPS_PER_BEAT + 0.5))
+        def moved(note: Note) -> Note:
+            step = int(np.floor(note.onset * STEPS_PER_BEAT + 0.5))
             offset = float(offsets[step]) if 0 <= step < steps else 0.0
-            return round(max(onset + offset, 0.0), 4)
+            onset = max(note.onset + offset, 0.0)
+            if ratio == STRAIGHT:
+                return Note(note.pitch, round(onset, 4), note.duration, note.velocity)
+            start, end = swung(onset, ratio), swung(onset + note.duration, ratio)
+            return Note(note.pitch, round(start, 4), round(end - start, 4), note.velocity)
 
-        return [[Note(n.pitch, moved(n.onset), n.duration, n.velocity) for n in ns] for ns in parts]
+        return [[moved(n) for n in ns] for ns in parts]
+
+    def balanced(self, parts: Sequence[Sequence[Note]], feel: int) -> list[list[Note]]:
+        """The parts (in PARTS order) each scaled so its median velocity is the feel's.
+
+        A part the feel's piece lacks, and every part of a format-1 model, is left as it is.
+        """
+        if not self.loudness:
+            return [list(ns) for ns in parts]
+        out = []
+        for notes, target in zip(parts, self.loudness[feel], strict=False):
+            if not notes or target <= 0:
+                out.append(list(notes))
+                continue
+            gain = target / float(np.median([n.velocity for n in notes]))
+            out.append(
+                [
+                    Note(
+                        n.pitch, n.onset, n.duration, int(np.clip(round(n.velocity * gain), 1, 127))
+                    )
+                    for n in notes
+                ]
+            )
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """The feels and provenance, as timing.json holds them."""
@@ -111,19 +165,37 @@ class TimingModel:
             "bins": BINS,
             "positions": POSITIONS,
             "feels": self.feels.astype(int).tolist(),
+            "swing": list(self.swing),
+            "loudness": [list(row) for row in self.loudness],
         }
 
 
 def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "") -> TimingModel:
-    """One feel per piece with at least MIN_ONSETS distinct onsets.
+    """One feel per piece with at least MIN_ONSETS distinct onsets: its swing and deviations.
 
     Raises:
         CheckpointError: when no piece is long enough to teach a feel.
     """
-    feels = [t for t in (deviations(p.notes) for p in pieces) if t.sum() >= MIN_ONSETS]
+    feels, ratios, loudness = [], [], []
+    for piece in pieces:
+        ratio = swing_ratio(piece.notes)
+        table = deviations(straighten_notes(piece.notes, ratio))
+        if table.sum() >= MIN_ONSETS:
+            feels.append(table)
+            ratios.append(ratio)
+            loudness.append(part_loudness(piece))
     if not feels:
         raise CheckpointError(f"no piece has {MIN_ONSETS} onsets to learn a timing feel from")
-    return TimingModel(np.stack(feels), corpus, corpus_hash)
+    return TimingModel(np.stack(feels), corpus, corpus_hash, tuple(ratios), tuple(loudness))
+
+
+def part_loudness(piece: Piece) -> tuple[float, ...]:
+    """The median velocity of the piece's accompaniment, melody and bass line (PARTS; 0: none)."""
+    from lofi.encoding.bass import bass_notes
+    from lofi.encoding.comping import comp_notes
+
+    lines = (comp_notes(piece), piece.melody, bass_notes(piece))
+    return tuple(float(np.median([n.velocity for n in ns])) if ns else 0.0 for ns in lines)
 
 
 def write_timing(model: TimingModel, path: Path) -> None:
@@ -142,14 +214,26 @@ def read_timing(path: Path) -> TimingModel:
     """
     try:
         data = json.loads(path.read_text())
-        if data.get("format_version") != TIMING_FORMAT_VERSION:
+        if data.get("format_version") not in READABLE_VERSIONS:
             raise CheckpointError(f"{path} is not timing format {TIMING_FORMAT_VERSION}")
         feels = np.array(data["feels"], dtype=np.int64)
         if feels.ndim != 3 or feels.shape[1:] != (POSITIONS, BINS) or (feels < 0).any():
             raise CheckpointError(f"{path}: the feels are not {POSITIONS}×{BINS} count tables")
         if len(feels) == 0:
             raise CheckpointError(f"{path} holds no feel")
-        return TimingModel(feels, str(data.get("corpus", "")), str(data.get("corpus_hash", "")))
+        swing = tuple(float(r) for r in data.get("swing", []))
+        if swing and (len(swing) != len(feels) or not all(0.5 <= r < 1 for r in swing)):
+            raise CheckpointError(f"{path}: the swing is not one ratio in [0.5, 1) per feel")
+        loudness = tuple(tuple(float(v) for v in row) for row in data.get("loudness", []))
+        if loudness and (
+            len(loudness) != len(feels)
+            or any(
+                len(row) != len(PARTS) or not all(0 <= v <= 127 for v in row) for row in loudness
+            )
+        ):
+            raise CheckpointError(f"{path}: the loudness is not {len(PARTS)} velocities per feel")
+        corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
+        return TimingModel(feels, corpus, corpus_hash, swing, loudness)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
