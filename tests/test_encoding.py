@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lofi.core.errors import VocabularyError
-from lofi.core.types import Key
+from lofi.core.types import Key, Note
 from lofi.encoding.chord_inference import name_chord
 from lofi.encoding.chords import NO_CHORD, QUALITIES, SYMBOL_NAMES, voicing
 from lofi.encoding.tokens import (
@@ -13,6 +13,7 @@ from lofi.encoding.tokens import (
     encode_chords,
     encode_melody,
     key_shift,
+    line_steps,
 )
 from lofi.encoding.vocab import REST, Vocabulary, chord_vocabulary, melody_vocabulary
 from tests.factories import make_piece
@@ -114,3 +115,12 @@ def test_vocabulary_of_another_size_is_refused(tmp_path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(VocabularyError, match="retrain"):
         Vocabulary.load(path, "chords")
+
+
+def test_a_short_gap_is_absorbed_so_a_line_keeps_its_time() -> None:
+    # Staccato eighths (0.3 beats sounding every 0.5), then a longer gap before the last note.
+    notes = [Note(72, 0.5 * i, 0.3, 80) for i in range(4)] + [Note(72, 2.5, 0.5, 80)]
+    steps = line_steps(notes, Key(0, "major"))
+    played = [(p, d) for p, d, _, _ in steps]
+    assert played == [("72", 0.5)] * 3 + [("72", 0.25), (REST, 0.75), ("72", 0.5)]
+    assert sum(d for _, d, _, _ in steps[:-1]) == steps[-1][3]  # durations and rests add up

@@ -93,7 +93,10 @@ def line_steps(
 ) -> list[tuple[str, float, int, float]]:
     """A monophonic line's (pitch token, duration, velocity, onset) steps, rests between.
 
-    Pitches are key-normalised and folded into low–high.
+    Pitches are key-normalised and folded into low–high. A note's duration is its length, or
+    the time to the next onset when the gap is shorter than MIN_REST: the durations and rests
+    are how far a sampled line moves on, so a dropped gap would make it play faster than the
+    corpus (dropping them packed the melody's steps into 94 % of its time).
     """
     shift = key_shift(key)
     steps: list[tuple[str, float, int, float]] = []
@@ -108,6 +111,8 @@ def line_steps(
             gap -= rest
         nxt = melody[i + 1].onset if i + 1 < len(melody) else note.end
         length = max(min(note.duration, nxt - note.onset), 0.25)
+        if nxt - note.onset - length < MIN_REST:  # a shorter gap is absorbed into the note,
+            length = max(nxt - note.onset, 0.25)  # so the steps keep the line's time
         d = DURATION_BINS[duration_bin(length)]
         steps.append((str(fold_pitch(note.pitch + shift, low, high)), d, note.velocity, note.onset))
         clock = note.onset + length
