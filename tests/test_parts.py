@@ -114,7 +114,15 @@ def test_bass_line_round_trips_through_tokens() -> None:
         for n in parts["bass"]
     ]
     assert decoded == want
-    assert set(seq.inputs) == {"pitch", "duration", "velocity", "root", "quality", "position"}
+    assert set(seq.inputs) == {
+        "pitch",
+        "duration",
+        "velocity",
+        "root",
+        "quality",
+        "position",
+        "density",
+    }
     roots = {vocab.inputs["root"][r] for r in seq.inputs["root"].tolist()}
     assert len(roots) > 1 and "N" not in roots  # the bass hears the chord changes
 

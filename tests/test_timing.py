@@ -149,9 +149,13 @@ def test_songs_take_their_feel_from_the_shipped_style_and_old_arrangements_keep_
     models = load_models(default_melody_model(), default_chord_model())
     assert isinstance(models.timing, TimingModel) and models.timing_id.startswith("style:default@")
     moved = []
+    # The same feels with every onset on the grid, straight and unscaled: the same notes.
+    on_grid = np.zeros_like(models.timing.feels)
+    on_grid[:, :, BINS // 2] = 1
+    grid_feels = replace(models.timing, feels=on_grid, swing=(), loudness=())
     for seed in range(1, 9):
         config = GenerationConfig(seed=seed, key=Key.parse("C-major"), bars=16)
-        untimed = replace(models, timing=None)
+        untimed = replace(models, timing=grid_feels)
         timed, grid = compose(config, models), compose(config, untimed)
         for a, b in zip(timed.parts, grid.parts, strict=True):
             assert [n.pitch for n in a.notes] == [n.pitch for n in b.notes]  # only onsets move

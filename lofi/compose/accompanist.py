@@ -73,7 +73,7 @@ class BassSampler(Player):
             name = step_chords[min(round(t / STEP), len(step_chords) - 1)]
             position = round(t * 4) % POSITIONS_PER_BAR
             tokens = {**self.prev, **_context(self.model, name), "position": position}
-            probs = self.model.step(tokens, self.state)
+            probs = self.model.step({**tokens, **self.context}, self.state)
             mask = self._pitch_mask(name)
             p = (
                 self._sound(probs["pitch"], self.rest_index, mask)
@@ -109,7 +109,7 @@ class CompSampler(Player):
         for step, name in enumerate(step_chords):
             position = step % POSITIONS_PER_BAR
             tokens = {**self.prev, **_context(self.model, name), "position": position}
-            probs = self.model.step(tokens, self.state)
+            probs = self.model.step({**tokens, **self.context}, self.state)
             voicing = self._sound(probs["voicing"], 1, np.arange(len(probs["voicing"])) > 0)
             if voicing == 1:
                 self.prev = dict(self.none)

@@ -87,6 +87,7 @@ class MelodySampler:
             self.rests = np.where(np.array([t == REST for t in self.pitches]), 1 / s.density, 1.0)
         self.as_learned = arrangement.rhythm == AS_LEARNED
         self.rest = self.pitches.index(REST) if REST in self.pitches else -1
+        self.context: dict[str, int] = {}  # piece-level inputs fed every step (density)
 
     def _pitch(self, probs: np.ndarray) -> int:
         """A rest or a pitch; as learned, a rest comes at the model's odds (and the density's)."""
@@ -109,6 +110,7 @@ class MelodySampler:
                 **self.prev,
                 "chord": self.chord_names.index(context_name(chord)),
                 "position": round(t * 4) % POSITIONS_PER_BAR,
+                **self.context,
             }
             probs = self.model.step(tokens, self.state)
             s = self.sampling

@@ -31,6 +31,7 @@ class Player:
         self.shift = shift
         self.as_learned = as_learned
         self.state = model.initial_state()
+        self.context: dict[str, int] = {}  # piece-level inputs fed every step (density)
         self._setup()
 
     def _setup(self) -> None:

@@ -15,6 +15,7 @@ from lofi.compose.melody import ChordEvents, MelodySampler, humanize
 from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, SamplingConfig, Section, Song
 from lofi.encoding.chords import NO_CHORD
+from lofi.encoding.density import density_tokens
 from lofi.encoding.tokens import key_shift
 from lofi.encoding.vocab import MODE_TOKENS
 from lofi.learn.form import FormModel
@@ -201,8 +202,14 @@ def compose(
         last_t = harmony[-1][0]
         harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
 
+    # The timing feel is one training piece: its swing, balance and each part's density.
+    feel, timing_rng = None, np.random.default_rng((config.seed, 0x71))
+    if arrangement.timing == "style" and models.timing is not None:
+        feel = models.timing.draw(timing_rng)
+    densities = models.timing.densities(feel) if models.timing and feel is not None else {}
     shift = -key_shift(config.key)
     sampler = MelodySampler(models.melody, melody_rng, config.sampling, shift, arrangement)
+    sampler.context = density_tokens(models.melody.vocab, densities.get("melody"))
     melody: list[Note] = []
     tunes: dict[str, list[Note]] = {}  # the tune each chord loop last introduced
     half = loop_beats / 2
@@ -222,13 +229,11 @@ def compose(
 
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
     chord_notes, bass_line_notes = _accompaniment(
-        config, models, harmony, shift, rngs, arrangement.rhythm == AS_LEARNED
+        config, models, harmony, shift, rngs, arrangement.rhythm == AS_LEARNED, densities
     )
     bass_in = intro.bars * BEATS_PER_BAR * arrangement.bass_entry
     bass_notes = [n for n in bass_line_notes if n.onset >= bass_in]
-    if arrangement.timing == "style" and models.timing is not None:
-        timing_rng = np.random.default_rng((config.seed, 0x71))
-        feel = models.timing.draw(timing_rng)
+    if models.timing is not None and feel is not None:
         chord_notes, melody_notes, bass_notes = models.timing.balanced(
             models.timing.place(
                 (chord_notes, melody_notes, bass_notes),
@@ -282,8 +287,9 @@ def _accompaniment(
     shift: int,
     rngs: dict[str, np.random.Generator],
     as_learned: bool,
+    densities: dict[str, int],
 ) -> tuple[list[Note], list[Note]]:
-    """Comping and bass: sampled from the style's models, else played by the rules."""
+    """Comping and bass: the style's models at the feel's densities, else the rules."""
     end = float(config.bars * BEATS_PER_BAR)
     steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
     if models.comping is None:
@@ -292,10 +298,12 @@ def _accompaniment(
         sampler = CompSampler(
             models.comping, rngs["learned_comping"], config.sampling, shift, as_learned
         )
+        sampler.context = density_tokens(models.comping.vocab, densities.get("chords"))
         comping = sampler.part(steps, end)
     if models.bass is None:
         return comping, bass_line(rngs["bass"], harmony, shift)
     bass = BassSampler(models.bass, rngs["learned_bass"], config.sampling, shift, as_learned)
+    bass.context = density_tokens(models.bass.vocab, densities.get("bass"))
     return comping, bass.line(end, steps)
 
 

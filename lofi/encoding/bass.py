@@ -10,6 +10,7 @@ from __future__ import annotations
 from lofi.core.constants import BASS_PITCH_MAX, BASS_PITCH_MIN, BASS_SPLIT
 from lofi.core.types import Note, Piece
 from lofi.data.analysis import skyline
+from lofi.encoding.density import with_density
 from lofi.encoding.swing import straight_piece, straighten_notes, swing_ratio
 from lofi.encoding.tokens import Sequence, encode_line, harmony, line_steps
 from lofi.encoding.vocab import Vocabulary
@@ -34,8 +35,9 @@ def bass_steps(piece: Piece, line: tuple[Note, ...]) -> list[tuple[str, float, i
 def encode_bass(piece: Piece, vocab: Vocabulary, program_notes: tuple[Note, ...] = ()) -> Sequence:
     """Token indices of the piece's bass line (see `bass_notes`) over its half-bar chords.
 
-    A swung piece is straightened first, its bass-program notes with it (lofi.encoding.swing).
+    A swung piece is straightened first, its bass-program notes with it (lofi.encoding.swing);
+    the line's density bin is an input at every step (lofi.encoding.density).
     """
     ratio = swing_ratio(piece.notes)
     line = bass_notes(straight_piece(piece), straighten_notes(program_notes, ratio))
-    return encode_line(bass_steps(piece, line), harmony(piece), vocab)
+    return with_density(encode_line(bass_steps(piece, line), harmony(piece), vocab), vocab, line)

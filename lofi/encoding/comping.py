@@ -29,6 +29,7 @@ from lofi.core.constants import (
 from lofi.core.types import Note, Piece
 from lofi.encoding.bass import bass_notes
 from lofi.encoding.chord_context import root_of
+from lofi.encoding.density import with_density
 from lofi.encoding.swing import straight_piece
 from lofi.encoding.tokens import (
     HARMONY_WINDOW,
@@ -121,7 +122,10 @@ def nearest_voicing(token: str, voicings: tuple[str, ...]) -> str:
 
 
 def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
-    """Token indices per sixteenth, from the bar of the first strike to that of the last."""
+    """Token indices per sixteenth, from the bar of the first strike to that of the last.
+
+    The accompaniment's density bin is an input at every step (lofi.encoding.density).
+    """
     strikes, step_chords = piece_strikes(piece)
     if not strikes:
         return Sequence({}, {"voicing": np.zeros(0, np.int32)})
@@ -146,7 +150,7 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     inputs = {k: np.concatenate([[0], v[:-1]]).astype(np.int32) for k, v in targets.items()}
     inputs.update(chord_inputs(vocab, step_chords[first:]))
     inputs["position"] = (np.arange(first, len(step_chords)) % COMP_STEPS_PER_BAR).astype(np.int32)
-    return Sequence(inputs, targets)
+    return with_density(Sequence(inputs, targets), vocab, comp_notes(straight_piece(piece)))
 
 
 def step_notes(vocab: Vocabulary, tokens: dict[str, int], start: float, root: int) -> list[Note]:

@@ -26,6 +26,7 @@ from lofi.core.types import ChordSpan, Key, Note, Piece
 from lofi.encoding.chord_context import chord_context
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.chords import NO_CHORD, context_name
+from lofi.encoding.density import with_density
 from lofi.encoding.swing import straight_piece
 from lofi.encoding.vocab import BOS, MODE_TOKENS, REST, Vocabulary
 
@@ -124,9 +125,12 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
 
     Inputs are the targets shifted right by one (a BOS first), plus the chord class of the beat
     (`context_name`) and the sixteenth position in the bar of each step. A swung piece is
-    straightened first (lofi.encoding.swing).
+    straightened first (lofi.encoding.swing); its density bin is an input at every step
+    (lofi.encoding.density).
     """
-    return encode_line(melody_steps(straight_piece(piece)), harmony(piece), vocab)
+    straight = straight_piece(piece)
+    sequence = encode_line(melody_steps(straight), harmony(piece), vocab)
+    return with_density(sequence, vocab, straight.melody)
 
 
 def chord_inputs(vocab: Vocabulary, names: list[str]) -> dict[str, np.ndarray]:

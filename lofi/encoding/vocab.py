@@ -33,6 +33,12 @@ BOS = "<s>"
 REST = "rest"
 NONE = "-"  # a step where nothing is struck
 MODE_TOKENS = ("<major>", "<minor>")
+# The part's onsets per bar in its piece, binned (lofi.encoding.density): an input of the
+# melody, bass and comping models. Their vocabularies from before it (without the input)
+# still load, and their models play as they did.
+DENSITY = "density"
+DENSITY_EDGES = (1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 11.0)
+DENSITY_TOKENS = tuple(f"d{i}" for i in range(len(DENSITY_EDGES) + 1))
 
 
 @dataclass(frozen=True)
@@ -93,13 +99,19 @@ class Vocabulary:
             expected = vocabulary(vocab.kind, vocab.inputs.get("voicing"))
         except VocabularyError as exc:
             raise VocabularyError(f"{path}: {exc}") from exc
-        if vocab != expected:
+        if vocab != expected and vocab != without_density(expected):
             raise VocabularyError(
                 f"{path} does not match this version's {vocab.kind} vocabulary "
                 f"(sizes {[len(v) for v in vocab.inputs.values()]} vs "
                 f"{[len(v) for v in expected.inputs.values()]}); retrain the model"
             )
         return vocab
+
+
+def without_density(vocab: Vocabulary) -> Vocabulary:
+    """The vocabulary as it was before the density input (what older checkpoints hold)."""
+    inputs = {k: v for k, v in vocab.inputs.items() if k != DENSITY}
+    return Vocabulary(vocab.kind, inputs, vocab.outputs)
 
 
 def _fmt(x: float) -> str:
@@ -117,6 +129,7 @@ def melody_vocabulary() -> Vocabulary:
             "velocity": (BOS, *(str(v) for v in VELOCITY_CENTRES)),
             "chord": CONTEXT_NAMES,
             "position": tuple(str(i) for i in range(POSITIONS_PER_BAR)),
+            DENSITY: DENSITY_TOKENS,
         },
         outputs=("pitch", "duration", "velocity"),
     )
@@ -161,6 +174,7 @@ def bass_vocabulary() -> Vocabulary:
             "root": ROOTS,
             "quality": FAMILIES,
             "position": melody.inputs["position"],
+            DENSITY: DENSITY_TOKENS,
         },
         outputs=melody.outputs,
     )
@@ -210,6 +224,7 @@ def comping_vocabulary(voicings: tuple[str, ...] | list[str]) -> Vocabulary:
             "root": ROOTS,
             "quality": FAMILIES,
             "position": tuple(str(i) for i in range(COMP_STEPS_PER_BAR)),
+            DENSITY: DENSITY_TOKENS,
         },
         outputs=("voicing", "octave", "duration", "velocity"),
     )

@@ -16,8 +16,9 @@ the note models learn from straightened pieces, the deviations are measured on t
 straightened piece, and a song that draws a swung feel has its onsets and note ends swung
 back by that piece's ratio. The balance: the median velocity of the piece's accompaniment,
 melody and bass line; a song's parts are scaled to the drawn feel's, so they play at one
-piece's levels instead of each part model's own. Format 1 files (neither) still load and
-play as they always did.
+piece's levels instead of each part model's own. The density: each part's density bin
+in that piece, which the melody, bass and comping models are given (lofi.encoding.density).
+Format 1 files (none of these) still load and play as they always did.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
-from lofi.encoding.swing import STRAIGHT, straighten_notes, swing_ratio, swung
+from lofi.encoding.density import density_bin
+from lofi.encoding.swing import STRAIGHT, straight_piece, straighten_notes, swing_ratio, swung
+from lofi.encoding.vocab import DENSITY_TOKENS
 
 TIMING_FILE = "timing.json"
 TIMING_FORMAT_VERSION = 2
@@ -71,8 +74,10 @@ def off_grid_share(table: np.ndarray) -> float:
 class TimingModel:
     """The feels: a (feels, POSITIONS, BINS) array of counts, and what they came from.
 
-    `swing` holds each feel's swing ratio and `loudness` its median velocity per part of
-    PARTS (0: the piece has no such part); both are empty in format 1 (straight, unscaled).
+    `swing` holds each feel's swing ratio, `loudness` its median velocity per part of PARTS
+    (0: the piece has no such part) and `density` its density bin per part
+    (lofi.encoding.density); all are empty in format 1 (straight, unscaled), and `density`
+    in format-2 files written before it.
     """
 
     feels: np.ndarray
@@ -80,6 +85,11 @@ class TimingModel:
     corpus_hash: str = ""
     swing: tuple[float, ...] = ()
     loudness: tuple[tuple[float, ...], ...] = ()
+    density: tuple[tuple[int, ...], ...] = ()
+
+    def densities(self, feel: int) -> dict[str, int]:
+        """The feel's piece's density bin per part of PARTS (empty for older files)."""
+        return dict(zip(PARTS, self.density[feel], strict=True)) if self.density else {}
 
     def draw(self, rng: np.random.Generator) -> int:
         """A feel, drawn uniformly: one training piece's."""
@@ -167,6 +177,7 @@ class TimingModel:
             "feels": self.feels.astype(int).tolist(),
             "swing": list(self.swing),
             "loudness": [list(row) for row in self.loudness],
+            "density": [list(row) for row in self.density],
         }
 
 
@@ -176,7 +187,7 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     Raises:
         CheckpointError: when no piece is long enough to teach a feel.
     """
-    feels, ratios, loudness = [], [], []
+    feels, ratios, loudness, density = [], [], [], []
     for piece in pieces:
         ratio = swing_ratio(piece.notes)
         table = deviations(straighten_notes(piece.notes, ratio))
@@ -184,18 +195,31 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
             feels.append(table)
             ratios.append(ratio)
             loudness.append(part_loudness(piece))
+            density.append(part_density(piece))
     if not feels:
         raise CheckpointError(f"no piece has {MIN_ONSETS} onsets to learn a timing feel from")
-    return TimingModel(np.stack(feels), corpus, corpus_hash, tuple(ratios), tuple(loudness))
+    return TimingModel(
+        np.stack(feels), corpus, corpus_hash, tuple(ratios), tuple(loudness), tuple(density)
+    )
+
+
+def _lines(piece: Piece) -> tuple[Sequence[Note], ...]:
+    """The piece's accompaniment, melody and bass line (PARTS), straightened."""
+    from lofi.encoding.bass import bass_notes
+    from lofi.encoding.comping import comp_notes
+
+    straight = straight_piece(piece)
+    return comp_notes(straight), straight.melody, bass_notes(straight)
 
 
 def part_loudness(piece: Piece) -> tuple[float, ...]:
     """The median velocity of the piece's accompaniment, melody and bass line (PARTS; 0: none)."""
-    from lofi.encoding.bass import bass_notes
-    from lofi.encoding.comping import comp_notes
+    return tuple(float(np.median([n.velocity for n in ns])) if ns else 0.0 for ns in _lines(piece))
 
-    lines = (comp_notes(piece), piece.melody, bass_notes(piece))
-    return tuple(float(np.median([n.velocity for n in ns])) if ns else 0.0 for ns in lines)
+
+def part_density(piece: Piece) -> tuple[int, ...]:
+    """The density bin (lofi.encoding.density) of each part of PARTS in the piece."""
+    return tuple(density_bin(ns) for ns in _lines(piece))
 
 
 def write_timing(model: TimingModel, path: Path) -> None:
@@ -232,8 +256,17 @@ def read_timing(path: Path) -> TimingModel:
             )
         ):
             raise CheckpointError(f"{path}: the loudness is not {len(PARTS)} velocities per feel")
+        density = tuple(tuple(int(v) for v in row) for row in data.get("density", []))
+        if density and (
+            len(density) != len(feels)
+            or any(
+                len(row) != len(PARTS) or not all(0 <= v < len(DENSITY_TOKENS) for v in row)
+                for row in density
+            )
+        ):
+            raise CheckpointError(f"{path}: the density is not {len(PARTS)} bins per feel")
         corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
-        return TimingModel(feels, corpus, corpus_hash, swing, loudness)
+        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -1,0 +1,54 @@
+"""How busy a part plays: a piece-level token the melody, bass and comping models are given.
+
+Sampled free, step after step, the part models drifted from the corpus' note density (the
+melody to 1.94 onsets a beat where teacher-forced it expected 1.77; the comping struck 3.9 to
+8.2 times a bar depending on the training run, against the pieces' 6.2): nothing told them
+how busy the piece they were continuing was. So each training sequence carries, at every
+step, the bin of its part's onsets per bar (counted over the bars where the part plays), and
+a song gives each part the bin of one training piece, the same piece as its timing feel
+(lofi.learn.timing), so the parts keep one piece's pace together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lofi.core.constants import BEATS_PER_BAR
+from lofi.core.types import Note
+from lofi.encoding.vocab import DENSITY, DENSITY_EDGES, DENSITY_TOKENS, Vocabulary
+
+if TYPE_CHECKING:
+    from lofi.encoding.tokens import Sequence
+
+# A song without a timing feel (the grid fallback, or arrangements 1 and 2) plays at the
+# bin that holds the bundled corpora's typical part: 6 to 8 onsets a bar.
+FALLBACK_DENSITY = "d5"
+
+
+def density_bin(notes: Iterable[Note]) -> int:
+    """The bin of the notes' distinct onsets per bar, over the bars holding one (0: none)."""
+    onsets = np.unique(np.round([n.onset for n in notes], 3))
+    if onsets.size == 0:
+        return 0
+    bars = np.unique(np.floor(onsets / BEATS_PER_BAR)).size
+    return int(np.searchsorted(DENSITY_EDGES, onsets.size / bars, side="right"))
+
+
+def with_density(sequence: Sequence, vocab: Vocabulary, notes: Iterable[Note]) -> Sequence:
+    """The sequence with its part's density bin as an input at every step (if `vocab` has one)."""
+    if DENSITY not in vocab.inputs:
+        return sequence
+    inputs = {**sequence.inputs, DENSITY: np.full(len(sequence), density_bin(notes), np.int32)}
+    return replace(sequence, inputs=inputs)
+
+
+def density_tokens(vocab: Vocabulary, bin_index: int | None) -> dict[str, int]:
+    """The density input a sampler feeds each step: the given bin, or FALLBACK_DENSITY."""
+    if DENSITY not in vocab.inputs:
+        return {}
+    fallback = DENSITY_TOKENS.index(FALLBACK_DENSITY)
+    return {DENSITY: fallback if bin_index is None else int(bin_index)}
