@@ -39,5 +39,5 @@ def encode_bass(piece: Piece, vocab: Vocabulary, program_notes: tuple[Note, ...]
     the line's density bin is an input at every step (lofi.encoding.density).
     """
     ratio = swing_ratio(piece.notes)
-    line = bass_notes(straight_piece(piece), straighten_notes(program_notes, ratio))
+    line = bass_notes(straight_piece(piece, ratio), straighten_notes(program_notes, ratio))
     return with_density(encode_line(bass_steps(piece, line), harmony(piece), vocab), vocab, line)

@@ -79,8 +79,13 @@ def piece_strikes(piece: Piece) -> tuple[dict[int, Strike], list[str]]:
     The chords run from the piece's start to the end of its last strike's bar. A swung piece
     is straightened first (lofi.encoding.swing).
     """
+    return _strikes(straight_piece(piece))
+
+
+def _strikes(piece: Piece) -> tuple[dict[int, Strike], list[str]]:
+    """`piece_strikes` of a piece already straightened."""
     by_step: dict[int, list[Note]] = {}
-    for n in comp_notes(straight_piece(piece)):
+    for n in comp_notes(piece):
         by_step.setdefault(round(n.onset / STEP), []).append(n)
     chords = harmony(piece)
     if not by_step or not chords:
@@ -126,7 +131,8 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
 
     The accompaniment's density bin is an input at every step (lofi.encoding.density).
     """
-    strikes, step_chords = piece_strikes(piece)
+    straight = straight_piece(piece)
+    strikes, step_chords = _strikes(straight)
     if not strikes:
         return Sequence({}, {"voicing": np.zeros(0, np.int32)})
     first = min(strikes) // COMP_STEPS_PER_BAR * COMP_STEPS_PER_BAR
@@ -150,7 +156,7 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     inputs = {k: np.concatenate([[0], v[:-1]]).astype(np.int32) for k, v in targets.items()}
     inputs.update(chord_inputs(vocab, step_chords[first:]))
     inputs["position"] = (np.arange(first, len(step_chords)) % COMP_STEPS_PER_BAR).astype(np.int32)
-    return with_density(Sequence(inputs, targets), vocab, comp_notes(straight_piece(piece)))
+    return with_density(Sequence(inputs, targets), vocab, comp_notes(straight))
 
 
 def step_notes(vocab: Vocabulary, tokens: dict[str, int], start: float, root: int) -> list[Note]:

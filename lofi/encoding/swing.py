@@ -83,9 +83,12 @@ def straighten_notes(notes: Iterable[Note], ratio: float) -> tuple[Note, ...]:
     )
 
 
-def straight_piece(piece: Piece) -> Piece:
-    """The piece with its swing (`swing_ratio` of its notes) taken out of notes and melody."""
-    ratio = swing_ratio(piece.notes)
+def straight_piece(piece: Piece, ratio: float | None = None) -> Piece:
+    """The piece with its swing taken out of notes and melody.
+
+    The swing is `ratio` when the caller has it, else `swing_ratio` of the piece's notes.
+    """
+    ratio = swing_ratio(piece.notes) if ratio is None else ratio
     if ratio == STRAIGHT:
         return piece
     return replace(

@@ -36,7 +36,7 @@ from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
 from lofi.encoding.density import density_bin
-from lofi.encoding.swing import STRAIGHT, straight_piece, straighten_notes, swing_ratio, swung
+from lofi.encoding.swing import STRAIGHT, straight_piece, swing_ratio, swung
 from lofi.encoding.vocab import DENSITY_TOKENS
 
 TIMING_FILE = "timing.json"
@@ -190,12 +190,14 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     feels, ratios, loudness, density = [], [], [], []
     for piece in pieces:
         ratio = swing_ratio(piece.notes)
-        table = deviations(straighten_notes(piece.notes, ratio))
+        straight = straight_piece(piece, ratio)
+        table = deviations(straight.notes)
         if table.sum() >= MIN_ONSETS:
+            lines = part_lines(straight)
             feels.append(table)
             ratios.append(ratio)
-            loudness.append(part_loudness(piece))
-            density.append(part_density(piece))
+            loudness.append(tuple(_median_velocity(ns) for ns in lines))
+            density.append(tuple(density_bin(ns) for ns in lines))
     if not feels:
         raise CheckpointError(f"no piece has {MIN_ONSETS} onsets to learn a timing feel from")
     return TimingModel(
@@ -203,23 +205,17 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     )
 
 
-def _lines(piece: Piece) -> tuple[Sequence[Note], ...]:
-    """The piece's accompaniment, melody and bass line (PARTS), straightened."""
+def part_lines(piece: Piece) -> tuple[Sequence[Note], ...]:
+    """The piece's accompaniment, melody and bass line, in PARTS order."""
     from lofi.encoding.bass import bass_notes
     from lofi.encoding.comping import comp_notes
 
-    straight = straight_piece(piece)
-    return comp_notes(straight), straight.melody, bass_notes(straight)
+    return comp_notes(piece), piece.melody, bass_notes(piece)
 
 
-def part_loudness(piece: Piece) -> tuple[float, ...]:
-    """The median velocity of the piece's accompaniment, melody and bass line (PARTS; 0: none)."""
-    return tuple(float(np.median([n.velocity for n in ns])) if ns else 0.0 for ns in _lines(piece))
-
-
-def part_density(piece: Piece) -> tuple[int, ...]:
-    """The density bin (lofi.encoding.density) of each part of PARTS in the piece."""
-    return tuple(density_bin(ns) for ns in _lines(piece))
+def _median_velocity(notes: Sequence[Note]) -> float:
+    """The notes' median velocity (0 for none: a part the piece lacks)."""
+    return float(np.median([n.velocity for n in notes])) if notes else 0.0
 
 
 def write_timing(model: TimingModel, path: Path) -> None:
@@ -248,29 +244,31 @@ def read_timing(path: Path) -> TimingModel:
         swing = tuple(float(r) for r in data.get("swing", []))
         if swing and (len(swing) != len(feels) or not all(0.5 <= r < 1 for r in swing)):
             raise CheckpointError(f"{path}: the swing is not one ratio in [0.5, 1) per feel")
-        loudness = tuple(tuple(float(v) for v in row) for row in data.get("loudness", []))
-        if loudness and (
-            len(loudness) != len(feels)
-            or any(
-                len(row) != len(PARTS) or not all(0 <= v <= 127 for v in row) for row in loudness
-            )
-        ):
-            raise CheckpointError(f"{path}: the loudness is not {len(PARTS)} velocities per feel")
-        density = tuple(tuple(int(v) for v in row) for row in data.get("density", []))
-        if density and (
-            len(density) != len(feels)
-            or any(
-                len(row) != len(PARTS) or not all(0 <= v < len(DENSITY_TOKENS) for v in row)
-                for row in density
-            )
-        ):
-            raise CheckpointError(f"{path}: the density is not {len(PARTS)} bins per feel")
+        loudness = _per_part(data, "loudness", float, 128, len(feels), path)
+        density = _per_part(data, "density", int, len(DENSITY_TOKENS), len(feels), path)
         corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
         return TimingModel(feels, corpus, corpus_hash, swing, loudness, density)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"cannot read the timing model {path}: {exc}") from exc
+
+
+def _per_part(
+    data: dict[str, Any], key: str, kind: type, limit: int, feels: int, path: Path
+) -> tuple[tuple[Any, ...], ...]:
+    """A per-feel table of one value per part of PARTS in [0, limit), or () when absent.
+
+    Raises:
+        CheckpointError: a table of another shape or with a value out of range.
+    """
+    rows = tuple(tuple(kind(v) for v in row) for row in data.get(key, []))
+    if rows and (
+        len(rows) != feels
+        or any(len(row) != len(PARTS) or not all(0 <= v < limit for v in row) for row in rows)
+    ):
+        raise CheckpointError(f"{path}: the {key} is not {len(PARTS)} values per feel")
+    return rows
 
 
 def timing_sha256(path: Path) -> str:
