@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lofi.core.errors import CheckpointError, VocabularyError
-from lofi.core.types import Note
+from lofi.core.types import Note, Piece
 from lofi.encoding.bass import encode_bass
 from lofi.encoding.comping import comp_notes, encode_comping, learn_voicings
-from lofi.encoding.density import FALLBACK_DENSITY, density_bin, density_tokens
+from lofi.encoding.density import (
+    FALLBACK_DENSITY,
+    bar_bins,
+    bar_density_steps,
+    bar_density_tokens,
+    density_bin,
+    density_tokens,
+)
 from lofi.encoding.tokens import encode_melody
 from lofi.encoding.vocab import (
+    BAR_DENSITY,
     DENSITY,
     DENSITY_TOKENS,
     Vocabulary,
     melody_vocabulary,
     vocabulary,
-    without_density,
+    without,
 )
 from lofi.learn.timing import PARTS, fit_timing, read_timing, write_timing
 from tests.factories import make_piece
@@ -52,7 +61,7 @@ def test_every_step_of_a_sequence_carries_its_parts_density() -> None:
 
 
 def test_a_vocabulary_from_before_the_density_input_still_loads(tmp_path: Path) -> None:
-    old = without_density(melody_vocabulary())
+    old = without(melody_vocabulary(), DENSITY)
     old.save(tmp_path / "vocab.json")
     assert Vocabulary.load(tmp_path / "vocab.json", "melody") == old
     assert density_tokens(old, 3) == {}  # its models are fed nothing new
@@ -85,3 +94,46 @@ def test_each_feel_keeps_its_pieces_densities(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     assert read_timing(path).densities(0) == {}  # a file from before: the models' fallback
     assert np.array_equal(read_timing(path).feels, model.feels)
+
+
+def _without_bar(piece: Piece, bar: int) -> Piece:
+    """The piece with the accompaniment (every note but the tune) of one bar taken out."""
+    tune = set(piece.melody)
+    kept = tuple(n for n in piece.notes if n in tune or not bar * 4 <= n.onset < bar * 4 + 4)
+    return replace(piece, notes=kept)
+
+
+def test_the_comping_hears_its_own_bars_density() -> None:
+    eighths = [Note(60, 0.5 * i, 0.5, 80) for i in range(8)] + [Note(60, 8.0, 4.0, 80)]
+    assert bar_bins(eighths, 4) == (6, 0, 1, 0)  # 8 onsets, a silent bar, one, none yet
+    assert list(bar_density_steps((5, 0), 48)) == [5] * 16 + [0] * 16 + [5] * 16  # repeated
+    piece = _without_bar(make_piece(bars=4), 2)
+    vocab = vocabulary("comping", learn_voicings([piece]))
+    seq = encode_comping(piece, vocab)
+    heard = seq.inputs[BAR_DENSITY].reshape(-1, 16)
+    assert (heard == heard[:, :1]).all()  # one bin per bar
+    assert list(heard[:, 0]) == list(bar_bins(comp_notes(piece), 4))
+    assert heard[2, 0] == 0 and heard[:2, 0].min() > 0  # the silent bar is heard as silent
+    assert bar_density_tokens(without(vocab, BAR_DENSITY), (3,), None, 16) is None
+    fallback = DENSITY_TOKENS.index(FALLBACK_DENSITY)
+    assert set(bar_density_tokens(vocab, (), None, 32)) == {fallback}  # type: ignore[arg-type]
+    assert set(bar_density_tokens(vocab, (), 2, 32)) == {2}  # type: ignore[arg-type]
+
+
+def test_each_feel_keeps_its_pieces_accompaniment_bar_by_bar(tmp_path: Path) -> None:
+    pieces = [_without_bar(make_piece(tonic=i, bars=8, name=f"p{i}"), i) for i in range(3)]
+    model = fit_timing(pieces)
+    for i, piece in enumerate(pieces):
+        bars = model.comping_bars(i)
+        assert bars == bar_bins(comp_notes(piece), 8) and bars[i] == 0
+    path = tmp_path / "timing.json"
+    write_timing(model, path)
+    assert read_timing(path).comping == model.comping
+    data = json.loads(path.read_text())
+    data["comping_bars"][1] = [3, 42]
+    path.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match="comping bars"):
+        read_timing(path)
+    del data["comping_bars"]
+    path.write_text(json.dumps(data))
+    assert read_timing(path).comping_bars(0) == ()  # a file from before: the piece's bin

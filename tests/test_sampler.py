@@ -1,13 +1,26 @@
 import numpy as np
 import pytest
 
-from lofi.encoding.vocab import bass_vocabulary, chord_vocabulary, melody_vocabulary
+from lofi.encoding.vocab import (
+    bass_vocabulary,
+    chord_vocabulary,
+    comping_vocabulary,
+    melody_vocabulary,
+)
 from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_biased, output_name
 from lofi.learn.sampler import StepModel, choose
 
 
 @pytest.mark.parametrize(("layers", "token_dropout"), [(1, 0.0), (2, 0.0), (1, 0.3)])
-@pytest.mark.parametrize("vocab_fn", [melody_vocabulary, chord_vocabulary, bass_vocabulary])
+@pytest.mark.parametrize(
+    "vocab_fn",
+    [
+        melody_vocabulary,
+        chord_vocabulary,
+        bass_vocabulary,
+        lambda: comping_vocabulary(("0.4.7", "0.3")),
+    ],
+)
 def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int, token_dropout) -> None:
     vocab = vocab_fn()
     size = ModelSize(units=24, layers=layers, embedding=8, token_dropout=token_dropout)

@@ -6,6 +6,8 @@ chord_context) and work in the normalised key; the notes are moved into the song
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from lofi.compose.player import Player
@@ -13,8 +15,9 @@ from lofi.core.constants import BASS_PITCH_MAX, BASS_PITCH_MIN, DURATION_BINS, P
 from lofi.core.types import Note
 from lofi.encoding.chord_context import chord_context, root_of
 from lofi.encoding.chords import NO_CHORD, symbol
-from lofi.encoding.comping import STEP, step_notes
-from lofi.encoding.vocab import BOS, REST
+from lofi.encoding.comping import STEP, ceiling_inputs, step_notes
+from lofi.encoding.density import bar_density_tokens
+from lofi.encoding.vocab import BAR_DENSITY, BOS, CEILING, DENSITY, REST
 from lofi.learn.sampler import StepModel
 
 DIATONIC = np.array([pc in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)])  # C major
@@ -102,13 +105,33 @@ class CompSampler(Player):
         self.prev = dict.fromkeys(outputs, 0)
         self.struck = {n: np.arange(self.model.vocab.size(n)) > 1 for n in outputs}
 
-    def part(self, step_chords: list[str], end: float) -> list[Note]:
-        """Every step of the song; notes end by `end` beats, in sounding pitches."""
+    def part(
+        self,
+        step_chords: list[str],
+        end: float,
+        melody: Sequence[Note] = (),
+        bars: tuple[int, ...] = (),
+    ) -> list[Note]:
+        """Every step of the song; notes end by `end` beats, in sounding pitches.
+
+        `melody` is the song's tune in the normalised key, `bars` the density bin of each bar
+        (a feel's piece's): a model with those inputs voices under the tune and plays as
+        busily as each bar asks (lofi.encoding.comping.ceiling_inputs, lofi.encoding.density).
+        """
         notes: list[Note] = []
-        outputs = self.model.vocab.outputs
+        vocab = self.model.vocab
+        outputs = vocab.outputs
+        per_step = {
+            CEILING: ceiling_inputs(vocab, melody, step_chords),
+            BAR_DENSITY: bar_density_tokens(
+                vocab, bars, self.context.get(DENSITY), len(step_chords)
+            ),
+        }
+        inputs = {k: v for k, v in per_step.items() if v is not None}
         for step, name in enumerate(step_chords):
             position = step % POSITIONS_PER_BAR
             tokens = {**self.prev, **_context(self.model, name), "position": position}
+            tokens.update({k: int(v[step]) for k, v in inputs.items()})
             probs = self.model.step({**tokens, **self.context}, self.state)
             voicing = self._sound(probs["voicing"], 1, np.arange(len(probs["voicing"])) > 0)
             if voicing == 1:

@@ -228,8 +228,10 @@ def compose(
         melody += notes
 
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
+    bars = models.timing.comping_bars(feel) if models.timing and feel is not None else ()
+    as_learned = arrangement.rhythm == AS_LEARNED
     chord_notes, bass_line_notes = _accompaniment(
-        config, models, harmony, shift, rngs, arrangement.rhythm == AS_LEARNED, densities
+        config, models, harmony, shift, rngs, as_learned, densities, melody, bars
     )
     bass_in = intro.bars * BEATS_PER_BAR * arrangement.bass_entry
     bass_notes = [n for n in bass_line_notes if n.onset >= bass_in]
@@ -243,7 +245,7 @@ def compose(
             ),
             feel,
         )
-    if arrangement.rhythm == AS_LEARNED:
+    if as_learned:
         chord_notes, melody_notes, bass_notes = (
             untangled(chord_notes),
             untangled(melody_notes),
@@ -288,8 +290,14 @@ def _accompaniment(
     rngs: dict[str, np.random.Generator],
     as_learned: bool,
     densities: dict[str, int],
+    melody: list[Note],
+    bars: tuple[int, ...],
 ) -> tuple[list[Note], list[Note]]:
-    """Comping and bass: the style's models at the feel's densities, else the rules."""
+    """Comping and bass: the style's models at the feel's densities, else the rules.
+
+    The comping model hears the tune (`melody`, in the normalised key) and the feel's
+    accompaniment bar by bar (`bars`) if it learned to.
+    """
     end = float(config.bars * BEATS_PER_BAR)
     steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
     if models.comping is None:
@@ -299,7 +307,7 @@ def _accompaniment(
             models.comping, rngs["learned_comping"], config.sampling, shift, as_learned
         )
         sampler.context = density_tokens(models.comping.vocab, densities.get("chords"))
-        comping = sampler.part(steps, end)
+        comping = sampler.part(steps, end, melody, bars)
     if models.bass is None:
         return comping, bass_line(rngs["bass"], harmony, shift)
     bass = BassSampler(models.bass, rngs["learned_bass"], config.sampling, shift, as_learned)

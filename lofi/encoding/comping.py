@@ -29,7 +29,7 @@ from lofi.core.constants import (
 from lofi.core.types import Note, Piece
 from lofi.encoding.bass import bass_notes
 from lofi.encoding.chord_context import root_of
-from lofi.encoding.density import with_density
+from lofi.encoding.density import bar_bins, bar_density_steps, with_density
 from lofi.encoding.swing import straight_piece
 from lofi.encoding.tokens import (
     HARMONY_WINDOW,
@@ -40,7 +40,14 @@ from lofi.encoding.tokens import (
     key_shift,
     velocity_bin,
 )
-from lofi.encoding.vocab import Vocabulary, check_voicing
+from lofi.encoding.vocab import (
+    BAR_DENSITY,
+    CEILING,
+    CEILING_TOKENS,
+    NONE,
+    Vocabulary,
+    check_voicing,
+)
 
 STEP = BEATS_PER_BAR / COMP_STEPS_PER_BAR  # beats per step
 Strike = tuple[str, int, float, int]  # voicing token, MIDI octave of its root, beats, velocity
@@ -126,10 +133,42 @@ def nearest_voicing(token: str, voicings: tuple[str, ...]) -> str:
     return min(voicings, key=distance)
 
 
+def ceiling_inputs(
+    vocab: Vocabulary, melody: Iterable[Note], step_chords: list[str], first: int = 0
+) -> np.ndarray | None:
+    """The ceiling input of each step from `first` (None if `vocab` has no such input).
+
+    A step's ceiling is the highest melody pitch sounding there, in semitones above the root
+    of the step's chord in MIDI octave -1 (the root's pitch class), clipped into the
+    vocabulary's range. Where the melody rests (a song's intro has no tune), the ceiling is
+    its next note's pitch, after its last note the last one; NONE only without any melody.
+    Melody and chords are in the same key.
+    """
+    if CEILING not in vocab.inputs:
+        return None
+    steps = len(step_chords)
+    top = np.full(steps, -1, np.int64)
+    for n in melody:
+        a = max(round(n.onset / STEP), 0)
+        b = min(max(round((n.onset + n.duration) / STEP), a + 1), steps)
+        top[a:b] = np.maximum(top[a:b], n.pitch)
+    sounding = np.flatnonzero(top >= 0)
+    out = np.full(max(steps - first, 0), CEILING_TOKENS.index(NONE), np.int32)
+    if sounding.size == 0:
+        return out
+    nearest = sounding[np.minimum(np.searchsorted(sounding, np.arange(steps)), sounding.size - 1)]
+    low, high = int(CEILING_TOKENS[1]), int(CEILING_TOKENS[-1])
+    for s in range(first, steps):
+        pitch = top[nearest[s]] - root_of(step_chords[s])
+        out[s - first] = 1 + int(np.clip(pitch, low, high)) - low
+    return out
+
+
 def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     """Token indices per sixteenth, from the bar of the first strike to that of the last.
 
-    The accompaniment's density bin is an input at every step (lofi.encoding.density).
+    The accompaniment's density bin and the melody's ceiling above each step's root are
+    inputs at every step (lofi.encoding.density, `ceiling_inputs`).
     """
     straight = straight_piece(piece)
     strikes, step_chords = _strikes(straight)
@@ -156,7 +195,16 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     inputs = {k: np.concatenate([[0], v[:-1]]).astype(np.int32) for k, v in targets.items()}
     inputs.update(chord_inputs(vocab, step_chords[first:]))
     inputs["position"] = (np.arange(first, len(step_chords)) % COMP_STEPS_PER_BAR).astype(np.int32)
-    return with_density(Sequence(inputs, targets), vocab, comp_notes(straight))
+    shift = key_shift(straight.key)
+    tune = (Note(n.pitch + shift, n.onset, n.duration, n.velocity) for n in straight.melody)
+    ceiling = ceiling_inputs(vocab, tune, step_chords, first)
+    if ceiling is not None:
+        inputs[CEILING] = ceiling
+    comp = comp_notes(straight)
+    if BAR_DENSITY in vocab.inputs:
+        bins = bar_bins(comp, len(step_chords) // COMP_STEPS_PER_BAR)
+        inputs[BAR_DENSITY] = bar_density_steps(bins[first // COMP_STEPS_PER_BAR :], len(table))
+    return with_density(Sequence(inputs, targets), vocab, comp)
 
 
 def step_notes(vocab: Vocabulary, tokens: dict[str, int], start: float, root: int) -> list[Note]:

@@ -39,6 +39,15 @@ MODE_TOKENS = ("<major>", "<minor>")
 DENSITY = "density"
 DENSITY_EDGES = (1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 11.0)
 DENSITY_TOKENS = tuple(f"d{i}" for i in range(len(DENSITY_EDGES) + 1))
+# The tune's pitch sounding at a comping step, in semitones above the step chord's root in
+# MIDI octave -1 (lofi.encoding.comping.ceiling_inputs): an input of the comping model, so
+# it voices under the melody instead of across it. Earlier comping vocabularies still load.
+CEILING = "ceiling"
+CEILING_TOKENS = (NONE, *(str(i) for i in range(MELODY_PITCH_MIN - 12, MELODY_PITCH_MAX + 1)))
+# The comping's onsets in the step's own bar, binned as DENSITY: an input of the comping
+# model, which a song takes bar by bar from its timing feel's piece (lofi.encoding.density).
+BAR_DENSITY = "bar_density"
+LATER_INPUTS = (BAR_DENSITY, CEILING, DENSITY)  # inputs added since format 1, newest first
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ class Vocabulary:
             expected = vocabulary(vocab.kind, vocab.inputs.get("voicing"))
         except VocabularyError as exc:
             raise VocabularyError(f"{path}: {exc}") from exc
-        if vocab != expected and vocab != without_density(expected):
+        if vocab not in earlier_forms(expected):
             raise VocabularyError(
                 f"{path} does not match this version's {vocab.kind} vocabulary "
                 f"(sizes {[len(v) for v in vocab.inputs.values()]} vs "
@@ -108,10 +117,15 @@ class Vocabulary:
         return vocab
 
 
-def without_density(vocab: Vocabulary) -> Vocabulary:
-    """The vocabulary as it was before the density input (what older checkpoints hold)."""
-    inputs = {k: v for k, v in vocab.inputs.items() if k != DENSITY}
+def without(vocab: Vocabulary, *names: str) -> Vocabulary:
+    """The vocabulary without the inputs `names` (as it was before they were added)."""
+    inputs = {k: v for k, v in vocab.inputs.items() if k not in names}
     return Vocabulary(vocab.kind, inputs, vocab.outputs)
+
+
+def earlier_forms(vocab: Vocabulary) -> list[Vocabulary]:
+    """The vocabulary and each form older checkpoints hold: newest later inputs dropped first."""
+    return [without(vocab, *LATER_INPUTS[:i]) for i in range(len(LATER_INPUTS) + 1)]
 
 
 def _fmt(x: float) -> str:
@@ -225,6 +239,8 @@ def comping_vocabulary(voicings: tuple[str, ...] | list[str]) -> Vocabulary:
             "quality": FAMILIES,
             "position": tuple(str(i) for i in range(COMP_STEPS_PER_BAR)),
             DENSITY: DENSITY_TOKENS,
+            CEILING: CEILING_TOKENS,
+            BAR_DENSITY: DENSITY_TOKENS,
         },
         outputs=("voicing", "octave", "duration", "velocity"),
     )

@@ -39,11 +39,13 @@ def output_name(field: str) -> str:
     return field + "_out"
 
 
-# Heads whose logits also get a learned table of the chord input: per chord class, a bias on
-# every pitch. Through the LSTM alone the melody model gave chord tones 0.60 of its mass on
-# strong beats where the corpus has 0.94: a direct chord × pitch table learns that at once.
-# The melody reads the chord class, the bass the chord's root.
-CHORD_BIASED = {"pitch": ("chord", "root")}
+# Heads whose logits also get a learned table of one context input: per input token, a bias
+# on every output token. Through the LSTM alone the melody model gave chord tones 0.60 of its
+# mass on strong beats where the corpus has 0.94: a direct chord × pitch table learns that at
+# once. The melody reads the chord class, the bass the chord's root. The comping's voicing and
+# octave read the melody's pitch above the root (the ceiling): generated without it, 32 % of
+# the comping's notes sounded above the tune, where the corpus has 4 %.
+CHORD_BIASED = {"pitch": ("chord", "root"), "voicing": ("ceiling",), "octave": ("ceiling",)}
 
 
 def chord_bias_name(field: str) -> str:

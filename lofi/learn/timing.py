@@ -17,7 +17,8 @@ straightened piece, and a song that draws a swung feel has its onsets and note e
 back by that piece's ratio. The balance: the median velocity of the piece's accompaniment,
 melody and bass line; a song's parts are scaled to the drawn feel's, so they play at one
 piece's levels instead of each part model's own. The density: each part's density bin
-in that piece, which the melody, bass and comping models are given (lofi.encoding.density).
+in that piece, which the melody, bass and comping models are given (lofi.encoding.density),
+and its accompaniment's bin bar by bar, which the comping model is given.
 Format 1 files (none of these) still load and play as they always did.
 """
 
@@ -35,7 +36,7 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
-from lofi.encoding.density import density_bin
+from lofi.encoding.density import bar_bins, density_bin
 from lofi.encoding.swing import STRAIGHT, straight_piece, swing_ratio, swung
 from lofi.encoding.vocab import DENSITY_TOKENS
 
@@ -50,6 +51,7 @@ MIN_ONSETS = 32  # a shorter piece teaches no feel
 SMOOTHING = 1.0  # pseudo-counts of the corpus' own row added to each feel's row
 FALLBACK_TIMING = "rules:grid"  # every pitched note on its sixteenth
 PARTS = ("chords", "melody", "bass")  # the order `place` and `balanced` take a song's parts in
+MAX_BARS = 1024  # the longest accompaniment profile a feel keeps
 
 
 def deviations(notes: Iterable[Note]) -> np.ndarray:
@@ -76,8 +78,9 @@ class TimingModel:
 
     `swing` holds each feel's swing ratio, `loudness` its median velocity per part of PARTS
     (0: the piece has no such part) and `density` its density bin per part
-    (lofi.encoding.density); all are empty in format 1 (straight, unscaled), and `density`
-    in format-2 files written before it.
+    (lofi.encoding.density), `comping` its accompaniment's bin per bar; all are empty in
+    format 1 (straight, unscaled), and `density` and `comping` in format-2 files written
+    before them.
     """
 
     feels: np.ndarray
@@ -86,6 +89,11 @@ class TimingModel:
     swing: tuple[float, ...] = ()
     loudness: tuple[tuple[float, ...], ...] = ()
     density: tuple[tuple[int, ...], ...] = ()
+    comping: tuple[tuple[int, ...], ...] = ()
+
+    def comping_bars(self, feel: int) -> tuple[int, ...]:
+        """The feel's piece's accompaniment bin per bar (empty for older files)."""
+        return self.comping[feel] if self.comping else ()
 
     def densities(self, feel: int) -> dict[str, int]:
         """The feel's piece's density bin per part of PARTS (empty for older files)."""
@@ -178,6 +186,7 @@ class TimingModel:
             "swing": list(self.swing),
             "loudness": [list(row) for row in self.loudness],
             "density": [list(row) for row in self.density],
+            "comping_bars": [list(row) for row in self.comping],
         }
 
 
@@ -187,7 +196,7 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     Raises:
         CheckpointError: when no piece is long enough to teach a feel.
     """
-    feels, ratios, loudness, density = [], [], [], []
+    feels, ratios, loudness, density, comping = [], [], [], [], []
     for piece in pieces:
         ratio = swing_ratio(piece.notes)
         straight = straight_piece(piece, ratio)
@@ -198,10 +207,18 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
             ratios.append(ratio)
             loudness.append(tuple(_median_velocity(ns) for ns in lines))
             density.append(tuple(density_bin(ns) for ns in lines))
+            bars = int(np.ceil(straight.length_beats / BEATS_PER_BAR))
+            comping.append(bar_bins(lines[0], min(max(bars, 1), MAX_BARS)))
     if not feels:
         raise CheckpointError(f"no piece has {MIN_ONSETS} onsets to learn a timing feel from")
     return TimingModel(
-        np.stack(feels), corpus, corpus_hash, tuple(ratios), tuple(loudness), tuple(density)
+        np.stack(feels),
+        corpus,
+        corpus_hash,
+        tuple(ratios),
+        tuple(loudness),
+        tuple(density),
+        tuple(comping),
     )
 
 
@@ -246,8 +263,15 @@ def read_timing(path: Path) -> TimingModel:
             raise CheckpointError(f"{path}: the swing is not one ratio in [0.5, 1) per feel")
         loudness = _per_part(data, "loudness", float, 128, len(feels), path)
         density = _per_part(data, "density", int, len(DENSITY_TOKENS), len(feels), path)
+        comping = tuple(tuple(int(v) for v in row) for row in data.get("comping_bars", []))
+        if comping and (
+            len(comping) != len(feels)
+            or not all(0 < len(row) <= MAX_BARS for row in comping)
+            or not all(0 <= v < len(DENSITY_TOKENS) for row in comping for v in row)
+        ):
+            raise CheckpointError(f"{path}: the comping bars are not one bin list per feel")
         corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
-        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density)
+        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density, comping)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
