@@ -17,8 +17,8 @@ straightened piece, and a song that draws a swung feel has its onsets and note e
 back by that piece's ratio. The balance: the median velocity of the piece's accompaniment,
 melody and bass line; a song's parts are scaled to the drawn feel's, so they play at one
 piece's levels instead of each part model's own. The density: each part's density bin
-in that piece, which the melody, bass and comping models are given (lofi.encoding.density),
-and its accompaniment's bin bar by bar, which the comping model is given.
+and dynamics bin in that piece, which the melody, bass and comping models are given
+(lofi.encoding.density), and its accompaniment's density bin bar by bar for the comping.
 Format 1 files (none of these) still load and play as they always did.
 """
 
@@ -36,9 +36,9 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
-from lofi.encoding.density import bar_bins, density_bin
+from lofi.encoding.density import bar_bins, density_bin, dynamics_bin
 from lofi.encoding.swing import STRAIGHT, straight_piece, swing_ratio, swung
-from lofi.encoding.vocab import DENSITY_TOKENS
+from lofi.encoding.vocab import DENSITY_TOKENS, DYNAMICS_TOKENS, FULLNESS_TOKENS
 
 TIMING_FILE = "timing.json"
 TIMING_FORMAT_VERSION = 2
@@ -78,9 +78,10 @@ class TimingModel:
 
     `swing` holds each feel's swing ratio, `loudness` its median velocity per part of PARTS
     (0: the piece has no such part) and `density` its density bin per part
-    (lofi.encoding.density), `comping` its accompaniment's bin per bar; all are empty in
-    format 1 (straight, unscaled), and `density` and `comping` in format-2 files written
-    before them.
+    (lofi.encoding.density), `dynamics` its dynamics bin per part, `comping` its
+    accompaniment's density bin per bar and `fullness` its fullness bin
+    (lofi.encoding.comping); all are empty in format 1 (straight, unscaled), and the last
+    four in format-2 files written before them.
     """
 
     feels: np.ndarray
@@ -90,14 +91,22 @@ class TimingModel:
     loudness: tuple[tuple[float, ...], ...] = ()
     density: tuple[tuple[int, ...], ...] = ()
     comping: tuple[tuple[int, ...], ...] = ()
+    dynamics: tuple[tuple[int, ...], ...] = ()
+    fullness: tuple[int, ...] = ()
+
+    def comping_fullness(self, feel: int) -> int | None:
+        """The feel's piece's accompaniment fullness bin (None for older files)."""
+        return self.fullness[feel] if self.fullness else None
+
+    def levels(self, feel: int) -> dict[str, tuple[int | None, int | None]]:
+        """The feel's piece's density and dynamics bins per part of PARTS (None: unknown)."""
+        density = self.density[feel] if self.density else (None,) * len(PARTS)
+        dynamics = self.dynamics[feel] if self.dynamics else (None,) * len(PARTS)
+        return {p: (d, v) for p, d, v in zip(PARTS, density, dynamics, strict=True)}
 
     def comping_bars(self, feel: int) -> tuple[int, ...]:
         """The feel's piece's accompaniment bin per bar (empty for older files)."""
         return self.comping[feel] if self.comping else ()
-
-    def densities(self, feel: int) -> dict[str, int]:
-        """The feel's piece's density bin per part of PARTS (empty for older files)."""
-        return dict(zip(PARTS, self.density[feel], strict=True)) if self.density else {}
 
     def draw(self, rng: np.random.Generator) -> int:
         """A feel, drawn uniformly: one training piece's."""
@@ -187,6 +196,8 @@ class TimingModel:
             "loudness": [list(row) for row in self.loudness],
             "density": [list(row) for row in self.density],
             "comping_bars": [list(row) for row in self.comping],
+            "dynamics": [list(row) for row in self.dynamics],
+            "fullness": list(self.fullness),
         }
 
 
@@ -196,7 +207,9 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     Raises:
         CheckpointError: when no piece is long enough to teach a feel.
     """
-    feels, ratios, loudness, density, comping = [], [], [], [], []
+    from lofi.encoding.comping import straight_fullness
+
+    feels, ratios, loudness, density, comping, dynamics, fullness = [], [], [], [], [], [], []
     for piece in pieces:
         ratio = swing_ratio(piece.notes)
         straight = straight_piece(piece, ratio)
@@ -207,6 +220,8 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
             ratios.append(ratio)
             loudness.append(tuple(_median_velocity(ns) for ns in lines))
             density.append(tuple(density_bin(ns) for ns in lines))
+            dynamics.append(tuple(dynamics_bin(ns) for ns in lines))
+            fullness.append(straight_fullness(straight))
             bars = int(np.ceil(straight.length_beats / BEATS_PER_BAR))
             comping.append(bar_bins(lines[0], min(max(bars, 1), MAX_BARS)))
     if not feels:
@@ -219,6 +234,8 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
         tuple(loudness),
         tuple(density),
         tuple(comping),
+        tuple(dynamics),
+        tuple(fullness),
     )
 
 
@@ -270,8 +287,16 @@ def read_timing(path: Path) -> TimingModel:
             or not all(0 <= v < len(DENSITY_TOKENS) for row in comping for v in row)
         ):
             raise CheckpointError(f"{path}: the comping bars are not one bin list per feel")
+        dynamics = _per_part(data, "dynamics", int, len(DYNAMICS_TOKENS), len(feels), path)
+        fullness = tuple(int(v) for v in data.get("fullness", []))
+        if fullness and (
+            len(fullness) != len(feels) or not all(0 <= v < len(FULLNESS_TOKENS) for v in fullness)
+        ):
+            raise CheckpointError(f"{path}: the fullness is not one bin per feel")
         corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
-        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density, comping)
+        return TimingModel(
+            feels, corpus, corpus_hash, swing, loudness, density, comping, dynamics, fullness
+        )
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
