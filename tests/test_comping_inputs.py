@@ -1,4 +1,4 @@
-"""What the comping model hears besides its chords: the tune above it, its bar, its fullness."""
+"""What the comping model hears besides its chords: the tune above it and its own bar."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ import numpy as np
 import pytest
 
 from lofi.compose.accompanist import CompSampler
-from lofi.core.errors import CheckpointError, VocabularyError
+from lofi.core.errors import VocabularyError
 from lofi.core.types import Note, SamplingConfig
 from lofi.encoding.chord_context import root_of
 from lofi.encoding.comping import (
-    FALLBACK_FULLNESS,
     STEP,
     ceiling_inputs,
     encode_comping,
-    fullness_bin,
-    fullness_tokens,
     learn_voicings,
     piece_strikes,
 )
@@ -29,8 +26,6 @@ from lofi.encoding.vocab import (
     CEILING_TOKENS,
     DENSITY,
     DYNAMICS,
-    FULLNESS,
-    FULLNESS_TOKENS,
     NONE,
     Vocabulary,
     comping_vocabulary,
@@ -38,7 +33,6 @@ from lofi.encoding.vocab import (
 )
 from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_biased
 from lofi.learn.sampler import StepModel
-from lofi.learn.timing import fit_timing, read_timing, write_timing
 from tests.factories import make_piece
 
 VOCAB = comping_vocabulary(("0.4.7", "0.3.7"))
@@ -80,8 +74,8 @@ def test_every_comping_step_carries_the_tune_in_the_normalised_key() -> None:
 def test_comping_vocabularies_from_before_the_ceiling_still_load(tmp_path: Path) -> None:
     path = tmp_path / "vocab.json"
     for old in (
-        without(VOCAB, FULLNESS, DYNAMICS, BAR_DENSITY, CEILING),
-        without(VOCAB, FULLNESS, DYNAMICS, BAR_DENSITY, CEILING, DENSITY),
+        without(VOCAB, DYNAMICS, BAR_DENSITY, CEILING),
+        without(VOCAB, DYNAMICS, BAR_DENSITY, CEILING, DENSITY),
     ):
         old.save(path)
         assert Vocabulary.load(path, "comping") == old
@@ -111,7 +105,7 @@ def _octaves_follow_the_ceiling(vocab: Vocabulary) -> StepModel:
 
 def _comp(model: StepModel, tune: list[Note], bars: tuple[int, ...] = ()) -> list[Note]:
     sampler = CompSampler(model, np.random.default_rng(0), SamplingConfig(temperature=0.5))
-    sampler.context = {**density_tokens(model.vocab, None), **fullness_tokens(model.vocab, None)}
+    sampler.context = density_tokens(model.vocab, None)
     return sampler.part(["I"] * 32, 8.0, tune, bars)
 
 
@@ -123,7 +117,7 @@ def test_the_comping_sampler_voices_under_the_tune_it_is_given() -> None:
         top = max(n.pitch for n in notes)
         assert tune_pitch - 12 < top < tune_pitch  # the triad an octave under the tune
     # A model from before the ceiling is deaf to it.
-    old = without(VOCAB, FULLNESS, DYNAMICS, BAR_DENSITY, CEILING)
+    old = without(VOCAB, DYNAMICS, BAR_DENSITY, CEILING)
     before = StepModel.from_keras(build_model(old, ModelSize(units=8, embedding=4), seed=2), old)
     assert _comp(before, [Note(84, 0.0, 4.0, 80)]) == _comp(before, [])
     assert _comp(before, [], (0, 7)) == _comp(before, [], (7, 0))  # nor the bars
@@ -132,35 +126,3 @@ def test_the_comping_sampler_voices_under_the_tune_it_is_given() -> None:
     layer.set_weights([np.random.default_rng(1).normal(0, 5, layer.get_weights()[0].shape)])
     hears = StepModel.from_keras(current, VOCAB)
     assert _comp(hears, [], (0, 7)) != _comp(hears, [], (7, 0))  # a current one hears them
-
-
-def test_the_comping_hears_how_full_its_piece_voices() -> None:
-    assert fullness_bin({}) == 0
-    thin = {0: ("0", 4, 1.0, 80), 4: ("7", 4, 1.0, 80)}
-    full = {0: ("0.4.7.11", 4, 1.0, 80), 4: ("0.3.7", 4, 1.0, 80)}
-    assert fullness_bin(thin) == 0 and fullness_bin(full) == 7  # 1 note; 3.5 notes a strike
-    piece = make_piece(bars=4)
-    vocab = comping_vocabulary(learn_voicings([piece]))
-    seq = encode_comping(piece, vocab)
-    strikes = piece_strikes(piece)[0]
-    assert set(seq.inputs[FULLNESS]) == {fullness_bin(strikes)}
-    assert fullness_tokens(vocab, 2) == {FULLNESS: 2}
-    assert fullness_tokens(vocab, None) == {FULLNESS: FULLNESS_TOKENS.index(FALLBACK_FULLNESS)}
-    assert fullness_tokens(without(vocab, FULLNESS), 2) == {}
-
-
-def test_each_feel_keeps_its_pieces_fullness(tmp_path: Path) -> None:
-    pieces = [make_piece(tonic=i, bars=8, name=f"p{i}") for i in range(2)]
-    model = fit_timing(pieces)
-    assert model.comping_fullness(1) == fullness_bin(piece_strikes(pieces[1])[0])
-    path = tmp_path / "timing.json"
-    write_timing(model, path)
-    assert read_timing(path).fullness == model.fullness
-    data = json.loads(path.read_text())
-    data["fullness"] = [1]  # one bin for two feels
-    path.write_text(json.dumps(data))
-    with pytest.raises(CheckpointError, match="fullness"):
-        read_timing(path)
-    del data["fullness"]
-    path.write_text(json.dumps(data))
-    assert read_timing(path).comping_fullness(0) is None  # from before: the fallback

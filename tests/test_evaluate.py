@@ -166,6 +166,7 @@ def test_evaluate_end_to_end_writes_every_figure(
         "scale_consistency",
         "groove_consistency",
         "chord_tone_ratio",
+        "chord_tone_ratio_heard",
         "copying",
     }
     assert set(report["validation_loss"]) == {"melody", "chords"}
@@ -213,3 +214,25 @@ def test_a_style_folder_holds_one_checkpoint_per_part(tiny_checkpoints, tmp_path
     shutil.rmtree(style / "chords")
     with pytest.raises(StyleError, match="chords model is unusable"):
         load_style_models(style)
+
+
+def test_a_songs_melody_is_also_judged_against_the_chords_heard_in_its_notes() -> None:
+    from lofi.core.types import Key, Note, Part, Section, Song
+    from lofi.tools.evaluate import music_metrics
+    from lofi.tools.features import from_song
+
+    bars = 8
+    triads = [Note(p, 4.0 * b, 4.0, 70) for b in range(bars) for p in (48, 52, 55)]  # C major
+    tune = [Note(76, 4.0 * b + h, 2.0, 90) for b in range(bars) for h in (0.0, 2.0)]  # E5
+    written = tuple((4.0 * b, 4.0, "ii") for b in range(bars))  # it claims D minor
+    song = Song(
+        Key(0, "major"),
+        80,
+        bars,
+        (Part("chords", tuple(triads)), Part("melody", tuple(tune))),
+        (Section("main", 0, bars),),
+        written,
+    )
+    music = music_metrics([from_song(song, "s")])
+    assert music["chord_tone_ratio"] == 0.0  # E is no tone of D minor
+    assert music["chord_tone_ratio_heard"] == 1.0  # what sounds is C major (E on top)

@@ -15,7 +15,6 @@ from lofi.compose.melody import ChordEvents, MelodySampler, humanize
 from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, SamplingConfig, Section, Song
 from lofi.encoding.chords import NO_CHORD
-from lofi.encoding.comping import fullness_tokens
 from lofi.encoding.density import density_tokens
 from lofi.encoding.tokens import key_shift
 from lofi.encoding.vocab import MODE_TOKENS
@@ -205,7 +204,7 @@ def compose(
         harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
 
     # The timing feel is one training piece: its swing, balance, each part's density and
-    # dynamics, its accompaniment bar by bar and how full it is.
+    # dynamics, and its accompaniment bar by bar.
     feel, timing_rng = None, np.random.default_rng((config.seed, 0x71))
     if arrangement.timing == "style" and models.timing is not None:
         feel = models.timing.draw(timing_rng)
@@ -297,15 +296,13 @@ def _accompaniment(
     """Comping and bass: the style's models at the timing feel's levels, else the rules.
 
     The comping model hears the tune (`melody`, in the normalised key) and the feel's
-    accompaniment bar by bar and fullness if it learned to.
+    accompaniment bar by bar if it learned to.
     """
     levels: dict[str, tuple[int | None, int | None]] = {}
     bars: tuple[int, ...] = ()
-    fullness = None
     if models.timing is not None and feel is not None:
         levels = models.timing.levels(feel)
         bars = models.timing.comping_bars(feel)
-        fullness = models.timing.comping_fullness(feel)
     end = float(config.bars * BEATS_PER_BAR)
     steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
     if models.comping is None:
@@ -314,10 +311,7 @@ def _accompaniment(
         sampler = CompSampler(
             models.comping, rngs["learned_comping"], config.sampling, shift, as_learned
         )
-        sampler.context = {
-            **density_tokens(models.comping.vocab, *levels.get("chords", UNKNOWN)),
-            **fullness_tokens(models.comping.vocab, fullness),
-        }
+        sampler.context = density_tokens(models.comping.vocab, *levels.get("chords", UNKNOWN))
         comping = sampler.part(steps, end, melody, bars)
     if models.bass is None:
         return comping, bass_line(rngs["bass"], harmony, shift)

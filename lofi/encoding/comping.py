@@ -44,9 +44,6 @@ from lofi.encoding.vocab import (
     BAR_DENSITY,
     CEILING,
     CEILING_TOKENS,
-    FULLNESS,
-    FULLNESS_EDGES,
-    FULLNESS_TOKENS,
     NONE,
     Vocabulary,
     check_voicing,
@@ -105,37 +102,6 @@ def _strikes(piece: Piece) -> tuple[dict[int, Strike], list[str]]:
     return {
         s: strike_of(notes, root_of(step_chords[s])) for s, notes in sorted(by_step.items())
     }, step_chords
-
-
-# A song without a timing feel voices at the bin of the default corpus' median piece, whose
-# strikes hold 2.0 notes on average: 2 to 2.5.
-FALLBACK_FULLNESS = "f4"
-
-
-def fullness_bin(strikes: dict[int, Strike]) -> int:
-    """The bin of the strikes' mean note count (0 for none).
-
-    Sampled free over generated chords, the comping model voiced thinner than the pieces it
-    learned from (1.7 notes a strike, where teacher-forced it expected 2.4): the corpus mixes
-    one-note figures and full pads, and nothing told the model which a song was playing.
-    """
-    if not strikes:
-        return 0
-    mean = float(np.mean([len(check_voicing(v)) for v, _, _, _ in strikes.values()]))
-    return int(np.searchsorted(FULLNESS_EDGES, mean, side="right"))
-
-
-def straight_fullness(straight: Piece) -> int:
-    """`fullness_bin` of a straightened piece's accompaniment."""
-    return fullness_bin(_strikes(straight)[0])
-
-
-def fullness_tokens(vocab: Vocabulary, bin_index: int | None) -> dict[str, int]:
-    """The fullness input a comping sampler feeds each step: the bin, else FALLBACK_FULLNESS."""
-    if FULLNESS not in vocab.inputs:
-        return {}
-    fallback = FULLNESS_TOKENS.index(FALLBACK_FULLNESS)
-    return {FULLNESS: fallback if bin_index is None else int(bin_index)}
 
 
 def learn_voicings(pieces: Iterable[Piece], size: int = COMP_VOICINGS) -> tuple[str, ...]:
@@ -238,8 +204,6 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     if BAR_DENSITY in vocab.inputs:
         bins = bar_bins(comp, len(step_chords) // COMP_STEPS_PER_BAR)
         inputs[BAR_DENSITY] = bar_density_steps(bins[first // COMP_STEPS_PER_BAR :], len(table))
-    if FULLNESS in vocab.inputs:
-        inputs[FULLNESS] = np.full(len(table), fullness_bin(strikes), np.int32)
     return with_density(Sequence(inputs, targets), vocab, comp)
 
 

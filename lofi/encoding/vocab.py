@@ -52,13 +52,8 @@ BAR_DENSITY = "bar_density"
 DYNAMICS = "dynamics"
 DYNAMICS_EDGES = (1.0, 4.0, 8.0, 12.0, 16.0, 20.0)
 DYNAMICS_TOKENS = tuple(f"v{i}" for i in range(len(DYNAMICS_EDGES) + 1))
-# How full the piece's accompaniment is: the bin of its strikes' mean note count
-# (lofi.encoding.comping.fullness_bin), an input of the comping model.
-FULLNESS = "fullness"
-FULLNESS_EDGES = (1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5)
-FULLNESS_TOKENS = tuple(f"f{i}" for i in range(len(FULLNESS_EDGES) + 1))
 # Inputs added since format 1, newest first: older checkpoints lack a prefix of them.
-LATER_INPUTS = (FULLNESS, DYNAMICS, BAR_DENSITY, CEILING, DENSITY)
+LATER_INPUTS = (DYNAMICS, BAR_DENSITY, CEILING, DENSITY)
 
 
 @dataclass(frozen=True)
@@ -255,7 +250,6 @@ def comping_vocabulary(voicings: tuple[str, ...] | list[str]) -> Vocabulary:
             CEILING: CEILING_TOKENS,
             BAR_DENSITY: DENSITY_TOKENS,
             DYNAMICS: DYNAMICS_TOKENS,
-            FULLNESS: FULLNESS_TOKENS,
         },
         outputs=("voicing", "octave", "duration", "velocity"),
     )

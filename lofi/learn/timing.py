@@ -38,7 +38,7 @@ from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
 from lofi.encoding.density import bar_bins, density_bin, dynamics_bin
 from lofi.encoding.swing import STRAIGHT, straight_piece, swing_ratio, swung
-from lofi.encoding.vocab import DENSITY_TOKENS, DYNAMICS_TOKENS, FULLNESS_TOKENS
+from lofi.encoding.vocab import DENSITY_TOKENS, DYNAMICS_TOKENS
 
 TIMING_FILE = "timing.json"
 TIMING_FORMAT_VERSION = 2
@@ -79,9 +79,8 @@ class TimingModel:
     `swing` holds each feel's swing ratio, `loudness` its median velocity per part of PARTS
     (0: the piece has no such part) and `density` its density bin per part
     (lofi.encoding.density), `dynamics` its dynamics bin per part, `comping` its
-    accompaniment's density bin per bar and `fullness` its fullness bin
-    (lofi.encoding.comping); all are empty in format 1 (straight, unscaled), and the last
-    four in format-2 files written before them.
+    accompaniment's density bin per bar; all are empty in format 1 (straight, unscaled),
+    and the last three in format-2 files written before them.
     """
 
     feels: np.ndarray
@@ -92,11 +91,6 @@ class TimingModel:
     density: tuple[tuple[int, ...], ...] = ()
     comping: tuple[tuple[int, ...], ...] = ()
     dynamics: tuple[tuple[int, ...], ...] = ()
-    fullness: tuple[int, ...] = ()
-
-    def comping_fullness(self, feel: int) -> int | None:
-        """The feel's piece's accompaniment fullness bin (None for older files)."""
-        return self.fullness[feel] if self.fullness else None
 
     def levels(self, feel: int) -> dict[str, tuple[int | None, int | None]]:
         """The feel's piece's density and dynamics bins per part of PARTS (None: unknown)."""
@@ -197,7 +191,6 @@ class TimingModel:
             "density": [list(row) for row in self.density],
             "comping_bars": [list(row) for row in self.comping],
             "dynamics": [list(row) for row in self.dynamics],
-            "fullness": list(self.fullness),
         }
 
 
@@ -207,9 +200,7 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     Raises:
         CheckpointError: when no piece is long enough to teach a feel.
     """
-    from lofi.encoding.comping import straight_fullness
-
-    feels, ratios, loudness, density, comping, dynamics, fullness = [], [], [], [], [], [], []
+    feels, ratios, loudness, density, comping, dynamics = [], [], [], [], [], []
     for piece in pieces:
         ratio = swing_ratio(piece.notes)
         straight = straight_piece(piece, ratio)
@@ -221,7 +212,6 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
             loudness.append(tuple(_median_velocity(ns) for ns in lines))
             density.append(tuple(density_bin(ns) for ns in lines))
             dynamics.append(tuple(dynamics_bin(ns) for ns in lines))
-            fullness.append(straight_fullness(straight))
             bars = int(np.ceil(straight.length_beats / BEATS_PER_BAR))
             comping.append(bar_bins(lines[0], min(max(bars, 1), MAX_BARS)))
     if not feels:
@@ -235,7 +225,6 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
         tuple(density),
         tuple(comping),
         tuple(dynamics),
-        tuple(fullness),
     )
 
 
@@ -288,15 +277,8 @@ def read_timing(path: Path) -> TimingModel:
         ):
             raise CheckpointError(f"{path}: the comping bars are not one bin list per feel")
         dynamics = _per_part(data, "dynamics", int, len(DYNAMICS_TOKENS), len(feels), path)
-        fullness = tuple(int(v) for v in data.get("fullness", []))
-        if fullness and (
-            len(fullness) != len(feels) or not all(0 <= v < len(FULLNESS_TOKENS) for v in fullness)
-        ):
-            raise CheckpointError(f"{path}: the fullness is not one bin per feel")
         corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
-        return TimingModel(
-            feels, corpus, corpus_hash, swing, loudness, density, comping, dynamics, fullness
-        )
+        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density, comping, dynamics)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

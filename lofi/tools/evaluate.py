@@ -145,7 +145,12 @@ def validation_losses(checkpoints: Mapping[str, Path]) -> dict[str, float | None
 
 
 def music_metrics(materials: Sequence[Material]) -> dict[str, float]:
-    """MusPy's metrics (pitched notes) averaged over pieces; the pooled chord-tone ratio."""
+    """MusPy's metrics (pitched notes) averaged over pieces; the pooled chord-tone ratios.
+
+    `chord_tone_ratio` judges a song's melody against the chords it was written over, a
+    piece's against the chords the analysis hears in it, melody included. So
+    `chord_tone_ratio_heard` judges both against the chords heard in their own notes.
+    """
     rows = [
         (
             note_pitch_class_entropy(m.notes),
@@ -155,12 +160,13 @@ def music_metrics(materials: Sequence[Material]) -> dict[str, float]:
         for m in materials
     ]
     means = np.nanmean(np.array(rows, dtype=float).reshape(-1, 3), axis=0) if rows else [np.nan] * 3
-    counts = np.array([chord_tone_counts(m.melody, m.chords, m.key) for m in materials]).reshape(
-        -1, 2
-    )
-    hits, judged = counts.sum(axis=0)
     result = dict(zip(MUSIC_METRICS, (float(v) for v in means), strict=True))
-    result["chord_tone_ratio"] = float(hits / judged) if judged else float("nan")
+    for name, chords in (("chord_tone_ratio", "chords"), ("chord_tone_ratio_heard", "heard")):
+        counts = np.array(
+            [chord_tone_counts(m.melody, getattr(m, chords), m.key) for m in materials]
+        ).reshape(-1, 2)
+        hits, judged = counts.sum(axis=0)
+        result[name] = float(hits / judged) if judged else float("nan")
     return result
 
 

@@ -15,6 +15,8 @@ import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.types import Key, Note, Piece, Song
+from lofi.data.analysis import beat_spans
+from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.tokens import HARMONY_WINDOW, harmony, key_shift
 
 WINDOW_BARS = 4
@@ -60,6 +62,9 @@ class Material:
         melody: the monophonic melody (the piece's top line, or the song's melody part).
         beats: length in beats.
         chords: (onset, beats, symbol) with key-relative vocabulary symbols.
+        heard: the chords as the per-beat analysis hears them in the notes: a piece's
+            `chords`; a song's own notes analysed the same way (its `chords` are the ones
+            its parts were written over).
     """
 
     name: str
@@ -68,6 +73,7 @@ class Material:
     melody: tuple[Note, ...]
     beats: float
     chords: tuple[tuple[float, float, str], ...]
+    heard: tuple[tuple[float, float, str], ...] = ()
 
 
 def from_piece(piece: Piece) -> Material:
@@ -83,6 +89,7 @@ def from_piece(piece: Piece) -> Material:
         piece.melody,
         piece.length_beats,
         chords,
+        chords,
     )
 
 
@@ -93,7 +100,10 @@ def from_song(song: Song, name: str) -> Material:
         melody = song.part("melody").notes
     except KeyError:
         melody = top_line(notes)
-    return Material(name, song.key, notes, melody, song.bars * BEATS_PER_BAR, song.chords)
+    beats = song.bars * BEATS_PER_BAR
+    analysed = infer_chords(beat_spans(notes, beats), key_shift(song.key), song.key.mode == "minor")
+    heard = tuple((float(i), 1.0, sym) for i, sym in enumerate(analysed))
+    return Material(name, song.key, notes, melody, beats, song.chords, heard)
 
 
 def _order(n: Note) -> tuple[float, int]:
