@@ -25,7 +25,6 @@ from lofi.encoding.vocab import (
     CEILING,
     CEILING_TOKENS,
     DENSITY,
-    DYNAMICS,
     NONE,
     Vocabulary,
     comping_vocabulary,
@@ -74,8 +73,8 @@ def test_every_comping_step_carries_the_tune_in_the_normalised_key() -> None:
 def test_comping_vocabularies_from_before_the_ceiling_still_load(tmp_path: Path) -> None:
     path = tmp_path / "vocab.json"
     for old in (
-        without(VOCAB, DYNAMICS, BAR_DENSITY, CEILING),
-        without(VOCAB, DYNAMICS, BAR_DENSITY, CEILING, DENSITY),
+        without(VOCAB, BAR_DENSITY, CEILING),
+        without(VOCAB, BAR_DENSITY, CEILING, DENSITY),
     ):
         old.save(path)
         assert Vocabulary.load(path, "comping") == old
@@ -116,8 +115,7 @@ def test_the_comping_sampler_voices_under_the_tune_it_is_given() -> None:
         assert notes and {n.onset for n in notes} == {s * STEP for s in range(32)}
         top = max(n.pitch for n in notes)
         assert tune_pitch - 12 < top < tune_pitch  # the triad an octave under the tune
-    # A model from before the ceiling is deaf to it.
-    old = without(VOCAB, DYNAMICS, BAR_DENSITY, CEILING)
+    old = without(VOCAB, BAR_DENSITY, CEILING)  # a model from before the ceiling ignores the tune
     before = StepModel.from_keras(build_model(old, ModelSize(units=8, embedding=4), seed=2), old)
     assert _comp(before, [Note(84, 0.0, 4.0, 80)]) == _comp(before, [])
     assert _comp(before, [], (0, 7)) == _comp(before, [], (7, 0))  # nor the bars

@@ -15,21 +15,17 @@ from lofi.encoding.bass import encode_bass
 from lofi.encoding.comping import comp_notes, encode_comping, learn_voicings
 from lofi.encoding.density import (
     FALLBACK_DENSITY,
-    FALLBACK_DYNAMICS,
     bar_bins,
     bar_density_steps,
     bar_density_tokens,
     density_bin,
     density_tokens,
-    dynamics_bin,
 )
 from lofi.encoding.tokens import encode_melody
 from lofi.encoding.vocab import (
     BAR_DENSITY,
     DENSITY,
     DENSITY_TOKENS,
-    DYNAMICS,
-    DYNAMICS_TOKENS,
     Vocabulary,
     melody_vocabulary,
     vocabulary,
@@ -64,23 +60,14 @@ def test_every_step_of_a_sequence_carries_its_parts_density() -> None:
     assert DENSITY not in vocabulary("chords").inputs
 
 
-def test_vocabularies_from_before_the_density_and_dynamics_inputs_still_load(
-    tmp_path: Path,
-) -> None:
-    for old in (
-        without(melody_vocabulary(), DYNAMICS),
-        without(melody_vocabulary(), DYNAMICS, DENSITY),
-    ):
-        old.save(tmp_path / "vocab.json")
-        assert Vocabulary.load(tmp_path / "vocab.json", "melody") == old
-        assert DYNAMICS not in density_tokens(old, 3, 2)  # their models are fed nothing new
-    assert density_tokens(old, 3, 2) == {}
+def test_a_vocabulary_from_before_the_density_input_still_loads(tmp_path: Path) -> None:
+    old = without(melody_vocabulary(), DENSITY)
+    old.save(tmp_path / "vocab.json")
+    assert Vocabulary.load(tmp_path / "vocab.json", "melody") == old
+    assert density_tokens(old, 3) == {}  # its models are fed nothing new
     current = melody_vocabulary()
-    assert density_tokens(current, 3, 2) == {DENSITY: 3, DYNAMICS: 2}
-    assert density_tokens(current, None) == {
-        DENSITY: DENSITY_TOKENS.index(FALLBACK_DENSITY),
-        DYNAMICS: DYNAMICS_TOKENS.index(FALLBACK_DYNAMICS),
-    }
+    assert density_tokens(current, 3) == {DENSITY: 3}
+    assert density_tokens(current, None) == {DENSITY: DENSITY_TOKENS.index(FALLBACK_DENSITY)}
     data = json.loads((tmp_path / "vocab.json").read_text())
     data["inputs"][DENSITY] = ["d0", "d1"]  # neither this version's nor the one before
     (tmp_path / "vocab.json").write_text(json.dumps(data))
@@ -88,25 +75,13 @@ def test_vocabularies_from_before_the_density_and_dynamics_inputs_still_load(
         Vocabulary.load(tmp_path / "vocab.json", "melody")
 
 
-def test_every_step_carries_its_parts_dynamics() -> None:
-    assert dynamics_bin([Note(60, float(t), 1.0, 90) for t in range(8)]) == 0  # one velocity
-    assert dynamics_bin([Note(60, float(t), 1.0, 80 + 20 * (t % 2)) for t in range(8)]) == 3
-    assert dynamics_bin([]) == 0
-    piece = make_piece(bars=8)  # its tune alternates 64 and 80: a spread of 8
-    melody = encode_melody(piece, vocabulary("melody"))
-    assert set(melody.inputs[DYNAMICS]) == {dynamics_bin(piece.melody)} == {3}
-    comping = encode_comping(piece, vocabulary("comping", learn_voicings([piece])))
-    assert set(comping.inputs[DYNAMICS]) == {0}  # its chords play at one velocity
-    assert DYNAMICS not in vocabulary("chords").inputs
-
-
 def test_each_feel_keeps_its_pieces_densities(tmp_path: Path) -> None:
     pieces = [make_piece(tonic=i, bars=8, name=f"p{i}") for i in range(3)]
     model = fit_timing(pieces)
     assert len(model.density) == 3 and all(len(row) == len(PARTS) for row in model.density)
-    levels = model.levels(0)
-    assert levels["melody"] == (density_bin(pieces[0].melody), dynamics_bin(pieces[0].melody))
-    assert levels["chords"] == (density_bin(comp_notes(pieces[0])), 0)
+    densities = model.densities(0)
+    assert densities["melody"] == density_bin(pieces[0].melody)
+    assert densities["chords"] == density_bin(comp_notes(pieces[0]))
     path = tmp_path / "timing.json"
     write_timing(model, path)
     assert read_timing(path).density == model.density
@@ -115,14 +90,9 @@ def test_each_feel_keeps_its_pieces_densities(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(CheckpointError, match="density"):
         read_timing(path)
-    data["density"][1] = [0, 1, 0]
-    data["dynamics"][2] = [0, 1, 7]
+    del data["density"]
     path.write_text(json.dumps(data))
-    with pytest.raises(CheckpointError, match="dynamics"):
-        read_timing(path)
-    del data["density"], data["dynamics"]
-    path.write_text(json.dumps(data))
-    assert read_timing(path).levels(0)["bass"] == (None, None)  # from before: the fallbacks
+    assert read_timing(path).densities(0) == {}  # a file from before: the models' fallback
     assert np.array_equal(read_timing(path).feels, model.feels)
 
 

@@ -122,7 +122,6 @@ def test_bass_line_round_trips_through_tokens() -> None:
         "quality",
         "position",
         "density",
-        "dynamics",
     }
     roots = {vocab.inputs["root"][r] for r in seq.inputs["root"].tolist()}
     assert len(roots) > 1 and "N" not in roots  # the bass hears the chord changes

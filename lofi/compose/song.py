@@ -27,7 +27,6 @@ TONICS = {
     "major": ("Imaj7", "Imaj9", "I6", "I6/9", "Iadd9", "I"),
     "minor": ("vi7", "vi9", "vi11", "viadd9", "vi"),
 }
-UNKNOWN = (None, None)  # a part's density and dynamics without a feel: the models' fallbacks
 
 
 @dataclass(frozen=True)
@@ -203,15 +202,14 @@ def compose(
         last_t = harmony[-1][0]
         harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
 
-    # The timing feel is one training piece: its swing, balance, each part's density and
-    # dynamics, and its accompaniment bar by bar.
+    # The timing feel is one training piece: its swing, balance and each part's density.
     feel, timing_rng = None, np.random.default_rng((config.seed, 0x71))
     if arrangement.timing == "style" and models.timing is not None:
         feel = models.timing.draw(timing_rng)
-    levels = models.timing.levels(feel) if models.timing and feel is not None else {}
+    densities = models.timing.densities(feel) if models.timing and feel is not None else {}
     shift = -key_shift(config.key)
     sampler = MelodySampler(models.melody, melody_rng, config.sampling, shift, arrangement)
-    sampler.context = density_tokens(models.melody.vocab, *levels.get("melody", UNKNOWN))
+    sampler.context = density_tokens(models.melody.vocab, densities.get("melody"))
     melody: list[Note] = []
     tunes: dict[str, list[Note]] = {}  # the tune each chord loop last introduced
     half = loop_beats / 2
@@ -230,9 +228,10 @@ def compose(
         melody += notes
 
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
+    bars = models.timing.comping_bars(feel) if models.timing and feel is not None else ()
     as_learned = arrangement.rhythm == AS_LEARNED
     chord_notes, bass_line_notes = _accompaniment(
-        config, models, harmony, shift, rngs, as_learned, feel, melody
+        config, models, harmony, shift, rngs, as_learned, densities, melody, bars
     )
     bass_in = intro.bars * BEATS_PER_BAR * arrangement.bass_entry
     bass_notes = [n for n in bass_line_notes if n.onset >= bass_in]
@@ -290,19 +289,15 @@ def _accompaniment(
     shift: int,
     rngs: dict[str, np.random.Generator],
     as_learned: bool,
-    feel: int | None,
+    densities: dict[str, int],
     melody: list[Note],
+    bars: tuple[int, ...],
 ) -> tuple[list[Note], list[Note]]:
-    """Comping and bass: the style's models at the timing feel's levels, else the rules.
+    """Comping and bass: the style's models at the feel's densities, else the rules.
 
     The comping model hears the tune (`melody`, in the normalised key) and the feel's
-    accompaniment bar by bar if it learned to.
+    accompaniment bar by bar (`bars`) if it learned to.
     """
-    levels: dict[str, tuple[int | None, int | None]] = {}
-    bars: tuple[int, ...] = ()
-    if models.timing is not None and feel is not None:
-        levels = models.timing.levels(feel)
-        bars = models.timing.comping_bars(feel)
     end = float(config.bars * BEATS_PER_BAR)
     steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
     if models.comping is None:
@@ -311,12 +306,12 @@ def _accompaniment(
         sampler = CompSampler(
             models.comping, rngs["learned_comping"], config.sampling, shift, as_learned
         )
-        sampler.context = density_tokens(models.comping.vocab, *levels.get("chords", UNKNOWN))
+        sampler.context = density_tokens(models.comping.vocab, densities.get("chords"))
         comping = sampler.part(steps, end, melody, bars)
     if models.bass is None:
         return comping, bass_line(rngs["bass"], harmony, shift)
     bass = BassSampler(models.bass, rngs["learned_bass"], config.sampling, shift, as_learned)
-    bass.context = density_tokens(models.bass.vocab, *levels.get("bass", UNKNOWN))
+    bass.context = density_tokens(models.bass.vocab, densities.get("bass"))
     return comping, bass.line(end, steps)
 
 

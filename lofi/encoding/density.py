@@ -8,12 +8,6 @@ step, the bin of its part's onsets per bar (counted over the bars where the part
 a song gives each part the bin of one training piece, the same piece as its timing feel
 (lofi.learn.timing), so the parts keep one piece's pace together.
 
-Their dynamics come the same way. In a quarter of the bundled pieces a part plays at one
-velocity throughout; in the others its velocities spread by 12 to 20. A model that did not
-know which kind of piece it continued drew every note from the mixture, and the songs'
-velocities spread by 17 within four bars where the pieces' spread by 12 to 13. So each
-sequence also carries the bin of its part's velocity spread in its piece.
-
 The comping model is given the bin of its own bar as well. Sampled with the piece's bin
 alone, it fell silent for most of a song once it had missed a few strikes (45 % of the bars,
 where the pieces leave 19 % without accompaniment): its silence fed itself. A song gives it
@@ -31,16 +25,7 @@ import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR, COMP_STEPS_PER_BAR
 from lofi.core.types import Note
-from lofi.encoding.vocab import (
-    BAR_DENSITY,
-    DENSITY,
-    DENSITY_EDGES,
-    DENSITY_TOKENS,
-    DYNAMICS,
-    DYNAMICS_EDGES,
-    DYNAMICS_TOKENS,
-    Vocabulary,
-)
+from lofi.encoding.vocab import BAR_DENSITY, DENSITY, DENSITY_EDGES, DENSITY_TOKENS, Vocabulary
 
 if TYPE_CHECKING:
     from lofi.encoding.tokens import Sequence
@@ -48,8 +33,6 @@ if TYPE_CHECKING:
 # A song without a timing feel (the grid fallback, or arrangements 1 and 2) plays at the
 # bin that holds the bundled corpora's typical part: 6 to 8 onsets a bar.
 FALLBACK_DENSITY = "d5"
-# ... and at the bin of the default corpus' median part's velocity spread: 8 to 12.
-FALLBACK_DYNAMICS = "v3"
 
 
 def density_bin(notes: Iterable[Note]) -> int:
@@ -75,44 +58,20 @@ def bar_density_steps(bins: tuple[int, ...], steps: int) -> np.ndarray:
     return np.asarray(bins, np.int32)[bars % len(bins)]
 
 
-def dynamics_bin(notes: Iterable[Note]) -> int:
-    """The bin of the notes' velocities' standard deviation (0: one velocity, or no notes)."""
-    velocities = [n.velocity for n in notes]
-    spread = float(np.std(velocities)) if velocities else 0.0
-    return int(np.searchsorted(DYNAMICS_EDGES, spread, side="right"))
-
-
 def with_density(sequence: Sequence, vocab: Vocabulary, notes: Iterable[Note]) -> Sequence:
-    """The sequence with its part's density and dynamics bins as inputs at every step.
-
-    Each only if `vocab` has that input.
-    """
-    notes = list(notes)
-    bins = {DENSITY: density_bin, DYNAMICS: dynamics_bin}
-    inputs = {
-        name: np.full(len(sequence), find(notes), np.int32)
-        for name, find in bins.items()
-        if name in vocab.inputs
-    }
-    return replace(sequence, inputs={**sequence.inputs, **inputs}) if inputs else sequence
+    """The sequence with its part's density bin as an input at every step (if `vocab` has one)."""
+    if DENSITY not in vocab.inputs:
+        return sequence
+    inputs = {**sequence.inputs, DENSITY: np.full(len(sequence), density_bin(notes), np.int32)}
+    return replace(sequence, inputs=inputs)
 
 
-def density_tokens(
-    vocab: Vocabulary, bin_index: int | None, dynamics: int | None = None
-) -> dict[str, int]:
-    """The piece-level inputs a sampler feeds each step, those `vocab` has.
-
-    The density bin `bin_index`, else FALLBACK_DENSITY; the dynamics bin `dynamics`, else
-    FALLBACK_DYNAMICS.
-    """
-    tokens = {}
-    if DENSITY in vocab.inputs:
-        fallback = DENSITY_TOKENS.index(FALLBACK_DENSITY)
-        tokens[DENSITY] = fallback if bin_index is None else int(bin_index)
-    if DYNAMICS in vocab.inputs:
-        fallback = DYNAMICS_TOKENS.index(FALLBACK_DYNAMICS)
-        tokens[DYNAMICS] = fallback if dynamics is None else int(dynamics)
-    return tokens
+def density_tokens(vocab: Vocabulary, bin_index: int | None) -> dict[str, int]:
+    """The density input a sampler feeds each step: the given bin, or FALLBACK_DENSITY."""
+    if DENSITY not in vocab.inputs:
+        return {}
+    fallback = DENSITY_TOKENS.index(FALLBACK_DENSITY)
+    return {DENSITY: fallback if bin_index is None else int(bin_index)}
 
 
 def bar_density_tokens(

@@ -47,13 +47,7 @@ CEILING_TOKENS = (NONE, *(str(i) for i in range(MELODY_PITCH_MIN - 12, MELODY_PI
 # The comping's onsets in the step's own bar, binned as DENSITY: an input of the comping
 # model, which a song takes bar by bar from its timing feel's piece (lofi.encoding.density).
 BAR_DENSITY = "bar_density"
-# How much the part's loudness varies in its piece: the bin of its velocities' standard
-# deviation (lofi.encoding.density), an input of the melody, bass and comping models.
-DYNAMICS = "dynamics"
-DYNAMICS_EDGES = (1.0, 4.0, 8.0, 12.0, 16.0, 20.0)
-DYNAMICS_TOKENS = tuple(f"v{i}" for i in range(len(DYNAMICS_EDGES) + 1))
-# Inputs added since format 1, newest first: older checkpoints lack a prefix of them.
-LATER_INPUTS = (DYNAMICS, BAR_DENSITY, CEILING, DENSITY)
+LATER_INPUTS = (BAR_DENSITY, CEILING, DENSITY)  # inputs added since format 1, newest first
 
 
 @dataclass(frozen=True)
@@ -150,7 +144,6 @@ def melody_vocabulary() -> Vocabulary:
             "chord": CONTEXT_NAMES,
             "position": tuple(str(i) for i in range(POSITIONS_PER_BAR)),
             DENSITY: DENSITY_TOKENS,
-            DYNAMICS: DYNAMICS_TOKENS,
         },
         outputs=("pitch", "duration", "velocity"),
     )
@@ -196,7 +189,6 @@ def bass_vocabulary() -> Vocabulary:
             "quality": FAMILIES,
             "position": melody.inputs["position"],
             DENSITY: DENSITY_TOKENS,
-            DYNAMICS: DYNAMICS_TOKENS,
         },
         outputs=melody.outputs,
     )
@@ -249,7 +241,6 @@ def comping_vocabulary(voicings: tuple[str, ...] | list[str]) -> Vocabulary:
             DENSITY: DENSITY_TOKENS,
             CEILING: CEILING_TOKENS,
             BAR_DENSITY: DENSITY_TOKENS,
-            DYNAMICS: DYNAMICS_TOKENS,
         },
         outputs=("voicing", "octave", "duration", "velocity"),
     )

@@ -17,8 +17,8 @@ straightened piece, and a song that draws a swung feel has its onsets and note e
 back by that piece's ratio. The balance: the median velocity of the piece's accompaniment,
 melody and bass line; a song's parts are scaled to the drawn feel's, so they play at one
 piece's levels instead of each part model's own. The density: each part's density bin
-and dynamics bin in that piece, which the melody, bass and comping models are given
-(lofi.encoding.density), and its accompaniment's density bin bar by bar for the comping.
+in that piece, which the melody, bass and comping models are given (lofi.encoding.density),
+and its accompaniment's bin bar by bar, which the comping model is given.
 Format 1 files (none of these) still load and play as they always did.
 """
 
@@ -36,9 +36,9 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CheckpointError
 from lofi.core.types import Note, Piece
-from lofi.encoding.density import bar_bins, density_bin, dynamics_bin
+from lofi.encoding.density import bar_bins, density_bin
 from lofi.encoding.swing import STRAIGHT, straight_piece, swing_ratio, swung
-from lofi.encoding.vocab import DENSITY_TOKENS, DYNAMICS_TOKENS
+from lofi.encoding.vocab import DENSITY_TOKENS
 
 TIMING_FILE = "timing.json"
 TIMING_FORMAT_VERSION = 2
@@ -78,9 +78,9 @@ class TimingModel:
 
     `swing` holds each feel's swing ratio, `loudness` its median velocity per part of PARTS
     (0: the piece has no such part) and `density` its density bin per part
-    (lofi.encoding.density), `dynamics` its dynamics bin per part, `comping` its
-    accompaniment's density bin per bar; all are empty in format 1 (straight, unscaled),
-    and the last three in format-2 files written before them.
+    (lofi.encoding.density), `comping` its accompaniment's bin per bar; all are empty in
+    format 1 (straight, unscaled), and `density` and `comping` in format-2 files written
+    before them.
     """
 
     feels: np.ndarray
@@ -90,17 +90,14 @@ class TimingModel:
     loudness: tuple[tuple[float, ...], ...] = ()
     density: tuple[tuple[int, ...], ...] = ()
     comping: tuple[tuple[int, ...], ...] = ()
-    dynamics: tuple[tuple[int, ...], ...] = ()
-
-    def levels(self, feel: int) -> dict[str, tuple[int | None, int | None]]:
-        """The feel's piece's density and dynamics bins per part of PARTS (None: unknown)."""
-        density = self.density[feel] if self.density else (None,) * len(PARTS)
-        dynamics = self.dynamics[feel] if self.dynamics else (None,) * len(PARTS)
-        return {p: (d, v) for p, d, v in zip(PARTS, density, dynamics, strict=True)}
 
     def comping_bars(self, feel: int) -> tuple[int, ...]:
         """The feel's piece's accompaniment bin per bar (empty for older files)."""
         return self.comping[feel] if self.comping else ()
+
+    def densities(self, feel: int) -> dict[str, int]:
+        """The feel's piece's density bin per part of PARTS (empty for older files)."""
+        return dict(zip(PARTS, self.density[feel], strict=True)) if self.density else {}
 
     def draw(self, rng: np.random.Generator) -> int:
         """A feel, drawn uniformly: one training piece's."""
@@ -190,7 +187,6 @@ class TimingModel:
             "loudness": [list(row) for row in self.loudness],
             "density": [list(row) for row in self.density],
             "comping_bars": [list(row) for row in self.comping],
-            "dynamics": [list(row) for row in self.dynamics],
         }
 
 
@@ -200,7 +196,7 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
     Raises:
         CheckpointError: when no piece is long enough to teach a feel.
     """
-    feels, ratios, loudness, density, comping, dynamics = [], [], [], [], [], []
+    feels, ratios, loudness, density, comping = [], [], [], [], []
     for piece in pieces:
         ratio = swing_ratio(piece.notes)
         straight = straight_piece(piece, ratio)
@@ -211,7 +207,6 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
             ratios.append(ratio)
             loudness.append(tuple(_median_velocity(ns) for ns in lines))
             density.append(tuple(density_bin(ns) for ns in lines))
-            dynamics.append(tuple(dynamics_bin(ns) for ns in lines))
             bars = int(np.ceil(straight.length_beats / BEATS_PER_BAR))
             comping.append(bar_bins(lines[0], min(max(bars, 1), MAX_BARS)))
     if not feels:
@@ -224,7 +219,6 @@ def fit_timing(pieces: Iterable[Piece], corpus: str = "", corpus_hash: str = "")
         tuple(loudness),
         tuple(density),
         tuple(comping),
-        tuple(dynamics),
     )
 
 
@@ -276,9 +270,8 @@ def read_timing(path: Path) -> TimingModel:
             or not all(0 <= v < len(DENSITY_TOKENS) for row in comping for v in row)
         ):
             raise CheckpointError(f"{path}: the comping bars are not one bin list per feel")
-        dynamics = _per_part(data, "dynamics", int, len(DYNAMICS_TOKENS), len(feels), path)
         corpus, corpus_hash = str(data.get("corpus", "")), str(data.get("corpus_hash", ""))
-        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density, comping, dynamics)
+        return TimingModel(feels, corpus, corpus_hash, swing, loudness, density, comping)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
