@@ -81,3 +81,19 @@ def test_training_stops_when_validation_loss_stops_improving(tmp_path) -> None:
     records = read_progress(tmp_path / "run" / "progress.jsonl")
     assert [r["best"] for r in records if r["event"] == "epoch"] == [True, False, False]
     assert read_checkpoint(tmp_path / "run").meta["epochs_run"] == 3
+
+
+def test_a_part_trains_the_same_whatever_ran_before_it(tmp_path) -> None:
+    import numpy as np
+    import tensorflow as tf
+
+    from lofi.learn.sampler import read_weights
+
+    runs = []
+    for earlier_seed in (12345, 777):  # the seed an earlier part's training left behind
+        tf.random.set_seed(earlier_seed)
+        out = tmp_path / f"after-{earlier_seed}"
+        train_tiny("chords", out, epochs=1)
+        runs.append(read_weights(out / "weights.npz"))
+    assert runs[0].keys() == runs[1].keys()
+    assert all(np.array_equal(runs[0][k], runs[1][k]) for k in runs[0])

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from lofi.core.errors import ConfigError, CorpusError, LofiError
 from lofi.learn.checkpoint import MODEL_FILE
 from lofi.learn.shards import AUTO_SHARD_POLICIES, read_shards, shard_dataset
-from lofi.learn.train import TrainConfig, fit
+from lofi.learn.train import TrainConfig, fit, seeded
 
 if TYPE_CHECKING:
     import keras
@@ -97,6 +97,7 @@ def train_from_shards(
     steps = math.ceil(n_train / global_batch)
     steps = min(steps, config.max_steps) if config.max_steps else steps
     validation_steps = max(1, math.ceil(n_val / global_batch))
+    seeded(config.seed)
     datasets = (
         shard_dataset(shards, config.kind, "train", global_batch, True, config.seed, policy),
         shard_dataset(shards, config.kind, "val", global_batch, False, config.seed, policy),

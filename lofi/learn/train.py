@@ -156,6 +156,18 @@ def vocabulary_for(corpus: Corpus, kind: str) -> Vocabulary:
     return vocabulary(kind, voicings)
 
 
+def seeded(seed: int) -> None:
+    """Seeds Python, NumPy and TensorFlow before a part's datasets are made.
+
+    The datasets' shuffles combine their own seed with TensorFlow's global one, so without
+    this a part's shuffle took whatever seed the part trained before it in the process left
+    (`train style` trains several), and the part came out unlike the same part trained alone.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
 def make_dataset(data: Sequence, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
     """A tf.data pipeline over in-memory windows: shuffle, batch, prefetch."""
     import tensorflow as tf
@@ -226,6 +238,7 @@ def train(
         raise LofiError(f"{out} already holds a model; choose another --out folder")
     out.mkdir(parents=True, exist_ok=True)
     vocab, train_data, val_data = prepare(corpus, config)
+    seeded(config.seed)
     n_train = len(next(iter(train_data.targets.values())))
     steps_per_epoch = max(math.ceil(n_train / config.batch_size), config.min_steps)
     if config.max_steps:
