@@ -89,10 +89,10 @@ def piece_strikes(piece: Piece) -> tuple[dict[int, Strike], list[str]]:
     return _strikes(straight_piece(piece))
 
 
-def _strikes(piece: Piece) -> tuple[dict[int, Strike], list[str]]:
-    """`piece_strikes` of a piece already straightened."""
+def _strikes(piece: Piece, notes: list[Note] | None = None) -> tuple[dict[int, Strike], list[str]]:
+    """`piece_strikes` of a piece already straightened (its `comp_notes`, if known)."""
     by_step: dict[int, list[Note]] = {}
-    for n in comp_notes(piece):
+    for n in comp_notes(piece) if notes is None else notes:
         by_step.setdefault(round(n.onset / STEP), []).append(n)
     chords = harmony(piece)
     if not by_step or not chords:
@@ -171,7 +171,8 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     inputs at every step (lofi.encoding.density, `ceiling_inputs`).
     """
     straight = straight_piece(piece)
-    strikes, step_chords = _strikes(straight)
+    comp = comp_notes(straight)
+    strikes, step_chords = _strikes(straight, comp)
     if not strikes:
         return Sequence({}, {"voicing": np.zeros(0, np.int32)})
     first = min(strikes) // COMP_STEPS_PER_BAR * COMP_STEPS_PER_BAR
@@ -200,7 +201,6 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
     ceiling = ceiling_inputs(vocab, tune, step_chords, first)
     if ceiling is not None:
         inputs[CEILING] = ceiling
-    comp = comp_notes(straight)
     if BAR_DENSITY in vocab.inputs:
         bins = bar_bins(comp, len(step_chords) // COMP_STEPS_PER_BAR)
         inputs[BAR_DENSITY] = bar_density_steps(bins[first // COMP_STEPS_PER_BAR :], len(table))
