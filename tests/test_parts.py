@@ -25,6 +25,7 @@ from lofi.encoding.comping import (
     learn_voicings,
     nearest_voicing,
     piece_strikes,
+    strike_of,
 )
 from lofi.encoding.tokens import decode_melody, fold_pitch, key_shift
 from lofi.encoding.vocab import Vocabulary, bass_vocabulary, vocabulary
@@ -165,6 +166,14 @@ def test_an_unknown_voicing_goes_to_its_nearest_shape() -> None:
     assert nearest_voicing("0.4.7.12", shapes) == "0.4.7"
     assert nearest_voicing("3.7.12", shapes) == "0.3.7"  # same pitch classes, other spread
     assert nearest_voicing("0.3.7", shapes) == "0.3.7"
+    # A strike keeps its fullness: a maj7 goes to the four-note sixth, not the triad that
+    # shares more of its pitch classes.
+    assert nearest_voicing("0.4.7.11", ("0.4.7", "0.4.7.9")) == "0.4.7.9"
+
+
+def test_a_strike_lasts_its_notes_mean_length() -> None:
+    held = [Note(60, 0.0, 1.0, 80), Note(64, 0.0, 1.0, 90), Note(67, 0.0, 4.0, 70)]
+    assert strike_of(held, 0) == ("0.4.7", 4, 2.0, 90)
 
 
 FIGURE = TrainConfig(
