@@ -11,6 +11,7 @@ from lofi.encoding.tokens import (
     chord_events,
     decode_melody,
     encode_chords,
+    encode_line,
     encode_melody,
     key_shift,
     line_steps,
@@ -124,3 +125,17 @@ def test_a_short_gap_is_absorbed_so_a_line_keeps_its_time() -> None:
     played = [(p, d) for p, d, _, _ in steps]
     assert played == [("72", 0.5)] * 3 + [("72", 0.25), (REST, 0.75), ("72", 0.5)]
     assert sum(d for _, d, _, _ in steps[:-1]) == steps[-1][3]  # durations and rests add up
+
+
+def test_a_rest_holds_the_loudness_of_the_note_before_it() -> None:
+    # A rest first, a loud note, a rest, a soft note, a rest: each rest carries the velocity
+    # of the note before it into the model's inputs (the first, before any note, the 64 bin).
+    notes = [Note(72, 1.0, 1.0, 110), Note(74, 4.0, 1.0, 40), Note(76, 6.0, 1.0, 40)]
+    steps = [*line_steps(notes, Key(0, "major")), (REST, 1.0, 0, 7.0)]
+    vocab = melody_vocabulary()
+    seq = encode_line(steps, [NO_CHORD], vocab)
+    pitches = [vocab.inputs["pitch"][p] for p in seq.targets["pitch"].tolist()]
+    loudness = [vocab.inputs["velocity"][v] for v in seq.targets["velocity"].tolist()]
+    assert pitches == [REST, "72", REST, "74", REST, "76", REST]
+    assert loudness == ["64", "112", "112", "32", "32", "32", "32"]
+    np.testing.assert_array_equal(seq.inputs["velocity"][1:], seq.targets["velocity"][:-1])

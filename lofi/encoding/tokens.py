@@ -149,13 +149,27 @@ def chord_inputs(vocab: Vocabulary, names: list[str]) -> dict[str, np.ndarray]:
     }
 
 
+def _held_velocities(steps: list[tuple[str, float, int, float]]) -> list[int]:
+    """Each step's velocity token: a rest holds the loudness of the note before it.
+
+    So the line's loudness stays in the model's inputs across its rests (a rest before the
+    first note takes the 64 bin, as every rest did before).
+    """
+    held, out = 2, []
+    for p, _, v, _ in steps:
+        if p != REST:
+            held = velocity_bin(v)
+        out.append(1 + held)
+    return out
+
+
 def encode_line(
     steps: list[tuple[str, float, int, float]], chords: list[str], vocab: Vocabulary
 ) -> Sequence:
     """Steps of a line (see `line_steps`) with the half-bar chords sounding under them."""
     pitch = [vocab.index("pitch", p) for p, _, _, _ in steps]
     dur = [1 + duration_bin(d) for _, d, _, _ in steps]
-    vel = [1 + (velocity_bin(v) if p != REST else 2) for p, _, v, _ in steps]
+    vel = _held_velocities(steps)
     sounding = [
         chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)] if chords else NO_CHORD
         for _, _, _, t in steps
