@@ -127,7 +127,7 @@ def nearest_voicing(token: str, voicings: tuple[str, ...]) -> str:
     want = check_voicing(token)
     classes = {i % 12 for i in want}
 
-    def distance(candidate: str) -> tuple[float, int, int]:
+    def distance(candidate: str) -> tuple[int, float, int]:
         have = check_voicing(candidate)
         other = {i % 12 for i in have}
         jaccard = len(classes & other) / len(classes | other)
