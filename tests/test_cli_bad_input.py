@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from lofi.cli import main
+from lofi.core.errors import RecipeError
+from lofi.service.recipe_schema import parse_recipe
 
 Case = Callable[[Path, tuple[Path, Path]], list[str]]
 
@@ -272,3 +274,17 @@ def test_a_hand_edited_recipe_in_a_real_process(tmp_path) -> None:
         timeout=120,
     )
     assert done.returncode == 2 and "nests" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_recipe_is_refused_for_what_is_wrong_with_it() -> None:
+    # Random bytes are named as not JSON: counting their brackets once called them a
+    # recipe that "nests 9 levels deep".
+    noise = bytes(np.random.default_rng(3).integers(0, 256, 3000, dtype=np.uint8))
+    assert noise.count(b"[") + noise.count(b"{") > 10
+    with pytest.raises(RecipeError, match="not valid JSON"):
+        parse_recipe(noise)
+    with pytest.raises(RecipeError, match="nests thousands of levels deep"):
+        parse_recipe("[" * 100_000)
+    with pytest.raises(RecipeError, match="nests 10 levels deep"):
+        parse_recipe('{"a": ' + "[" * 9 + "]" * 9 + "}")
+    assert parse_recipe('{"a": [{"b": "[[[[[[[[[["}]}') == {"a": [{"b": "[" * 10}]}

@@ -219,19 +219,30 @@ def parse_recipe(text: str | bytes) -> Any:
     if len(text) > LIMITS.recipe_bytes:
         raise RecipeError(f"the recipe is larger than {LIMITS.recipe_bytes >> 10} KB")
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    depth = deepest = 0
-    for ch in raw:  # cheaper than letting json recurse 100,000 levels
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    if deepest > MAX_DEPTH:
-        raise RecipeError(f"the recipe nests {deepest} levels deep; a recipe nests at most 3")
     try:
-        return json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+        data = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+    except RecursionError:  # the parser stops itself some thousand levels down
+        raise RecipeError(
+            "the recipe nests thousands of levels deep; a recipe nests at most 3"
+        ) from None
     except ValueError as exc:
         raise RecipeError(f"the recipe is not valid JSON ({exc})") from None
+    deepest = _depth(data)
+    if deepest > MAX_DEPTH:
+        raise RecipeError(f"the recipe nests {deepest} levels deep; a recipe nests at most 3")
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How many lists and objects the JSON value nests (walked without recursion)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, level = todo.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            children = value.values() if isinstance(value, dict) else value
+            todo.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def check_recipe(data: Any) -> None:
