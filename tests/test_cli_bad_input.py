@@ -206,11 +206,20 @@ CASES: dict[str, Case] = {
         *("playlist", "--out", str(t / "pl"), "--bars", "0", "--no-mp3"),
         *("--melody-model", str(m[0]), "--chord-model", str(m[1])),
     ],
+    "playlist recipe nested": lambda t, m: [
+        *("playlist", "--out", str(t / "pl"), "--no-mp3"),
+        *("--recipe", str(_written(t / "deep.json", "[" * 100_000))),
+    ],
     "evaluate bars 0": lambda t, m: [
         *("evaluate", "--corpus", str(Path(__file__).parent / "data" / "midi"), "--bars", "0"),
         *("--melody-model", str(m[0]), "--chord-model", str(m[1])),
     ],
 }
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
