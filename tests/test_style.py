@@ -114,6 +114,7 @@ def test_a_corpus_without_drums_falls_back_by_name(tmp_path: Path) -> None:
     style = train_style(synthetic_corpus(), tmp_path / "piano", BASE, report=lambda _m: None)
     assert style.fallbacks == {"drums": FALLBACK_RULES}
     assert set(style.parts) == {"melody", "chords", "bass", "comping"}
+    assert not (style.path / "drums").exists()  # no empty folder for the part it lacks
     assert load_style_models(style.path).drums is None
     with pytest.raises(StyleError, match="already holds a style"):
         train_style(synthetic_corpus(), tmp_path / "piano", BASE)

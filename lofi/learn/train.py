@@ -236,8 +236,8 @@ def train(
     """
     if (out / MODEL_FILE).exists():
         raise LofiError(f"{out} already holds a model; choose another --out folder")
+    vocab, train_data, val_data = prepare(corpus, config)  # refuses a corpus that lacks the part
     out.mkdir(parents=True, exist_ok=True)
-    vocab, train_data, val_data = prepare(corpus, config)
     seeded(config.seed)
     n_train = len(next(iter(train_data.targets.values())))
     steps_per_epoch = max(math.ceil(n_train / config.batch_size), config.min_steps)
