@@ -297,3 +297,10 @@ def test_a_recipe_is_refused_for_what_is_wrong_with_it() -> None:
     with pytest.raises(RecipeError, match="nests 10 levels deep"):
         parse_recipe('{"a": ' + "[" * 9 + "]" * 9 + "}")
     assert parse_recipe('{"a": [{"b": "[[[[[[[[[["}]}') == {"a": [{"b": "[" * 10}]}
+
+
+def test_a_training_that_cannot_write_its_folder_says_so(capsys) -> None:
+    for out in ("/proc/lofi-out", "/proc/lofi-out/style"):  # even root cannot make these
+        assert main(["train", "timing", "--corpus", "default", "--out", out]) == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert last == f"error: cannot write into {out}: No such file or directory", last
