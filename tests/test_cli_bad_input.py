@@ -299,8 +299,25 @@ def test_a_recipe_is_refused_for_what_is_wrong_with_it() -> None:
     assert parse_recipe('{"a": [{"b": "[[[[[[[[[["}]}') == {"a": [{"b": "[" * 10}]}
 
 
-def test_a_training_that_cannot_write_its_folder_says_so(capsys) -> None:
-    for out in ("/proc/lofi-out", "/proc/lofi-out/style"):  # even root cannot make these
-        assert main(["train", "timing", "--corpus", "default", "--out", out]) == 2
-        last = capsys.readouterr().err.strip().splitlines()[-1]
-        assert last == f"error: cannot write into {out}: No such file or directory", last
+@pytest.mark.parametrize(
+    ("argv", "target"),
+    [
+        (["train", "timing", "--corpus", "default", "--out", "/proc/lofi-out"], "/proc/lofi-out"),
+        (["train", "form", "--corpus", "default", "--out", "/proc/lofi/f"], "/proc/lofi/f"),
+        (["playlist", "--out", "/proc/lofi-mix", "--minutes", "1", "--no-mp3"], "/proc/lofi-mix"),
+        (["generate", "--out", "/proc/lofi-track", "--bars", "8"], "/proc/lofi-track"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_named(argv, target, capsys) -> None:
+    # Even root cannot make a folder in /proc.
+    assert main(argv) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot write into {target}: "), last
+
+
+def test_an_evaluation_json_that_is_a_folder_is_refused_first(tmp_path, capsys) -> None:
+    corpus = str(Path(__file__).parent / "data" / "midi")
+    argv = ["evaluate", "--corpus", corpus, "--songs", "2", "--bars", "8", "--held-out", "0.5"]
+    assert main([*argv, "--json", str(tmp_path)]) == 2  # a folder, not a file
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"error: --json {tmp_path} is a folder; give the file to write", last

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from lofi.cli import assets, corpus, evaluate, generate, playlist, train
@@ -40,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LofiError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        output = _output_of(args, exc)
+        if output is None:
+            return _unexpected(exc)
+        print(f"error: cannot write {output}: {exc.strerror}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
@@ -47,12 +54,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: ran out of memory; try a smaller input", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: one line and a way to report it, not a traceback
-        text = _one_line(f"{type(exc).__name__}: {exc}")
-        print(
-            f"error: unexpected failure ({text}); please report it with the command you ran",
-            file=sys.stderr,
-        )
-        return 1
+        return _unexpected(exc)
+
+
+def _unexpected(exc: BaseException) -> int:
+    text = _one_line(f"{type(exc).__name__}: {exc}")
+    print(
+        f"error: unexpected failure ({text}); please report it with the command you ran",
+        file=sys.stderr,
+    )
+    return 1
+
+
+OUTPUT_FLAGS = {"out": "into {}", "json": "{}"}  # where a command writes: a folder, a file
+
+
+def _output_of(args: argparse.Namespace, exc: OSError) -> str | None:
+    """The output (--out, --json) that a failed write was for, if it was for one.
+
+    The path that failed may be the output itself, a file inside it, or a folder above it
+    that could not be made (/proc/x/y: /proc/x).
+    """
+    if exc.filename is None:
+        return None
+    failed = Path(str(exc.filename)).resolve()
+    for flag, phrase in OUTPUT_FLAGS.items():
+        given = getattr(args, flag, None)
+        if not isinstance(given, str | Path) or "://" in str(given):
+            continue
+        target = Path(given).resolve()
+        if failed == target or target in failed.parents or failed in target.parents:
+            return phrase.format(given)
+    return None
 
 
 def _one_line(text: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
+from lofi.core.errors import ConfigError
 from lofi.core.settings import GENERATION
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from lofi.service.track import load_models
     from lofi.tools.evaluate import evaluate
 
+    if args.json is not None and args.json.is_dir():  # before minutes of work, not after
+        raise ConfigError(f"--json {args.json} is a folder; give the file to write")
     if args.matrix:
         return _matrix(args)
     if args.held_out is None:
@@ -100,7 +103,6 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _matrix(args: argparse.Namespace) -> int:
-    from lofi.core.errors import ConfigError
     from lofi.core.paths import styles_dir
     from lofi.tools.matrix import MATRIX_HELD_OUT, cross_corpus
 

@@ -175,17 +175,6 @@ def check_train_options(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    try:
-        return _train_checked(args)
-    except OSError as exc:  # a folder that cannot be written: /proc/x, a read-only disk
-        where = Path(str(exc.filename)) if exc.filename is not None else None
-        out = args.out
-        if where is not None and (where == out or out in where.parents or where in out.parents):
-            raise ConfigError(f"cannot write into {out}: {exc.strerror}") from None
-        raise
-
-
-def _train_checked(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
     from lofi.learn.models import ModelSize
     from lofi.learn.train import TrainConfig, check_config, command_line, train
