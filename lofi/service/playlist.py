@@ -262,9 +262,7 @@ def replay_playlist(
     """Makes the playlist a playlist.json describes again, track for track."""
     try:
         data = json.loads(Path(path).read_text())
-    except RecursionError:  # the parser stops itself some thousand levels down
-        raise RecipeError(f"{Path(path).name} nests thousands of levels deep") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RecipeError(f"cannot read playlist recipe {Path(path).name}: {exc}") from exc
     if not isinstance(data, dict) or data.get("kind") != PLAYLIST_KIND:
         raise RecipeError(f"{Path(path).name} is not a playlist recipe (a track recipe?)")
