@@ -113,3 +113,23 @@ def test_hostile_scores_are_reported_beside_a_good_one(tmp_path, monkeypatch) ->
         "long.xml": "30000 measures; the limit is 8000",
         "bomb.mxl": "the compressed MusicXML unpacks to too much",
     }
+
+
+def test_a_child_that_cannot_start_does_not_make_a_file_bad(tmp_path, monkeypatch) -> None:
+    # A spawned child first imports the parent's main script; when that fails (a script
+    # piped to python, a file moved away), the child dies before any job: that is no
+    # file's fault, and a corpus read then must not remember its files as bad.
+    import __main__
+
+    monkeypatch.setenv("LOFI_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "good.mid").write_bytes((DATA / "tiny_c_major.mid").read_bytes())
+    with monkeypatch.context() as broken:
+        broken.setattr(__main__, "__spec__", None, raising=False)  # run as a script, whose
+        broken.setattr(__main__, "__file__", str(tmp_path / "moved-away.py"), raising=False)
+        with pytest.raises(SandboxError, match="could not start") as info:
+            run_limited(_square, 3, limits=SMALL)
+        assert info.value.transient
+        assert [b.path.name for b in load_corpus(folder).bad] == ["good.mid"]
+    assert [p.name for p in load_corpus(folder).pieces] == ["good.mid"]  # read again: good

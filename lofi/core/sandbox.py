@@ -33,7 +33,8 @@ from lofi.core.errors import LofiError
 class SandboxError(LofiError):
     """A job in a sandboxed child failed: it crashed, ran too long or out of memory.
 
-    `transient` marks a wall-time stop, which a busy machine may cause; the others recur.
+    `transient` marks a failure that is not the job's and may pass: a wall-time stop (a
+    busy machine) or a child that could not start; the others recur.
     """
 
     def __init__(self, message: str, transient: bool = False) -> None:
@@ -79,8 +80,13 @@ def _arm_cpu(limits: Limits) -> None:
 
 
 def _child(requests: Connection, replies: Connection, limits: Limits, scratch: str) -> None:
-    """The child's loop: (function, args) in, ("ok", value) or ("raise", error) out."""
+    """The child's loop: (function, args) in, ("ok", value) or ("raise", error) out.
+
+    It says ("started", None) first, so a child that dies before (it could not import what
+    the parent runs) is not taken for one that a job killed.
+    """
     _apply_limits(limits, scratch)
+    replies.send(("started", None))
     while True:
         try:
             job = requests.recv()
@@ -122,6 +128,7 @@ class _Child:
         child_replies.close()
         self.job: Any = None
         self.started = 0.0
+        self.running = False  # it has said it started
 
     def send(self, job: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.job = job
@@ -147,6 +154,8 @@ class _Child:
 def _death(child: _Child, limits: Limits) -> SandboxError:
     child.process.join(1)
     code = child.process.exitcode
+    if not child.running:  # not the job's fault: a file is not called bad for it
+        return SandboxError(f"the reader could not start (exit code {code})", transient=True)
     if code == -signal.SIGXCPU:
         return SandboxError(f"it needed more than {limits.cpu_s} s of CPU time and was stopped")
     if code is not None and code < 0:
@@ -243,6 +252,10 @@ class Sandbox:
                     except MemoryError:
                         child.kill()
                         yield child.job, SandboxError("its result was too large")
+                        continue
+                    if reply[0] == "started":
+                        child.running = True
+                        busy[child.replies] = child  # its job's reply is still to come
                         continue
                     self._idle.append(child)
                     yield child.job, _outcome(reply, self.limits)

@@ -157,7 +157,7 @@ def parse_limits() -> Limits:
 def _failure_reason(path: Path, content_hash: str, exc: BaseException) -> str:
     """A parse that killed or stalled its child: the reason, remembered unless transient."""
     reason = exc.reason if isinstance(exc, CorpusError) else str(exc) or type(exc).__name__
-    if not (isinstance(exc, SandboxError) and exc.transient):  # a busy machine may pass later
+    if not (isinstance(exc, SandboxError) and exc.transient):  # it may pass another time
         with contextlib.suppress(OSError):
             _write_cache(content_hash, reason)
     return reason
