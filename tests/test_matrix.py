@@ -12,8 +12,9 @@ import pytest
 
 from lofi.core.errors import StyleError
 from lofi.learn.train import TrainConfig
-from lofi.tools.matrix import MatrixReport, cross_corpus
-from tests.factories import TINY, write_corpus
+from lofi.tools.features import from_piece
+from lofi.tools.matrix import MATCHED_DRAWS, TABLES, MatrixReport, cross_corpus, matched_parts
+from tests.factories import TINY, make_piece, write_corpus
 
 # Enough for tiny models to learn two corpora this plain (a high rate, no early stop).
 SMALL = TrainConfig(
@@ -49,17 +50,19 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path,
 
 def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) -> None:
     report, root, names = table
-    for values in (report.auc, report.melody_auc, report.overlap, report.attribution):
+    views = (report.auc, report.matched_auc, report.melody_auc, report.overlap, report.attribution)
+    for values in (*views, *report.reference.values()):
         assert list(values) == names and all(list(row) == names for row in values.values())
         assert all(0.0 <= v <= 1.0 for row in values.values() for v in row.values())
+    assert set(report.reference) == set(TABLES)
     # Two halves of one homogeneous corpus cannot be told apart; the two corpora can.
     assert report.human[names[0]] < 0.75, report.human
-    text = report.markdown()
-    assert text.count("\n") == len(names) + 2 and "**" in text
+    text = report.markdown()  # the styles, their training pieces, the human baseline
+    assert text.count("\n") == 2 * len(names) + 2 and "**" in text and "training pieces" in text
     out = tmp_path / "matrix.json"
     report.write_json(out)
     data = json.loads(out.read_text())
-    assert set(data["diagonal_lowest"]) == {"auc", "melody_auc", "overlap", "attribution"}
+    assert set(data["diagonal_lowest"]) == set(data["reference_diagonal_lowest"]) == set(TABLES)
     from lofi.tools.matrix import folder_name
 
     assert not (Path(names[0]) / "style.json").exists()  # never into the corpus folder
@@ -101,6 +104,47 @@ def test_a_style_sounds_like_its_own_corpus_to_a_classifier_of_both(table) -> No
         assert report.attribution[row][row] > report.attribution[row][other] + 0.5, (
             report.attribution
         )
+
+
+def test_the_training_pieces_are_closest_to_their_own_corpus_in_every_view(table) -> None:
+    report, _, names = table
+    for view in TABLES:
+        assert all(report.diagonal_lowest(view, reference=True).values()), report.reference[view]
+    block, arpeggio = names
+    assert report.reference["auc"][block][block] < 0.8 < report.reference["auc"][block][arpeggio]
+
+
+def test_the_command_prints_every_view_beside_the_training_pieces(
+    table, tmp_path, monkeypatch, capsys
+) -> None:
+    from lofi.cli import main
+
+    report, root, names = table
+    monkeypatch.setenv("LOFI_CACHE_DIR", str(root / "cache"))
+    out = tmp_path / "matrix.json"
+    args = ["evaluate", "--matrix", "--corpora", ",".join(names), "--styles-dir"]
+    args += [str(root / "styles"), "--songs", "3", "--bars", "8", "--held-out", "0.4"]
+    assert main([*args, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("closest to its own corpus:") == len(TABLES)
+    assert printed.count("the training pieces themselves: 2 of 2") == len(TABLES)
+    assert "held-out parts of one size" in printed and "training pieces of" in printed
+    data = json.loads(out.read_text())
+    assert data["settings"]["matched_pieces"] == min(p["held_out"] for p in report.pieces.values())
+    for row in names:  # the same draws, the same figures
+        assert data["matched_auc"][row] == pytest.approx(report.matched_auc[row])
+
+
+def test_held_out_parts_are_matched_to_the_smallest_one() -> None:
+    pieces = [from_piece(make_piece(tonic=t, bars=8, name=f"p{t}")) for t in range(10)]
+    held = {"small": pieces[:4], "large": pieces}
+    parts = matched_parts(held, seed=3)
+    assert len(parts["small"]) == 1 and len(parts["large"]) == MATCHED_DRAWS
+    assert sorted(set(parts["small"][0][1])) == sorted({m.name for m in pieces[:4]})
+    drawn = [sorted(set(groups.tolist())) for _rows, groups in parts["large"]]
+    assert all(len(d) == 4 for d in drawn) and len({tuple(d) for d in drawn}) > 1
+    again = matched_parts(held, seed=3)["large"]
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(parts["large"], again, strict=True))
 
 
 @pytest.mark.xfail(

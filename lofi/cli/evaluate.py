@@ -117,6 +117,8 @@ def _matrix(args: argparse.Namespace) -> int:
     titles = {
         "auc": "ROC AUC, generated against held-out windows of every pitched part (0.5 = "
         "indistinguishable)",
+        "matched_auc": "ROC AUC against held-out parts of one size (the smallest part's pieces; "
+        "larger parts in random draws, averaged)",
         "melody_auc": "ROC AUC, the melody line alone (song melody against held-out top lines)",
         "overlap": "mean overlapped area of the 33 features, every pitched part (1 = the same)",
         "attribution": "the corpus a style's windows sound like: mean probability a classifier "
@@ -126,7 +128,11 @@ def _matrix(args: argparse.Namespace) -> int:
         print(title)
         print(report.markdown(table))
         own = report.diagonal_lowest(table)
-        print(f"closest to its own corpus: {sum(own.values())} of {len(own)} rows\n")
+        pieces = report.diagonal_lowest(table, reference=True)
+        print(
+            f"closest to its own corpus: {sum(own.values())} of {len(own)} styles; "
+            f"the training pieces themselves: {sum(pieces.values())} of {len(pieces)}\n"
+        )
     if args.json:
         report.write_json(args.json)
         print(f"wrote {args.json}")

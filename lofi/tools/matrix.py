@@ -3,12 +3,19 @@
 Each style is trained on its corpus' training part. A style that learned its corpus scores a lower
 AUC (is harder to tell apart) against its own held-out pieces than against the others'.
 
-Four views of the same songs: `evaluate`'s AUC (4-bar windows of every pitched part), the
-AUC of the melody line alone (the song's melody against the pieces' top line), the mean
-overlapped area of the features, which still ranks the corpora where the AUCs are all near 1,
-and the attribution: a classifier that learned to tell the corpora's held-out pieces apart
-names the corpus each style's windows sound like. An AUC compares a style with one corpus at
-a time, against that corpus' own spread and size; the attribution asks all of them at once.
+Five views of the same songs: `evaluate`'s AUC (4-bar windows of every pitched part); the
+same AUC against held-out parts of one size; the AUC of the melody line alone (the song's
+melody against the pieces' top line); the mean overlapped area of the features, which still
+ranks the corpora where the AUCs are all near 1; and the attribution: a classifier that
+learned to tell the corpora's held-out pieces apart names the corpus each style's windows
+sound like. An AUC compares a style with one corpus at a time, against that corpus' own
+spread and size; the attribution asks all of them at once.
+
+A two-sample test tells sets apart better the more pieces it learns from, so a column of 4
+held-out pieces scores lower against every row than one of 144. The size-matched AUC compares
+each style with draws of the same number of held-out pieces from every corpus. Beside the
+styles, each view measures the corpora's own training pieces the same way: how close an
+imitation of the training part could come, given the split.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from lofi.core.errors import StyleError
+from lofi.core.errors import EvaluationError, StyleError
 from lofi.data.corpus import Corpus, load_corpus
 from lofi.learn.style import STYLE_FILE, read_style
 from lofi.learn.style_training import train_style
@@ -31,13 +38,14 @@ from lofi.learn.train import TrainConfig
 from lofi.service.track import load_style_models
 from lofi.tools.evaluate import GENERATED, HUMAN, evaluate_songs, generate_songs
 from lofi.tools.features import Material, feature_table, from_piece, from_song
-from lofi.tools.two_sample import classifier_auc, classifiers
+from lofi.tools.two_sample import classifier_auc, classifiers, feature_overlaps
 
 MATRIX_HELD_OUT = 0.4  # the smallest bundled corpus (blupi, 10 files) keeps 4 pieces out
 MATRIX_PARTS = ("melody", "chords", "bass", "comping")  # the pitched parts the windows see
 # `train style`'s own defaults: the table measures the styles a user would train (smaller
 # ones, 64 units and 8 short epochs, ranked their own corpus first in one row of four).
 STYLE_CONFIG = TrainConfig(kind="melody")
+MATCHED_DRAWS = 8  # random draws of a larger held-out part, each the smallest part's size
 
 Report = Callable[[str], object]
 
@@ -58,14 +66,17 @@ class MatrixReport:
     attribution: dict[str, dict[str, float]]  # mean probability of each corpus, per style
     pieces: dict[str, dict[str, int]]
     styles: dict[str, str]
+    matched_auc: dict[str, dict[str, float]] = field(default_factory=dict)  # held-out parts
+    # of one size; view → row → column: each corpus' training pieces in place of its style
+    reference: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def diagonal_lowest(self, table: str = "auc") -> dict[str, bool]:
-        """Per row, whether the style is closest to its own corpus.
+    def diagonal_lowest(self, table: str = "auc", reference: bool = False) -> dict[str, bool]:
+        """Per row, whether the style (`reference`: the training part) is closest to its corpus.
 
         Closest is the lowest AUC, or the highest overlap or attribution.
         """
-        values: dict[str, dict[str, float]] = getattr(self, table)
+        values = self.reference[table] if reference else self._table(table)
         sign = -1.0 if table in HIGHER_IS_CLOSER else 1.0
         return {
             row: all(
@@ -76,17 +87,30 @@ class MatrixReport:
             for row in self.corpora
         }
 
-    def markdown(self, table: str = "auc") -> str:
-        """One table as Markdown: rows trained-on, columns evaluated-against."""
+    def _table(self, table: str) -> dict[str, dict[str, float]]:
         values: dict[str, dict[str, float]] = getattr(self, table)
+        return values
+
+    def markdown(self, table: str = "auc") -> str:
+        """One table as Markdown: rows trained-on, columns evaluated-against.
+
+        Below the styles, in italics, the same figures for each corpus' training pieces.
+        """
         head = "| trained on ↓ · evaluated against → | " + " | ".join(self.corpora) + " |"
         lines = [head, "|---" * (len(self.corpora) + 1) + "|"]
-        for row in self.corpora:
+        rows = [(row, row, self._table(table)) for row in self.corpora]
+        rows += [
+            (f"*training pieces of {row}*", row, self.reference.get(table, {}))
+            for row in self.corpora
+        ]
+        for title, row, values in rows:
+            if row not in values:
+                continue
             cells = [
                 f"**{values[row][c]:.3f}**" if c == row else f"{values[row][c]:.3f}"
                 for c in self.corpora
             ]
-            lines.append(f"| {row} | " + " | ".join(cells) + " |")
+            lines.append(f"| {title} | " + " | ".join(cells) + " |")
         if table == "auc":
             human = [f"{self.human[c]:.3f}" for c in self.corpora]
             lines.append("| *human half vs half* | " + " | ".join(human) + " |")
@@ -98,12 +122,17 @@ class MatrixReport:
             "corpora": list(self.corpora),
             "auc": self.auc,
             "human": self.human,
+            "matched_auc": self.matched_auc,
             "melody_auc": self.melody_auc,
             "overlap": self.overlap,
             "attribution": self.attribution,
+            "reference": self.reference,
             "pieces": self.pieces,
             "styles": self.styles,
             "diagonal_lowest": {t: self.diagonal_lowest(t) for t in TABLES},
+            "reference_diagonal_lowest": {
+                t: self.diagonal_lowest(t, reference=True) for t in TABLES if t in self.reference
+            },
             "settings": self.settings,
         }
 
@@ -113,7 +142,7 @@ class MatrixReport:
         path.write_text(json.dumps(self.to_json(), indent=1))
 
 
-TABLES = ("auc", "melody_auc", "overlap", "attribution")
+TABLES = ("auc", "matched_auc", "melody_auc", "overlap", "attribution")
 HIGHER_IS_CLOSER = ("overlap", "attribution")
 
 
@@ -155,6 +184,72 @@ def attribution(
         order = list(forest.classes_)
         shares[row] = {n: float(probs[order.index(i)]) for i, n in enumerate(names)}
     return shares
+
+
+Table = tuple[np.ndarray, np.ndarray]  # window features and the piece or song of each
+
+
+def matched_parts(
+    held: Mapping[str, Sequence[Material]], seed: int, draws: int = MATCHED_DRAWS
+) -> dict[str, list[Table]]:
+    """Each corpus' held-out pieces as parts of one size: the smallest part's piece count.
+
+    The smallest part is used whole; every larger one as `draws` random draws of that many
+    pieces, the same for every row.
+    """
+    size = min(len(m) for m in held.values())
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[Table]] = {}
+    for name, materials in held.items():
+        picks = (
+            [range(size)]
+            if len(materials) == size
+            else [sorted(rng.choice(len(materials), size, replace=False)) for _ in range(draws)]
+        )
+        parts[name] = [feature_table(materials[int(i)] for i in pick) for pick in picks]
+    return parts
+
+
+def matched_auc(table: Table, parts: Sequence[Table], seed: int) -> float:
+    """The better classifier's AUC against each draw of a held-out part, averaged.
+
+    A draw whose windows come from fewer than two pieces is left out; NaN if all are.
+    """
+    values = []
+    for part in parts:
+        try:
+            values.append(max(classifier_auc(*table, *part, seed).values()))
+        except EvaluationError:
+            continue
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _auc(a: Table, b: Table, seed: int) -> float:
+    if len(a[0]) == 0 or len(b[0]) == 0:
+        return float("nan")
+    return max(classifier_auc(*a, *b, seed).values())
+
+
+def reference_rows(
+    train: Mapping[str, Sequence[Material]],
+    held: Mapping[str, Sequence[Material]],
+    matched: Mapping[str, Sequence[Table]],
+    seed: int,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Every view's figures with each corpus' training pieces in place of its style's songs."""
+    tables = {name: feature_table(held[name]) for name in held}
+    views: dict[str, dict[str, dict[str, float]]] = {t: {} for t in TABLES}
+    for row, materials in train.items():
+        own = feature_table(materials)
+        for view in TABLES[:-1]:
+            views[view][row] = {}
+        for col in held:
+            views["auc"][row][col] = _auc(own, tables[col], seed)
+            views["matched_auc"][row][col] = matched_auc(own, matched[col], seed)
+            views["melody_auc"][row][col] = melody_auc(materials, held[col], seed)
+            views["overlap"][row][col] = float(np.nanmean(feature_overlaps(own[0], tables[col][0])))
+    views["attribution"] = attribution(held, train, seed)
+    return views
 
 
 def folder_name(corpus: str) -> str:
@@ -211,10 +306,11 @@ def cross_corpus(
     from lofi.data.split import split_pieces
 
     corpora = {name: load_corpus(name) for name in names}
-    held = {
-        name: [from_piece(p) for p in split_pieces(c, held_out)[1]] for name, c in corpora.items()
-    }
+    parts = {name: split_pieces(c, held_out) for name, c in corpora.items()}
+    held = {name: [from_piece(p) for p in parts[name][1]] for name in names}
+    matched = matched_parts(held, seed)
     auc: dict[str, dict[str, float]] = {}
+    same_size: dict[str, dict[str, float]] = {}
     melody: dict[str, dict[str, float]] = {}
     overlap: dict[str, dict[str, float]] = {}
     human: dict[str, float] = {}
@@ -226,21 +322,27 @@ def cross_corpus(
         styles[row] = str(folder)
         made = generate_songs(load_style_models(folder), songs, seed, bars)
         materials = generated[row] = [from_song(s, f"song-{i}") for i, s in enumerate(made)]
-        auc[row], melody[row], overlap[row] = {}, {}, {}
+        songs_table = feature_table(materials)
+        auc[row], melody[row], overlap[row], same_size[row] = {}, {}, {}, {}
         for col, target in corpora.items():
             result = evaluate_songs(target, made, seed, held_out)
             auc[row][col] = max(result.auc[GENERATED].values())
+            same_size[row][col] = matched_auc(songs_table, matched[col], seed)
             overlap[row][col] = result.mean_overlap[GENERATED]
             melody[row][col] = melody_auc(materials, held[col], seed)
             human[col] = max(result.auc[HUMAN].values())
             pieces[col] = dict(result.pieces)
             report(
-                f"  {row} → {col}: AUC {auc[row][col]:.3f}, melody line {melody[row][col]:.3f}"
-                f", overlap {overlap[row][col]:.3f}"
+                f"  {row} → {col}: AUC {auc[row][col]:.3f} (size-matched "
+                f"{same_size[row][col]:.3f}), melody line {melody[row][col]:.3f}, overlap "
+                f"{overlap[row][col]:.3f}"
             )
     heard = attribution(held, generated, seed)
     for row in names:
         report(f"  {row} heard as: " + ", ".join(f"{c} {v:.2f}" for c, v in heard[row].items()))
+    report("the corpora's own training pieces, measured the same way")
+    train = {name: [from_piece(p) for p in parts[name][0]] for name in names}
+    reference = reference_rows(train, held, matched, seed)
     return MatrixReport(
         corpora=tuple(names),
         auc=auc,
@@ -250,11 +352,15 @@ def cross_corpus(
         attribution=heard,
         pieces=pieces,
         styles=styles,
+        matched_auc=same_size,
+        reference=reference,
         settings={
             "songs": songs,
             "bars": bars,
             "seed": seed,
             "held_out": held_out,
+            "matched_pieces": min(len(m) for m in held.values()),
+            "matched_draws": MATCHED_DRAWS,
             "parts": list(MATRIX_PARTS),
             "epochs": config.epochs,
             "max_steps": config.max_steps,
