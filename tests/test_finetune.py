@@ -62,8 +62,9 @@ def test_the_warm_start_copies_every_weight_of_the_base(base: Path, kind: str) -
     assert report["rows_fresh"] == 0 and report["lstm_layers_from_base"] == 1
     started = export_weights(model, vocab)
     assert started.keys() == part.arrays.keys()
-    if kind == "melody":  # the chord bias table too, learned away from its zero start
-        assert np.abs(part.arrays["head/pitch/chord_bias"]).max() > 0
+    if kind == "melody":  # the chord bias table and its position factor, learned away from
+        assert np.abs(part.arrays["head/pitch/chord_bias"]).max() > 0  # their start
+        assert np.abs(part.arrays["head/pitch/chord_scale"] - 1.0).max() > 0
     for name, value in part.arrays.items():
         np.testing.assert_array_equal(started[name], value, err_msg=name)
 

@@ -7,7 +7,16 @@ from lofi.encoding.vocab import (
     comping_vocabulary,
     melody_vocabulary,
 )
-from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_biased, output_name
+from lofi.learn.export import export_weights
+from lofi.learn.models import (
+    ModelSize,
+    build_model,
+    chord_bias_name,
+    chord_biased,
+    chord_scale_name,
+    output_name,
+    position_scaled,
+)
 from lofi.learn.sampler import StepModel, choose
 
 
@@ -29,6 +38,9 @@ def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int, token_d
     for head in chord_biased(vocab):  # it starts at zero: give it values to carry over
         layer = model.get_layer(chord_bias_name(head))
         layer.set_weights([rng.normal(0, 1, layer.get_weights()[0].shape)])
+    for head in position_scaled(vocab):  # it starts at 1: give it values per position
+        layer = model.get_layer(chord_scale_name(head))
+        layer.set_weights([rng.uniform(0, 3, layer.get_weights()[0].shape)])
     steps = 12
     tokens = {name: rng.integers(0, vocab.size(name), steps) for name in vocab.inputs}
     keras_out = model({k: v[None, :].astype("int32") for k, v in tokens.items()}, training=False)
@@ -39,6 +51,30 @@ def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int, token_d
         for name in vocab.outputs:
             expected = np.asarray(keras_out[output_name(name)])[0, t]
             np.testing.assert_allclose(probs[name], expected, atol=2e-6)
+
+
+def test_the_melody_and_bass_scale_their_chord_bias_by_position() -> None:
+    assert position_scaled(melody_vocabulary()) == ("pitch",)
+    assert position_scaled(bass_vocabulary()) == ("pitch",)
+    assert position_scaled(comping_vocabulary(("0.4.7",))) == ()
+
+
+def test_a_model_from_before_the_position_factor_plays_with_factor_one() -> None:
+    vocab = melody_vocabulary()
+    model = build_model(vocab, ModelSize(units=8, embedding=4), seed=2)
+    rng = np.random.default_rng(1)
+    layer = model.get_layer(chord_bias_name("pitch"))
+    layer.set_weights([rng.normal(0, 1, layer.get_weights()[0].shape)])
+    arrays = export_weights(model, vocab)  # the factor still 1 everywhere
+    older = {k: v for k, v in arrays.items() if not k.endswith("chord_scale")}
+    tokens = {name: int(rng.integers(0, vocab.size(name))) for name in vocab.inputs}
+    now, before = StepModel.from_arrays(vocab, arrays), StepModel.from_arrays(vocab, older)
+    assert "pitch" in now.chord_scales and not before.chord_scales
+    a = now.step(tokens, now.initial_state())["pitch"]
+    np.testing.assert_allclose(before.step(tokens, before.initial_state())["pitch"], a)
+    arrays["head/pitch/chord_scale"] = np.full_like(arrays["head/pitch/chord_scale"], 2.0)
+    doubled = StepModel.from_arrays(vocab, arrays)
+    assert not np.allclose(doubled.step(tokens, doubled.initial_state())["pitch"], a)
 
 
 def test_choose_respects_mask_and_top_k() -> None:

@@ -20,7 +20,13 @@ WEIGHTS_FILE = "weights.npz"
 
 def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarray]:
     """The arrays the numpy sampler needs, by stable names."""
-    from lofi.learn.models import chord_bias_name, chord_biased, dense_name
+    from lofi.learn.models import (
+        chord_bias_name,
+        chord_biased,
+        chord_scale_name,
+        dense_name,
+        position_scaled,
+    )
 
     arrays: dict[str, np.ndarray] = {}
     for name in vocab.inputs:
@@ -42,4 +48,7 @@ def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarra
         arrays[f"head/{name}/b"] = b
     for name in chord_biased(vocab):
         arrays[f"head/{name}/chord_bias"] = model.get_layer(chord_bias_name(name)).get_weights()[0]
+    for name in position_scaled(vocab):
+        factor = model.get_layer(chord_scale_name(name)).get_weights()[0]
+        arrays[f"head/{name}/chord_scale"] = factor[:, 0]
     return arrays

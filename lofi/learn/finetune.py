@@ -40,11 +40,14 @@ from lofi.learn.checkpoint import (
 )
 from lofi.learn.export import WEIGHTS_FILE
 from lofi.learn.models import (
+    POSITION,
     ModelSize,
     chord_bias_name,
     chord_biased,
+    chord_scale_name,
     dense_name,
     embedding_width,
+    position_scaled,
 )
 
 if TYPE_CHECKING:
@@ -171,6 +174,15 @@ def warm_start(base: BasePart) -> Any:
             cols_new, cols_old = _rows(vocab.inputs[name], base.tokens.get(name, ()))
             table[np.ix_(rows_new, cols_new)] = old[np.ix_(rows_old, cols_old)]
             layer.set_weights([table])
+        for name in position_scaled(vocab):
+            old = a.get(f"head/{name}/chord_scale")
+            if old is None:  # a base trained before the factor: it starts at 1
+                continue
+            layer = model.get_layer(chord_scale_name(name))
+            (factor,) = layer.get_weights()
+            rows_new, rows_old = _rows(vocab.inputs[POSITION], base.tokens.get(POSITION, ()))
+            factor[rows_new, 0] = old[rows_old]
+            layer.set_weights([factor])
         return {
             "base": base.model_id,
             "base_path": str(base.path),

@@ -46,11 +46,30 @@ def output_name(field: str) -> str:
 # octave read the melody's pitch above the root (the ceiling): generated without it, 32 % of
 # the comping's notes sounded above the tune, where the corpus has 4 %.
 CHORD_BIASED = {"pitch": ("chord", "root"), "voicing": ("ceiling",), "octave": ("ceiling",)}
+# Heads whose chord bias is scaled per bar position by a learned factor (1 at the start): a
+# chord tone matters more on a strong beat. With the table alone the melody model gave chord
+# tones 0.65 of its mass on strong beats (teacher-forced, held-out pieces: 0.88); with the
+# factor 0.72, and its songs' chord-tone ratio went 0.72 → 0.82. Models trained before it
+# have none and play as they did (factor 1).
+POSITION_SCALED = ("pitch",)
+POSITION = "position"
 
 
 def chord_bias_name(field: str) -> str:
     """The Keras layer of a head's chord bias table."""
     return f"chord_bias_{field}"
+
+
+def chord_scale_name(field: str) -> str:
+    """The Keras layer of a head's per-position factor on its chord bias."""
+    return f"chord_scale_{field}"
+
+
+def position_scaled(vocab: Vocabulary) -> tuple[str, ...]:
+    """The chord-biased heads of `vocab` whose bias has a per-position factor."""
+    return tuple(
+        h for h in chord_biased(vocab) if h in POSITION_SCALED and POSITION in vocab.inputs
+    )
 
 
 def dense_name(vocab: Vocabulary, field: str) -> str:
@@ -98,6 +117,7 @@ def build_model(vocab: Vocabulary, size: ModelSize, seed: int = 0) -> keras.Mode
         x = keras.layers.LSTM(size.units, return_sequences=True, name=f"lstm_{i}")(x)
         x = keras.layers.Dropout(size.dropout, name=f"dropout_{i}")(x)
     biased = chord_biased(vocab)
+    scaled = position_scaled(vocab)
     outputs = {}
     for name in vocab.outputs:
         if name not in biased:
@@ -113,6 +133,14 @@ def build_model(vocab: Vocabulary, size: ModelSize, seed: int = 0) -> keras.Mode
             embeddings_initializer="zeros",
             name=chord_bias_name(name),
         )(inputs[cond])
+        if name in scaled:
+            factor = keras.layers.Embedding(
+                len(vocab.inputs[POSITION]),
+                1,
+                embeddings_initializer="ones",
+                name=chord_scale_name(name),
+            )(inputs[POSITION])
+            bias = keras.layers.Multiply(name=f"{name}_bias_scaled")([bias, factor])
         summed = keras.layers.Add(name=f"{name}_biased")([logits, bias])
         outputs[output_name(name)] = keras.layers.Softmax(name=output_name(name))(summed)
     return keras.Model(inputs=inputs, outputs=outputs, name=f"lofi_{vocab.kind}")

@@ -15,7 +15,7 @@ import numpy as np
 from lofi.core.errors import CheckpointError
 from lofi.encoding.vocab import Vocabulary
 from lofi.learn.export import WEIGHTS_FILE, export_weights
-from lofi.learn.models import chord_biased
+from lofi.learn.models import POSITION, chord_biased, position_scaled
 
 if TYPE_CHECKING:
     import keras
@@ -86,6 +86,9 @@ def check_weights(vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> None:
         for n, cond in chord_biased(vocab).items():
             if f"head/{n}/chord_bias" in arrays:  # models trained before it have none
                 want[f"head/{n}/chord_bias"] = (len(vocab.inputs[cond]), vocab.size(n))
+        for n in position_scaled(vocab):
+            if f"head/{n}/chord_scale" in arrays:  # models trained before it have none
+                want[f"head/{n}/chord_scale"] = (len(vocab.inputs[POSITION]),)
     except (KeyError, IndexError, ValueError) as exc:
         raise CheckpointError(f"the weights are incomplete ({exc}); retrain the model") from exc
     if layers != list(range(len(layers))):
@@ -126,6 +129,7 @@ class StepModel:
     biases: list[np.ndarray]
     heads: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     chord_biases: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    chord_scales: dict[str, np.ndarray] = field(default_factory=dict)  # per position
 
     @classmethod
     def from_arrays(cls, vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> StepModel:
@@ -154,9 +158,15 @@ class StepModel:
                 for n, cond in chord_biased(vocab).items()
                 if f"head/{n}/chord_bias" in arrays
             }
+            scales = {
+                n: arrays[f"head/{n}/chord_scale"].astype(np.float64)
+                for n in position_scaled(vocab)
+                if f"head/{n}/chord_scale" in arrays
+            }
             return cls(
                 vocab=vocab,
                 chord_biases=biases,
+                chord_scales=scales,
                 input_tables=tables,
                 kernels=[arrays[f"lstm/{i}/kernel"].astype(np.float64) for i in layers[1:]],
                 recurrents=[arrays[f"lstm/{i}/recurrent"].astype(np.float64) for i in layers],
@@ -211,7 +221,9 @@ class StepModel:
             logits = x @ w + b
             if name in self.chord_biases:
                 cond, table = self.chord_biases[name]
-                logits = logits + table[tokens[cond]]
+                scale = self.chord_scales.get(name)
+                factor = 1.0 if scale is None else scale[tokens[POSITION]]
+                logits = logits + factor * table[tokens[cond]]
             logits -= logits.max()
             e = np.exp(logits)
             out[name] = e / e.sum()
