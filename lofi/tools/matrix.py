@@ -238,17 +238,20 @@ def reference_rows(
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Every view's figures with each corpus' training pieces in place of its style's songs."""
     tables = {name: feature_table(held[name]) for name in held}
-    views: dict[str, dict[str, dict[str, float]]] = {t: {} for t in TABLES}
+    views: dict[str, dict[str, dict[str, float]]] = {"attribution": attribution(held, train, seed)}
     for row, materials in train.items():
         own = feature_table(materials)
-        for view in TABLES[:-1]:
-            views[view][row] = {}
-        for col in held:
-            views["auc"][row][col] = _auc(own, tables[col], seed)
-            views["matched_auc"][row][col] = matched_auc(own, matched[col], seed)
-            views["melody_auc"][row][col] = melody_auc(materials, held[col], seed)
-            views["overlap"][row][col] = float(np.nanmean(feature_overlaps(own[0], tables[col][0])))
-    views["attribution"] = attribution(held, train, seed)
+        cells = {
+            col: {
+                "auc": _auc(own, tables[col], seed),
+                "matched_auc": matched_auc(own, matched[col], seed),
+                "melody_auc": melody_auc(materials, held[col], seed),
+                "overlap": float(np.nanmean(feature_overlaps(own[0], tables[col][0]))),
+            }
+            for col in held
+        }
+        for view in ("auc", "matched_auc", "melody_auc", "overlap"):
+            views.setdefault(view, {})[row] = {col: cells[col][view] for col in held}
     return views
 
 
