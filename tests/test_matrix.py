@@ -70,21 +70,29 @@ def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) 
     assert styles["training"]["held_out"] == 0.4 and styles["training"]["held_out_pieces"] > 0
 
 
-def test_styles_are_reused_and_never_overwritten(table) -> None:
+def test_the_command_reuses_the_styles_and_prints_every_view(
+    table, tmp_path, monkeypatch, capsys
+) -> None:
+    from lofi.cli import main
+
     report, root, names = table
-    os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
-    try:
-        messages: list[str] = []
-        again = cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, messages.append)
-        assert sum("reusing" in m for m in messages) == 2
-        np.testing.assert_allclose(
-            [list(r.values()) for r in again.auc.values()],
-            [list(r.values()) for r in report.auc.values()],
-        )
-        with pytest.raises(StyleError, match="another corpus or split"):
-            cross_corpus(names, root / "styles", 3, 8, 1, 0.3, SMALL, messages.append)
-    finally:
-        del os.environ["LOFI_CACHE_DIR"]
+    monkeypatch.setenv("LOFI_CACHE_DIR", str(root / "cache"))
+    out = tmp_path / "matrix.json"
+    args = ["evaluate", "--matrix", "--corpora", ",".join(names), "--styles-dir"]
+    args += [str(root / "styles"), "--songs", "3", "--bars", "8", "--held-out", "0.4"]
+    assert main([*args, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("reusing the style in") == 2
+    assert printed.count("closest to its own corpus:") == len(TABLES)
+    assert printed.count("the training pieces themselves: 2 of 2") == len(TABLES)
+    assert "held-out parts of one size" in printed and "training pieces of" in printed
+    data = json.loads(out.read_text())
+    assert data["settings"]["matched_pieces"] == min(p["held_out"] for p in report.pieces.values())
+    for row in names:  # the same styles and draws, the same figures
+        assert data["auc"][row] == pytest.approx(report.auc[row])
+        assert data["matched_auc"][row] == pytest.approx(report.matched_auc[row])
+    with pytest.raises(StyleError, match="another corpus or split"):
+        cross_corpus(names, root / "styles", 3, 8, 1, 0.3, SMALL, lambda _m: None)
 
 
 def test_a_style_overlaps_its_own_corpus_most(table) -> None:
@@ -112,27 +120,6 @@ def test_the_training_pieces_are_closest_to_their_own_corpus_in_every_view(table
         assert all(report.diagonal_lowest(view, reference=True).values()), report.reference[view]
     block, arpeggio = names
     assert report.reference["auc"][block][block] < 0.8 < report.reference["auc"][block][arpeggio]
-
-
-def test_the_command_prints_every_view_beside_the_training_pieces(
-    table, tmp_path, monkeypatch, capsys
-) -> None:
-    from lofi.cli import main
-
-    report, root, names = table
-    monkeypatch.setenv("LOFI_CACHE_DIR", str(root / "cache"))
-    out = tmp_path / "matrix.json"
-    args = ["evaluate", "--matrix", "--corpora", ",".join(names), "--styles-dir"]
-    args += [str(root / "styles"), "--songs", "3", "--bars", "8", "--held-out", "0.4"]
-    assert main([*args, "--json", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert printed.count("closest to its own corpus:") == len(TABLES)
-    assert printed.count("the training pieces themselves: 2 of 2") == len(TABLES)
-    assert "held-out parts of one size" in printed and "training pieces of" in printed
-    data = json.loads(out.read_text())
-    assert data["settings"]["matched_pieces"] == min(p["held_out"] for p in report.pieces.values())
-    for row in names:  # the same draws, the same figures
-        assert data["matched_auc"][row] == pytest.approx(report.matched_auc[row])
 
 
 def test_held_out_parts_are_matched_to_the_smallest_one() -> None:
