@@ -3,10 +3,17 @@ import json
 import numpy as np
 import pytest
 
+from lofi.core.constants import (
+    LEGACY_MELODY_PITCH_MAX,
+    MELODY_PITCH_MAX,
+    MELODY_PITCH_MIN,
+    NOMINAL_VELOCITY,
+)
 from lofi.core.errors import VocabularyError
 from lofi.core.types import Key, Note
 from lofi.encoding.chord_inference import name_chord
 from lofi.encoding.chords import NO_CHORD, QUALITIES, SYMBOL_NAMES, voicing
+from lofi.encoding.dynamics import velocity_of
 from lofi.encoding.tokens import (
     chord_events,
     decode_melody,
@@ -16,7 +23,14 @@ from lofi.encoding.tokens import (
     key_shift,
     line_steps,
 )
-from lofi.encoding.vocab import REST, Vocabulary, chord_vocabulary, melody_vocabulary
+from lofi.encoding.vocab import (
+    REST,
+    Vocabulary,
+    absolute,
+    bass_vocabulary,
+    chord_vocabulary,
+    melody_vocabulary,
+)
 from tests.factories import make_piece
 
 
@@ -76,7 +90,7 @@ def test_melody_round_trip_in_normalised_key(tonic: int, mode: str) -> None:
     assert [(n.pitch % 12, n.onset, n.duration) for n in notes] == [
         (m.pitch % 12, m.onset, m.duration) for m in make_piece(0, "major").melody
     ]
-    assert all(48 <= n.pitch <= 84 for n in notes)
+    assert all(MELODY_PITCH_MIN <= n.pitch <= MELODY_PITCH_MAX for n in notes)
     assert vocab.inputs["pitch"][0] != REST and seq.inputs["pitch"][0] == 0  # starts on BOS
     np.testing.assert_array_equal(seq.inputs["pitch"][1:], seq.targets["pitch"][:-1])
 
@@ -129,13 +143,59 @@ def test_a_short_gap_is_absorbed_so_a_line_keeps_its_time() -> None:
 
 def test_a_rest_holds_the_loudness_of_the_note_before_it() -> None:
     # A rest first, a loud note, a rest, a soft note, a rest: each rest carries the velocity
-    # of the note before it into the model's inputs (the first, before any note, the 64 bin).
-    notes = [Note(72, 1.0, 1.0, 110), Note(74, 4.0, 1.0, 40), Note(76, 6.0, 1.0, 40)]
+    # of the note before it into the model's inputs (the first, before any note, the ×1 bin).
+    # The loudness is relative to the line's median (40): the loud note is half as loud again.
+    notes = [Note(72, 1.0, 1.0, 60), Note(74, 4.0, 1.0, 40), Note(76, 6.0, 1.0, 40)]
     steps = [*line_steps(notes, Key(0, "major")), (REST, 1.0, 0, 7.0)]
     vocab = melody_vocabulary()
     seq = encode_line(steps, [NO_CHORD], vocab)
     pitches = [vocab.inputs["pitch"][p] for p in seq.targets["pitch"].tolist()]
     loudness = [vocab.inputs["velocity"][v] for v in seq.targets["velocity"].tolist()]
     assert pitches == [REST, "72", REST, "74", REST, "76", REST]
-    assert loudness == ["64", "112", "112", "32", "32", "32", "32"]
+    assert loudness == ["x1", "x1.542", "x1.542", "x1", "x1", "x1", "x1"]
     np.testing.assert_array_equal(seq.inputs["velocity"][1:], seq.targets["velocity"][:-1])
+    # A model from before relative loudness learned absolute bins, and still encodes so.
+    old = absolute(vocab)
+    loudness = [
+        old.inputs["velocity"][v]
+        for v in encode_line(steps, [NO_CHORD], old).targets["velocity"].tolist()
+    ]
+    assert loudness == ["64", "64", "64", "32", "32", "32", "32"]
+
+
+def test_a_line_keeps_its_accents_and_its_high_notes() -> None:
+    # A tune up to A6 with one accent, at a soft level: the tokens hold the accent against the
+    # line's median, a song plays it around the nominal level (its feel sets the level).
+    notes = [Note(p, float(i), 1.0, 44 if i != 2 else 66) for i, p in enumerate((81, 86, 93, 84))]
+    vocab = melody_vocabulary()
+    piece = make_piece(0, "major")
+    seq = encode_line(line_steps(notes, Key(0, "major")), [NO_CHORD], vocab)
+    t = seq.targets
+    decoded = decode_melody(t["pitch"], t["duration"], t["velocity"], vocab, 0.0)
+    assert [n.pitch for n in decoded] == [81, 86, 93, 84]
+    assert [n.velocity for n in decoded] == [NOMINAL_VELOCITY] * 2 + [velocity_of("x1.542")] + [
+        NOMINAL_VELOCITY
+    ]
+    # A melody model from before folds its corpus under C6, as it was trained.
+    old = absolute(vocab)
+    assert max(int(x) for x in old.inputs["pitch"][2:]) == LEGACY_MELODY_PITCH_MAX
+    high = encode_melody(piece, old)
+    assert all(
+        int(old.inputs["pitch"][p]) <= LEGACY_MELODY_PITCH_MAX
+        for p in high.targets["pitch"]
+        if old.inputs["pitch"][p] != REST
+    )
+
+
+def test_vocabularies_of_models_from_before_relative_loudness_still_load(tmp_path) -> None:
+    for vocab in (melody_vocabulary(), bass_vocabulary()):
+        old = absolute(vocab)
+        assert old != vocab and old.inputs["velocity"][1:] == ("32", "48", "64", "80", "96", "112")
+        path = tmp_path / f"{vocab.kind}.json"
+        old.save(path)
+        assert Vocabulary.load(path, vocab.kind) == old
+    mixed: dict = absolute(melody_vocabulary()).to_json()
+    mixed["inputs"]["pitch"] = melody_vocabulary().inputs["pitch"]  # C7, absolute: never made
+    (tmp_path / "mixed.json").write_text(json.dumps(mixed))
+    with pytest.raises(VocabularyError, match="retrain"):
+        Vocabulary.load(tmp_path / "mixed.json", "melody")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lofi.compose.song import compose
-from lofi.core.constants import BASS_PITCH_MAX, BASS_PITCH_MIN
+from lofi.core.constants import BASS_PITCH_MAX, BASS_PITCH_MIN, NOMINAL_VELOCITY
 from lofi.core.errors import VocabularyError
 from lofi.core.types import ChordSpan, GenerationConfig, Key, Note, Piece, SamplingConfig
 from lofi.data.channel_reader import read_bass
@@ -111,7 +111,12 @@ def test_bass_line_round_trips_through_tokens() -> None:
     decoded = decode_melody(t["pitch"], t["duration"], t["velocity"], vocab, 0.0)
     shift = key_shift(key)
     want = [
-        Note(fold_pitch(n.pitch + shift, BASS_PITCH_MIN, BASS_PITCH_MAX), n.onset, n.duration, 96)
+        Note(
+            fold_pitch(n.pitch + shift, BASS_PITCH_MIN, BASS_PITCH_MAX),
+            n.onset,
+            n.duration,
+            NOMINAL_VELOCITY,
+        )
         for n in parts["bass"]
     ]
     assert decoded == want

@@ -17,6 +17,7 @@ from lofi.encoding.chord_context import chord_context, root_of
 from lofi.encoding.chords import NO_CHORD, symbol
 from lofi.encoding.comping import STEP, ceiling_inputs, step_notes
 from lofi.encoding.density import bar_density_tokens
+from lofi.encoding.dynamics import velocity_of
 from lofi.encoding.vocab import BAR_DENSITY, BOS, CEILING, DENSITY, REST
 from lofi.learn.sampler import StepModel
 
@@ -89,7 +90,7 @@ class BassSampler(Player):
             beats = DURATION_BINS[d - 1] if fits.any() else end - t
             token = self.model.vocab.inputs["pitch"][p]
             if token != REST:
-                velocity = int(self.model.vocab.inputs["velocity"][v])
+                velocity = velocity_of(self.model.vocab.inputs["velocity"][v])
                 notes.append(Note(int(token) + self.shift, round(t, 4), beats, velocity))
             self.prev = {"pitch": p, "duration": d, "velocity": v}
             t += beats

@@ -15,6 +15,7 @@ from lofi.compose.arrangement import AS_LEARNED, Arrangement
 from lofi.core.constants import DURATION_BINS, POSITIONS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
 from lofi.encoding.chords import NO_CHORD, context_name
+from lofi.encoding.dynamics import velocity_of
 from lofi.encoding.vocab import BOS, REST
 from lofi.learn.sampler import State, StepModel, choose, draw, plays
 
@@ -130,7 +131,7 @@ class MelodySampler:
                 )
             beats = DURATION_BINS[d - 1] if fits.any() else end - t
             if self.pitches[p] != REST:
-                velocity = int(self.model.vocab.inputs["velocity"][v])
+                velocity = velocity_of(self.model.vocab.inputs["velocity"][v])
                 notes.append(Note(int(self.pitches[p]), t, beats, velocity))
             self.prev = {"pitch": p, "duration": d, "velocity": v}
             t += beats

@@ -14,14 +14,21 @@ DRUM_CHANNEL = 9  # zero-based index of General MIDI channel 10
 
 # Melody durations in quarter notes; every note is snapped to the nearest bin.
 DURATION_BINS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
-# Upper edges of the MIDI velocity bins; a bin plays at its centre.
+# Upper edges of the MIDI velocity bins; a bin plays at its centre. The drums' loudness, and
+# that of the melody, bass and comping models trained before relative loudness.
 VELOCITY_EDGES: tuple[int, ...] = (40, 56, 72, 88, 104, 127)
 VELOCITY_CENTRES: tuple[int, ...] = (32, 48, 64, 80, 96, 112)
+# Relative loudness of the melody, bass and comping: a note's velocity over its line's median
+# velocity in its piece, in bins an eighth of an octave apart (×0.5 … ×1.83). A song plays a
+# ratio at NOMINAL_VELOCITY times it; its timing feel then sets each part's median level.
+RELATIVE_VELOCITY: tuple[float, ...] = tuple(round(2 ** (k / 8), 3) for k in range(-8, 8))
+NOMINAL_VELOCITY = 80
 # Chord durations in beats.
 CHORD_DURATION_BINS: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 MELODY_PITCH_MIN = 48  # C3: lower notes fold up an octave
-MELODY_PITCH_MAX = 84  # C6: higher notes fold down
+MELODY_PITCH_MAX = 96  # C7: higher notes fold down
+LEGACY_MELODY_PITCH_MAX = 84  # C6: the melody models trained before relative loudness
 POSITIONS_PER_BAR = 16  # sixteenth-note grid for the bar-position input
 
 TARGET_LUFS = -14.0  # integrated loudness of the master

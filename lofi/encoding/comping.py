@@ -25,12 +25,12 @@ from lofi.core.constants import (
     COMP_STEPS_PER_BAR,
     COMP_VOICINGS,
     DURATION_BINS,
-    VELOCITY_CENTRES,
 )
 from lofi.core.types import Note, Piece
 from lofi.encoding.bass import bass_notes
 from lofi.encoding.chord_context import root_of
 from lofi.encoding.density import bar_bins, bar_density_steps, with_density
+from lofi.encoding.dynamics import is_relative, reference_level, velocity_of, velocity_slot
 from lofi.encoding.swing import straight_piece
 from lofi.encoding.tokens import (
     HARMONY_WINDOW,
@@ -39,7 +39,6 @@ from lofi.encoding.tokens import (
     duration_bin,
     harmony,
     key_shift,
-    velocity_bin,
 )
 from lofi.encoding.vocab import (
     BAR_DENSITY,
@@ -180,6 +179,8 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
         return Sequence({}, {"voicing": np.zeros(0, np.int32)})
     first = min(strikes) // COMP_STEPS_PER_BAR * COMP_STEPS_PER_BAR
     voicings = vocab.inputs["voicing"][2:]
+    relative = is_relative(vocab.inputs["velocity"])
+    reference = reference_level(strike[3] for strike in strikes.values())
     rows = []
     for s in range(first, len(step_chords)):
         if s not in strikes:
@@ -191,7 +192,7 @@ def encode_comping(piece: Piece, vocab: Vocabulary) -> Sequence:
                 vocab.index("voicing", nearest_voicing(voicing, voicings)),
                 vocab.index("octave", str(octave)),
                 2 + duration_bin(beats),
-                2 + velocity_bin(velocity),
+                2 + velocity_slot(velocity, reference, relative),
             )
         )
     table = np.array(rows, np.int32)
@@ -220,7 +221,7 @@ def step_notes(vocab: Vocabulary, tokens: dict[str, int], start: float, root: in
         return []
     base = 12 * (int(vocab.inputs["octave"][tokens["octave"]]) + 1) + root
     beats = DURATION_BINS[tokens["duration"] - 2]
-    velocity = VELOCITY_CENTRES[tokens["velocity"] - 2]
+    velocity = velocity_of(vocab.inputs["velocity"][tokens["velocity"]])
     return [Note(base + i, start, beats, velocity) for i in check_voicing(voicing)]
 
 

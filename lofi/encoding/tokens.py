@@ -19,14 +19,19 @@ from lofi.core.constants import (
     MELODY_PITCH_MAX,
     MELODY_PITCH_MIN,
     POSITIONS_PER_BAR,
-    VELOCITY_CENTRES,
-    VELOCITY_EDGES,
 )
 from lofi.core.types import ChordSpan, Key, Note, Piece
 from lofi.encoding.chord_context import chord_context
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.chords import NO_CHORD, context_name
 from lofi.encoding.density import with_density
+from lofi.encoding.dynamics import (
+    default_slot,
+    is_relative,
+    reference_level,
+    velocity_of,
+    velocity_slot,
+)
 from lofi.encoding.swing import straight_piece
 from lofi.encoding.vocab import BOS, MODE_TOKENS, REST, Vocabulary
 
@@ -55,11 +60,6 @@ def duration_bin(quarters: float, bins: tuple[float, ...] = DURATION_BINS) -> in
     return int(np.argmin([abs(quarters - b) for b in bins]))
 
 
-def velocity_bin(velocity: int) -> int:
-    """Index of the first velocity bin whose upper edge is at least `velocity`."""
-    return next(i for i, edge in enumerate(VELOCITY_EDGES) if velocity <= edge)
-
-
 def harmony(piece: Piece) -> list[str]:
     """The vocabulary chord of each beat, in normalised key (HMM over the whole piece)."""
     return list(_harmony(piece.beats, key_shift(piece.key), piece.key.mode == "minor"))
@@ -81,9 +81,14 @@ class Sequence:
         return len(next(iter(self.targets.values())))
 
 
-def melody_steps(piece: Piece) -> list[tuple[str, float, int, float]]:
-    """(pitch token, duration, velocity, onset) per step, key-normalised."""
-    return line_steps(piece.melody, piece.key)
+def melody_steps(piece: Piece, high: int = MELODY_PITCH_MAX) -> list[tuple[str, float, int, float]]:
+    """(pitch token, duration, velocity, onset) per step, key-normalised, folded under `high`."""
+    return line_steps(piece.melody, piece.key, MELODY_PITCH_MIN, high)
+
+
+def pitch_ceiling(vocab: Vocabulary) -> int:
+    """The highest pitch a line vocabulary holds (C6 in melody models from before C7)."""
+    return max(int(t) for t in vocab.inputs["pitch"] if t.lstrip("-").isdigit())
 
 
 def line_steps(
@@ -129,7 +134,8 @@ def encode_melody(piece: Piece, vocab: Vocabulary) -> Sequence:
     (lofi.encoding.density).
     """
     straight = straight_piece(piece)
-    sequence = encode_line(melody_steps(straight), harmony(piece), vocab)
+    steps = melody_steps(straight, pitch_ceiling(vocab))
+    sequence = encode_line(steps, harmony(piece), vocab)
     return with_density(sequence, vocab, straight.melody)
 
 
@@ -149,16 +155,18 @@ def chord_inputs(vocab: Vocabulary, names: list[str]) -> dict[str, np.ndarray]:
     }
 
 
-def _held_velocities(steps: list[tuple[str, float, int, float]]) -> list[int]:
+def _held_velocities(steps: list[tuple[str, float, int, float]], relative: bool) -> list[int]:
     """Each step's velocity token: a rest holds the loudness of the note before it.
 
     So the line's loudness stays in the model's inputs across its rests (a rest before the
-    first note takes the 64 bin, as every rest did before).
+    first note takes the ×1 bin, or the 64 bin in an absolute vocabulary). Relative bins are
+    of the line's median velocity (lofi.encoding.dynamics).
     """
-    held, out = 2, []
+    reference = reference_level(v for p, _, v, _ in steps if p != REST)
+    held, out = default_slot(relative), []
     for p, _, v, _ in steps:
         if p != REST:
-            held = velocity_bin(v)
+            held = velocity_slot(v, reference, relative)
         out.append(1 + held)
     return out
 
@@ -169,7 +177,7 @@ def encode_line(
     """Steps of a line (see `line_steps`) with the half-bar chords sounding under them."""
     pitch = [vocab.index("pitch", p) for p, _, _, _ in steps]
     dur = [1 + duration_bin(d) for _, d, _, _ in steps]
-    vel = _held_velocities(steps)
+    vel = _held_velocities(steps, is_relative(vocab.inputs["velocity"]))
     sounding = [
         chords[min(int(t // HARMONY_WINDOW), len(chords) - 1)] if chords else NO_CHORD
         for _, _, _, t in steps
@@ -242,7 +250,7 @@ def decode_melody(
         token = vocab.inputs["pitch"][p]
         beats = DURATION_BINS[max(d, 1) - 1]
         if token not in (REST, BOS):
-            vel = VELOCITY_CENTRES[max(v, 1) - 1]
+            vel = velocity_of(vocab.inputs["velocity"][max(v, 1)])
             notes.append(Note(int(token), clock, beats, vel))
         clock += beats
     return notes

@@ -20,6 +20,7 @@ from lofi.core.constants import (
     DRUM_TIMING_BINS,
     DURATION_BINS,
     FORMAT_VERSION,
+    LEGACY_MELODY_PITCH_MAX,
     MELODY_PITCH_MAX,
     MELODY_PITCH_MIN,
     POSITIONS_PER_BAR,
@@ -28,6 +29,7 @@ from lofi.core.constants import (
 from lofi.core.errors import VocabularyError
 from lofi.encoding.chord_context import FAMILIES, ROOTS
 from lofi.encoding.chords import CONTEXT_NAMES, SYMBOL_NAMES
+from lofi.encoding.dynamics import ABSOLUTE_TOKENS, RELATIVE_TOKENS, is_relative
 
 BOS = "<s>"
 REST = "rest"
@@ -43,7 +45,11 @@ DENSITY_TOKENS = tuple(f"d{i}" for i in range(len(DENSITY_EDGES) + 1))
 # MIDI octave -1 (lofi.encoding.comping.ceiling_inputs): an input of the comping model, so
 # it voices under the melody instead of across it. Earlier comping vocabularies still load.
 CEILING = "ceiling"
-CEILING_TOKENS = (NONE, *(str(i) for i in range(MELODY_PITCH_MIN - 12, MELODY_PITCH_MAX + 1)))
+# A tune above C6 is clipped to it: the comping only needs to know it is high.
+CEILING_TOKENS = (
+    NONE,
+    *(str(i) for i in range(MELODY_PITCH_MIN - 12, LEGACY_MELODY_PITCH_MAX + 1)),
+)
 # The comping's onsets in the step's own bar, binned as DENSITY: an input of the comping
 # model, which a song takes bar by bar from its timing feel's piece (lofi.encoding.density).
 BAR_DENSITY = "bar_density"
@@ -123,9 +129,32 @@ def without(vocab: Vocabulary, *names: str) -> Vocabulary:
     return Vocabulary(vocab.kind, inputs, vocab.outputs)
 
 
+def absolute(vocab: Vocabulary) -> Vocabulary:
+    """The vocabulary as models from before relative loudness hold it.
+
+    Absolute velocity bins (lofi.encoding.dynamics) and, for the melody, pitches up to C6.
+    """
+    if "velocity" not in vocab.inputs or not is_relative(vocab.inputs["velocity"]):
+        return vocab
+    inputs = dict(vocab.inputs)
+    kept = tuple(t for t in inputs["velocity"] if t not in RELATIVE_TOKENS)
+    inputs["velocity"] = (*kept, *ABSOLUTE_TOKENS)
+    if vocab.kind == "melody":
+        pitches = range(MELODY_PITCH_MIN, LEGACY_MELODY_PITCH_MAX + 1)
+        inputs["pitch"] = (*inputs["pitch"][:2], *(str(p) for p in pitches))
+    return Vocabulary(vocab.kind, inputs, vocab.outputs)
+
+
 def earlier_forms(vocab: Vocabulary) -> list[Vocabulary]:
-    """The vocabulary and each form older checkpoints hold: newest later inputs dropped first."""
-    return [without(vocab, *LATER_INPUTS[:i]) for i in range(len(LATER_INPUTS) + 1)]
+    """The vocabulary and each form older checkpoints hold.
+
+    Newest later inputs dropped first, with relative or absolute loudness.
+    """
+    return [
+        without(form, *LATER_INPUTS[:i])
+        for form in (vocab, absolute(vocab))
+        for i in range(len(LATER_INPUTS) + 1)
+    ]
 
 
 def _fmt(x: float) -> str:
@@ -140,7 +169,7 @@ def melody_vocabulary() -> Vocabulary:
         inputs={
             "pitch": pitches,
             "duration": (BOS, *(_fmt(d) for d in DURATION_BINS)),
-            "velocity": (BOS, *(str(v) for v in VELOCITY_CENTRES)),
+            "velocity": (BOS, *RELATIVE_TOKENS),
             "chord": CONTEXT_NAMES,
             "position": tuple(str(i) for i in range(POSITIONS_PER_BAR)),
             DENSITY: DENSITY_TOKENS,
