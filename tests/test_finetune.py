@@ -12,7 +12,7 @@ import pytest
 
 from lofi.core.errors import StyleError
 from lofi.core.settings import TRAINING
-from lofi.data.split import split_pieces, training_part
+from lofi.data.split import held_out_part, split_pieces, training_part
 from lofi.encoding.vocab import vocabulary
 from lofi.learn.checkpoint import META_FILE, VOCAB_FILE, file_sha256, read_checkpoint
 from lofi.learn.export import WEIGHTS_FILE, export_weights
@@ -112,6 +112,29 @@ def test_training_sees_no_held_out_piece() -> None:
     assert held and not set(seen.pieces) & set(held)
     assert len(seen.pieces) + len(held) == len(corpus.pieces)
     assert training_part(corpus, 0.0) is corpus
+    part = held_out_part(corpus, 0.3)
+    assert part.pieces == held and part.content_hash == corpus.content_hash
+
+
+def test_held_out_losses_cover_every_part_the_styles_share(base: Path, tmp_path: Path) -> None:
+    from lofi.tools.bench_style import MEASURED, held_out_losses
+
+    full = tmp_path / "full"
+    train_style(synthetic_corpus(8), full, CONFIG, MEASURED, "tests", quiet)
+    held = held_out_part(other_corpus(), 0.3)
+    every = held_out_losses({"a": full, "b": full}, held, CONFIG.seq_len)
+    assert {k for k in every if k.startswith("a_")} == {
+        "a_heldout_loss",
+        *(f"a_heldout_loss_{p}" for p in MEASURED),
+    }
+    assert all(np.isfinite(v) and v > 0 for v in every.values())
+    parts = sum(every[f"a_heldout_loss_{p}"] for p in MEASURED)
+    assert every["a_heldout_loss"] == pytest.approx(parts) == every["b_heldout_loss"]
+    # Beside a style of melody and chords only, those two are what is compared.
+    some = held_out_losses({"a": full, "base": base}, held, CONFIG.seq_len)
+    assert set(some) == {
+        f"{n}_heldout_loss{p}" for n in ("a", "base") for p in ("", *[f"_{k}" for k in PARTS])
+    }
 
 
 def test_a_base_with_a_smaller_vocabulary_grows_fresh_rows(base: Path, tmp_path: Path) -> None:

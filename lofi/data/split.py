@@ -79,11 +79,19 @@ def training_part(corpus: Corpus, held_out: float = 0.2) -> Corpus:
     """
     if held_out == 0:
         return corpus
-    train, _ = split_pieces(corpus, held_out)
-    keep = {id(p) for p in train}
+    return _part(corpus, split_pieces(corpus, held_out)[0])
+
+
+def held_out_part(corpus: Corpus, held_out: float = 0.2) -> Corpus:
+    """The corpus' held-out pieces (what `evaluate` measures against), sources kept aligned."""
+    return _part(corpus, split_pieces(corpus, held_out)[1])
+
+
+def _part(corpus: Corpus, pieces: tuple[Piece, ...]) -> Corpus:
+    keep = {id(p) for p in pieces}
     sources = tuple(s for p, s in zip(corpus.pieces, corpus.sources, strict=False) if id(p) in keep)
     return replace(
         corpus,
-        pieces=train,
+        pieces=pieces,
         sources=sources if len(corpus.sources) == len(corpus.pieces) else (),
     )

@@ -88,7 +88,7 @@ def melody_steps(piece: Piece, high: int = MELODY_PITCH_MAX) -> list[tuple[str, 
 
 def pitch_ceiling(vocab: Vocabulary) -> int:
     """The highest pitch a line vocabulary holds (C6 in melody models from before C7)."""
-    return max(int(t) for t in vocab.inputs["pitch"] if t.lstrip("-").isdigit())
+    return max(int(t) for t in vocab.inputs["pitch"] if t.isdigit())
 
 
 def line_steps(

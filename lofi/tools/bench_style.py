@@ -9,7 +9,8 @@ train style` makes them with its defaults (every part; `--from default` for the 
 one, which then learns at `TRAINING.finetune_learning_rate`). All three styles are measured
 on that corpus' held-out pieces (lofi.data.split, 20 %), which neither the fine-tuned nor the
 from-scratch style trained on: each part model's cross-entropy on the held-out pieces'
-windows (per part, and summed over the parts), and the realism gap of `evaluate`.
+windows (per part, and summed over the parts every style has a model of: melody, chords,
+bass and comping), and the realism gap of `evaluate`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lofi.core.settings import TRAINING
-from lofi.core.types import Piece
 from lofi.learn.models import ModelSize
 from lofi.learn.train import TrainConfig
 
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 FINETUNE_FILES = 150
 FINETUNE_SMALL_FILES = 20  # the smallest collection fine-tuning is meant for
-PARTS = ("melody", "chords")  # the parts all three styles have a model of
+PARTS = ("melody", "chords")  # the parts the small corpus' styles train
+# The parts whose held-out loss is measured, where every style compared has a model of it.
+MEASURED = ("melody", "chords", "bass", "comping")
 STYLE_TARGETS = {
     "realism_gap": "→ 0",
     "overlap_ratio": "→ 1",
@@ -84,15 +86,21 @@ def bench_realism(
     }
 
 
-def held_out_loss(folder: Path, pieces: Sequence[Piece], seq_len: int) -> float:
-    """A part model's mean summed cross-entropy over the held-out pieces' windows."""
-    from lofi.encoding.tokens import encode, windows
+def held_out_loss(folder: Path, held: Corpus, seq_len: int) -> float:
+    """A part model's mean summed cross-entropy over the held-out pieces' windows.
+
+    The pieces are encoded as training encodes them for the part (a bass line from the
+    files' bass tracks, the comping from the inner voices); NaN when none has the part.
+    """
+    from lofi.encoding.tokens import windows
     from lofi.learn.checkpoint import load_keras_model, read_checkpoint
     from lofi.learn.models import compile_model
-    from lofi.learn.train import make_dataset
+    from lofi.learn.train import make_dataset, sequences_for
 
     ckpt = read_checkpoint(folder)
-    sequences = [s for s in (encode(p, ckpt.vocab) for p in pieces) if len(s) > 1]
+    sequences = sequences_for(held, ckpt.vocab)
+    if not sequences:
+        return float("nan")
     length = min(seq_len, min(len(s) for s in sequences))
     data = windows(sequences, length, length)
     model = load_keras_model(ckpt)
@@ -141,15 +149,21 @@ def train_styles(
 
 
 def held_out_losses(
-    styles: dict[str, Path], held: Sequence[Piece], seq_len: int, prefix: str = ""
+    styles: dict[str, Path], held: Corpus, seq_len: int, prefix: str = ""
 ) -> dict[str, float]:
-    """Each style's held-out loss per part and summed over the parts."""
+    """Each style's held-out loss per part and summed over the parts.
+
+    The parts are those of MEASURED that every style has a learned model of.
+    """
+    from lofi.learn.checkpoint import VOCAB_FILE
+
+    shared = [p for p in MEASURED if all((f / p / VOCAB_FILE).is_file() for f in styles.values())]
     results = {}
     for name, folder in styles.items():
-        for part in PARTS:
+        for part in shared:
             loss = held_out_loss(folder / part, held, seq_len)
             results[f"{prefix}{name}_heldout_loss_{part}"] = loss
-        parts = [results[f"{prefix}{name}_heldout_loss_{p}"] for p in PARTS]
+        parts = [results[f"{prefix}{name}_heldout_loss_{p}"] for p in shared]
         results[f"{prefix}{name}_heldout_loss"] = sum(parts)
     return results
 
@@ -165,7 +179,7 @@ def bench_finetune(
     trained only, the parts measured).
     """
     from lofi.data.corpus import corpus_files, load_corpus
-    from lofi.data.split import split_pieces
+    from lofi.data.split import held_out_part
     from lofi.encoding.vocab import PART_KINDS
     from lofi.learn.style import default_style_dir
     from lofi.service.track import default_chord_model, default_melody_model
@@ -179,7 +193,7 @@ def bench_finetune(
         base = default_style_dir() if shipped else _wrap_style(melody, chords, root / "base")
         files = corpus_files(corpus or "bach")[:FINETUNE_FILES]
         loaded = load_corpus(_corpus_folder(files, root / "corpus"))
-        _, held = split_pieces(loaded, held_share)
+        held = held_out_part(loaded, held_share)
         # The smoke run checks the figures' plumbing: two parts are enough for that.
         kinds = PARTS if smoke else PART_KINDS
         trained = train_styles(loaded, root, base, budget, kinds, held_share)
@@ -187,7 +201,7 @@ def bench_finetune(
         results: dict[str, Any] = {
             "finetune_files": float(len(files)),
             "finetune_pieces": float(len(loaded.pieces)),
-            "finetune_held_out_pieces": float(len(held)),
+            "finetune_held_out_pieces": float(len(held.pieces)),
             "finetune_seconds": trained["finetuned"][1],
             "finetune_cpu_seconds": trained["finetuned"][2],
             "scratch_style_seconds": trained["scratch"][1],
@@ -199,11 +213,11 @@ def bench_finetune(
         results.update(beats_both(results))
 
         small = load_corpus(_corpus_folder(files[:FINETUNE_SMALL_FILES], root / "small"))
-        _, small_held = split_pieces(small, held_share)
+        small_held = held_out_part(small, held_share)
         trained = train_styles(small, root / "small-styles", base, budget, PARTS, held_share)
         styles = {"base": base, **{name: folder for name, (folder, _, _) in trained.items()}}
         results["small_finetune_files"] = float(len(files[:FINETUNE_SMALL_FILES]))
-        results["small_finetune_held_out_pieces"] = float(len(small_held))
+        results["small_finetune_held_out_pieces"] = float(len(small_held.pieces))
         results.update(held_out_losses(styles, small_held, budget.seq_len, "small_"))
         results.update(beats_both(results, "small_"))
     return results
@@ -221,7 +235,7 @@ def beats_both(results: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     words = []
     for key, title in (
         ("heldout_loss", "held-out loss, parts summed"),
-        *((f"heldout_loss_{p}", f"{p}") for p in PARTS),
+        *((f"heldout_loss_{p}", f"{p}") for p in MEASURED),
         ("realism_gap", "realism gap"),
     ):
         if f"{prefix}finetuned_{key}" not in results:
