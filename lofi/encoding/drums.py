@@ -15,9 +15,9 @@ from lofi.core.constants import (
     DRUM_STEPS_PER_BAR,
     DRUM_TIMING_BINS,
     VELOCITY_CENTRES,
-    VELOCITY_EDGES,
 )
 from lofi.core.types import Note
+from lofi.encoding.dynamics import absolute_slot
 from lofi.encoding.tokens import Sequence
 
 KIT = ("kick", "snare", "closed_hat", "open_hat", "ride", "perc")
@@ -40,10 +40,6 @@ def kit_piece(gm_pitch: int) -> int:
 
 def _bin(value: float, bins: tuple[float, ...]) -> int:
     return int(np.argmin([abs(value - b) for b in bins]))
-
-
-def _velocity_bin(velocity: int) -> int:
-    return next(i for i, edge in enumerate(VELOCITY_EDGES) if velocity <= edge)
 
 
 def drum_steps(hits: Iterable[Note]) -> list[tuple[int, int, int]]:
@@ -70,7 +66,7 @@ def drum_steps(hits: Iterable[Note]) -> list[tuple[int, int, int]]:
         for n in notes:
             mask |= 1 << kit_piece(n.pitch)
         deviation = float(np.mean([n.onset - step * STEP for n in notes]))
-        vel = 1 + _velocity_bin(max(n.velocity for n in notes))
+        vel = 1 + absolute_slot(max(n.velocity for n in notes))
         out.append((mask, vel, _bin(deviation, DRUM_TIMING_BINS)))
     return out
 

@@ -41,11 +41,16 @@ def reference_level(velocities: Iterable[int]) -> float:
     return float(np.median(values)) if values else float(NOMINAL_VELOCITY)
 
 
+def absolute_slot(velocity: int) -> int:
+    """The 0-based absolute bin of `velocity`: the first whose upper edge it does not pass."""
+    return next(i for i, edge in enumerate(VELOCITY_EDGES) if velocity <= edge)
+
+
 def velocity_slot(velocity: int, reference: float, relative: bool) -> int:
     """The 0-based bin of `velocity`: of its ratio to `reference`, or of its absolute value."""
     if relative:
         return int(np.searchsorted(_RATIO_EDGES, velocity / max(reference, 1.0)))
-    return next(i for i, edge in enumerate(VELOCITY_EDGES) if velocity <= edge)
+    return absolute_slot(velocity)
 
 
 def default_slot(relative: bool) -> int:
