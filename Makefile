@@ -1,8 +1,7 @@
 PY := .venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 2
-# The checkout is the data directory (soundfonts/, effects/, user_data/, .cache/); an
-# installed lofi uses the platform's user data folder instead (see lofi/core/paths.py).
-export LOFI_HOME ?= $(CURDIR)
+# Run from the checkout, lofi keeps its data here (soundfonts/, effects/, user_data/, .cache/)
+# without LOFI_HOME; `python -m lofi where` prints the folder (see lofi/core/paths.py).
 
 .PHONY: setup run test bench lint
 

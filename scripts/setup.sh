@@ -2,7 +2,7 @@
 # Installs what LoFi Studio needs on Debian, idempotently: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export LOFI_HOME="${LOFI_HOME:-$PWD}"  # the checkout is the data directory (lofi/core/paths.py)
+# Run from here, lofi's data folder is this checkout (lofi/core/paths.py; `python -m lofi where`).
 
 APT_PACKAGES=(
   libfluidsynth3 fluidsynth ffmpeg

@@ -15,7 +15,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_explains_every_subcommand() -> None:
     res = _run("--help")
     assert res.returncode == 0
-    for command in ("train", "generate", "effects", "corpus", "presets"):
+    for command in ("train", "generate", "effects", "corpus", "presets", "where"):
         assert command in res.stdout
         sub = _run(command, "--help")
         assert sub.returncode == 0 and sub.stdout.startswith("usage: python -m lofi " + command)

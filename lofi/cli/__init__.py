@@ -1,4 +1,4 @@
-"""`python -m lofi train|generate|playlist|effects|corpus|presets`: the engine from a shell."""
+"""`python -m lofi COMMAND`: the engine from a shell (train, generate, playlist, where…)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from lofi.cli import assets, corpus, evaluate, generate, playlist, train
+from lofi.cli import assets, corpus, evaluate, generate, playlist, train, where
 from lofi.core.errors import LofiError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         description="LoFi Studio: learn lofi hip-hop from MIDI and render finished tracks.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (train, generate, playlist, corpus, assets, evaluate):
+    for command in (train, generate, playlist, corpus, assets, evaluate, where):
         command.register(sub)
     return parser
 

@@ -1,9 +1,10 @@
 """Where the project keeps its files: one data directory, never the installed package.
 
-The data directory is ``$LOFI_HOME`` if set, else the platform's user data folder for
-"lofi-studio" (platformdirs; ``~/.local/share/lofi-studio`` on Linux). ``make run`` and the
-tests set ``LOFI_HOME`` to the checkout, so a checkout keeps its files where they always were
-(soundfonts/, effects/, user_data/, .cache/). Each folder can still be moved on its own with
+The data directory is ``$LOFI_HOME`` if set; else, run from a source checkout (``python -m
+lofi``, ``make run``, the tests), the checkout itself (its soundfonts/, effects/, user_data/,
+.cache/), so the shell and the studio share one folder; else, for an installed lofi, the
+platform's user data folder for "lofi-studio" (platformdirs; ``~/.local/share/lofi-studio``
+on Linux). ``python -m lofi where`` prints it. Each folder can still be moved on its own with
 ``LOFI_SOUNDFONTS_DIR``, ``LOFI_EFFECTS_DIR``, ``LOFI_CHECKPOINTS_DIR``, ``LOFI_CACHE_DIR`` and
 ``LOFI_USER_DATA_DIR``.
 
@@ -34,11 +35,24 @@ def _dir(env: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def checkout_root() -> Path | None:
+    """The source checkout lofi runs from, or None for an installed lofi.
+
+    A checkout holds the project's pyproject.toml and streamlit_app.py beside the package;
+    an installed lofi sits in site-packages, where neither is.
+    """
+    markers = ("pyproject.toml", "streamlit_app.py")
+    return PROJECT_ROOT if all((PROJECT_ROOT / m).is_file() for m in markers) else None
+
+
 def home() -> Path:
-    """The data directory: ``$LOFI_HOME``, else platformdirs' user data dir for lofi-studio."""
+    """The data directory: ``$LOFI_HOME``, else the checkout, else the platform's folder."""
     value = os.environ.get("LOFI_HOME")
     if value:
         return Path(value).expanduser().resolve()
+    checkout = checkout_root()
+    if checkout is not None:
+        return checkout
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
