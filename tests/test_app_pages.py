@@ -23,6 +23,13 @@ def test_dataset_page_shows_statistics_and_bad_files(app_env) -> None:
     assert not list(app_env["user"].rglob("*.wav"))
 
 
+def test_dataset_page_lists_and_opens_the_bundled_lofi_pack(app_env) -> None:
+    at = open_app("app_pages/dataset.py", corpus="lofi")
+    assert "lofi" in at.selectbox(key="corpus_choice").options
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Files"] == "99" and metrics["Bad files"] == "0"
+
+
 def test_saving_a_corpus_selects_it_and_empties_the_uploader(app_env) -> None:
     midi = (Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid").read_bytes()
     at = open_app("app_pages/dataset.py")

@@ -79,6 +79,11 @@ def test_corpus_counts_pieces_and_names_bad_files(tmp_path, capsys) -> None:
     assert out[1].startswith("  bad: truncated.mid: ")
 
 
+def test_corpus_stats_lists_the_bundled_lofi_pack(capsys) -> None:
+    assert main(["corpus", "stats", "lofi"]) == 0
+    assert capsys.readouterr().out.startswith("lofi: 99 pieces, 0 bad, ")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

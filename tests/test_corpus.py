@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lofi.core.errors import CorpusError
-from lofi.data.corpus import BUNDLED, corpus_files, corpus_stats, load_corpus
+from lofi.data.corpus import BUNDLED, GAME_CORPORA, corpus_files, corpus_stats, load_corpus
 from lofi.data.readers import parse_file
 
 DATA = Path(__file__).parent / "data" / "midi"
@@ -149,8 +149,39 @@ def test_a_damaged_cache_entry_is_parsed_again(tmp_path) -> None:
 def test_unknown_corpus_names_the_choices() -> None:
     with pytest.raises(CorpusError, match="bundled corpora: simutrans"):
         corpus_files("no-such-corpus")
-    assert set(BUNDLED) == {"simutrans", "openmsx", "blupi", "bach", "default"}
-    assert len(corpus_files("default")) == sum(len(corpus_files(n)) for n in BUNDLED[:3])
+    assert set(BUNDLED) == {"simutrans", "openmsx", "blupi", "lofi", "bach", "default"}
+    assert len(corpus_files("default")) == sum(len(corpus_files(n)) for n in GAME_CORPORA)
+
+
+def test_the_bundled_lofi_pack_ships_with_its_licence_and_source() -> None:
+    files = corpus_files("lofi")
+    assert len(files) == 99 and all(f.suffix == ".mid" for f in files)
+    folder = files[0].parent
+    assert "MIT License" in (folder / "LICENSE").read_text()
+    assert "RusherRG/LoFi-Music-Generator" in (folder / "README.md").read_text()
+    corpus = load_corpus("lofi", workers=1)
+    assert corpus.name == "lofi" and len(corpus.pieces) == 99 and not corpus.bad
+    stats = corpus_stats(corpus)
+    assert stats.total_notes > 5000 and 10 < stats.total_minutes < 60
+    # short piano loops: most pieces last 2 to 4 bars
+    short = sum(8 <= p.length_beats <= 16.5 for p in corpus.pieces)
+    assert short > len(corpus.pieces) / 2
+
+
+def test_the_bundled_corpora_install_as_package_data() -> None:
+    import tomllib
+    from fnmatch import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["package-dir"]["lofi._corpora"] == "corpora"
+    for name in ("lofi",):
+        package = f"lofi._corpora.{name}"
+        assert package in config["packages"]
+        globs = config["package-data"][package]
+        shipped = [p.name for p in (root / "corpora" / name).iterdir()]
+        assert len(shipped) == 101
+        assert [f for f in shipped if not any(fnmatch(f, g) for g in globs)] == []
 
 
 def test_a_missing_debian_package_is_named(monkeypatch, tmp_path) -> None:

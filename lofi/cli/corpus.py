@@ -9,7 +9,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-CORPUS_HELP = "simutrans, openmsx, blupi, bach, default, or a folder"
+CORPUS_HELP = "simutrans, openmsx, blupi, lofi, bach, default, or a folder"
 RUNNERS = ("DirectRunner", "FlinkRunner", "SparkRunner", "DataflowRunner")
 
 

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument(
         "--corpus",
         default=d.corpus,
-        help="simutrans, openmsx, blupi, bach, default, or a folder of "
+        help="simutrans, openmsx, blupi, lofi, bach, default, or a folder of "
         f".mid/.midi/.mxl/.xml files (default: {d.corpus})",
     )
     t.add_argument("--out", type=Path, required=True, help="new run folder for the checkpoint")

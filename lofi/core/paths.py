@@ -8,8 +8,8 @@ on Linux). ``python -m lofi where`` prints it. Each folder can still be moved on
 ``LOFI_SOUNDFONTS_DIR``, ``LOFI_EFFECTS_DIR``, ``LOFI_CHECKPOINTS_DIR``, ``LOFI_CACHE_DIR`` and
 ``LOFI_USER_DATA_DIR``.
 
-The shipped checkpoints are read-only package data: found beside the package (installed) or
-in the checkout's checkpoints/ folder, and never written to.
+The shipped checkpoints and bundled corpora are read-only package data: found beside the
+package (installed) or in the checkout's checkpoints/ and corpora/ folders, never written to.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the lofi package itself
 # The source checkout, when running from one (static files Streamlit serves live there).
 PROJECT_ROOT = PACKAGE_DIR.parent
 SHIPPED_CHECKPOINTS = "_checkpoints"  # package-data folder name in an installed lofi
+SHIPPED_CORPORA = "_corpora"  # the bundled corpora's package-data folder, installed
 
 SYSTEM_SOUNDFONT = Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")
 FALLBACK_SOUNDFONT_NAME = "sf_GMbank.sf2"
@@ -73,6 +74,15 @@ def shipped_checkpoints_dir() -> Path:
     """
     installed = PACKAGE_DIR / SHIPPED_CHECKPOINTS
     return installed if installed.is_dir() else PROJECT_ROOT / "checkpoints"
+
+
+def shipped_corpora_dir() -> Path:
+    """The corpora that come with LoFi Studio (read-only), one folder each.
+
+    Installed, they are package data beside the modules; in a checkout, corpora/.
+    """
+    installed = PACKAGE_DIR / SHIPPED_CORPORA
+    return installed if installed.is_dir() else PROJECT_ROOT / "corpora"
 
 
 def checkpoints_dir() -> Path:

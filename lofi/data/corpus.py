@@ -19,7 +19,7 @@ from lofi.core.constants import (
     PARSER_VERSION,
 )
 from lofi.core.errors import CorpusError
-from lofi.core.paths import cache_dir
+from lofi.core.paths import cache_dir, shipped_corpora_dir
 from lofi.core.sandbox import Limits, Sandbox, SandboxError
 from lofi.core.settings import LIMITS
 from lofi.core.types import Piece
@@ -30,7 +30,9 @@ GAME_CORPORA = {
     "openmsx": (Path("/usr/share/games/openttd/baseset/openmsx"), "openttd-openmsx"),
     "blupi": (Path("/usr/share/planetblupi/music"), "planetblupi-music-midi"),
 }
-BUNDLED = (*GAME_CORPORA, "bach", "default")
+# Corpora shipped inside the product (corpora/<name>/, with their LICENSE and source line).
+SHIPPED_CORPORA = ("lofi",)
+BUNDLED = (*GAME_CORPORA, *SHIPPED_CORPORA, "bach", "default")
 Progress = Callable[[int, int], object]
 
 
@@ -67,6 +69,8 @@ def corpus_files(name_or_dir: str | Path) -> list[Path]:
                 name, f"not installed; install the Debian package {package} (apt install {package})"
             )
         return _folder_files(folder)
+    if name in SHIPPED_CORPORA:
+        return _folder_files(shipped_corpora_dir() / name)
     if name == "default":
         return [f for n in GAME_CORPORA for f in corpus_files(n)]
     if name == "bach":
