@@ -38,6 +38,22 @@ def test_help_explains_every_subcommand() -> None:
         assert option in gen
 
 
+def test_every_command_and_argument_has_help_text() -> None:
+    import argparse
+
+    from lofi.cli import _parser
+
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    listed = {choice.dest: choice.help for choice in sub._choices_actions}
+    assert set(listed) == set(sub.choices) and all(listed.values())
+    for name, command in sub.choices.items():
+        assert command.description, f"`{name} --help` has no description"
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+    playlist = sub.choices["playlist"].format_help()
+    assert "--style" in playlist and "default" in playlist
+
+
 def test_presets_lists_what_the_soundfont_holds(gm_soundfont, capsys) -> None:
     from lofi.audio.soundfonts import list_presets
 

@@ -35,7 +35,8 @@ def test_playlist_is_three_tracks_with_crossfades_and_reproducible(app_dirs, tmp
         ("drums", "128:0"),
     ):
         models += ["--soundfont", f"{part}={font}:{preset}"]
-    # 16 bars at 60 BPM is 64 s (+ the 2 s tail): three tracks pass three minutes.
+    # 16 bars at 60 BPM is 64 s (+ the 2 s tail): two make 129 s of the three minutes, and the
+    # third is cut to the whole phrases that end the mix nearest them: 12 bars.
     first = tmp_path / "a"
     done = _run(
         ["--minutes", "3", "--bars", "16", "--bpm-range", "60", "60", "--crossfade", "3",
@@ -49,7 +50,8 @@ def test_playlist_is_three_tracks_with_crossfades_and_reproducible(app_dirs, tmp
     overlap = round(3 * SAMPLE_RATE)
     info = sf.info(str(first / "mix.wav"))
     assert info.frames == sum(t["frames"] for t in tracks) - 2 * overlap
-    assert 180 <= info.frames / SAMPLE_RATE < 200
+    assert abs(info.frames / SAMPLE_RATE - 180) <= 8  # within two bars of the target
+    assert [t["bars"] for t in tracks] == [16, 16, 12]
     starts = [t["start_s"] for t in tracks]
     assert starts[0] == 0
     for before, t in itertools.pairwise(tracks):
@@ -71,3 +73,26 @@ def test_playlist_is_three_tracks_with_crossfades_and_reproducible(app_dirs, tmp
     done = _run(["--recipe", str(bad), "--out", str(tmp_path / "c")], env)
     assert done.returncode == 2 and "not a playlist recipe" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_playlist_plays_the_shipped_style_and_lasts_the_minutes_asked(tmp_path) -> None:
+    from lofi.service.track import default_style
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = tmp_path / "mix"
+    done = _run(
+        ["--minutes", "1.25", "--bars", "16", "--bpm-range", "80", "80", "--seed", "3",
+         "--out", str(out), "--no-mp3"],
+        env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # 16 bars at 80 BPM last 50 s with the tail; the second track is cut to the 8 bars
+    # (26 s, less the crossfade) that end the mix nearest 75 s.
+    seconds = sf.info(str(out / "mix.wav")).frames / SAMPLE_RATE
+    assert abs(seconds - 75) <= 6  # two bars at 80 BPM
+    recipe = json.loads((out / "playlist.json").read_text())
+    shipped = json.loads((default_style() / "style.json").read_text())
+    assert [track["bars"] for track in recipe["tracks"]] == [16, 8]
+    for track in recipe["tracks"]:
+        assert track["style"] is not None and track["style"]["name"] == shipped["name"]
+        assert set(track["style"]["parts"]) == set(shipped["parts"])

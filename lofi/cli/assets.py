@@ -8,13 +8,27 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds the `effects` command, its options and handler, to the command line."""
-    e = sub.add_parser("effects", help="make the default effect beds (rain, vinyl)")
-    e.add_argument("--out", type=Path, help="folder (default: the project's effects/)")
-    e.add_argument("--force", action="store_true", help="remake files that exist")
+    e = sub.add_parser(
+        "effects",
+        help="make the default effect beds (rain, vinyl)",
+        description="Write rain.wav and vinyl.wav, the default effect beds, made by LoFi "
+        "Studio's own code (synthesized, no samples), into the effects folder `generate` "
+        "and the studio read. Beds that are already there are kept.",
+    )
+    e.add_argument(
+        "--out", type=Path, help="folder to write them in (default: effects/ in the data folder)"
+    )
+    e.add_argument("--force", action="store_true", help="make them again over existing files")
     e.set_defaults(handler=_effects)
 
-    p = sub.add_parser("presets", help="list a SoundFont's presets (bank:program name)")
-    p.add_argument("soundfont", type=Path)
+    p = sub.add_parser(
+        "presets",
+        help="list a SoundFont's presets (bank:program name)",
+        description="List the presets of a SoundFont (.sf2 or .sf3), one a line as "
+        "BANK:PROGRAM and its name: the numbers `generate --soundfont PART=PATH:BANK:PROGRAM` "
+        "takes.",
+    )
+    p.add_argument("soundfont", type=Path, help="the SoundFont file (.sf2 or .sf3)")
     p.set_defaults(handler=_presets)
 
 

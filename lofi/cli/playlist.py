@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from lofi.cli.generate import _parse_effects, _refuse_existing
+from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +21,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="new folder for the mix")
     p.add_argument("--recipe", type=Path, help="make the mix a playlist.json describes again")
-    p.add_argument("--minutes", type=float, default=60.0, help="length of the mix (default 60)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=60.0,
+        help="length of the mix; the last track is cut to whole phrases to end near it "
+        "(default 60)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed of the playlist (default 1)")
     p.add_argument(
         "--keys",
@@ -43,8 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--crossfade", type=float, default=4.0, help="seconds two tracks overlap (default 4)"
     )
     p.add_argument("--effects", default=None, metavar="NAME=DB,...", help="as for generate")
-    p.add_argument("--melody-model", type=Path, help="melody checkpoint folder")
-    p.add_argument("--chord-model", type=Path, help="chord checkpoint folder")
+    add_style_flags(p)
     p.add_argument(
         "--soundfont", action="append", default=[], metavar="PART=PATH[:BANK:PROG]",
         help="instrument for chords, melody, bass or drums; repeatable",
@@ -78,8 +84,8 @@ def _playlist(args: argparse.Namespace) -> int:
     from lofi.core.types import GenerationConfig
     from lofi.service.novelty import DriftLimits
     from lofi.service.playlist import PlaylistPlan, new_playlist, replay_playlist
-    from lofi.service.recipe import TrackRequest
-    from lofi.service.track import default_chord_model, default_melody_model, resolve_effects
+    from lofi.service.recipe import TrackRequest, style_request
+    from lofi.service.track import ensure_default_effects, resolve_effects
 
     _refuse_existing(args.out)
     bar = Bar()
@@ -92,15 +98,15 @@ def _playlist(args: argparse.Namespace) -> int:
             if not sep or part not in instruments:
                 raise ConfigError(f"--soundfont {spec!r}: use PART=PATH[:BANK:PROGRAM]")
             instruments[part] = parse_instrument_spec(rest)
+        if args.effects is None:
+            ensure_default_effects()
         levels = _parse_effects(args.effects)
-        base = TrackRequest(
-            config=GenerationConfig(),
-            melody_model=args.melody_model or default_melody_model(),
-            chord_model=args.chord_model or default_chord_model(),
-            instruments=instruments,
-            effects=levels,
-            effect_paths=resolve_effects(levels),
-        )
+        paths = resolve_effects(levels)
+        checkpoints = chosen_checkpoints(args)
+        if checkpoints:
+            base = TrackRequest(GenerationConfig(), *checkpoints, instruments, levels, paths)
+        else:
+            base = style_request(GenerationConfig(), chosen_style(args), instruments, levels, paths)
         defaults = DriftLimits()
         limits = DriftLimits(
             keys=tuple(args.keys) if args.keys else defaults.keys,

@@ -21,7 +21,7 @@ import numpy as np
 from lofi.compose.song import SongModels, compose
 from lofi.core.constants import FORMAT_VERSION, SAMPLE_RATE
 from lofi.core.errors import ConfigError, LofiError, RecipeError
-from lofi.core.settings import GENERATION
+from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import Song
 from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
 from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
@@ -113,6 +113,32 @@ class CrossfadeWriter:
         return self.frames
 
 
+def fitted_request(
+    request: TrackRequest, remaining_s: float, crossfade_s: float, first: bool = False
+) -> TrackRequest | None:
+    """The track cut to whole phrases so the mix ends near its target, or None to end it now.
+
+    A track lasts its bars plus the render's tail and overlaps the one before by the
+    crossfade; the last one keeps the four-bar phrases the studio's length moves by, so the
+    mix lands within two bars of the target instead of up to a whole track over it. When even
+    the shortest track would overshoot by more than stopping falls short, the mix ends
+    (after its `first` track: a mix holds at least one; it overlaps nothing).
+    """
+    crossfade_s = 0.0 if first else crossfade_s
+    config = request.config
+    bar_s = 4 * 60.0 / config.bpm
+    step, shortest = GENERATION.bars_step, GENERATION.bars_range.low
+    bars = round((remaining_s + crossfade_s - MIX.tail_s) / bar_s / step) * step
+    if bars >= config.bars:
+        return request
+    if bars < shortest:
+        shortest_s = shortest * bar_s + MIX.tail_s - crossfade_s
+        if remaining_s < shortest_s / 2 and not first:
+            return None
+        bars = shortest
+    return replace(request, config=replace(config, bars=bars))
+
+
 def _timestamp(seconds: float) -> str:
     """mm:ss:ff with 75 frames a second, as cue sheets count."""
     frames = round(seconds * 75)
@@ -194,7 +220,14 @@ def make_playlist(
     songs: list[Song] = []
     report = progress or (lambda done, seconds, target: None)
     try:
-        for request, _song in tracks:
+        for drawn, _song in tracks:
+            request = drawn
+            if target_s is not None:
+                written = (writer.frames + len(writer.tail)) / SAMPLE_RATE
+                fitted = fitted_request(drawn, target_s - written, crossfade_s, not entries)
+                if fitted is None:
+                    break
+                request = fitted
             # The samplers are cached by model; the stems go before the master runs, and
             # the track goes before the next one is made: one track's master in memory.
             track = make_track(request, keep_stems=False)
