@@ -290,8 +290,12 @@ def vocabulary(kind: str, voicings: tuple[str, ...] | None = None) -> Vocabulary
         return drum_vocabulary()
     if kind == "bass":
         return bass_vocabulary()
+    if kind == "piano":
+        from lofi.encoding.piano import piano_vocabulary  # piano.py builds on this module
+
+        return piano_vocabulary()
     if kind == "comping":
         if voicings is None:
             raise VocabularyError("a comping vocabulary is learned from a corpus' voicings")
         return comping_vocabulary([v for v in voicings if v not in (BOS, NONE)])
-    raise VocabularyError(f"unknown model kind {kind!r}; use {', '.join(PART_KINDS)}")
+    raise VocabularyError(f"unknown model kind {kind!r}; use {', '.join((*PART_KINDS, 'piano'))}")

@@ -97,6 +97,10 @@ def sequences_for(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
         return drum_sequences(corpus)
     if vocab.kind == "bass":
         return bass_sequences(corpus, vocab)
+    if vocab.kind == "piano":
+        from lofi.encoding.piano import encode_piano
+
+        return [s for s in (encode_piano(p, vocab) for p in corpus.pieces) if len(s) > 1]
     if vocab.kind == "comping":
         from lofi.encoding.comping import encode_comping
 

@@ -1,0 +1,164 @@
+"""The learned piano: one multi-voice stream sampled token by token, as loops that repeat.
+
+The model (lofi.encoding.piano) plays every voice at once: held chords, the tune on top and
+the left hand under them. A song's piano is a 4-bar loop per form letter, drawn by the model,
+played again block after block; where the form asks for a variation the model hears the
+loop's first half again and plays a new second half (a repeat marked `=` is note for note).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lofi.core.constants import BEATS_PER_BAR
+from lofi.core.types import Note, SamplingConfig
+from lofi.encoding.piano import BAR, LOOP_BARS_IN, decode_tokens
+from lofi.encoding.vocab import BOS, MODE_TOKENS
+from lofi.learn.sampler import StepModel, choose
+
+MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any piece's bar)
+
+
+class PianoSampler:
+    """Samples the piano stream in the normalised key; `feed` plays given tokens into it."""
+
+    def __init__(
+        self, model: StepModel, mode: str, rng: np.random.Generator, sampling: SamplingConfig
+    ):
+        self.model = model
+        self.rng = rng
+        self.sampling = sampling
+        names = model.vocab.inputs["token"]
+        self.names = names
+        self.index = {t: i for i, t in enumerate(names)}
+        kinds = np.array([t[0] if t not in (BOS, BAR) else t for t in names])
+        self.is_bar: np.ndarray = kinds == BAR
+        self.is_pos: np.ndarray = kinds == "p"
+        self.is_note: np.ndarray = kinds == "n"
+        self.is_dur: np.ndarray = kinds == "d"
+        self.is_vel: np.ndarray = kinds == "v"
+        self.number = np.array(
+            [int(t[1:]) if k in ("p", "n", "v") else -1 for t, k in zip(names, kinds, strict=True)]
+        )
+        self.mode = MODE_TOKENS.index(f"<{mode}>")
+        self.state = model.initial_state()
+        self.prev = 0  # BOS
+        self.position = 0
+        self.bar = 0
+        self.struck = -1  # the position notes were last struck at in this bar (-1: none yet)
+        self.last_pitch = -1  # the last pitch struck at that position
+
+    def _inputs(self) -> dict[str, int]:
+        return {
+            "token": self.prev,
+            "position": self.position,
+            "bar": self.bar % LOOP_BARS_IN,
+            "mode": self.mode,
+        }
+
+    def _mask(self) -> np.ndarray:
+        """The tokens the grammar allows next: bar, position, note, duration, velocity."""
+        kind = self.names[self.prev]
+        if kind.startswith("p"):
+            return self.is_note
+        if kind.startswith("n"):
+            return self.is_dur
+        if kind.startswith("d"):
+            return self.is_vel
+        later: np.ndarray = self.is_pos & (self.number > self.struck)
+        mask: np.ndarray = self.is_bar | later
+        if kind.startswith("v"):
+            mask = mask | (self.is_note & (self.number > self.last_pitch))
+        return mask
+
+    def _advance(self, index: int) -> None:
+        token = self.names[index]
+        if token == BAR:
+            self.bar += 1
+            self.position, self.struck, self.last_pitch = 0, -1, -1
+        elif token.startswith("p"):
+            self.position = self.struck = int(token[1:])
+            self.last_pitch = -1
+        elif token.startswith("n"):
+            self.last_pitch = int(token[1:])
+        self.prev = index
+
+    def feed(self, tokens: list[str]) -> None:
+        """Plays `tokens` into the model's state, as if it had drawn them."""
+        for token in tokens:
+            self.model.step(self._inputs(), self.state)
+            self._advance(self.index[token])
+
+    def bars(self, count: int) -> list[str]:
+        """Draws `count` bars of tokens, each ending with its closing `bar`."""
+        out: list[str] = []
+        s = self.sampling
+        in_bar = 0
+        while count > 0:
+            probs = self.model.step(self._inputs(), self.state)
+            mask = self._mask()
+            if in_bar >= MAX_TOKENS_PER_BAR and (mask & self.is_bar).any():
+                mask = self.is_bar
+            index = choose(probs["token"], self.rng, s.temperature, s.top_k, s.top_p, mask)
+            self._advance(index)
+            out.append(self.names[index])
+            in_bar += 1
+            if self.names[index] == BAR:
+                count -= 1
+                in_bar = 0
+        return out
+
+
+def split_bars(tokens: list[str]) -> list[list[str]]:
+    """A loop's tokens cut after each closing `bar`."""
+    bars: list[list[str]] = [[]]
+    for token in tokens:
+        bars[-1].append(token)
+        if token == BAR:
+            bars.append([])
+    return [b for b in bars if b]
+
+
+def loop_notes(tokens: list[str], start: float, stop: float) -> list[Note]:
+    """A loop's notes (normalised key) from beat `start`, each cut at `stop`."""
+    notes = []
+    for n in decode_tokens(tokens):
+        onset = round(n.onset + start, 6)
+        if onset < stop - 1e-6:
+            notes.append(Note(n.pitch, onset, min(n.duration, stop - onset), n.velocity))
+    return notes
+
+
+def piano_blocks(
+    sampler: PianoSampler, blocks: list[tuple[str, float, float]], loop_bars: int
+) -> list[Note]:
+    """The piano of every block (form token, first beat, last beat), in the normalised key.
+
+    A letter's first block draws a new loop, continuing from what the piano played before;
+    `=` repeats the letter's loop note for note; any other mark on a letter heard before keeps
+    the loop's first half and draws a new second half after it.
+    """
+    loops: dict[str, list[str]] = {}
+    notes: list[Note] = []
+    half = loop_bars // 2
+    for token, start, stop in blocks:
+        letter, mark = token[0], token[1:]
+        if letter not in loops:
+            played = sampler.bars(loop_bars)
+            loops[letter] = played
+        elif mark == "=":
+            played = loops[letter]
+            sampler.feed(played)
+        else:
+            kept = [t for b in split_bars(loops[letter])[:half] for t in b]
+            sampler.feed(kept)
+            played = kept + sampler.bars(loop_bars - half)
+        notes += loop_notes(played, start, stop)
+    return notes
+
+
+def block_spans(bars: int, loop_bars: int) -> list[tuple[float, float]]:
+    """The (first beat, end beat) of each loop-long block of a song of `bars` bars."""
+    beats = loop_bars * BEATS_PER_BAR
+    end = bars * BEATS_PER_BAR
+    return [(float(b), float(min(b + beats, end))) for b in range(0, end, beats)]

@@ -1,0 +1,210 @@
+"""The piano part as one multi-voice event sequence (REMI-style), key-relative, and back.
+
+A piece's pitched notes, every voice together, become one token stream: `bar` moves to the
+next bar, `p<k>` to a position in it (twelfths of a beat: sixteenths and triplets), then
+each note struck there as `n<pitch>` `d<duration>` `v<velocity>`, lowest note first. A rest
+is the time no note covers: the positions and bars a stream skips, and each note's own
+duration, so held chords and silences are what the model learns rather than artefacts of
+splitting the texture into melody, chords and bass. Pitches are moved so the piece's
+relative major is C (C major / A minor), like every other part.
+
+Hand-written rather than MidiTok's REMI: the pieces are already parsed and key-normalised
+`Piece`s, and the tokens must live in the product's versioned `Vocabulary`, which the numpy
+sampler and fine-tuning read by token name; MidiTok would add symusic and its own config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from lofi.core.constants import BEATS_PER_BAR
+from lofi.core.types import Key, Note, Piece
+from lofi.encoding.tokens import Sequence, key_shift
+from lofi.encoding.vocab import BOS, MODE_TOKENS, Vocabulary
+
+TICKS_PER_BEAT = 12  # sixteenths and triplets both fall on this grid
+TICKS_PER_BAR = TICKS_PER_BEAT * BEATS_PER_BAR
+PIANO_PITCH_MIN, PIANO_PITCH_MAX = 24, 103  # C1–G7; notes outside are folded in by octaves
+# Note lengths in beats: the grid's short values, then held chords up to four bars.
+PIANO_DURATIONS: tuple[float, ...] = (
+    1 / 6,
+    0.25,
+    1 / 3,
+    0.5,
+    2 / 3,
+    0.75,
+    1.0,
+    1.25,
+    1.5,
+    1.75,
+    2.0,
+    2.5,
+    3.0,
+    3.5,
+    4.0,
+    5.0,
+    6.0,
+    8.0,
+    12.0,
+    16.0,
+)
+PIANO_VELOCITIES: tuple[int, ...] = (24, 36, 46, 54, 62, 70, 78, 88, 100, 114)
+BAR = "bar"
+DURATION_OF = {f"d{round(d, 4):g}": d for d in PIANO_DURATIONS}
+LOOP_BARS_IN = 4  # the bar input counts bars modulo this (a loop's place)
+REPEAT_TO_BARS = 8  # a loop shorter than this is played again for training, as a loop is
+
+
+def _fmt(x: float) -> str:
+    return f"{round(x, 4):g}"
+
+
+def piano_vocabulary() -> Vocabulary:
+    """One token stream (bar, position, pitch, duration, velocity) and its context inputs.
+
+    Context, known before each token is drawn: the position in the bar the stream has reached,
+    the bar's place in a 4-bar loop, and the mode.
+    """
+    tokens = (
+        BOS,
+        BAR,
+        *(f"p{k}" for k in range(TICKS_PER_BAR)),
+        *(f"n{p}" for p in range(PIANO_PITCH_MIN, PIANO_PITCH_MAX + 1)),
+        *(f"d{_fmt(d)}" for d in PIANO_DURATIONS),
+        *(f"v{v}" for v in PIANO_VELOCITIES),
+    )
+    return Vocabulary(
+        kind="piano",
+        inputs={
+            "token": tokens,
+            "position": tuple(str(k) for k in range(TICKS_PER_BAR)),
+            "bar": tuple(str(b) for b in range(LOOP_BARS_IN)),
+            "mode": MODE_TOKENS,
+        },
+        outputs=("token",),
+    )
+
+
+def _nearest(values: tuple[float, ...] | tuple[int, ...], x: float) -> int:
+    return int(np.argmin([abs(x - v) for v in values]))
+
+
+def _fold(pitch: int) -> int:
+    while pitch < PIANO_PITCH_MIN:
+        pitch += 12
+    while pitch > PIANO_PITCH_MAX:
+        pitch -= 12
+    return pitch
+
+
+def piece_bars(piece: Piece) -> int:
+    """The piece's length in whole bars (at least one)."""
+    end = max((n.end for n in piece.notes), default=0.0)
+    return max(1, int(np.ceil(max(piece.length_beats, end) / BEATS_PER_BAR - 1e-6)))
+
+
+def note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
+    """Notes (onsets from bar 0) as tokens, pitches moved by `shift` semitones."""
+    events: dict[int, dict[int, tuple[int, int]]] = {}
+    for n in notes:
+        tick = round(n.onset * TICKS_PER_BEAT)
+        pitch = _fold(n.pitch + shift)
+        d = _nearest(PIANO_DURATIONS, n.duration)
+        v = _nearest(PIANO_VELOCITIES, n.velocity)
+        held = events.setdefault(tick, {}).get(pitch)
+        if held is None or d > held[0]:  # a pitch struck twice at once sounds once
+            events[tick][pitch] = (d, v)
+    out: list[str] = []
+    bar = 0
+    for tick in sorted(events):
+        while tick >= (bar + 1) * TICKS_PER_BAR:
+            out.append(BAR)
+            bar += 1
+        out.append(f"p{tick - bar * TICKS_PER_BAR}")
+        for pitch in sorted(events[tick]):
+            d, v = events[tick][pitch]
+            out += [f"n{pitch}", f"d{_fmt(PIANO_DURATIONS[d])}", f"v{PIANO_VELOCITIES[v]}"]
+    return out
+
+
+def piece_tokens(piece: Piece) -> list[str]:
+    """The piece's notes as tokens (key-normalised), ending with the bar that closes it."""
+    start = min((n.onset for n in piece.notes), default=0.0)
+    origin = start - start % BEATS_PER_BAR
+    notes = [Note(n.pitch, n.onset - origin, n.duration, n.velocity) for n in piece.notes]
+    tokens = note_tokens(notes, key_shift(piece.key))
+    bars = 1 + tokens.count(BAR)
+    closing = max(piece_bars(piece) - round(origin / BEATS_PER_BAR), bars)
+    return tokens + [BAR] * (closing - bars + 1)
+
+
+def looped(tokens: list[str], bars: int = REPEAT_TO_BARS) -> list[str]:
+    """A loop's tokens (ending on its closing bar) played again until it spans `bars` bars."""
+    length = tokens.count(BAR)
+    if length == 0:
+        return tokens
+    repeats = max(1, -(-bars // length))
+    return tokens * repeats
+
+
+def contexts(tokens: list[str]) -> tuple[list[int], list[int]]:
+    """Before each token: the stream's position in its bar (ticks) and its bar modulo 4."""
+    positions, bars = [], []
+    position, bar = 0, 0
+    for token in tokens:
+        positions.append(position)
+        bars.append(bar % LOOP_BARS_IN)
+        if token == BAR:
+            position, bar = 0, bar + 1
+        elif token.startswith("p"):
+            position = int(token[1:])
+    return positions, bars
+
+
+def encode_tokens(tokens: list[str], mode: str, vocab: Vocabulary) -> Sequence:
+    """Token names to the model's aligned inputs and targets (a BOS first)."""
+    ids = np.array([vocab.index("token", t) for t in tokens], np.int32)
+    positions, bars = contexts(tokens)
+    n = len(ids)
+    return Sequence(
+        inputs={
+            "token": np.concatenate([[0], ids[:-1]]).astype(np.int32),
+            "position": np.array(positions, np.int32),
+            "bar": np.array(bars, np.int32),
+            "mode": np.full(n, MODE_TOKENS.index(f"<{mode}>"), np.int32),
+        },
+        targets={"token": ids},
+    )
+
+
+def encode_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
+    """The piece as one piano stream, its loop played to at least 8 bars."""
+    return encode_tokens(looped(piece_tokens(piece)), piece.key.mode, vocab)
+
+
+def decode_tokens(tokens: Iterable[str], key: Key | None = None) -> list[Note]:
+    """Tokens back to notes; with `key`, moved from the normalised key into it.
+
+    A note whose duration or velocity token is missing is dropped.
+    """
+    shift = -key_shift(key) if key is not None else 0
+    notes: list[Note] = []
+    bar, tick = 0, 0
+    pitch: int | None = None
+    duration: float | None = None
+    for token in tokens:
+        if token == BAR:
+            bar, tick, pitch = bar + 1, 0, None
+        elif token.startswith("p"):
+            tick, pitch = int(token[1:]), None
+        elif token.startswith("n"):
+            pitch, duration = int(token[1:]), None
+        elif token.startswith("d") and pitch is not None:
+            duration = DURATION_OF.get(token)
+        elif token.startswith("v") and pitch is not None and duration is not None:
+            onset = bar * BEATS_PER_BAR + tick / TICKS_PER_BEAT
+            notes.append(Note(pitch + shift, round(onset, 6), duration, int(token[1:])))
+            pitch = None
+    return notes

@@ -1,0 +1,184 @@
+"""The piano stream: real lofi-pack files round-trip through it, and a tiny model samples it."""
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.compose.pianist import PianoSampler, block_spans, piano_blocks, split_bars
+from lofi.core.types import Key, Note, SamplingConfig
+from lofi.data.corpus import load_corpus
+from lofi.encoding.piano import (
+    BAR,
+    PIANO_DURATIONS,
+    PIANO_VELOCITIES,
+    TICKS_PER_BEAT,
+    contexts,
+    decode_tokens,
+    encode_piano,
+    looped,
+    note_tokens,
+    piano_vocabulary,
+    piece_tokens,
+)
+from lofi.encoding.tokens import key_shift
+from lofi.encoding.vocab import Vocabulary
+
+PACK = Path(__file__).resolve().parents[1] / "corpora" / "lofi"
+
+
+@pytest.fixture(scope="module")
+def pack_pieces():
+    corpus = load_corpus(PACK)
+    assert len(corpus.pieces) >= 90
+    return corpus.pieces[::9]  # eleven real files, short loops and long pieces
+
+
+def _quantised(piece):
+    """What the stream keeps of a piece: grid onsets, nearest length and loudness bins."""
+    start = min(n.onset for n in piece.notes)
+    origin = start - start % 4
+    out: dict[tuple[int, float], tuple[float, int]] = {}
+    for n in piece.notes:
+        onset = round((n.onset - origin) * TICKS_PER_BEAT) / TICKS_PER_BEAT
+        d = PIANO_DURATIONS[int(np.argmin([abs(n.duration - b) for b in PIANO_DURATIONS]))]
+        v = PIANO_VELOCITIES[int(np.argmin([abs(n.velocity - b) for b in PIANO_VELOCITIES]))]
+        key = (n.pitch, round(onset, 4))
+        if key not in out or d > out[key][0]:
+            out[key] = (d, v)
+    return out
+
+
+def test_real_pack_files_round_trip(pack_pieces):
+    for piece in pack_pieces:
+        tokens = piece_tokens(piece)
+        notes = decode_tokens(tokens, piece.key)
+        got = {(n.pitch, round(n.onset, 4)): (n.duration, n.velocity) for n in notes}
+        want = _quantised(piece)
+        # Pitches outside C1–G7 are folded by octaves: every other note comes back exactly.
+        inside = {k: v for k, v in want.items() if 24 <= k[0] + key_shift(piece.key) <= 103}
+        assert len(inside) >= 0.95 * len(want)
+        for k, v in inside.items():
+            assert got.get(k) == v, (piece.name, k)
+        assert len(got) == len(want), piece.name
+        # The stream closes on the piece's last bar: it knows how long the loop is.
+        assert tokens[-1] == BAR
+        assert 4 * tokens.count(BAR) >= max(n.end for n in notes) - 1e-6
+
+
+def test_stream_is_key_relative_and_grammatical(pack_pieces):
+    piece = pack_pieces[0]
+    moved = tuple(Note(n.pitch + 3, n.onset, n.duration, n.velocity) for n in piece.notes)
+    up = replace(piece, notes=moved, key=Key((piece.key.tonic + 3) % 12, piece.key.mode))
+    octave = key_shift(up.key) + 3 - key_shift(piece.key)  # 0, or ±12 across the tritone
+    assert octave in (0, 12, -12)
+    same = [f"n{int(t[1:]) + octave}" if t[0] == "n" else t for t in piece_tokens(piece)]
+    assert piece_tokens(up) == same
+    vocab = piano_vocabulary()
+    for piece in pack_pieces:
+        tokens = piece_tokens(piece)
+        for a, b in itertools.pairwise(tokens):
+            kind = {"p": "n", "n": "d", "d": "v"}.get(a[0])
+            if kind:
+                assert b[0] == kind, (a, b)
+        seq = encode_piano(piece, vocab)
+        assert len(seq) == len(looped(tokens))
+        assert seq.inputs["token"][0] == 0  # BOS
+        np.testing.assert_array_equal(seq.inputs["token"][1:], seq.targets["token"][:-1])
+
+
+def test_short_loops_are_played_again_to_eight_bars():
+    two_bars = [*note_tokens([Note(60, 0.0, 8.0, 70)], 0), BAR, BAR]
+    assert two_bars.count(BAR) == 2
+    eight = looped(two_bars)
+    assert eight.count(BAR) == 8 and eight[: len(two_bars)] == two_bars
+    positions, bars = contexts(eight)
+    assert bars[: len(two_bars) + 1] == [0, 0, 0, 0, 0, 1, 2]
+    assert positions[0] == 0
+
+
+def test_held_chords_and_rests_are_first_class():
+    chord = [Note(p, 0.0, 4.0, 64) for p in (57, 60, 64, 67)]  # Am7 held a bar
+    tune = [Note(76, 4.5, 0.5, 80), Note(74, 6.0, 2.0, 70)]  # a rest, then two notes
+    tokens = note_tokens(chord + tune, 0)
+    assert tokens[:4] == ["p0", "n57", "d4", "v62"]
+    assert tokens.count("p0") == 1 and tokens.count(BAR) == 1  # one onset, then the next bar
+    assert "p6" in tokens and "p24" in tokens  # half a beat in, then beat 3
+    back = decode_tokens(tokens)
+    assert [(n.pitch, n.onset, n.duration) for n in back[-2:]] == [(76, 4.5, 0.5), (74, 6.0, 2.0)]
+
+
+def test_vocabulary_saves_and_loads(tmp_path):
+    vocab = piano_vocabulary()
+    vocab.save(tmp_path / "vocab.json")
+    assert Vocabulary.load(tmp_path / "vocab.json", "piano") == vocab
+
+
+@pytest.fixture(scope="module")
+def tiny_piano(pack_pieces):
+    from lofi.data.corpus import Corpus
+    from lofi.learn.models import ModelSize, build_model
+    from lofi.learn.sampler import StepModel
+    from lofi.learn.train import TrainConfig, make_dataset, prepare
+
+    corpus = Corpus("pack", tuple(pack_pieces), (), "x")
+    config = TrainConfig(kind="piano", seq_len=16, batch_size=8, size=ModelSize(16, 1, 8, 0.0))
+    vocab, train, _ = prepare(corpus, config)
+    model = build_model(vocab, config.size, seed=0)
+    from lofi.learn.models import compile_model
+
+    compile_model(model, vocab, 1e-2)
+    model.fit(
+        make_dataset(train, 8, True, 0), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False
+    )
+    return model, vocab, StepModel.from_keras(model, vocab)
+
+
+def test_step_model_matches_keras(tiny_piano, pack_pieces):
+    model, vocab, step = tiny_piano
+    seq = encode_piano(pack_pieces[1], vocab)
+    n = 12
+    batch = {k: v[None, :n] for k, v in seq.inputs.items()}
+    want = model(batch)["token_out"].numpy()[0]
+    state = step.initial_state()
+    for i in range(n):
+        got = step.step({k: int(v[i]) for k, v in seq.inputs.items()}, state)["token"]
+        np.testing.assert_allclose(got, want[i], atol=1e-4)
+
+
+def test_sampler_draws_whole_bars_of_notes(tiny_piano):
+    _, _, step = tiny_piano
+    sampler = PianoSampler(step, "minor", np.random.default_rng(3), SamplingConfig())
+    tokens = sampler.bars(2)
+    assert tokens.count(BAR) == 2 and tokens[-1] == BAR
+    for a, b in itertools.pairwise(tokens):
+        if a[0] in "pnd":
+            assert b[0] == {"p": "n", "n": "d", "d": "v"}[a[0]]
+    notes = decode_tokens(tokens)
+    assert all(0 <= n.onset < 8 for n in notes)
+    onsets = [(n.onset, n.pitch) for n in notes]
+    assert onsets == sorted(onsets) and len(set(onsets)) == len(onsets)
+
+
+def test_loops_repeat_note_for_note_or_with_a_new_second_half(tiny_piano):
+    _, _, step = tiny_piano
+    sampler = PianoSampler(step, "major", np.random.default_rng(5), SamplingConfig())
+    spans = block_spans(12, 4)
+    assert spans == [(0.0, 16.0), (16.0, 32.0), (32.0, 48.0)]
+    blocks = [("A", *spans[0]), ("A=", *spans[1]), ("A~", *spans[2])]
+    notes = piano_blocks(sampler, blocks, 4)
+
+    def block(start: float) -> list[tuple[int, float, float]]:
+        return [
+            (n.pitch, round(n.onset - start, 4), round(n.duration, 4))
+            for n in notes
+            if start <= n.onset < start + 16
+        ]
+
+    first, again, varied = block(0.0), block(16.0), block(32.0)
+    assert again == first
+    assert [x for x in varied if x[1] < 8] == [x for x in first if x[1] < 8]
+    assert all(n.onset + n.duration <= 48 + 1e-6 for n in notes)
+    assert len(split_bars(["p0", "n60", "d1", "v62", BAR, BAR])) == 2
