@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
@@ -26,9 +27,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--recipe", type=Path, help="reproduce the track a recipe.json describes")
     gen = GENERATION
     g.add_argument("--seed", type=int, default=gen.seed, help=f"random seed (default {gen.seed})")
-    g.add_argument("--key", default=gen.key, help=KEYS_HELP)
+    g.add_argument("--key", default=gen.key, action=_Given, help=KEYS_HELP)
     g.add_argument(
-        "--bpm", type=float, default=gen.bpm, help=f"tempo, {gen.bpm_range} (default {gen.bpm:g})"
+        "--bpm",
+        type=float,
+        default=gen.bpm,
+        action=_Given,
+        help=f"tempo, {gen.bpm_range} (default {gen.bpm:g}; with --loop, the loop's)",
+    )
+    g.add_argument(
+        "--loop",
+        type=Path,
+        metavar="FILE",
+        help="build the track around your loop (.mid or MusicXML), kept note for note; its "
+        "key, tempo and length are read from the file (--key and --bpm override them)",
+    )
+    g.add_argument(
+        "--loop-part",
+        choices=("chords", "melody"),
+        default="chords",
+        help="the part your loop plays: the style writes the others around it (default chords)",
     )
     g.add_argument(
         "--bars",
@@ -89,7 +107,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_style_flags(g)
     g.add_argument("--no-mp3", action="store_true", help="skip the MP3")
-    g.set_defaults(handler=_generate)
+    g.set_defaults(handler=_generate, key_given=False, bpm_given=False)
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that the user gave it (a loop's own key and tempo yield)."""
+
+    def __call__(
+        self, parser: object, namespace: object, values: object, option: object = None
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
 
 
 def _parse_effects(text: str | None) -> dict[str, float]:
@@ -138,6 +166,7 @@ def _refuse_existing(out: Path) -> None:
 def _generate(args: argparse.Namespace) -> int:
     from lofi.audio.soundfonts import default_instruments, parse_instrument_spec
     from lofi.core.types import GenerationConfig, Key, SamplingConfig
+    from lofi.service.loops import keep_loop, open_loop
     from lofi.service.recipe import TrackRequest, load_recipe, style_request
     from lofi.service.track import (
         ensure_default_effects,
@@ -167,6 +196,15 @@ def _generate(args: argparse.Namespace) -> int:
             args.temperature, args.top_k, args.top_p, args.stay_in_key, args.density, low, high
         )
         config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
+        loop = None
+        if args.loop is not None:
+            loop = open_loop(
+                args.loop,
+                args.loop_part,
+                config.key if args.key_given else None,
+                config.bpm if args.bpm_given else None,
+            )
+            config = replace(config, key=loop.loop.key, bpm=loop.loop.bpm)
         checkpoints = chosen_checkpoints(args)
         if checkpoints:
             request = TrackRequest(
@@ -181,7 +219,10 @@ def _generate(args: argparse.Namespace) -> int:
             request = style_request(
                 config, chosen_style(args), instruments, levels, resolve_effects(levels)
             )
+        request = replace(request, loop=loop)
     track = make_track(request)
+    if request.loop is not None and not args.recipe:
+        keep_loop(args.loop, request.loop.loop.content_hash)  # the recipe finds it by hash
     try:
         paths = write_track(track, request, args.out, mp3=not args.no_mp3)
     except OSError as exc:

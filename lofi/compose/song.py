@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from lofi.compose.accompanist import BassSampler, CompSampler, chords_by_step
+from lofi.compose.around_loop import (
+    LoopPart,
+    loop_harmony,
+    melody_likelihood,
+    normalised,
+    tiled,
+    tiled_events,
+    tune_returns,
+)
 from lofi.compose.arrangement import ARRANGEMENT, AS_LEARNED, Arrangement
 from lofi.compose.drummer import DrumSampler
-from lofi.compose.form import LOOP_BARS, form_plan, main_block_starts
+from lofi.compose.form import LOOP_BARS, FormPlan, form_plan, main_block_starts
 from lofi.compose.grooves import bass_line, comp_chords, drum_bar
 from lofi.compose.melody import ChordEvents, MelodySampler, humanize
 from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS, POSITIONS_PER_BAR
@@ -22,6 +32,7 @@ from lofi.learn.form import FormModel
 from lofi.learn.sampler import State, StepModel, choose
 from lofi.learn.timing import TimingModel
 
+LOOP_BEATS = LOOP_BARS * BEATS_PER_BAR
 # Chords a song may open on (the chord model picks among them); the first rings out last.
 TONICS = {
     "major": ("Imaj7", "Imaj9", "I6", "I6/9", "Iadd9", "I"),
@@ -66,6 +77,8 @@ class ChordSampler:
         }
         self.allowed = np.array([n not in (*MODE_TOKENS, NO_CHORD) for n in names])
         self.mode = mode
+        # Given a melody: how likely its notes from a beat on are under each chord.
+        self.heard: Callable[[float], np.ndarray] | None = None
 
     def loop(
         self, beats: int, first: tuple[str, ...] | None, avoid: tuple[str, ...]
@@ -91,6 +104,9 @@ class ChordSampler:
         t = 0.0
         while t < beats:
             probs = self.model.step(self.tokens, self.state)
+            if self.heard is not None:
+                weighted = probs["chord"] * self.heard(t)
+                probs = {**probs, "chord": weighted / weighted.sum()}
             mask = self.allowed.copy()
             if not events:
                 if first:
@@ -167,40 +183,38 @@ def _generators(config: GenerationConfig) -> dict[str, np.random.Generator]:
 
 
 def compose(
-    config: GenerationConfig, models: SongModels, arrangement: Arrangement = ARRANGEMENT
+    config: GenerationConfig,
+    models: SongModels,
+    arrangement: Arrangement = ARRANGEMENT,
+    loop: LoopPart | None = None,
 ) -> Song:
     """Writes a whole song. The same config, models and arrangement always give the same song.
 
     The form plan (lofi.compose.form) gives the sections and, per 4-bar block of the main
-    section, which chord loop plays and whether its tune is new, repeated or varied.
+    section, which chord loop plays and whether its tune is new, repeated or varied. A
+    user's `loop` is one part note for note through the whole track; the models compose
+    the others around it, hearing it (lofi.compose.around_loop).
     """
     rngs = _generators(config)
     chord_rng, melody_rng = rngs["chords"], rngs["melody"]
     mode = config.key.mode
     loop_beats = LOOP_BARS * BEATS_PER_BAR
     plan = form_plan(config.bars, models.form, config.seed, arrangement.form == "rules")
-    chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
-    loops: dict[str, ChordEvents] = {}
-    for i, letter in enumerate(plan.letters):
-        tonic = arrangement.open_on_tonic
-        first = TONICS[mode] if tonic and i == 0 else None
-        loops[letter] = chords.loop(loop_beats, first, TONICS[mode] if tonic and i else ())
     sections = plan.sections
     intro, main, _outro = sections
-    harmony: ChordEvents = []
-    blocks: list[tuple[str, float]] = []  # (form token, start beat) per main block
     starts = main_block_starts(config.bars, main)
-    for bar in range(0, config.bars, LOOP_BARS):
-        start = float(bar * BEATS_PER_BAR)
-        token = plan.blocks[len(blocks)] if bar in starts else plan.letters[0]
-        harmony += _shifted(loops[token[0]], start)
-        if bar in starts:
-            blocks.append((token, start))
     end = config.bars * BEATS_PER_BAR
-    harmony = [(t, min(b, end - t), n) for t, b, n in harmony if t < end]
-    if arrangement.close_on_tonic:  # the last chord rings out on the tonic
-        last_t = harmony[-1][0]
-        harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
+    if loop is None:
+        harmony, blocks = _harmony(config, models, arrangement, plan, chord_rng)
+    else:
+        blocks = [(plan.blocks[i], float(bar * BEATS_PER_BAR)) for i, bar in enumerate(starts)]
+        if loop.is_chords:
+            harmony = loop_harmony(loop.loop, end)
+        else:  # the chord model hears the user's melody; its loop repeats with the melody
+            chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
+            chords.heard = melody_likelihood(loop.loop, chords.names)
+            heard = chords.loop(int(loop.loop.beats), TONICS[mode], ())
+            harmony = tiled_events(heard, loop.loop.beats, end)
 
     # The timing feel is one training piece: its swing, balance and each part's density.
     feel, timing_rng = None, np.random.default_rng((config.seed, 0x71))
@@ -212,14 +226,21 @@ def compose(
     sampler.context = density_tokens(models.melody.vocab, densities.get("melody"))
     melody: list[Note] = []
     tunes: dict[str, list[Note]] = {}  # the tune each chord loop last introduced
+    origins: dict[str, float] = {}  # where it was introduced
     half = loop_beats / 2
     main_end = (main.start_bar + main.bars) * BEATS_PER_BAR
     for token, start in blocks:
         letter, mark = token[0], token[1:]
         stop = min(start + loop_beats, main_end)
-        if mark in ("", "+") or letter not in tunes:
+        if loop is not None and not loop.is_chords:
+            break  # the user's melody is the tune
+        if (
+            mark in ("", "+")
+            or letter not in tunes
+            or not tune_returns(loop, origins[letter], start)  # over other chords of the loop
+        ):
             notes = sampler.phrase(start, stop, harmony)
-            tunes[letter] = _move(notes, -start)
+            tunes[letter], origins[letter] = _move(notes, -start), start
         elif mark == "~":  # a variation: same opening, a new answer
             kept = [n for n in tunes[letter] if n.onset < half]
             notes = _move(kept, start) + sampler.phrase(start + half, stop, harmony)
@@ -227,11 +248,14 @@ def compose(
             notes = [n for n in _move(tunes[letter], start) if n.onset < stop]
         melody += notes
 
+    given = [] if loop is None else tiled(loop.loop.notes, loop.loop.beats, end)
+    if loop is not None and not loop.is_chords:
+        melody = normalised(given, loop.loop)  # the comping hears the user's tune
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
     bars = models.timing.comping_bars(feel) if models.timing and feel is not None else ()
     as_learned = arrangement.rhythm == AS_LEARNED
     chord_notes, bass_line_notes = _accompaniment(
-        config, models, harmony, shift, rngs, as_learned, densities, melody, bars
+        config, models, harmony, shift, rngs, as_learned, densities, melody, bars, loop
     )
     bass_in = intro.bars * BEATS_PER_BAR * arrangement.bass_entry
     bass_notes = [n for n in bass_line_notes if n.onset >= bass_in]
@@ -245,6 +269,11 @@ def compose(
             ),
             feel,
         )
+    if loop is not None:  # the user's notes stay where they were played
+        if loop.is_chords:
+            chord_notes = given
+        else:
+            melody_notes = given
     if as_learned:
         chord_notes, melody_notes, bass_notes = (
             untangled(chord_notes),
@@ -260,6 +289,38 @@ def compose(
     )
     song_chords = tuple((t, b, n) for t, b, n in harmony)
     return Song(config.key, config.bpm, config.bars, parts, sections, song_chords)
+
+
+def _harmony(
+    config: GenerationConfig,
+    models: SongModels,
+    arrangement: Arrangement,
+    plan: FormPlan,
+    chord_rng: np.random.Generator,
+) -> tuple[ChordEvents, list[tuple[str, float]]]:
+    """The chord loops the model draws per form letter, laid out; the main blocks' starts."""
+    mode = config.key.mode
+    chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
+    loops: dict[str, ChordEvents] = {}
+    for i, letter in enumerate(plan.letters):
+        tonic = arrangement.open_on_tonic
+        first = TONICS[mode] if tonic and i == 0 else None
+        loops[letter] = chords.loop(LOOP_BEATS, first, TONICS[mode] if tonic and i else ())
+    harmony: ChordEvents = []
+    blocks: list[tuple[str, float]] = []  # (form token, start beat) per main block
+    starts = main_block_starts(config.bars, plan.sections[1])
+    for bar in range(0, config.bars, LOOP_BARS):
+        start = float(bar * BEATS_PER_BAR)
+        token = plan.blocks[len(blocks)] if bar in starts else plan.letters[0]
+        harmony += _shifted(loops[token[0]], start)
+        if bar in starts:
+            blocks.append((token, start))
+    end = config.bars * BEATS_PER_BAR
+    harmony = [(t, min(b, end - t), n) for t, b, n in harmony if t < end]
+    if arrangement.close_on_tonic:  # the last chord rings out on the tonic
+        last_t = harmony[-1][0]
+        harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
+    return harmony, blocks
 
 
 def untangled(notes: list[Note]) -> list[Note]:
@@ -292,6 +353,7 @@ def _accompaniment(
     densities: dict[str, int],
     melody: list[Note],
     bars: tuple[int, ...],
+    loop: LoopPart | None = None,
 ) -> tuple[list[Note], list[Note]]:
     """Comping and bass: the style's models at the feel's densities, else the rules.
 
@@ -300,7 +362,9 @@ def _accompaniment(
     """
     end = float(config.bars * BEATS_PER_BAR)
     steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
-    if models.comping is None:
+    if loop is not None and loop.is_chords:
+        comping = []  # the user's chords play instead
+    elif models.comping is None:
         comping = comp_chords(rngs["comping"], harmony, shift, 1.0)
     else:
         sampler = CompSampler(

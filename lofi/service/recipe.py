@@ -11,6 +11,7 @@ from typing import Any
 from lofi import __version__
 from lofi.audio.soundfonts import Instrument
 from lofi.audio.tape import Tape
+from lofi.compose.around_loop import LoopPart
 from lofi.compose.arrangement import (
     ARRANGEMENT,
     ARRANGEMENT_V1,
@@ -33,6 +34,7 @@ from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
 from lofi.learn.form import FALLBACK_FORM, form_sha256
 from lofi.learn.style import LATER_PARTS, RULES, form_source_of, read_style
+from lofi.service.loops import loop_entry, loop_from_entry
 from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
 
 __all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
@@ -55,6 +57,7 @@ class TrackRequest:
     # Parts the style has a model for that this track plays by the rules: a recipe made
     # before the style learned them (lofi.learn.style.LATER_PARTS) or naming their rules.
     rules_parts: tuple[str, ...] = ()
+    loop: LoopPart | None = None  # a user's loop, one part note for note (service.loops)
 
 
 def style_request(
@@ -205,6 +208,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "instruments": instruments,
         "effects": effects,
         **mixer,
+        **({"loop": loop_entry(request.loop)} if request.loop is not None else {}),
     }
 
 
@@ -350,10 +354,11 @@ def from_recipe(data: Any) -> TrackRequest:
                 _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
             )
         muted = tuple(sorted(data.get("muted", [])))
+        loop = loop_from_entry(data["loop"], config) if "loop" in data else None
         if data.get("style"):
             folder, rules = _find_style(data["style"])
             request = style_request(config, folder, instruments, effects, effect_paths, tape, rules)
-            request = replace(request, arrangement=arrangement, muted=muted)
+            request = replace(request, arrangement=arrangement, muted=muted, loop=loop)
             _check_form(data, request)
             validate_request(request)
             return request
@@ -367,6 +372,7 @@ def from_recipe(data: Any) -> TrackRequest:
             tape=tape,
             arrangement=arrangement,
             muted=muted,
+            loop=loop,
         )
         _check_form(data, request)
         validate_request(request)

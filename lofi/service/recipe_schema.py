@@ -116,6 +116,27 @@ _TIMING = {
     "properties": {"source": {"enum": ["learned", "style:default", "rules:grid"]}, "sha256": _SHA},
     "additionalProperties": False,
 }
+# A user's loop the track is built around (lofi.service.loops); absent: none.
+_LOOP: dict[str, Any] = {
+    "type": "object",
+    "required": ["sha256", "name", "part", "scope"],
+    "properties": {
+        "sha256": {**_SHA},
+        "name": {"type": "string", "maxLength": 256},
+        "suffix": {"enum": [".mid", ".midi", ".mxl", ".xml", ".musicxml"]},
+        "part": {"enum": ["chords", "melody"]},
+        "scope": {"enum": ["whole"]},
+        "bars": {"type": "integer", "minimum": 1},
+        "fit": {"enum": ["whole", "padded", "cut"]},
+        "fit_beats": {"type": "number", "minimum": 0},
+        "meter": {"type": "string", "maxLength": 8},
+        "key_source": {"enum": ["file", "user"]},
+        "tempo_source": {"enum": ["file", "style", "user"]},
+    },
+    "additionalProperties": False,
+}
+
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -189,6 +210,7 @@ SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
             "additionalProperties": _EFFECT,
         },
+        "loop": _LOOP,
         "muted": {  # parts the mixer left out (absent: every part plays)
             "type": "array",
             "items": {"enum": list(PARTS)},

@@ -219,7 +219,7 @@ def start_take(
     """
     clicked = time.perf_counter()
     validate_request(request)
-    song = compose(request.config, models, request.arrangement)
+    song = compose(request.config, models, request.arrangement, request.loop)
     midi = song_to_midi(song, {p: i.program for p, i in request.instruments.items()})
     total = song_frames(midi)
     root = static_root() / _safe(player)

@@ -205,7 +205,7 @@ def make_track(
     t0 = time.perf_counter()
     report("composing", 0.0)
     models = models or request_models(request)
-    song = compose(request.config, models, request.arrangement)
+    song = compose(request.config, models, request.arrangement, request.loop)
     midi = song_to_midi(song, {p: i.program for p, i in request.instruments.items()})
     timings["compose"] = time.perf_counter() - t0
     t1 = time.perf_counter()

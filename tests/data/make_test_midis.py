@@ -79,6 +79,38 @@ def tiny_xml() -> str:
     return re.sub(r"<encoding-date>[^<]*</encoding-date>", fixed, text)
 
 
+def _track(notes: list[tuple[int, int, int]], channel: int = 0) -> mido.MidiTrack:
+    """(pitch, start tick, length in ticks) notes as one track."""
+    events = [(t, 1, p) for p, t, _ in notes] + [(t + d, 0, p) for p, t, d in notes]
+    track, now = mido.MidiTrack(), 0
+    for tick, on, p in sorted(events):
+        kind = "note_on" if on else "note_off"
+        track.append(mido.Message(kind, channel=channel, note=p, velocity=80, time=tick - now))
+        now = tick
+    return track
+
+
+def loop_files() -> None:
+    """The loop reader's edge cases (96 ticks a beat)."""
+    drums = mido.MidiFile(ticks_per_beat=96)
+    drums.tracks.append(_track([(36 + i % 3, i * 96, 48) for i in range(16)], channel=9))
+    drums.save(HERE / "loop_drums_only.mid")
+    zero = mido.MidiFile(ticks_per_beat=96)
+    zero.tracks.append(_track([(60, 0, 0), (64, 0, 0), (67, 0, 0)]))
+    zero.save(HERE / "loop_zero_length.mid")
+    long = mido.MidiFile(ticks_per_beat=96)
+    long.tracks.append(_track([(48 + bar % 12, bar * 384, 384) for bar in range(2000)]))
+    long.save(HERE / "loop_2000_bars.mid")
+    # Three bars of chords ending half a beat short, at an odd tempo (200 BPM).
+    short = mido.MidiFile(ticks_per_beat=96)
+    chords = [(57, 60, 64, 67), (62, 65, 69, 72), (55, 59, 62, 65)]
+    notes = [(p, bar * 384, 384 if bar < 2 else 336) for bar, c in enumerate(chords) for p in c]
+    track = _track(notes)
+    track.insert(0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(200)))
+    short.tracks.append(track)
+    short.save(HERE / "loop_three_bars_short.mid")
+
+
 def main() -> None:
     HERE.mkdir(parents=True, exist_ok=True)
     good = tiny_c_major()
@@ -97,6 +129,7 @@ def main() -> None:
     empty.save(HERE / "no_notes.mid")
     (HERE / "not_a_score.xml").write_text("<html><body>hello</body></html>")
     (HERE / "tiny.xml").write_text(tiny_xml())
+    loop_files()
 
 
 if __name__ == "__main__":
