@@ -71,6 +71,16 @@ def start_radio() -> RadioSession:
     return session
 
 
+def on_start() -> None:
+    """A new station that plays at once (its callback runs before the page is drawn, so the
+    button below already names what pressing it again does)."""
+    st.session_state.pop("radio_error", None)
+    try:
+        st.session_state.radio_autoplay = start_radio().id
+    except LofiError as exc:
+        st.session_state.radio_error = str(exc)
+
+
 def on_playing() -> None:
     """The player reports the track it plays; the first report starts the radio."""
     state = st.session_state.get("radio_player")
@@ -139,6 +149,9 @@ def player() -> None:
         "player": session.id if session else "idle",
         "crossfade": session.settings.crossfade_s if session else 4.0,
         "tracks": session.queue() if session else [],
+        # The station "Start radio" made: the player starts its sound at once, as part of
+        # that press (the browser allows sound after the click).
+        "autoplay": st.session_state.get("radio_autoplay"),
     }
     PLAYER(
         key="radio_player",
@@ -154,10 +167,7 @@ def player() -> None:
         return
     if session.error:
         st.error(f"The radio stopped making tracks: {session.error}")
-    playing = next((t for t in session.tracks if t.index == session.playing), None)
-    if playing is not None:
-        chords = " – ".join(name for _, _, name in playing.song.chords[:8])
-        st.markdown(f"**Now playing {playing.title}** · {chords} …")
+    # What plays, and its chords, the player says itself once the sound is heard.
     margins = session.margins()
     if margins:
         st.caption(f"Next track ready {min(margins):.0f} s before it was needed (least so far)")
@@ -226,9 +236,11 @@ st.caption(
     "in a background tab."
 )
 limits_panel()
-if st.button("▶ Start radio" if "radio_session" not in st.session_state else "↻ New station"):
-    try:
-        start_radio()
-    except LofiError as exc:
-        st.error(str(exc))
+started = "radio_session" in st.session_state
+st.button(
+    "↻ New station" if started else "▶ Start radio",
+    key="radio_start",
+    on_click=on_start,
+    help="a new station with the limits below" if started else "start the radio: it plays at once",
+)
 player()

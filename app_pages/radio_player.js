@@ -39,7 +39,7 @@ export default function (component) {
         <button class="play" title="Play / pause (media keys work too)">▶ Play</button>
         <button class="skip" title="Next track">⏭ Skip</button>
         <button class="like" title="Keep this track's recipe">♡ Like</button>
-        <span class="now">Press play: the radio starts within a second.</span>
+        <span class="now">Press ▶ Start radio (or ▶ Play): the sound starts within a second.</span>
       </div>
       <div class="chords"></div>
       <canvas class="roll" width="900" height="160"></canvas>`, (root) => {
@@ -61,6 +61,11 @@ export default function (component) {
                  at: p.ctx ? p.ctx.currentTime : null, hidden: document.hidden });
   }
   for (const t of data.tracks || []) addTrack(p, t);
+  // "Start radio" made this station: play it now, once (a pause afterwards stays a pause).
+  if (data.autoplay && p.autoplayed !== data.autoplay) {
+    p.autoplayed = data.autoplay;
+    toggle(p, true);
+  }
   if (p.wantPlay && p.reported < 0 && p.tracks.size) { p.reported = 0; setStateValue("playing", 0); }
   if (!p.drawing) {
     p.drawing = true;
@@ -106,7 +111,15 @@ function toggle(p, wanted) {
   ensureContext(p);
   const play = wanted === undefined ? p.paused || p.playing < 0 : wanted;
   if (play) {
-    p.ctx.resume();
+    p.ctx.resume().catch(() => {});
+    // A browser that holds the sound back (no click on this page yet) says so, and the
+    // button offers Play again instead of a Pause over silence.
+    setTimeout(() => {
+      if (p.paused || p.ctx.state === "running") return;
+      p.paused = true;
+      p.root.querySelector(".play").textContent = "▶ Play";
+      p.root.querySelector(".now").textContent = "The browser held the sound back: press ▶ Play.";
+    }, 1500);
     p.paused = false;
     p.wantPlay = true;
     if (p.reported < 0) { p.reported = 0; p.setStateValue("playing", 0); }
@@ -116,6 +129,10 @@ function toggle(p, wanted) {
     p.paused = true;
   }
   p.root.querySelector(".play").textContent = play ? "⏸ Pause" : "▶ Play";
+  const t = p.tracks.get(p.playing);
+  // Nothing said to be playing before it is heard: the title comes when its sound starts.
+  p.root.querySelector(".now").textContent = !play ? `⏸ Paused${t ? ` · ${t.title}` : ""}`
+    : t ? `▶ ${t.title}` : "Starting: the first bars are on their way…";
   if ("mediaSession" in navigator) navigator.mediaSession.playbackState = play ? "playing" : "paused";
 }
 

@@ -169,7 +169,19 @@ def test_dataset_and_training_pages(page, server) -> None:
 def test_radio_plays_two_tracks_in_a_row_without_a_gap(page, server) -> None:
     crossfade = 2.0
     page.goto(f"{server}/radio?bars=8&bpm=96-100&crossfade={crossfade:g}")
-    page.get_by_role("button", name="▶ Play").click(timeout=60_000)
+    # One press: the page's Start radio, nothing in the player.
+    page.get_by_role("button", name="▶ Start radio").click(timeout=60_000)
+    clock = """() => { const p = window.__lofiRadio;
+      const heard = p && p.ctx && p.ctx.state === "running" && p.playing >= 0;
+      return heard ? p.ctx.currentTime : -1; }"""
+    page.wait_for_function(f"({clock})() > 0", timeout=120_000)
+    before = page.evaluate(clock)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(clock) >= before + 1.0  # the audio clock runs: the sound has started
+    assert page.get_by_role("button", name="⏸ Pause").is_visible()
+    assert page.get_by_role("button", name="↻ New station").is_visible()
+    heard = page.evaluate("window.__lofiRadio.root.querySelector('.now').textContent")
+    assert heard.startswith("▶ #1")
     state = None
     deadline = time.time() + 240
     while time.time() < deadline:
