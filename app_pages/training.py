@@ -24,6 +24,7 @@ from lofi.service.runs import (
     run_progress,
     start_run,
     stop_run,
+    usable_style,
     use_in_studio,
 )
 from lofi.service.styles import style_choices
@@ -200,6 +201,20 @@ def progress_and_curve(records: list[dict[str, Any]], info: RunInfo, key: str = 
     return False
 
 
+def use_stopped_style(info: RunInfo) -> None:
+    """The parts a stopped style run finished, and its best so far, as the studio's style."""
+    try:
+        usable = usable_style(info.folder)
+    except LofiError as exc:
+        st.error(str(exc))
+        return
+    if usable is None:
+        st.warning("No part has a checkpoint yet: resume the run first.")
+        return
+    st.session_state.style = f"runs/{info.name} (stopped)"
+    st.toast("The studio's Style box now picks its parts so far (the rest: the shipped style).")
+
+
 def buttons(info: RunInfo) -> None:
     c1, c2, c3 = st.columns(3)
     if info.status == "running" and c1.button("⏹️ Stop", key=f"stop_{info.name}"):
@@ -216,6 +231,8 @@ def buttons(info: RunInfo) -> None:
         if info.has_checkpoint and c2.button("🎛️ Use in studio", key=f"use_{info.name}"):
             st.session_state.style = f"runs/{info.name}"
             st.toast("The studio's Style box now picks this style.")
+        elif info.resumable and c2.button("🎛️ Use in studio", key=f"use_{info.name}"):
+            use_stopped_style(info)
         return
     if info.has_checkpoint and c2.button("🎛️ Use in studio", key=f"use_{info.name}"):
         try:

@@ -86,8 +86,14 @@ def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoi
 def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> None:
     import json
 
+    from lofi.compose.song import compose
+    from lofi.core.types import GenerationConfig
+    from lofi.learn.checkpoint import read_checkpoint
     from lofi.learn.progress import read_progress
+    from lofi.learn.style import read_style
     from lofi.service.runs import run_info, stop_run
+    from lofi.service.styles import style_choices
+    from lofi.service.track import load_style_models
     from tests.factories import groove_folder
 
     groove_folder(app_env["user"] / "corpora" / "grooves", n=5)
@@ -118,7 +124,24 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
         while time.time() < deadline and run_info(folder).status == "running":
             time.sleep(0.5)
         assert run_info(folder).status == "stopped" and run_info(folder).resumable
+        # Usable at once: the Studio's styles hold its best melody so far, the parts it had
+        # not trained yet from the shipped style, as style.json allows.
+        stopped = style_choices()[f"runs/{folder.name} (stopped)"]
+        style = read_style(stopped)
+        assert list(style.parts) == ["melody"]
+        best = read_checkpoint(folder / "melody").meta["model_sha256"]
+        assert style.model_sha256()["melody"] == best
+        shipped = read_style(app_env["checkpoints"])
+        assert style.models["chords"] == shipped.models["chords"]
+        assert style.fallbacks["drums"] == shipped.fallbacks["drums"]
+        song = compose(GenerationConfig(bars=8), load_style_models(stopped))
+        assert {p.name for p in song.parts} >= {"melody", "chords", "drums"}
         at.run()
+        assert button(at, "🎛️ Use in studio")  # beside Resume
+        button(at, "🎛️ Use in studio").click()
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+        assert at.session_state.style == f"runs/{folder.name} (stopped)"
         first_pid = run_info(folder).pid
         button(at, "▶️ Resume").click()
         at.run()

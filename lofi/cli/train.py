@@ -220,7 +220,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) -> int:
-    from lofi.learn.style_training import StyleStopped, train_style
+    from lofi.learn.style_training import StyleStopped, stopped_style, train_style
     from lofi.learn.train import command_line
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
@@ -237,6 +237,11 @@ def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) 
         )
     except StyleStopped as exc:
         print(exc)
+        # What it finished and its best so far are a style to use now (missing parts from
+        # the shipped style); --resume goes on in the run's folder, this copy stays.
+        usable = stopped_style(args.out)
+        if usable is not None:
+            print(f"usable now as the style in {usable}")
         return 0
     fallbacks = ", ".join(f"{k} → {v}" for k, v in style.fallbacks.items()) or "none"
     print(

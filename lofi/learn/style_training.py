@@ -6,6 +6,7 @@ this module writes one by training, fine-tuning from a base style or fitting the
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import threading
 from dataclasses import replace
@@ -164,6 +165,74 @@ def part_finished(folder: Path) -> bool:
     except CheckpointError:
         return False
     return "done" in events
+
+
+STOPPED_PREFIX = "stopped-"  # a stopped run's usable style: RUN/stopped-HASH/style.json
+
+
+def stopped_style(run: Path) -> Path | None:
+    """A usable style made of a stopped style run's finished and best-so-far parts.
+
+    Every part with a whole checkpoint in RUN/PART (finished, or the best one so far of the
+    part training stopped in) is copied into RUN/stopped-HASH; the parts still missing are
+    filled as style.json allows: the shipped style's model of the part, else its rules; the
+    form and timing are the shipped style's. Named by its parts' weights, it is made once and
+    never changes, so a track made with it can be made again after the run goes on.
+
+    Returns:
+        The style's folder, or None when no part has a checkpoint yet.
+
+    Raises:
+        StyleError: if the parts cannot make a style (say, no melody model anywhere).
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for kind in PART_KINDS:
+        try:
+            found[kind] = read_checkpoint(run / kind, kind).meta
+        except CheckpointError:
+            continue
+    if not found:
+        return None
+    weights = sorted((kind, str(meta.get("model_sha256", ""))) for kind, meta in found.items())
+    out = run / f"{STOPPED_PREFIX}{hashlib.sha256(repr(weights).encode()).hexdigest()[:12]}"
+    if (out / STYLE_FILE).is_file():
+        return out
+    staging = run / f".{out.name}.partial"  # renamed into place once whole
+    for leftover in (staging, out):  # a copy cut short before it was whole
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging.mkdir()
+    try:
+        for kind in found:
+            shutil.copytree(run / kind, staging / kind)
+        first = next(iter(found.values()))
+        shipped_later = "from the shipped style or its rules"
+        style = Style(
+            path=staging,
+            name=f"{run.name} (stopped)",
+            corpus=str(first.get("corpus", "")),
+            corpus_hash=str(first.get("corpus_hash", "")),
+            command=str(first.get("command", "")),
+            parts={kind: kind for kind in found},
+            fallbacks={k: _fallback_for(k) for k in PART_KINDS if k not in found},
+            training={
+                "parts": {
+                    kind: ("finished" if part_finished(run / kind) else "best so far, stopped")
+                    + f" ({_origin(meta)})"
+                    for kind, meta in found.items()
+                },
+                "stopped": f"the parts not trained yet come {shipped_later}",
+            },
+            form=FALLBACK_DEFAULT,
+            form_reason="stopped before the form was fitted",
+            timing=FALLBACK_DEFAULT,
+            timing_reason="stopped before the timing was fitted",
+        )
+        write_style(style)
+        read_style(staging)  # a style that cannot be used is not left behind
+        staging.replace(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
 
 
 def _origin(meta: dict[str, Any]) -> str:

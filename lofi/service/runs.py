@@ -257,6 +257,28 @@ def list_runs(root: Path) -> list[RunInfo]:
     return runs
 
 
+def usable_style(folder: Path) -> Path | None:
+    """The style a stopped style run can be used as now (lofi.learn.style_training).
+
+    Its finished and best-so-far parts; the parts still missing filled from the shipped style.
+
+    Returns:
+        The style's folder, or None when no part has a checkpoint yet.
+
+    Raises:
+        LofiError: if the run is not a stopped style run, or its parts make no usable style.
+    """
+    from lofi.learn.style_training import stopped_style
+
+    info = run_info(folder)
+    if not info.resumable:
+        raise LofiError(f"{folder.name} is {info.status}; only a stopped style run is used so")
+    try:
+        return stopped_style(folder)
+    except OSError as exc:
+        raise LofiError(f"cannot copy the parts of {folder.name}: {exc.strerror}") from exc
+
+
 def stop_run(folder: Path) -> None:
     """Asks the run's process (by its id) to stop after this batch; the best checkpoint stays."""
     info = run_info(folder)  # "running" only if the pid still names the run's own process

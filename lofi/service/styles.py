@@ -9,6 +9,7 @@ from lofi.compose.song import SongModels
 from lofi.core.errors import StyleError
 from lofi.core.paths import styles_dir, user_data_dir
 from lofi.learn.style import STYLE_FILE, Style, default_style_dir, read_style
+from lofi.learn.style_training import STOPPED_PREFIX
 
 DEFAULT_STYLE = "default"
 
@@ -22,13 +23,19 @@ def style_choices(runs: Path | None = None) -> dict[str, Path]:
     """Every usable style by name; unusable folders are left out.
 
     The shipped `default`, the styles folder's, then the training runs that made a whole
-    style (named `runs/NAME`).
+    style (named `runs/NAME`), or, stopped before that, the style of their finished and
+    best-so-far parts (`runs/NAME (stopped)`, lofi.learn.style_training.stopped_style).
     """
     found: dict[str, Path] = {}
     candidates = [(DEFAULT_STYLE, default_style_dir())]
     for root, prefix in ((styles_dir(), ""), (runs or runs_root(), "runs/")):
         if root.is_dir():
             candidates += [(prefix + f.name, f) for f in sorted(root.iterdir())]
+    for name, folder in list(candidates):
+        if name.startswith("runs/") and not (folder / STYLE_FILE).is_file():
+            stopped = latest_stopped_style(folder)
+            if stopped is not None:
+                candidates.append((f"{name} (stopped)", stopped))
     for name, folder in candidates:
         if (folder / STYLE_FILE).is_file() and name not in found:
             try:
@@ -37,6 +44,12 @@ def style_choices(runs: Path | None = None) -> dict[str, Path]:
                 continue
             found[name] = folder
     return found
+
+
+def latest_stopped_style(run: Path) -> Path | None:
+    """The newest style a stopped run's parts made (RUN/stopped-HASH), if any."""
+    made = [f for f in run.glob(f"{STOPPED_PREFIX}*") if (f / STYLE_FILE).is_file()]
+    return max(made, key=lambda f: (f / STYLE_FILE).stat().st_mtime_ns) if made else None
 
 
 def style_info(folder: Path) -> Style:
