@@ -14,6 +14,7 @@ from lofi.core.errors import ConfigError
 from lofi.core.settings import GENERATION
 
 if TYPE_CHECKING:
+    from lofi.data.corpus import Corpus
     from lofi.tools.evaluate import EvaluationReport
 
 
@@ -63,6 +64,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="--matrix: where the styles are trained or reused (default: the styles "
         "folder's matrix/)",
     )
+    v.add_argument(
+        "--loop-case",
+        choices=("held-out", "all"),
+        help="measure the loop case instead: a song built on each held-out (or every) "
+        "piece's own chords, its melody's chord tones on beats 1 and 3 and its rests beside "
+        "the piece's top line",
+    )
     v.add_argument("--json", type=Path, help="write every figure to this JSON file")
     v.set_defaults(handler=_evaluate)
 
@@ -80,6 +88,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.held_out = 0.2
     checkpoints = chosen_checkpoints(args)
     corpus = load_corpus(args.corpus)
+    if args.loop_case:
+        return _loop_case(args, corpus, checkpoints)
     if checkpoints:
         melody, chords = checkpoints
         report = evaluate(
@@ -96,6 +106,25 @@ def _evaluate(args: argparse.Namespace) -> int:
             corpus, chosen_style(args), args.songs, args.seed, args.bars, args.held_out
         )
     print_report(report)
+    if args.json:
+        report.write_json(args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _loop_case(
+    args: argparse.Namespace, corpus: Corpus, checkpoints: tuple[Path, Path] | None
+) -> int:
+    from lofi.data.split import split_pieces
+    from lofi.service.track import load_models, load_style_models
+    from lofi.tools.loop_case import loop_case
+
+    models = load_models(*checkpoints) if checkpoints else load_style_models(chosen_style(args))
+    pieces = corpus.pieces
+    if args.loop_case == "held-out":
+        pieces = split_pieces(corpus, args.held_out)[1]
+    report = loop_case(pieces, models, corpus.name, args.loop_case, args.seed, args.bars)
+    print("\n".join(report.lines()))
     if args.json:
         report.write_json(args.json)
         print(f"wrote {args.json}")

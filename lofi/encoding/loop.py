@@ -14,7 +14,7 @@ from pathlib import Path
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CorpusError
 from lofi.core.settings import GENERATION, LIMITS
-from lofi.core.types import Key, Note
+from lofi.core.types import Key, Note, Piece
 from lofi.data.analysis import beat_spans, find_key, skyline
 from lofi.data.loop_file import read_loop_file
 from lofi.encoding.chord_inference import infer_chords
@@ -116,29 +116,56 @@ def read_loop(
     """
     path = Path(path)
     read = read_loop_file(path)
-    notes = tuple(n for n in read.piece.notes if n.duration > _EPS)
+    return loop_of_piece(read.piece, read.meter, read.tempo_bpm, key, bpm, style_bpm, path)
+
+
+def loop_of_piece(
+    piece: Piece,
+    meter: tuple[int, int] | None = None,
+    tempo_bpm: float | None = None,
+    key: Key | None = None,
+    bpm: float | None = None,
+    style_bpm: float = GENERATION.bpm,
+    path: Path | None = None,
+) -> Loop:
+    """A parsed piece as a loop (`read_loop` after reading; evaluate's held-out pieces).
+
+    Args:
+        piece: the parsed notes.
+        meter: the file's first time signature (None: 4/4).
+        tempo_bpm: the tempo the file sets (None: none).
+        key: the user's key (None: found in the notes).
+        bpm: the user's tempo (None: the file's, else `style_bpm`).
+        style_bpm: the tempo for a file that sets none, or an odd one.
+        path: the file, named in errors.
+
+    Raises:
+        CorpusError: notes that last no time, or a loop too long.
+    """
+    where = path or Path(piece.name)
+    notes = tuple(n for n in piece.notes if n.duration > _EPS)
     if not notes:
-        raise CorpusError(path, "its notes last no time; a loop needs notes that sound")
-    numerator, denominator = read.meter or (BEATS_PER_BAR, 4)
+        raise CorpusError(where, "its notes last no time; a loop needs notes that sound")
+    numerator, denominator = meter or (BEATS_PER_BAR, 4)
     bar_beats = numerator * 4 / denominator
     length = max(n.end for n in notes)
     if length / BEATS_PER_BAR > LIMITS.loop_bars + 1:
         raise CorpusError(
-            path, f"it lasts {length / BEATS_PER_BAR:.0f} bars; a loop may last {LIMITS.loop_bars}"
+            where, f"it lasts {length / BEATS_PER_BAR:.0f} bars; a loop may last {LIMITS.loop_bars}"
         )
     kept, bars, fit, fit_beats = fitted(notes, bar_beats)
     if bars > LIMITS.loop_bars:
-        raise CorpusError(path, f"it lasts {bars} bars; a loop may last {LIMITS.loop_bars}")
+        raise CorpusError(where, f"it lasts {bars} bars; a loop may last {LIMITS.loop_bars}")
     if bpm is not None:
         tempo, tempo_source = float(bpm), FROM_USER
-    elif read.tempo_bpm is not None and read.tempo_bpm in GENERATION.bpm_range:
-        tempo, tempo_source = round(float(read.tempo_bpm), 2), FROM_FILE
+    elif tempo_bpm is not None and tempo_bpm in GENERATION.bpm_range:
+        tempo, tempo_source = round(float(tempo_bpm), 2), FROM_FILE
     else:
         tempo, tempo_source = float(style_bpm), FROM_STYLE
     found = key or find_key(kept)
     return Loop(
-        name=path.name,
-        content_hash=read.piece.content_hash,
+        name=where.name,
+        content_hash=piece.content_hash,
         notes=kept,
         key=found,
         key_source=FROM_FILE if key is None else FROM_USER,
