@@ -114,10 +114,17 @@ def make_default_effects(dest: Path, seed: int = 0) -> dict[str, Path]:
 
 
 def list_effects(folder: Path) -> dict[str, Path]:
-    """Every .wav in `folder` by name (the file name without .wav), sorted; {} if no folder."""
+    """Every .wav in `folder` by name (the file name without .wav), sorted; {} if no folder.
+
+    Hidden files (an upload still being checked, a bed being written) are never listed.
+    """
     if not folder.is_dir():
         return {}
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".wav"}
+    return {
+        p.stem: p
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() == ".wav" and not p.name.startswith(".")
+    }
 
 
 def _header(path: Path) -> Any:

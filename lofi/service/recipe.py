@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,7 @@ from lofi.compose.arrangement import (
 )
 from lofi.core.constants import PARTS
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError, StyleError
-from lofi.core.paths import (
-    SYSTEM_SOUNDFONT,
-    checkpoints_dir,
-    effects_dir,
-    portable_path,
-    resolve_portable,
-    soundfonts_dir,
-)
+from lofi.core.paths import checkpoints_dir, portable_path, resolve_portable
 from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.encoding.vocab import PART_KINDS
@@ -36,6 +31,7 @@ from lofi.learn.form import FALLBACK_FORM, form_sha256
 from lofi.learn.style import LATER_PARTS, RULES, form_source_of, read_style
 from lofi.service.loops import loop_entry, loop_from_entry
 from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
+from lofi.service.recipe_sounds import EFFECT, SOUNDFONT, find_sound
 
 __all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
 
@@ -229,24 +225,6 @@ def recipe_timing(request: TrackRequest) -> dict[str, str]:
     return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
 
 
-def _find_by_hash(path: Path, sha: str, folders: list[Path], what: str) -> Path:
-    if path.is_file() and file_sha256(path) == sha:
-        return path
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for candidate in sorted(folder.iterdir()):
-            if (
-                candidate.is_file()
-                and candidate.suffix == path.suffix
-                and (file_sha256(candidate) == sha)
-            ):
-                return candidate
-    raise RecipeError(
-        f"the recipe's {what} {path.name} (sha256 {sha[:12]}…) is not on this machine"
-    )
-
-
 def _find_model(entry: dict[str, Any], kind: str) -> Path:
     folder = _resolve(entry["path"])
     sha = entry["model_sha256"]
@@ -335,10 +313,9 @@ def from_recipe(data: Any) -> TrackRequest:
             ),
         )
         validate_config(config)
-        sf_dirs = [soundfonts_dir(), SYSTEM_SOUNDFONT.parent]
         instruments = {
             part: Instrument(
-                _find_by_hash(_resolve(e["soundfont"]), e["sha256"], sf_dirs, "SoundFont"),
+                find_sound(e["soundfont"], e["sha256"], SOUNDFONT),
                 int(e["bank"]),
                 int(e["program"]),
                 float(e.get("gain_db", 0.0)),
@@ -350,9 +327,7 @@ def from_recipe(data: Any) -> TrackRequest:
         for name, e in data["effects"].items():
             level = e.get("level_db")
             effects[name] = -math.inf if level is None else float(level)
-            effect_paths[name] = _find_by_hash(
-                _resolve(e["path"]), e["sha256"], [effects_dir()], "effect"
-            )
+            effect_paths[name] = find_sound(e["path"], e["sha256"], EFFECT)
         muted = tuple(sorted(data.get("muted", [])))
         loop = loop_from_entry(data["loop"], config) if "loop" in data else None
         if data.get("style"):
@@ -388,17 +363,28 @@ def from_recipe(data: Any) -> TrackRequest:
 def load_recipe(path: Path) -> TrackRequest:
     """The request a recipe.json describes; RecipeError when it is too large or invalid."""
     path = Path(path)
-    try:
-        if path.stat().st_size > 1 << 20:
-            raise RecipeError(f"{path.name} is too large to be a recipe")
-        text = path.read_bytes()
-    except OSError as exc:
-        raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
+    text = _read_regular(path, LIMITS.recipe_bytes)
     try:
         data = parse_recipe(text)
     except RecipeError as exc:
         raise RecipeError(f"cannot read recipe {path.name}: {exc}") from None
     return from_recipe(data)
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of a regular file (a device or pipe is refused unread)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe's open must not wait
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RecipeError(f"cannot read recipe {path.name}: it is not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read(limit + 1)
+        except OSError as exc:
+            raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
 
 
 def save_recipe(request: TrackRequest, path: Path) -> None:

@@ -18,7 +18,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +30,7 @@ from lofi.core.errors import EffectError, LofiError, SoundFontError
 from lofi.core.settings import LIMITS
 from lofi.data.corpus import BUNDLED
 from lofi.data.readers import SUFFIXES as SCORE_SUFFIXES
+from lofi.service.zip_members import member_chunks
 
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed total of one uploaded corpus
 MAX_ZIP_FILES = 2000
@@ -192,12 +193,6 @@ def _stage(name: str, chunks: Iterable[bytes], staging: Path, budget: list[int])
     return f"{name}: empty or larger than {LIMITS.midi_bytes >> 20} MB"
 
 
-def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    with archive.open(info) as member:
-        while chunk := member.read(CHUNK):
-            yield chunk
-
-
 def _is_link(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
@@ -222,7 +217,7 @@ def _unpack(name: str, data: BinaryIO, staging: Path, budget: list[int]) -> list
             if _is_link(info):
                 skipped.append(f"{clean}: a link, not a file")
                 continue
-            reason = _stage(clean, _member_chunks(archive, info), staging, budget)
+            reason = _stage(clean, member_chunks(archive, info, CHUNK), staging, budget)
             if reason:
                 skipped.append(reason)
     return skipped

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
+import functools
+import lzma
 import struct
 import zipfile
 import zlib
@@ -130,3 +133,49 @@ def traversal(midi: bytes, name: str) -> bytes:
 
 
 METHODS = {"deflate": zipfile.ZIP_DEFLATED, "lzma": zipfile.ZIP_LZMA, "bzip2": zipfile.ZIP_BZIP2}
+
+
+_BLOCK_MAGIC = 0x314159265359
+_END_MAGIC = 0x177245385090
+
+
+@functools.lru_cache(maxsize=4)
+def bzip2_zeros(blocks: int) -> bytes:
+    """A bzip2 stream of `blocks` × 40 MiB of zeros, by repeating one compressed block.
+
+    bzip2 blocks are independent and bit-aligned, so one block's bits repeated, with the
+    stream's combined CRC worked out, decode as the whole: a gigabyte costs milliseconds.
+    """
+    one = bz2.compress(bytes(40 << 20), 9)
+    bits = int.from_bytes(one, "big")
+    total = len(one) * 8
+    text = format(bits, f"0{total}b")
+    end = text.rindex(format(_END_MAGIC, "048b"))
+    block = text[32:end]  # after "BZh9", up to the end-of-stream marker
+    block_crc = int(block[48:80], 2)
+    combined = 0
+    for _ in range(blocks):
+        combined = (((combined << 1) | (combined >> 31)) & 0xFFFFFFFF) ^ block_crc
+    out = text[:32] + block * blocks + format(_END_MAGIC, "048b") + format(combined, "032b")
+    out += "0" * (-len(out) % 8)
+    return int(out, 2).to_bytes(len(out) // 8, "big")
+
+
+def lzma_zeros(total: int) -> bytes:
+    """A zip LZMA member's bytes (version, properties, raw LZMA1) for `total` zero bytes."""
+    filters = [{"id": lzma.FILTER_LZMA1, "preset": 0}]
+    encode = lzma._encode_filter_properties  # type: ignore[attr-defined]
+    props = encode(filters[0])
+    c = lzma.LZMACompressor(lzma.FORMAT_RAW, filters=filters)
+    chunk = bytes(1 << 22)
+    body = b"".join(c.compress(chunk) for _ in range(total >> 22)) + c.flush()
+    return struct.pack("<BBH", 9, 4, len(props)) + props + body
+
+
+def method_bomb(method: int, data: bytes, declared: int) -> bytes:
+    """One .mid member of compression `method` holding `data`, declaring `declared` bytes."""
+    blob = bytearray(raw_zip([(b"bomb.mid", data, declared, 0, 0o100644)]))
+    blob[8:10] = struct.pack("<H", method)
+    central = blob.rindex(b"PK\x01\x02")
+    blob[central + 10 : central + 12] = struct.pack("<H", method)
+    return bytes(blob)

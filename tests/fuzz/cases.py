@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,14 @@ def mutate(data: bytes, rng: np.random.Generator) -> tuple[str, bytes]:
     return how, b""
 
 
+def _bzip2_bomb(declared: int) -> bytes:
+    return archives.method_bomb(zipfile.ZIP_BZIP2, archives.bzip2_zeros(25), declared)
+
+
+def _lzma_bomb() -> bytes:
+    return archives.method_bomb(zipfile.ZIP_LZMA, archives.lzma_zeros(64 << 20), 1000)
+
+
 def named_cases() -> list[Case]:
     """Every edge case the brief names, once."""
     sf2, midi = tiny_sf2(), MIDI
@@ -114,6 +123,9 @@ def named_cases() -> list[Case]:
         Case("corpus", "zip declares 10 GB", (("a.zip", archives.bomb(1 << 20, 10 << 30)),)),
         Case("corpus", "zip unpacks to 1 GB", (("a.zip", archives.bomb(1 << 30, 100)),)),
         Case("corpus", "zero-length zip", (("a.zip", b""),)),
+        Case("corpus", "zip bzip2 1 GB declares 1000", (("a.zip", _bzip2_bomb(1000)),)),
+        Case("corpus", "zip bzip2 1 GB declares 1 MB", (("a.zip", _bzip2_bomb(1 << 20)),)),
+        Case("corpus", "zip lzma 64 MB declares 1000", (("a.zip", _lzma_bomb()),)),
     ]
     for name in ("../../evil.mid", "/tmp/evil.mid", "C:\\evil.mid", "a/../../evil.mid"):
         c.append(Case("corpus", f"zip member {name}", (("a.zip", archives.traversal(midi, name)),)))
