@@ -182,3 +182,39 @@ def test_loops_repeat_note_for_note_or_with_a_new_second_half(tiny_piano):
     assert [x for x in varied if x[1] < 8] == [x for x in first if x[1] < 8]
     assert all(n.onset + n.duration <= 48 + 1e-6 for n in notes)
     assert len(split_bars(["p0", "n60", "d1", "v62", BAR, BAR])) == 2
+
+
+def test_a_piano_song_loops_along_the_form_with_a_bass_under_it(tiny_piano):
+    from lofi.compose.arrangement import ARRANGEMENT
+    from lofi.compose.piano_song import block_tokens, compose_piano, piano_song
+    from lofi.core.types import GenerationConfig
+
+    _, _, step = tiny_piano
+    config = GenerationConfig(seed=4, key=Key.parse("F-minor"), bars=16)
+    rngs = {k: np.random.default_rng(i) for i, k in enumerate(("piano", "bass", "learned_bass"))}
+    tune, chords, bass, harmony, plan = compose_piano(config, step, None, None, ARRANGEMENT, rngs)
+    tokens = block_tokens(plan, 16)
+    assert len(tokens) == 4 and tokens[0] == plan.letters[0]
+    assert all(t[0] in plan.letters for t in tokens)
+    song = piano_song(config, tune, chords, bass, [], harmony, plan)
+    assert [p.name for p in song.parts] == ["chords", "melody", "bass", "drums"]
+    notes = tune + chords
+    assert notes and all(n.onset >= 0 and n.end <= 64 + 1e-6 for n in notes)
+    # The tune is the top line: nothing in the chords starts above it at its onset.
+    top = {n.onset: n.pitch for n in tune}
+    assert all(n.pitch < top[n.onset] for n in chords if n.onset in top)
+    # The bass plays under the chords it hears in the piano, after the intro.
+    intro = plan.sections[0].bars * 4
+    assert bass and all(n.onset >= intro * ARRANGEMENT.bass_entry for n in bass)
+    assert len(harmony) == 64
+    # Repeats of a loop (`=`) are note for note in the song's key.
+    for i, token in enumerate(tokens):
+        if token.endswith("="):
+            first = tokens.index(token[0])
+            here = sorted(
+                (n.pitch, round(n.onset - 16 * i, 4)) for n in notes if n.onset // 16 == i
+            )
+            there = sorted(
+                (n.pitch, round(n.onset - 16 * first, 4)) for n in notes if n.onset // 16 == first
+            )
+            assert here == there
