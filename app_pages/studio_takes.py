@@ -15,6 +15,7 @@ from lofi.service.takes import (
     DOWNLOADS,
     PART_ACTIONS,
     Take,
+    download_name,
     list_takes,
     read_take,
     regenerate_request,
@@ -81,16 +82,19 @@ def download_buttons(folder: Path, key: str, kinds: tuple[str, ...] = tuple(DOWN
     words = {"wav": "WAV", "mp3": "MP3", "midi": "MIDI", "recipe": "Recipe", "stems": "Stems"}
     cols = st.columns(len(kinds))
     for col, kind in zip(cols, kinds, strict=True):
-        name, mime = DOWNLOADS[kind]
+        mime = DOWNLOADS[kind][1]
         col.download_button(
             f"⬇️ {words[kind]}",
             partial(take_file, folder, kind),
-            name,
+            download_name(folder, kind),
             mime,
             key=f"dl_{kind}_{key}",
             on_click="ignore",
             width="stretch",
-            help="Every part as its own WAV, in a .zip" if kind == "stems" else None,
+            help="Every part as its own lossless FLAC (mono where the part is), named with "
+            "the tempo and key, in a .zip"
+            if kind == "stems"
+            else None,
         )
 
 

@@ -138,6 +138,63 @@ def test_stems_are_rendered_on_demand_as_the_same_bytes(made, tmp_path) -> None:
     assert take_file(take, "stems")[:2] == b"PK"
 
 
+def _ffprobe_tags(path: Path) -> dict[str, str]:
+    import subprocess
+
+    cmd = ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60).stdout
+    return {k.lower(): v for k, v in json.loads(out)["format"].get("tags", {}).items()}
+
+
+def test_downloads_are_lossless_compressed_stems_and_tagged_mixes(made, tmp_path) -> None:
+    import io
+    import zipfile
+
+    import numpy as np
+    import soundfile as sf
+
+    from lofi.service.takes import download_name
+
+    request, track = made
+    take = save_take(track, request, tmp_path / "session")
+    c = request.config
+    key_code = {"A-minor": "Am", "D-minor": "Dm"}.get(c.key.name, c.key.name)
+    base = f"lofi_{c.bpm:g}bpm_{key_code}_seed{c.seed}"
+    assert download_name(take, "stems") == f"{base}_stems.zip"
+    assert download_name(take, "wav") == f"{base}.wav"
+    # Stems: FLAC in a deflated zip, named with tempo and key, the WAVs' samples exactly,
+    # one channel where the stem's two are the same.
+    data = take_file(take, "stems")
+    wavs = take_stems(take)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        assert sorted(i.filename for i in infos) == sorted(f"{base}_{p}.flac" for p in wavs)
+        assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+        for part, wav in wavs.items():
+            pcm, _ = sf.read(str(wav), dtype="int16", always_2d=True)
+            flac = archive.read(f"{base}_{part}.flac")
+            with sf.SoundFile(io.BytesIO(flac)) as f:
+                assert f.format == "FLAC" and f"({part})" in f.title and "BPM" in f.comment
+            back, rate = sf.read(io.BytesIO(flac), dtype="int16", always_2d=True)
+            mono = np.array_equal(pcm[:, 0], pcm[:, 1])
+            assert back.shape[1] == (1 if mono else 2) and rate == 44100
+            assert np.array_equal(back, pcm[:, :1] if mono else pcm), part
+    assert any(np.array_equal(*sf.read(str(w), always_2d=True)[0].T) for w in wavs.values())
+    assert len(data) < 0.7 * sum(w.stat().st_size for w in wavs.values())
+    assert take_file(take, "stems") == data  # the same take, the same zip
+    # The mixes say their title, tempo and key.
+    (tmp_path / "mix.mp3").write_bytes(take_file(take, "mp3"))
+    (tmp_path / "mix.wav").write_bytes(take_file(take, "wav"))
+    mp3 = _ffprobe_tags(tmp_path / "mix.mp3")
+    assert mp3["tbpm"] == f"{round(c.bpm)}" and mp3["tkey"] == key_code
+    assert mp3["title"] == f"Lofi in {c.key.name.replace('-', ' ')}, seed {c.seed}"
+    wav_tags = _ffprobe_tags(tmp_path / "mix.wav")
+    assert wav_tags["title"] == mp3["title"] and f"{c.bpm:g} BPM" in wav_tags["comment"]
+    assert c.key.name.replace("-", " ") in wav_tags["comment"]
+    with sf.SoundFile(str(tmp_path / "mix.mp3")) as decoded:  # still a whole, playable MP3
+        assert abs(decoded.frames - len(track.mix)) < 3000
+
+
 def test_a_recipe_made_in_one_folder_makes_the_same_bytes_in_another(
     tiny_checkpoints, gm_soundfont, tmp_path, monkeypatch
 ) -> None:

@@ -30,7 +30,7 @@ from lofi.service.storage import (
     prune,
     unpin,
 )
-from lofi.service.track import Track, mp3_of, stems_zip, write_track
+from lofi.service.track import Track, mp3_of, recipe_tags, stems_zip, write_track
 from lofi.service.uploads import unique_path
 
 TAKE_FILE = "take.json"
@@ -231,6 +231,17 @@ def take_stems(folder: Path) -> dict[str, Path]:
     return {part: stems / f"{part}.wav" for part in audio}
 
 
+def download_name(folder: Path, kind: str) -> str:
+    """The file name a download of the take gets: 'lofi_84bpm_Dm_seed7.wav', '…_stems.zip'."""
+    name = DOWNLOADS[kind][0]
+    try:
+        base = recipe_tags(folder)[1]
+    except LofiError:
+        return name
+    suffix = {"stems": "_stems.zip", "recipe": "_recipe.json"}.get(kind, Path(name).suffix)
+    return base + suffix
+
+
 def take_file(folder: Path, kind: str) -> bytes:
     """A download of the take (wav, mp3, midi, recipe, stems); the take is kept from then on."""
     if kind not in DOWNLOADS:
@@ -240,5 +251,5 @@ def take_file(folder: Path, kind: str) -> bytes:
         return mp3_of(folder)
     if kind == "stems":
         take_stems(folder)
-        return stems_zip(folder / STEMS)
+        return stems_zip(folder / STEMS, *recipe_tags(folder))
     return (folder / DOWNLOADS[kind][0]).read_bytes()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lofi.audio.effects import list_effects, load_effect
-from lofi.audio.export import write_mp3, write_wav
+from lofi.audio.export import Tags, flac_bytes, write_mp3, write_wav
 from lofi.audio.mix import combine, master
 from lofi.audio.render import render_stems, song_frames
 from lofi.compose.midi import song_to_midi
@@ -22,7 +22,7 @@ from lofi.compose.song import SongModels, compose
 from lofi.core.errors import EffectError
 from lofi.core.paths import checkpoints_dir, effects_dir
 from lofi.core.settings import MIX
-from lofi.core.types import Song
+from lofi.core.types import GenerationConfig, Song
 from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.form import FormModel, form_sha256, read_form
 from lofi.learn.sampler import StepModel
@@ -261,8 +261,9 @@ def write_track(
     """
     out.mkdir(parents=True, exist_ok=True)
     paths = {"wav": out / "mix.wav", "midi": out / "song.mid", "recipe": out / "recipe.json"}
+    tags = track_tags(request.config)
     t = time.perf_counter()
-    write_wav(track.mix, paths["wav"])
+    write_wav(track.mix, paths["wav"], tags)
     track.timings["write_wav"] = time.perf_counter() - t
     paths["midi"].write_bytes(track.midi)
     save_recipe(request, paths["recipe"])
@@ -274,28 +275,70 @@ def write_track(
     if mp3:
         t = time.perf_counter()
         paths["mp3"] = out / "mix.mp3"
-        write_mp3(track.mix, paths["mp3"])
+        write_mp3(track.mix, paths["mp3"], tags=tags)
         track.timings["write_mp3"] = time.perf_counter() - t
     return paths
 
 
-def stems_zip(stems_dir: Path) -> bytes:
-    """The stems folder as one .zip (WAVs are stored, they barely compress)."""
+def track_tags(config: GenerationConfig) -> Tags:
+    """The title, tempo and key the track's files carry."""
+    return _tags(config.key.name, config.bpm, config.seed)
+
+
+def _tags(key: str, bpm: float, seed: int) -> Tags:
+    return Tags(f"Lofi in {key.replace('-', ' ')}, seed {seed}", bpm, key)
+
+
+def recipe_tags(folder: Path) -> tuple[Tags, str]:
+    """The tags of the track whose recipe.json is in `folder`, and its files' base name.
+
+    The base name puts the tempo and key first, as producers name files for a DAW:
+    'lofi_84bpm_Dm_seed7'.
+
+    Raises:
+        RecipeError: if the recipe cannot be read.
+    """
+    import json
+
+    from lofi.core.errors import RecipeError
+
+    try:
+        data = json.loads((folder / "recipe.json").read_text())
+        key, bpm, seed = str(data["key"]), float(data["bpm"]), int(data["seed"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RecipeError(f"cannot read the track's recipe.json: {exc}") from exc
+    tags = _tags(key, bpm, seed)
+    return tags, f"lofi_{bpm:g}bpm_{tags.key_code}_seed{seed}"
+
+
+def stems_zip(stems_dir: Path, tags: Tags, base: str) -> bytes:
+    """The stems as one deflated .zip of FLACs: lossless, mono where a stem is, tagged.
+
+    Each is named BASE_PART.flac (BASE holds the tempo and key, see `recipe_tags`).
+    """
+    import soundfile as sf
+
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(stems_dir.glob("*.wav")):
-            archive.write(path, f"stems/{path.name}")
+            audio, _ = sf.read(str(path), dtype="int16", always_2d=True)
+            part = path.stem
+            named = Tags(f"{tags.title} ({part})", tags.bpm, tags.key)
+            # A fixed date: the same stems make the same zip.
+            info = zipfile.ZipInfo(f"{base}_{part}.flac", date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, flac_bytes(audio, named))
     return buffer.getvalue()
 
 
 def mp3_of(out: Path) -> bytes:
-    """The track's MP3, encoded from mix.wav on first use and kept beside it."""
+    """The track's MP3, encoded from mix.wav on first use and kept beside it, tagged."""
     path = out / "mix.mp3"
     if not path.exists():
         import soundfile as sf
 
         audio, _ = sf.read(out / "mix.wav", dtype="float32")
         tmp = out / ".mix.mp3.tmp"
-        write_mp3(audio, tmp)
+        write_mp3(audio, tmp, tags=recipe_tags(out)[0])
         tmp.replace(path)
     return path.read_bytes()
