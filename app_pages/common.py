@@ -17,7 +17,14 @@ from lofi.service.recipe import TrackRequest
 from lofi.service.runs import studio_models
 from lofi.service.sounds import start_renderer
 from lofi.service.storage import holds_kept, prune
-from lofi.service.styles import style_models, style_version
+from lofi.service.styles import (
+    DEFAULT_STYLE,
+    part_sources,
+    style_choices,
+    style_info,
+    style_models,
+    style_version,
+)
 from lofi.service.track import default_chord_model, default_melody_model, load_models
 
 
@@ -111,16 +118,44 @@ def _describe(model: ModelSummary) -> str:
     return f"**{model.name}** · {model.corpus} · {loss_text}"
 
 
+def style_in_use() -> tuple[str, Path] | None:
+    """The style the Studio makes its tracks in (its Style box, else the first choice), or
+    None when the Training page's checkpoints are in use instead."""
+    styles = style_choices()
+    chosen = st.session_state.get("style")
+    if chosen is None and not models_in_use_chosen() and DEFAULT_STYLE in styles:
+        chosen = DEFAULT_STYLE
+    return (chosen, styles[chosen]) if chosen in styles else None
+
+
 def sidebar() -> None:
     warm_render_workers()
     with st.sidebar:
         st.markdown("### 🎧 LoFi Studio")
-        st.caption("Models in use")
-        melody, chords = current_models()
-        for kind, folder in (("Melody", melody), ("Chords", chords)):
-            try:
-                st.markdown(f"{kind}: {_describe(model_summary(folder))}")
-            except LofiError as exc:
-                st.warning(f"{kind} model: {exc}")
+        style_sidebar()
         st.caption("Corpus")
         st.markdown(f"**{st.session_state.get('corpus') or 'none chosen yet'}**")
+
+
+def style_sidebar() -> None:
+    """The style in use and where each of its parts comes from, or the models in use."""
+    chosen = style_in_use()
+    if chosen is not None:
+        name, folder = chosen
+        st.caption("Style in use")
+        try:
+            style = style_info(folder)
+        except LofiError as exc:
+            st.warning(f"Style {name}: {exc}")
+            return
+        st.markdown(f"**{name}** · learned from {style.corpus}")
+        lines = [f"- {part}: {source}" for part, source in part_sources(style).items()]
+        st.markdown("\n".join(lines))
+        return
+    st.caption("Models in use (Training page)")
+    melody, chords = current_models()
+    for kind, path in (("Melody", melody), ("Chords", chords)):
+        try:
+            st.markdown(f"{kind}: {_describe(model_summary(path))}")
+        except LofiError as exc:
+            st.warning(f"{kind} model: {exc}")

@@ -236,9 +236,18 @@ def test_studio_makes_a_track_in_a_style_chosen_by_name(app_env) -> None:
     at = open_app()
     box = at.selectbox(key="style")
     assert box.options == ["default", "mine"]  # the broken one is left out
+    assert _sidebar(at)[0] == "**default** · learned from synthetic"
     box.set_value("mine")
     slider(at, "Length (bars)").set_value(8)
     at.run()
+    # The sidebar names the style in use and where each part comes from.
+    side = _sidebar(at)
+    assert side[0] == "**mine** · learned from tiny"
+    sources = dict(line.removeprefix("- ").split(": ", 1) for line in side[1].splitlines())
+    assert sources["melody"] == sources["chords"] == "learned from tiny"
+    assert sources["drums"] == "hand-written drum grooves"
+    assert {"bass", "comping", "form", "timing"} <= set(sources)
+    assert not any(line.startswith("Melody:") for line in side)
     button(at, "Generate").click()
     wait_generated(at)
     recipe = json.loads(saved_recipes(app_env["user"])[-1].read_text())
@@ -252,3 +261,7 @@ def test_studio_makes_a_track_in_a_style_chosen_by_name(app_env) -> None:
     button(at, "Reproduce this recipe").click()
     wait_generated(at)
     assert at.selectbox(key="style").value == "mine"
+
+
+def _sidebar(at) -> list[str]:
+    return [m.value for m in at.sidebar.markdown if not m.value.startswith("###")]

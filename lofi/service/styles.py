@@ -8,7 +8,15 @@ from pathlib import Path
 from lofi.compose.song import SongModels
 from lofi.core.errors import StyleError
 from lofi.core.paths import styles_dir, user_data_dir
-from lofi.learn.style import STYLE_FILE, Style, default_style_dir, read_style
+from lofi.encoding.vocab import PART_KINDS
+from lofi.learn.style import (
+    FALLBACK_DEFAULT,
+    LEARNED_FORM,
+    STYLE_FILE,
+    Style,
+    default_style_dir,
+    read_style,
+)
 from lofi.learn.style_training import STOPPED_PREFIX
 
 DEFAULT_STYLE = "default"
@@ -78,3 +86,40 @@ def describe_style(style: Style) -> str:
     if style.base:
         text += f" · fine-tuned from {style.base.get('name', '?')}"
     return text
+
+
+# Each named fallback in a listener's words.
+FALLBACK_WORDS = {
+    FALLBACK_DEFAULT: "the shipped style's model",
+    "rules:grooves": "hand-written drum grooves",
+    "rules:bass": "hand-written bass (the chords' roots)",
+    "rules:comping": "hand-written comping",
+    "rules:form": "hand-written form (intro, A, B, outro)",
+    "rules:grid": "straight sixteenths (no learned timing)",
+}
+
+
+def part_sources(style: Style) -> dict[str, str]:
+    """Where each part of the style's tracks comes from, and its form and timing, in words.
+
+    A learned part names its corpus and how it was trained (from scratch, fine-tuned, or
+    for a stopped run the best so far); a fallback says which one.
+    """
+    origins = style.training.get("parts", {}) if isinstance(style.training, dict) else {}
+    out: dict[str, str] = {}
+    for kind in PART_KINDS:
+        if kind in style.parts:
+            origin = origins.get(kind) if isinstance(origins, dict) else None
+            out[kind] = f"learned from {style.corpus}" + (f", {origin}" if origin else "")
+        elif kind in style.fallbacks:
+            out[kind] = FALLBACK_WORDS.get(style.fallbacks[kind], style.fallbacks[kind])
+    for model, (source, _path) in (
+        ("form", style.form_source()),
+        ("timing", style.timing_source()),
+    ):
+        out[model] = (
+            f"learned from {style.corpus}"
+            if source == LEARNED_FORM
+            else FALLBACK_WORDS.get(source, source)
+        )
+    return out
