@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import current_models, models_in_use_chosen
+from app_pages.studio_loop import loop_box, loop_state, with_loop
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
 from lofi.core.settings import GENERATION, LIMITS, MIX
@@ -157,6 +158,7 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         state[f"preset_{part}_{name}"] = label(preset)
         state[f"program_{part}"] = (inst.bank, inst.program)
         state[f"gain_{part}"] = float(inst.gain_db)
+    state.update(loop_state(request))
     for name in effect_beds():
         level = request.effects.get(name, float("-inf"))
         state[f"fx_{name}"] = (
@@ -280,6 +282,7 @@ def controls() -> Panel:
     )
     style_box()
     panel.generate = st.button("Generate", type="primary", width="stretch")
+    loop_box()
     defaults = default_instruments()
     with st.expander("🎚️ Feel", expanded=True):
         feel()
@@ -371,8 +374,10 @@ def request_of(panel: Panel) -> TrackRequest:
     levels, paths = dict(panel.levels), {n: panel.effect_files[n] for n in panel.levels}
     styles = style_choices()
     if s.get("style") in styles:
-        return style_request(config, styles[s.style], panel.instruments, levels, paths, tape)
+        return with_loop(
+            style_request(config, styles[s.style], panel.instruments, levels, paths, tape)
+        )
     melody_model, chord_model = current_models()
-    return TrackRequest(
-        config, melody_model, chord_model, panel.instruments, levels, paths, tape=tape
+    return with_loop(
+        TrackRequest(config, melody_model, chord_model, panel.instruments, levels, paths, tape=tape)
     )

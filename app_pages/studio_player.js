@@ -369,6 +369,7 @@ function clickSeek(p, e, overview) {
 }
 
 const COLOURS = ["#7aa2f7", "#f4a261", "#9ece6a", "#bb9af7"];
+const OWN_COLOUR = "#ffffff"; // the notes of the user's loop
 const SECTION_COLOURS = { intro: "#2a2f45", outro: "#2a2f45" };
 
 function paint(p) {
@@ -447,15 +448,25 @@ function roll(p, d, pos, bar) {
   }
   const range = d.high - d.low + 1;
   const noteStep = Math.max(2, Math.min(8, noteH / range));
-  for (const [on, dur2, pitch, part] of d.notes) {
+  for (const [on, dur2, pitch, part, own] of d.notes) {
     if (on + dur2 < a || on > b) continue;
     const y = top + noteH - ((pitch - d.low + 1) / range) * noteH;
     const lit = on <= pos && pos < on + dur2;
-    g.fillStyle = COLOURS[part % 4];
+    const wide = Math.max(2, X(on + dur2) - X(on) - 1);
     g.globalAlpha = lit ? 1 : 0.75;
-    g.fillRect(X(on), y, Math.max(2, X(on + dur2) - X(on) - 1), noteStep - 1);
+    if (own) { // the user's loop: hollow notes in white, apart from the generated ones
+      g.strokeStyle = OWN_COLOUR; g.lineWidth = 1.5;
+      g.strokeRect(X(on) + 0.75, y + 0.75, Math.max(1, wide - 1.5), Math.max(1, noteStep - 2.5));
+    } else {
+      g.fillStyle = COLOURS[part % 4];
+      g.fillRect(X(on), y, wide, noteStep - 1);
+    }
   }
   g.globalAlpha = 1;
+  if (d.loop_part) { // the legend of the hollow notes
+    g.fillStyle = OWN_COLOUR; g.font = "11px sans-serif"; g.textAlign = "right";
+    g.fillText("\u25AF your loop (" + d.loop_part + ")", w - 6, 12); g.textAlign = "left";
+  }
   g.fillStyle = COLOURS[3];
   for (const on of d.drums) if (on >= a && on < b) g.fillRect(X(on), h - drumH, 2, drumH - 2);
   g.fillStyle = "#ffffff"; g.fillRect(X(pos), 0, 2, h); // the playhead

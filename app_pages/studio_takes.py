@@ -3,6 +3,7 @@ part of the current take made again while the rest of the song stays note for no
 
 from __future__ import annotations
 
+import json
 import random
 from functools import partial
 from pathlib import Path
@@ -57,20 +58,24 @@ def regenerate_row(folder: str | None) -> None:
     """One button per part, acting on the take in the player."""
     st.caption("A new part, the rest of the song note for note:")
     cols = st.columns(len(PART_BUTTONS))
-    legacy = False
+    legacy, loop_part = False, None
     if folder:
         try:
-            legacy = "part_seeds" not in (Path(folder) / "recipe.json").read_text()
-        except OSError:
+            text = (Path(folder) / "recipe.json").read_text()
+            legacy = "part_seeds" not in text
+            loop_part = json.loads(text).get("loop", {}).get("part")
+        except (OSError, ValueError, AttributeError):
             folder = None
     for col, (part, (text, help_text)) in zip(cols, PART_BUTTONS.items(), strict=True):
         col.button(
             text,
             key=f"regen_{part}",
-            disabled=not folder or legacy,
+            disabled=not folder or legacy or part == loop_part,
             on_click=_regenerate,
             args=(folder, part),
-            help=help_text
+            help="Your loop plays this part, note for note"
+            if part == loop_part
+            else help_text
             if not legacy
             else "This take came from an older recipe: make it again with Generate first",
             width="stretch",

@@ -8,7 +8,7 @@ around. Its chords per beat are the same HMM analysis the models learned from
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lofi.core.constants import BEATS_PER_BAR
@@ -178,3 +178,13 @@ def loop_of_piece(
         chords=loop_chords(kept, found, bars * BEATS_PER_BAR),
         top_line=skyline(kept),
     )
+
+
+def retuned(loop: Loop, key: Key | None = None, bpm: float | None = None) -> Loop:
+    """The loop at the user's key and tempo, as `read_loop` with them reads it."""
+    if key is not None and key != loop.key:
+        chords = loop_chords(loop.notes, key, loop.beats)
+        loop = replace(loop, key=key, key_source=FROM_USER, chords=chords)
+    if bpm is not None and float(bpm) != loop.bpm:
+        loop = replace(loop, bpm=float(bpm), tempo_source=FROM_USER)
+    return loop

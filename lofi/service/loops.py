@@ -12,10 +12,24 @@ from typing import Any
 from lofi.compose.around_loop import WHOLE_TRACK, LoopPart
 from lofi.core.errors import ConfigError, CorpusError, RecipeError
 from lofi.core.paths import user_data_dir
-from lofi.core.settings import GENERATION
+from lofi.core.settings import GENERATION, LIMITS
 from lofi.core.types import GenerationConfig, Key
-from lofi.encoding.loop import LOOP_PARTS, read_loop
+from lofi.encoding.loop import LOOP_PARTS, Loop, read_loop, retuned
 from lofi.learn.checkpoint import file_sha256
+
+__all__ = [
+    "LoopPart",
+    "corpus_loop_files",
+    "keep_loop",
+    "kept_path",
+    "loop_at",
+    "loop_entry",
+    "loop_from_entry",
+    "loop_from_file",
+    "loop_summary",
+    "open_loop",
+    "save_loop_upload",
+]
 
 
 def loops_dir() -> Path:
@@ -105,3 +119,63 @@ def loop_from_entry(entry: dict[str, Any], config: GenerationConfig) -> LoopPart
         raise RecipeError("the recipe's loop reads to another length here")
     sources = {k: entry[k] for k in ("key_source", "tempo_source") if k in entry}
     return LoopPart(replace(loop.loop, **sources), loop.part, str(entry["scope"]))
+
+
+def save_loop_upload(data: bytes, name: str, part: str = LOOP_PARTS[0]) -> LoopPart:
+    """A dropped loop file, read (in a limited child) and kept by hash; nothing else is written.
+
+    Raises:
+        ConfigError: one line, for a file that cannot be a loop (then nothing is kept).
+    """
+    clean = "".join(c if c.isalnum() or c in "._- ()&#" else "_" for c in Path(name).name)
+    if len(data) > LIMITS.midi_bytes:
+        raise ConfigError(f"cannot use {clean} as a loop: larger than {LIMITS.midi_bytes >> 20} MB")
+    with tempfile.TemporaryDirectory(prefix="lofi-loop-") as tmp:
+        path = Path(tmp) / (clean or "loop.mid")
+        path.write_bytes(data)
+        loop = open_loop(path, part)
+        keep_loop(path, loop.loop.content_hash)
+    return loop
+
+
+def loop_from_file(path: Path | str, part: str = LOOP_PARTS[0]) -> LoopPart:
+    """A file on this machine (a corpus piece) as a loop, kept by hash.
+
+    Raises:
+        ConfigError: one line, for a file that cannot be a loop.
+    """
+    loop = open_loop(path, part)
+    keep_loop(path, loop.loop.content_hash)
+    return loop
+
+
+def loop_summary(loop: Loop) -> str:
+    """One line on how the loop was read: its length and fit, key and tempo and from where."""
+    fit = {
+        "whole": "whole bars",
+        "padded": f"padded by {loop.fit_beats:g} beats",
+        "cut": f"cut by {loop.fit_beats:g} beats",
+    }[loop.fit]
+    tempo = {"file": "from the file", "style": "the style's: the file sets none or an odd one"}
+    return (
+        f"{loop.name}: {loop.bars} bars ({fit}) · {loop.key.name} · {loop.bpm:g} BPM "
+        f"({tempo.get(loop.tempo_source, 'yours')})"
+    )
+
+
+def corpus_loop_files(location: str) -> dict[str, Path]:
+    """The score files of a corpus by name (what "pick a piece" lists), unparsed.
+
+    Raises:
+        CorpusError: a corpus that is not there (a Debian corpus not installed).
+    """
+    from lofi.data.corpus import corpus_files
+
+    return {p.name: p for p in corpus_files(location)}
+
+
+def loop_at(loop: LoopPart, part: str, key: Key, bpm: float | None) -> LoopPart:
+    """The loop as `part` at the studio's key and tempo (None: the loop's own tempo)."""
+    if part not in LOOP_PARTS:
+        raise ConfigError(f"a loop plays {' or '.join(LOOP_PARTS)}, not {part!r}")
+    return LoopPart(retuned(loop.loop, key, bpm), part, loop.scope)

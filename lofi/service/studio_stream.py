@@ -130,6 +130,9 @@ class PlayerTake:
             for name, (path, start) in sorted(self.beds.items())
         ]
         parts = [p.name for p in self.song.parts]
+        # The part the user's loop plays (drawn apart from the generated ones), else -1.
+        loop = self.request.loop
+        own = parts.index(loop.part) if loop is not None and loop.part in parts else -1
         pitches = [n.pitch for p in self.song.parts if not p.is_drum for n in p.notes] or [60]
         low, high = MIX.instrument_gain_db_range.low, MIX.instrument_gain_db_range.high
         strips = [
@@ -172,7 +175,7 @@ class PlayerTake:
             "sections": [[s.start_bar, s.bars, s.name] for s in self.song.sections],
             "chords": [[round(t * beat, 3), round(d * beat, 3), n] for t, d, n in self.song.chords],
             "notes": [
-                [round(n.onset * beat, 3), round(n.duration * beat, 3), n.pitch, i]
+                [round(n.onset * beat, 3), round(n.duration * beat, 3), n.pitch, i, int(i == own)]
                 for i, part in enumerate(self.song.parts)
                 if not part.is_drum
                 for n in part.notes
@@ -181,6 +184,7 @@ class PlayerTake:
                 round(n.onset * beat, 3) for p in self.song.parts if p.is_drum for n in p.notes
             ],
             "parts": parts,
+            "loop_part": loop.part if loop is not None else None,
             "error": self.error,
         }
 

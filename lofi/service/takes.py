@@ -98,6 +98,8 @@ def regenerate_request(request: TrackRequest, part: str, seed: int) -> TrackRequ
     """
     if part not in PARTS:
         raise LofiError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
+    if request.loop is not None and request.loop.part == part:
+        raise LofiError(f"the {part} part is your loop, note for note; it has no other take")
     return replace(request, config=reseed_part(request.config, part, seed))
 
 
