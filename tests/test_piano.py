@@ -94,18 +94,21 @@ def test_short_loops_are_played_again_to_eight_bars():
     assert two_bars.count(BAR) == 2
     eight = looped(two_bars)
     assert eight.count(BAR) == 8 and eight[: len(two_bars)] == two_bars
-    positions, bars = contexts(eight)
-    assert bars[: len(two_bars) + 1] == [0, 0, 0, 0, 0, 1, 2]
-    assert positions[0] == 0
+    context = contexts(eight)
+    assert context["bar"][: len(two_bars) + 1] == [0, 0, 0, 0, 0, 1, 2]
+    assert context["position"][0] == 0
 
 
 def test_held_chords_and_rests_are_first_class():
     chord = [Note(p, 0.0, 4.0, 64) for p in (57, 60, 64, 67)]  # Am7 held a bar
     tune = [Note(76, 4.5, 0.5, 80), Note(74, 6.0, 2.0, 70)]  # a rest, then two notes
     tokens = note_tokens(chord + tune, 0)
-    assert tokens[:4] == ["p0", "n57", "d4", "v62"]
+    assert tokens[:4] == ["p0", "n57", "d4", "v62"]  # the lowest voice first
     assert tokens.count("p0") == 1 and tokens.count(BAR) == 1  # one onset, then the next bar
     assert "p6" in tokens and "p24" in tokens  # half a beat in, then beat 3
+    # Each token hears the position the stream has reached.
+    positions = contexts(tokens)["position"]
+    assert positions[tokens.index("p6") + 1] == 6 and positions[tokens.index("p24") + 1] == 24
     back = decode_tokens(tokens)
     assert [(n.pitch, n.onset, n.duration) for n in back[-2:]] == [(76, 4.5, 0.5), (74, 6.0, 2.0)]
 
@@ -158,7 +161,7 @@ def test_sampler_draws_whole_bars_of_notes(tiny_piano):
             assert b[0] == {"p": "n", "n": "d", "d": "v"}[a[0]]
     notes = decode_tokens(tokens)
     assert all(0 <= n.onset < 8 for n in notes)
-    onsets = [(n.onset, n.pitch) for n in notes]
+    onsets = [(n.onset, n.pitch) for n in notes]  # each onset's notes lowest first
     assert onsets == sorted(onsets) and len(set(onsets)) == len(onsets)
 
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
-from lofi.encoding.piano import BAR, LOOP_BARS_IN, decode_tokens
+from lofi.encoding.piano import BAR, Cursor, decode_tokens
 from lofi.encoding.vocab import BOS, MODE_TOKENS
-from lofi.learn.sampler import StepModel, choose
+from lofi.learn.sampler import StepModel, choose, draw
 
 MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any piece's bar)
 
@@ -23,9 +23,15 @@ class PianoSampler:
     """Samples the piano stream in the normalised key; `feed` plays given tokens into it."""
 
     def __init__(
-        self, model: StepModel, mode: str, rng: np.random.Generator, sampling: SamplingConfig
+        self,
+        model: StepModel,
+        mode: str,
+        rng: np.random.Generator,
+        sampling: SamplingConfig,
+        as_learned: bool = True,
     ):
         self.model = model
+        self.as_learned = as_learned
         self.rng = rng
         self.sampling = sampling
         names = model.vocab.inputs["token"]
@@ -43,18 +49,10 @@ class PianoSampler:
         self.mode = MODE_TOKENS.index(f"<{mode}>")
         self.state = model.initial_state()
         self.prev = 0  # BOS
-        self.position = 0
-        self.bar = 0
-        self.struck = -1  # the position notes were last struck at in this bar (-1: none yet)
-        self.last_pitch = -1  # the last pitch struck at that position
+        self.cursor = Cursor()
 
     def _inputs(self) -> dict[str, int]:
-        return {
-            "token": self.prev,
-            "position": self.position,
-            "bar": self.bar % LOOP_BARS_IN,
-            "mode": self.mode,
-        }
+        return {"token": self.prev, "mode": self.mode, **self.cursor.inputs()}
 
     def _mask(self) -> np.ndarray:
         """The tokens the grammar allows next: bar, position, note, duration, velocity."""
@@ -65,23 +63,31 @@ class PianoSampler:
             return self.is_dur
         if kind.startswith("d"):
             return self.is_vel
-        later: np.ndarray = self.is_pos & (self.number > self.struck)
+        later: np.ndarray = self.is_pos & (self.number > self.cursor.struck)
         mask: np.ndarray = self.is_bar | later
-        if kind.startswith("v"):
-            mask = mask | (self.is_note & (self.number > self.last_pitch))
+        if kind.startswith("v"):  # another note of this onset, above the last
+            mask = mask | (self.is_note & (self.number > self.cursor.last))
         return mask
 
     def _advance(self, index: int) -> None:
-        token = self.names[index]
-        if token == BAR:
-            self.bar += 1
-            self.position, self.struck, self.last_pitch = 0, -1, -1
-        elif token.startswith("p"):
-            self.position = self.struck = int(token[1:])
-            self.last_pitch = -1
-        elif token.startswith("n"):
-            self.last_pitch = int(token[1:])
+        self.cursor.advance(self.names[index])
         self.prev = index
+
+    def _draw(self, probs: np.ndarray, mask: np.ndarray) -> int:
+        """The next token: the rhythm as learned, the pitches shaped by the sampling settings.
+
+        As learned (the arrangement's rhythm), whether another note sounds, where the next
+        onset falls and each note's length and loudness are drawn at the model's own odds
+        (temperature, top-k and top-p cut the long held notes first); the pitch of a note
+        is then drawn among the notes with the settings.
+        """
+        s = self.sampling
+        if not self.as_learned:
+            return choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask)
+        index = draw(probs, self.rng, mask)
+        if self.is_note[index]:
+            index = choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask & self.is_note)
+        return index
 
     def feed(self, tokens: list[str]) -> None:
         """Plays `tokens` into the model's state, as if it had drawn them."""
@@ -92,14 +98,13 @@ class PianoSampler:
     def bars(self, count: int) -> list[str]:
         """Draws `count` bars of tokens, each ending with its closing `bar`."""
         out: list[str] = []
-        s = self.sampling
         in_bar = 0
         while count > 0:
             probs = self.model.step(self._inputs(), self.state)
             mask = self._mask()
             if in_bar >= MAX_TOKENS_PER_BAR and (mask & self.is_bar).any():
                 mask = self.is_bar
-            index = choose(probs["token"], self.rng, s.temperature, s.top_k, s.top_p, mask)
+            index = self._draw(probs["token"], mask)
             self._advance(index)
             out.append(self.names[index])
             in_bar += 1

@@ -50,10 +50,14 @@ def heard_harmony(notes: list[Note], song_bars: int, config: GenerationConfig) -
 
 
 def piano_part(
-    config: GenerationConfig, model: StepModel, plan: FormPlan, rng: np.random.Generator
+    config: GenerationConfig,
+    model: StepModel,
+    plan: FormPlan,
+    rng: np.random.Generator,
+    as_learned: bool = True,
 ) -> list[Note]:
     """The piano's notes at sounding pitch, loop by loop along the form plan."""
-    sampler = PianoSampler(model, config.key.mode, rng, config.sampling)
+    sampler = PianoSampler(model, config.key.mode, rng, config.sampling, as_learned)
     spans = block_spans(config.bars, LOOP_BARS)
     tokens = block_tokens(plan, config.bars)
     blocks = [(t, a, b) for t, (a, b) in zip(tokens, spans, strict=True)]
@@ -88,14 +92,14 @@ def compose_piano(
 
     model = form if isinstance(form, FormModel) else None
     plan = form_plan(config.bars, model, config.seed, arrangement.form == "rules")
-    notes = piano_part(config, piano, plan, rngs["piano"])
+    as_learned = arrangement.rhythm == AS_LEARNED
+    notes = piano_part(config, piano, plan, rngs["piano"], as_learned)
     harmony = heard_harmony(notes, config.bars, config)
     end = float(config.bars * BEATS_PER_BAR)
     shift = -key_shift(config.key)
     if bass is None:
         line = bass_line(rngs["bass"], harmony, shift)
     else:
-        as_learned = arrangement.rhythm == AS_LEARNED
         sampler = BassSampler(bass, rngs["learned_bass"], config.sampling, shift, as_learned)
         left_hand = density_bin(skyline(notes, lowest=True))
         sampler.context = density_tokens(bass.vocab, left_hand)

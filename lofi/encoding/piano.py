@@ -16,6 +16,7 @@ sampler and fine-tuning read by token name; MidiTok would add symusic and its ow
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -123,7 +124,7 @@ def note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
             out.append(BAR)
             bar += 1
         out.append(f"p{tick - bar * TICKS_PER_BAR}")
-        for pitch in sorted(events[tick]):
+        for pitch in sorted(events[tick]):  # the lowest voice first
             d, v = events[tick][pitch]
             out += [f"n{pitch}", f"d{_fmt(PIANO_DURATIONS[d])}", f"v{PIANO_VELOCITIES[v]}"]
     return out
@@ -149,30 +150,56 @@ def looped(tokens: list[str], bars: int = REPEAT_TO_BARS) -> list[str]:
     return tokens * repeats
 
 
-def contexts(tokens: list[str]) -> tuple[list[int], list[int]]:
-    """Before each token: the stream's position in its bar (ticks) and its bar modulo 4."""
-    positions, bars = [], []
-    position, bar = 0, 0
-    for token in tokens:
-        positions.append(position)
-        bars.append(bar % LOOP_BARS_IN)
+@dataclass
+class Cursor:
+    """Where a stream has got to, read from its tokens so far (the encoder's and the sampler's).
+
+    `position` is the tick in the bar, `bar` the bars passed, `struck` the position of the
+    last onset in this bar (-1: none yet), `last` the pitch last struck there (notes of an
+    onset come lowest first, each higher than the one before).
+    """
+
+    position: int = 0
+    bar: int = 0
+    struck: int = -1
+    last: int = -1
+
+    def advance(self, token: str) -> None:
+        """Moves past one token."""
         if token == BAR:
-            position, bar = 0, bar + 1
+            self.bar += 1
+            self.position, self.struck = 0, -1
         elif token.startswith("p"):
-            position = int(token[1:])
-    return positions, bars
+            self.position = self.struck = int(token[1:])
+            self.last = -1
+        elif token.startswith("n"):
+            self.last = int(token[1:])
+
+    def inputs(self) -> dict[str, int]:
+        """The context inputs before the next token (all but the previous token and mode)."""
+        return {"position": self.position, "bar": self.bar % LOOP_BARS_IN}
+
+
+def contexts(tokens: list[str]) -> dict[str, list[int]]:
+    """Before each token: the context inputs (its position in the bar, the bar in the loop)."""
+    cursor = Cursor()
+    out: dict[str, list[int]] = {"position": [], "bar": []}
+    for token in tokens:
+        for name, value in cursor.inputs().items():
+            out[name].append(value)
+        cursor.advance(token)
+    return out
 
 
 def encode_tokens(tokens: list[str], mode: str, vocab: Vocabulary) -> Sequence:
     """Token names to the model's aligned inputs and targets (a BOS first)."""
     ids = np.array([vocab.index("token", t) for t in tokens], np.int32)
-    positions, bars = contexts(tokens)
     n = len(ids)
+    context = {k: np.array(v, np.int32) for k, v in contexts(tokens).items()}
     return Sequence(
         inputs={
             "token": np.concatenate([[0], ids[:-1]]).astype(np.int32),
-            "position": np.array(positions, np.int32),
-            "bar": np.array(bars, np.int32),
+            **context,
             "mode": np.full(n, MODE_TOKENS.index(f"<{mode}>"), np.int32),
         },
         targets={"token": ids},
