@@ -15,7 +15,7 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) -m lofi.tools.bench
+	$(PY) -m lofi.tools.bench --report
 
 lint: setup
 	$(PY) -m ruff check .

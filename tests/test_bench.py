@@ -51,6 +51,8 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
             str(melody),
             "--chord-model",
             str(chords),
+            "--report",
+            str(tmp_path / "docs" / "benchmark.md"),
         ],
         capture_output=True,
         text=True,
@@ -94,3 +96,39 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
         assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key
+    # --report: the page is made from the figures file beside it, this run's figures in both
+    page = (tmp_path / "docs" / "benchmark.md").read_text()
+    saved = json.loads((tmp_path / "docs" / "benchmark.json").read_text())
+    assert page.startswith("# Benchmark") and "python -m lofi.tools.bench --smoke" in page
+    assert set(saved["cases"]) >= {"sampler", "render", "e2e", "realism", "style"}
+    assert saved["cases"]["render"]["figures"]["render_ratio"] == r["render_ratio"]
+    assert f"| {r['render_ratio']:,.3f} | ≤ 1.2 | render |" in page
+
+
+def test_report_merges_a_run_into_the_figures_it_keeps(tmp_path: Path) -> None:
+    from lofi.tools.bench_report import write_report
+
+    machine = {"cpu": "test cpu", "cores": 2, "python": "3.11"}
+
+    def case(command: str, figures: dict[str, object]) -> dict[str, object]:
+        return {
+            "command": command,
+            "date": "2026-01-01 00:00 UTC",
+            "seconds": 1.0,
+            "load_average": [0.5, 0.75],
+            "machine": machine,
+            "smoke": False,
+            "figures": figures,
+        }
+
+    page = tmp_path / "benchmark.md"
+    goals = {"render_ratio": "≤ 1.2", "sampler_speedup": "≥ 300"}
+    write_report({"render": case("bench --case render", {"render_ratio": 0.5})}, goals, page)
+    write_report({"sampler": case("bench --case sampler", {"sampler_speedup": 800.0})}, goals, page)
+    first = page.read_text()
+    assert "| 0.500 | ≤ 1.2 | render |" in first and "| 800 | ≥ 300 | sampler |" in first
+    assert "`bench --case render`, `bench --case sampler`" in first
+    write_report({"render": case("bench --case render", {"render_ratio": 0.25})}, goals, page)
+    again = page.read_text()
+    assert "| 0.250 | ≤ 1.2 | render |" in again and "0.500" not in again
+    assert "| 800 | ≥ 300 | sampler |" in again and "load average 0.5 → 0.8" in again

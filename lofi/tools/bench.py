@@ -2,6 +2,7 @@
 
 Every figure that has a baseline is a ratio against it measured in the same run; each case
 runs several times after a warm-up and reports the median. `--smoke` runs tiny sizes.
+`--report` also writes the figures to docs/benchmark.md (see lofi.tools.bench_report).
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from lofi.tools.bench_report import REPORT, load_average, write_report
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def print_table(results: dict[str, Any]) -> None:
-    """Prints each figure beside its target."""
+def targets() -> dict[str, str]:
+    """Each figure's target, by key."""
     from lofi.tools.bench_style import STYLE_TARGETS
 
-    targets = {
+    return {
         "sampler_speedup": "≥ 300",
         "render_ratio": "≤ 1.2",
         "e2e_seconds": "≤ 4",
@@ -35,10 +39,15 @@ def print_table(results: dict[str, Any]) -> None:
         "studio_time_to_first_audio_s": "≤ 1",
         **STYLE_TARGETS,
     }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """Prints each figure beside its target."""
+    goals = targets()
     print(f"{'figure':48s} {'value':>12s}  target")
     for key, value in results.items():
         if isinstance(value, float | int) and not isinstance(value, bool):
-            print(f"{key:48s} {value:12.3f}  {targets.get(key, '')}")
+            print(f"{key:48s} {value:12.3f}  {goals.get(key, '')}")
     for stage, seconds in results.get("e2e_stage_seconds", {}).items():
         print(f"  e2e {stage:43s} {seconds:12.3f}")
     for prefix in ("", "small_"):
@@ -84,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         help="run only this case (repeatable): sampler, render, e2e, takes, corpus, parse, "
         "train, memory, radio, studio, realism, style",
     )
+    parser.add_argument(
+        "--report",
+        nargs="?",
+        type=Path,
+        const=REPORT,
+        default=None,
+        metavar="PAGE",
+        help=f"also write the figures to PAGE (default {REPORT}), merged into the JSON "
+        "beside it: the cases run here replace theirs, the others stay as measured",
+    )
     args = parser.parse_args(argv)
     melody = args.melody_model or default_melody_model()
     chords = args.chord_model or default_chord_model()
@@ -112,16 +131,34 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.case or ()) - {name for name, _ in cases}
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m lofi.tools.bench", *given])
+    measured: dict[str, dict[str, Any]] = {}
     for name, case in cases:
         if args.case and name not in args.case:
             continue
-        start = time.perf_counter()
+        start, load = time.perf_counter(), load_average()
+        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         print(f"[bench] {name}…", file=sys.stderr, flush=True)
-        results.update(case())
-        print(f"[bench] {name} took {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        figures = case()
+        results.update(figures)
+        seconds = time.perf_counter() - start
+        print(f"[bench] {name} took {seconds:.1f} s", file=sys.stderr)
+        measured[name] = {
+            "command": command,
+            "date": date,
+            "seconds": seconds,
+            "load_average": [load, load_average()],
+            "machine": results["machine"],
+            "smoke": smoke,
+            "figures": figures,
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print_table(results)
+    if args.report is not None:
+        write_report(measured, targets(), args.report)
+        print(f"wrote {args.report} and {args.report.with_suffix('.json')}")
     return 0
 
 
