@@ -147,7 +147,8 @@ def test_random_bytes_soundfont_shows_an_error(page, server, served_dirs) -> Non
     ARTIFACTS.mkdir(exist_ok=True)
     bad.write_bytes(np.random.default_rng(2).bytes(4096))
     before = sorted(p.name for p in served_dirs["soundfonts"].iterdir())
-    page.locator("input[type=file]").first.set_input_files(str(bad))
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="SoundFonts")
+    uploader.locator("input[type=file]").set_input_files(str(bad))
     page.get_by_text("not a SoundFont").wait_for(timeout=60_000)
     assert sorted(p.name for p in served_dirs["soundfonts"].iterdir()) == before
     _shot(page, "studio-bad-upload")

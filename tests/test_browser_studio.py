@@ -81,6 +81,45 @@ def test_generate_and_the_player_fit_a_laptop_screen(laptop, server) -> None:  #
     )
 
 
+def test_start_from_my_loop(laptop, server, served_dirs) -> None:  # noqa: F811
+    """A pack loop dropped in the browser: the chords part is the loop bar for bar, drawn
+    hollow apart from the generated parts, with melody, bass and drums; One part again works."""
+    page = laptop
+    page.goto(server)
+    page.get_by_text("Start from my loop").first.click(timeout=60_000)
+    loop = Path(__file__).parent / "data" / "lofi_pack" / "chill_1_e_minor.mid"
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Drop a .mid")
+    uploader.locator("input[type=file]").set_input_files(str(loop))
+    page.get_by_text("Your loop: chill_1_e_minor.mid: 4 bars").wait_for(timeout=120_000)
+    kept = list((served_dirs["user"] / "loops").iterdir())
+    assert [p.read_bytes() for p in kept] == [loop.read_bytes()]
+    page.get_by_role("button", name="Generate").click()
+    _playable(page)
+    data = page.evaluate("window.__lofiStudio.take.data")
+    assert data["loop_part"] == "chords" and data["bpm"] == 100  # the file's tempo
+    chords = data["parts"].index("chords")
+    own = [n for n in data["notes"] if n[4]]
+    assert own and {n[3] for n in own} == {chords}
+    beat = 60.0 / data["bpm"]
+    per_bar: dict[int, list] = {}
+    for on, _d, pitch, *_ in own:
+        t = round(on / beat, 2)  # seconds, rounded to the ms, back in beats
+        per_bar.setdefault(int(t // 4), []).append((pitch, round(t % 4, 2)))
+    loop_bars = 4
+    for b, notes in per_bar.items():  # the loop again every four bars, note for note
+        assert sorted(notes) == sorted(per_bar[b % loop_bars]), b
+    assert len(per_bar) == data["bars"]
+    for name in ("melody", "bass"):
+        assert any(n[3] == data["parts"].index(name) for n in data["notes"]), name
+    assert data["drums"]
+    _shot(page, "studio-loop", full_page=False)
+    chords_button = page.get_by_role("button", name="🎹 Chords")
+    chords_button.wait_for(timeout=180_000)
+    page.get_by_role("button", name="🎸 Bass").click(timeout=180_000)  # once the take is saved
+    page.get_by_text("new bass of take").first.wait_for(timeout=180_000)
+    assert chords_button.is_disabled()
+
+
 def test_a_long_corpus_piece_roll_is_readable(laptop, tmp_path) -> None:
     """The dataset page's roll of a 28-minute piece, drawn by plotly.js in the browser."""
     from lofi.service.figures import corpus_roll
