@@ -179,3 +179,36 @@ def test_a_style_written_before_bass_and_comping_were_learned_reads_their_rules(
     loaded = read_style(old)
     assert loaded.fallbacks == {"bass": "rules:bass", "comping": "rules:comping"}
     assert load_style_models(old).bass is None
+
+
+def test_the_lofi_default_and_the_game_style_both_ship(
+    style: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from lofi.learn.style import fallback_style_dir, game_style_dir
+    from lofi.service.styles import style_choices
+
+    root = tmp_path / "checkpoints"
+    shutil.copytree(style, root)
+    monkeypatch.setenv("LOFI_CHECKPOINTS_DIR", str(root))
+    # Only the root's style: it is the default, and no game style is offered besides it.
+    assert default_style_dir() == root and game_style_dir() is None
+    with pytest.raises(StyleError):
+        resolve_style("game")
+    shutil.copytree(style, root / "lofi")
+    data = json.loads((root / "lofi" / STYLE_FILE).read_text())
+    (root / "lofi" / STYLE_FILE).write_text(json.dumps({**data, "name": "lofi"}))
+    assert default_style_dir() == root / "lofi" == resolve_style("default")
+    assert game_style_dir() == root == resolve_style("game") == fallback_style_dir()
+    choices = style_choices(tmp_path / "no-runs")
+    assert choices["default"] == root / "lofi" and choices["game"] == root
+    # `style:default` keeps naming the root's models: what older styles fell back on.
+    user = tmp_path / "user"
+    shutil.copytree(style, user)
+    shutil.rmtree(user / "bass")
+    data = json.loads((user / STYLE_FILE).read_text())
+    data["parts"].pop("bass")
+    data["fallbacks"] = {"bass": "style:default"}
+    (user / STYLE_FILE).write_text(json.dumps(data))
+    assert read_style(user).models["bass"] == root / "bass"

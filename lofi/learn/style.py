@@ -7,7 +7,9 @@
     styles/NAME/timing.json     the learned timing feels (lofi.learn.timing), likewise
 
 A part the corpus lacks (no drums in a piano corpus) is listed under `fallbacks` with a named
-fallback: `style:default` (the shipped style's model of that part) or the hand-written part
+fallback: `style:default` (the model of that part shipped at the checkpoints' root: the
+game-music style, `fallback_style_dir`; the default style learned from the lofi pack sits in
+checkpoints/lofi/, `default_style_dir`) or the hand-written part
 of lofi.compose.grooves (`rules:grooves` for drums, `rules:bass`, `rules:comping`), never
 silently. A style.json written before bass and comping were learned names neither: it is read
 with `rules:bass` and `rules:comping`, which is how its tracks were played.
@@ -28,6 +30,8 @@ from lofi.learn.form import FALLBACK_FORM, read_form
 from lofi.learn.timing import FALLBACK_TIMING, read_timing
 
 STYLE_FILE = "style.json"
+SHIPPED_DEFAULT = "lofi"  # the shipped default style's folder in the shipped checkpoints
+SHIPPED_GAME = "game"  # the name of the shipped game-music style (the checkpoints' root)
 STYLE_FORMAT_VERSION = 1
 REQUIRED_PARTS = ("melody", "chords")
 FALLBACK_DEFAULT = "style:default"  # the shipped style's model of the part
@@ -80,8 +84,8 @@ class Style:
         )
         if entry not in (FALLBACK_DEFAULT, rules):
             return LEARNED_FORM, self.path / entry
-        if entry == FALLBACK_DEFAULT and self.path.resolve() != default_style_dir().resolve():
-            shipped = read_style(default_style_dir())._source(model)
+        if entry == FALLBACK_DEFAULT and self.path.resolve() != fallback_style_dir().resolve():
+            shipped = read_style(fallback_style_dir())._source(model)
             if shipped[0] == LEARNED_FORM:
                 return FALLBACK_DEFAULT, shipped[1]
         return rules, None
@@ -95,15 +99,40 @@ class Style:
 
 
 def default_style_dir() -> Path:
-    """The shipped style (its style.json sits beside its part folders)."""
+    """The shipped default style: the one learned from the lofi pack (checkpoints/lofi/).
+
+    Without it (a checkpoints folder of a test, or of a copy made before it) the style at the
+    checkpoints' root, which in a release is the game-music style every earlier recipe names.
+    """
+    lofi = checkpoints_dir() / SHIPPED_DEFAULT
+    return lofi if (lofi / STYLE_FILE).is_file() else checkpoints_dir()
+
+
+def fallback_style_dir() -> Path:
+    """The style `style:default` names: the one at the shipped checkpoints' root.
+
+    In a release that is the game-music style, shipped first: every style and recipe that
+    fell back on the shipped style's models, form or timing plays as it did. (A test's
+    checkpoints folder holds its one style there too.)
+    """
     return checkpoints_dir()
 
 
+def game_style_dir() -> Path | None:
+    """The shipped game-music style (the checkpoints' root), when the default is another one."""
+    root = checkpoints_dir()
+    if default_style_dir() == root or not (root / STYLE_FILE).is_file():
+        return None
+    return root
+
+
 def resolve_style(name_or_path: str | Path) -> Path:
-    """A style folder from a name (`default`, or a folder in the styles directory) or a path."""
+    """A style folder from a name (`default`, `game`, a folder in the styles folder) or a path."""
     text = str(name_or_path)
     if text == "default":
         return default_style_dir()
+    if text == SHIPPED_GAME and game_style_dir() is not None:
+        return checkpoints_dir()
     path = Path(text).expanduser()
     if (path / STYLE_FILE).is_file():
         return path
@@ -111,7 +140,7 @@ def resolve_style(name_or_path: str | Path) -> Path:
     if "/" not in text and (named / STYLE_FILE).is_file():
         return named
     raise StyleError(
-        f"no style {text!r}: give `default`, a style name in {styles_dir()} or a folder "
+        f"no style {text!r}: give `default`, `game`, a style name in {styles_dir()} or a folder "
         f"holding {STYLE_FILE} (made by `python -m lofi train style`)"
     )
 
@@ -119,7 +148,7 @@ def resolve_style(name_or_path: str | Path) -> Path:
 def _part_folder(style_path: Path, kind: str, fallback: str) -> Path | None:
     if fallback != FALLBACK_DEFAULT:
         return None
-    default = read_style(default_style_dir())
+    default = read_style(fallback_style_dir())
     if kind not in default.parts:
         raise StyleError(f"the shipped style has no {kind} model to fall back on")
     return default.models[kind]
@@ -186,7 +215,7 @@ def read_style(folder: Path | str) -> Style:
         allowed = (FALLBACK_DEFAULT, RULES.get(kind, FALLBACK_DEFAULT))
         if fallback not in allowed or kind in style.parts:
             raise StyleError(f"{path}: fallback {fallback!r} for {kind} is not one of {allowed}")
-        if fallback == FALLBACK_DEFAULT and folder.resolve() == default_style_dir().resolve():
+        if fallback == FALLBACK_DEFAULT and folder.resolve() == fallback_style_dir().resolve():
             raise StyleError(f"{path}: the shipped style cannot fall back on itself")
         found = _part_folder(folder, kind, fallback)
         if found is not None:
@@ -246,7 +275,7 @@ def form_source_of(style: Path | None, model: str = "form") -> tuple[str, Path |
         return read_style(style)._source(model)
     rules = FALLBACK_FORM if model == "form" else FALLBACK_TIMING
     try:
-        source, path = read_style(default_style_dir())._source(model)
+        source, path = read_style(fallback_style_dir())._source(model)
     except StyleError:  # no usable shipped style here: the rules
         return rules, None
     return (FALLBACK_DEFAULT, path) if source == LEARNED_FORM else (source, path)
@@ -263,5 +292,5 @@ def _entry(folder: Path, model: str, entry: Any, fallbacks: tuple[str, str]) -> 
         return str(entry["fallback"]), str(entry.get("reason", ""))
     if entry is not None:
         raise StyleError(f"{folder / STYLE_FILE}: {model} {entry!r} is not a file or a fallback")
-    shipped = folder.resolve() == default_style_dir().resolve()
+    shipped = folder.resolve() == fallback_style_dir().resolve()
     return (fallbacks[1] if shipped else fallbacks[0]), f"{STYLE_FILE} names no {model} model"

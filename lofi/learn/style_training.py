@@ -25,7 +25,7 @@ from lofi.learn.style import (
     RULES,
     STYLE_FILE,
     Style,
-    default_style_dir,
+    fallback_style_dir,
     read_style,
     write_style,
 )
@@ -280,7 +280,7 @@ def _train_part(
 def _fallback_for(kind: str) -> str:
     rules = RULES.get(kind, FALLBACK_DEFAULT)
     try:
-        shipped = read_style(default_style_dir())
+        shipped = read_style(fallback_style_dir())
     except StyleError:
         return rules
     return FALLBACK_DEFAULT if kind in shipped.parts else rules
@@ -301,7 +301,7 @@ def train_form(corpus: Corpus, path: Path) -> tuple[str, str]:
         write_form(model, path)
         return path.name, ""
     try:
-        shipped = read_style(default_style_dir()).form_source()[0]
+        shipped = read_style(fallback_style_dir()).form_source()[0]
     except StyleError:
         shipped = FALLBACK_FORM
     return (FALLBACK_DEFAULT if shipped == LEARNED_FORM else FALLBACK_FORM), reason
@@ -319,7 +319,7 @@ def train_timing(corpus: Corpus, path: Path) -> tuple[str, str]:
         model = fit_timing(corpus.pieces, corpus.name, corpus.content_hash)
     except CheckpointError as exc:
         try:
-            shipped = read_style(default_style_dir()).timing_source()[0]
+            shipped = read_style(fallback_style_dir()).timing_source()[0]
         except StyleError:
             shipped = FALLBACK_TIMING
         return (FALLBACK_DEFAULT if shipped == LEARNED_FORM else FALLBACK_TIMING), str(exc)

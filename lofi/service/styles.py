@@ -12,9 +12,11 @@ from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.style import (
     FALLBACK_DEFAULT,
     LEARNED_FORM,
+    SHIPPED_GAME,
     STYLE_FILE,
     Style,
     default_style_dir,
+    game_style_dir,
     read_style,
 )
 from lofi.learn.style_training import STOPPED_PREFIX
@@ -36,6 +38,9 @@ def style_choices(runs: Path | None = None) -> dict[str, Path]:
     """
     found: dict[str, Path] = {}
     candidates = [(DEFAULT_STYLE, default_style_dir())]
+    game = game_style_dir()
+    if game is not None:  # the game-music style shipped before the lofi one
+        candidates.append((SHIPPED_GAME, game))
     for root, prefix in ((styles_dir(), ""), (runs or runs_root(), "runs/")):
         if root.is_dir():
             candidates += [(prefix + f.name, f) for f in sorted(root.iterdir())]
