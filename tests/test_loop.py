@@ -75,6 +75,13 @@ def test_the_file_meter_sets_the_bar_and_the_user_overrides_key_and_tempo() -> N
     assert (loop.bpm, loop.tempo_source) == (66.0, FROM_USER)
 
 
+def test_a_musicxml_loop_is_read_with_its_tempo_and_meter() -> None:
+    loop = read_loop(MIDI / "tiny.xml")  # four bars in A minor at 72 BPM, drums left out
+    assert (loop.bars, loop.fit, loop.bpm, loop.tempo_source) == (4, WHOLE, 72.0, FROM_FILE)
+    assert loop.meter == (4, 4) and loop.key == Key.parse("A-minor")
+    assert len(loop.chords) == 16
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
