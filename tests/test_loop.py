@@ -101,6 +101,24 @@ def test_bad_loops_are_refused_with_one_line(name: str, reason: str) -> None:
     assert "\n" not in text
 
 
+def test_a_loop_with_too_many_notes_is_refused(tmp_path) -> None:
+    from lofi.core.settings import LIMITS
+
+    midi = mido.MidiFile(ticks_per_beat=96)
+    track = mido.MidiTrack()
+    pitches = range(40, 100)  # clusters of 60 notes, a sixteenth each
+    for _cluster in range(0, LIMITS.loop_notes + 60, 60):
+        track += [mido.Message("note_on", note=p, velocity=70, time=0) for p in pitches]
+        track += [
+            mido.Message("note_off", note=p, velocity=0, time=24 if p == 40 else 0)
+            for p in pitches
+        ]
+    midi.tracks.append(track)
+    midi.save(tmp_path / "dense.mid")
+    with pytest.raises(ConfigError, match=f"notes; a loop may hold {LIMITS.loop_notes}"):
+        open_loop(tmp_path / "dense.mid")
+
+
 def test_the_chords_part_is_the_loop_bar_for_bar_and_the_melody_hears_it(models) -> None:
     loop = read_loop(PACK / "chill_1_e_minor.mid")
     config = GenerationConfig(seed=5, key=loop.key, bpm=loop.bpm, bars=16)

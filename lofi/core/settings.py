@@ -136,6 +136,7 @@ class LimitSettings:
     piece_beats: int = 20_000  # where a piece's last note may end (2.8 h at 120 BPM)
     piece_notes: int = 200_000
     loop_bars: int = 64  # the longest loop a track is built around, in 4/4 bars
+    loop_notes: int = 8_000  # notes in one loop (a dense piano bar holds some 60)
     parse_memory_bytes: int = 3 * 1024**3  # address-space cap of a child parsing a score
     parse_cpu_s: int = 60  # CPU seconds for one score
     parse_wall_s: float = 120.0  # wall seconds for one score

@@ -146,6 +146,8 @@ def loop_of_piece(
     notes = tuple(n for n in piece.notes if n.duration > _EPS)
     if not notes:
         raise CorpusError(where, "its notes last no time; a loop needs notes that sound")
+    if len(notes) > LIMITS.loop_notes:
+        raise CorpusError(where, f"{len(notes)} notes; a loop may hold {LIMITS.loop_notes}")
     numerator, denominator = meter or (BEATS_PER_BAR, 4)
     bar_beats = numerator * 4 / denominator
     length = max(n.end for n in notes)
