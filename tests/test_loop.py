@@ -110,8 +110,7 @@ def test_a_loop_with_too_many_notes_is_refused(tmp_path) -> None:
     for _cluster in range(0, LIMITS.loop_notes + 60, 60):
         track += [mido.Message("note_on", note=p, velocity=70, time=0) for p in pitches]
         track += [
-            mido.Message("note_off", note=p, velocity=0, time=24 if p == 40 else 0)
-            for p in pitches
+            mido.Message("note_off", note=p, velocity=0, time=24 if p == 40 else 0) for p in pitches
         ]
     midi.tracks.append(track)
     midi.save(tmp_path / "dense.mid")
