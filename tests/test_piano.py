@@ -94,6 +94,11 @@ def test_short_loops_are_played_again_to_eight_bars():
     assert two_bars.count(BAR) == 2
     eight = looped(two_bars)
     assert eight.count(BAR) == 8 and eight[: len(two_bars)] == two_bars
+    # A longer piece keeps its first eight bars: every piece weighs the same in training.
+    twelve = [*note_tokens([Note(60 + b, 4.0 * b, 4.0, 70) for b in range(12)], 0), BAR]
+    assert twelve.count(BAR) == 12
+    first = looped(twelve)
+    assert first.count(BAR) == 8 and first == twelve[: len(first)] and first[-1] == BAR
     context = contexts(eight)
     assert context["bar"][: len(two_bars) + 1] == [0, 0, 0, 0, 0, 1, 2]
     assert context["position"][0] == 0

@@ -55,7 +55,7 @@ PIANO_VELOCITIES: tuple[int, ...] = (24, 36, 46, 54, 62, 70, 78, 88, 100, 114)
 BAR = "bar"
 DURATION_OF = {f"d{round(d, 4):g}": d for d in PIANO_DURATIONS}
 LOOP_BARS_IN = 4  # the bar input counts bars modulo this (a loop's place)
-REPEAT_TO_BARS = 8  # a loop shorter than this is played again for training, as a loop is
+REPEAT_TO_BARS = 8  # every piece trains as this many bars: a loop played again, or cut
 
 
 def _fmt(x: float) -> str:
@@ -142,12 +142,25 @@ def piece_tokens(piece: Piece) -> list[str]:
 
 
 def looped(tokens: list[str], bars: int = REPEAT_TO_BARS) -> list[str]:
-    """A loop's tokens (ending on its closing bar) played again until it spans `bars` bars."""
+    """A piece's tokens (ending on its closing bar) as exactly `bars` bars.
+
+    A loop shorter than that is played again, as a loop is; a longer piece keeps its first
+    `bars` bars. So every piece of a pack weighs the same in training: by tokens, the few
+    long pieces (one of 32 bars holds a sixth of the pack's notes) taught a wider, busier
+    texture than the loops that make up the pack.
+    """
     length = tokens.count(BAR)
     if length == 0:
         return tokens
     repeats = max(1, -(-bars // length))
-    return tokens * repeats
+    out: list[str] = []
+    passed = 0
+    for token in tokens * repeats:
+        out.append(token)
+        passed += token == BAR
+        if passed == bars:
+            break
+    return out
 
 
 @dataclass
@@ -207,7 +220,7 @@ def encode_tokens(tokens: list[str], mode: str, vocab: Vocabulary) -> Sequence:
 
 
 def encode_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
-    """The piece as one piano stream, its loop played to at least 8 bars."""
+    """The piece as one piano stream of 8 bars (its loop played again, or its first 8)."""
     return encode_tokens(looped(piece_tokens(piece)), piece.key.mode, vocab)
 
 
