@@ -4,6 +4,7 @@ The studio and training pages have their own files (test_app_pages_studio.py,
 test_app_pages_training.py); tests/page_driver.py drives them all.
 """
 
+import re
 from pathlib import Path
 
 from tests.page_driver import APP, button, open_app
@@ -53,22 +54,37 @@ def test_saving_a_corpus_selects_it_and_empties_the_uploader(app_env) -> None:
 
 
 def test_evaluate_page_compares_generated_songs_with_the_corpus(app_env) -> None:
+    from lofi.data.corpus import load_corpus
+    from lofi.data.split import split_pieces
+    from lofi.tools.yardstick import TOO_FEW
     from tests.factories import write_corpus
 
-    write_corpus(app_env["user"] / "corpora" / "blocks", "block", 24, seed=5)
+    folder = write_corpus(app_env["user"] / "corpora" / "blocks", "block", 24, seed=5)
     at = open_app("app_pages/evaluate.py", corpus="blocks")
     assert not at.get("plotly_chart")  # nothing runs before the button
     next(n for n in at.number_input if n.label == "Songs").set_value(2)
     next(n for n in at.number_input if n.label == "Bars per song").set_value(8)
+    next(s for s in at.slider if s.label == "Held-out share").set_value(0.3)
+    next(r for r in at.radio if r.label == "Window (bars)").set_value(1)
     button(at, "Evaluate").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    metrics = {m.label for m in at.metric}
-    assert {"Realism gap", "Overlap ratio"} <= metrics
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Realism gap", "Overlap ratio"} <= set(metrics)
+    held = split_pieces(load_corpus(folder), 0.3)[1]
+    assert metrics["Held-out pieces"] == str(len(held))
+    assert metrics["Song windows"] == "16"  # 2 songs of 8 bars in 1-bar windows
     assert len(at.get("plotly_chart")) == 2
     auc = at.dataframe[0].value
     assert list(auc["classifier"])[:2] == ["logistic", "forest"]
-    assert all(0.0 <= v <= 1.0 for v in auc["human half vs half"])
+    for text in [*auc["human baseline"], *auc["songs vs held-out"]]:  # figure [low, high]
+        value, low, high = (float(x) for x in re.findall(r"-?\d+\.\d+", text))
+        assert 0.0 <= low <= value <= high <= 1.0
+    told = [w.value for w in at.warning]
+    assert (metrics["Realism gap"] == "too few windows" and any(TOO_FEW in w for w in told)) or (
+        metrics["Realism gap"].startswith(("+", "-")) and not told
+    )
+    assert "What tells the songs from the pieces" in [h.value for h in at.subheader]
 
 
 def test_evaluate_page_explains_a_too_small_corpus(app_env) -> None:

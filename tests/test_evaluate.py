@@ -53,7 +53,7 @@ def test_split_is_by_content_and_keeps_both_parts(corpora) -> None:
 def test_features_tell_opposite_corpora_apart(corpora) -> None:
     block = feature_table(from_piece(p) for p in corpora["block"].pieces)
     arpeggio = feature_table(from_piece(p) for p in corpora["arpeggio"].pieces)
-    assert block[0].shape[1] == len(FEATURE_NAMES) == 33
+    assert block[0].shape[1] == len(FEATURE_NAMES) == 40
     auc = classifier_auc(*block, *arpeggio)
     assert auc["logistic"] > 0.95 and auc["forest"] > 0.95, auc
     names = list(FEATURE_NAMES)
@@ -138,10 +138,11 @@ def test_evaluate_end_to_end_writes_every_figure(
     monkeypatch.setenv("LOFI_CACHE_DIR", str(tmp_path / "cache"))
     folder = write_corpus(tmp_path / "block", "block", 20, seed=3)
     melody, chords = tiny_checkpoints
-    out = tmp_path / "report.json"
+    out, doc = tmp_path / "report.json", tmp_path / "docs" / "evaluation.md"
     args = ["evaluate", "--corpus", str(folder), "--melody-model", str(melody)]
     args += ["--chord-model", str(chords), "--songs", "3", "--bars", "8", "--json", str(out)]
-    args += ["--held-out", "0.5"]
+    args += ["--held-out", "0.5", "--windows", "2,4", "--draws", "2", "--bootstrap", "30"]
+    args += ["--report", str(doc)]
     assert main(args) == 0
     report = json.loads(out.read_text())
     assert report.keys() >= {
@@ -149,18 +150,28 @@ def test_evaluate_end_to_end_writes_every_figure(
         "overlap_ratio",
         "auc",
         "mean_overlap",
-        "overlap",
+        "windows",
         "music",
         "validation_loss",
         "pieces",
-        "windows",
         "models",
-        "feature_means",
+        "compared",
+        "headline_bars",
     }
-    for side in ("generated_vs_held_out", "half_vs_half"):
-        assert set(report["auc"][side]) == {"logistic", "forest"}
-        assert all(0.0 <= v <= 1.0 for v in report["auc"][side].values())
-        assert set(report["overlap"][side]) == set(FEATURE_NAMES)
+    assert set(report["windows"]) == {"2", "4"} and report["headline_bars"] == 2
+    for window in report["windows"].values():
+        for side in ("generated_vs_held_out", "training_vs_held_out"):
+            assert set(window["auc"][side]) == {"logistic", "forest"}
+            for auc in window["auc"][side].values():
+                assert 0.0 <= auc["low"] <= auc["value"] <= auc["high"] <= 1.0
+            assert set(window["overlap"][side]) == set(FEATURE_NAMES)
+        gap = window["gap"]
+        assert gap["low"] <= gap["value"] <= gap["high"]
+        human = window["auc"]["training_vs_held_out"]["forest"]["value"]
+        songs = window["auc"]["generated_vs_held_out"]["forest"]["value"]
+        assert gap["value"] == pytest.approx(songs - human)
+        # as many training windows as the songs have (or every training piece's)
+        assert window["windows"]["training"] >= min(window["windows"]["generated"], 1)
     assert set(report["music"]) == {
         "pitch_class_entropy",
         "scale_consistency",
@@ -171,9 +182,14 @@ def test_evaluate_end_to_end_writes_every_figure(
     }
     assert set(report["validation_loss"]) == {"melody", "chords"}
     assert report["pieces"]["train"] + report["pieces"]["held_out"] == 20
-    assert report["pieces"]["half_a"] >= 2 and report["pieces"]["half_b"] >= 2
-    assert report["songs"] == 3 and report["windows"]["generated"] >= 3
+    assert report["songs"] == 3 and report["windows"]["4"]["windows"]["generated"] >= 3
     assert isinstance(report["realism_gap"], float)
+    text = doc.read_text()
+    assert text.startswith("# Evaluation")
+    assert "`python -m lofi evaluate --corpus" in text.splitlines()[2]
+    assert "## 2-bar windows" in text and "## 4-bar windows" in text
+    forest = report["windows"]["2"]["auc"]["generated_vs_held_out"]["forest"]
+    assert f"{forest['value']:.2f} [{forest['low']:.2f}, {forest['high']:.2f}]" in text
 
 
 def test_too_small_a_corpus_is_a_clear_error(tiny_checkpoints, capsys) -> None:
@@ -218,8 +234,8 @@ def test_a_style_folder_holds_one_checkpoint_per_part(tiny_checkpoints, tmp_path
 
 def test_a_songs_melody_is_also_judged_against_the_chords_heard_in_its_notes() -> None:
     from lofi.core.types import Key, Note, Part, Section, Song
-    from lofi.tools.evaluate import music_metrics
     from lofi.tools.features import from_song
+    from lofi.tools.metrics import music_metrics
 
     bars = 8
     triads = [Note(p, 4.0 * b, 4.0, 70) for b in range(bars) for p in (48, 52, 55)]  # C major

@@ -56,7 +56,7 @@ def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) 
         assert list(values) == names and all(list(row) == names for row in values.values())
         assert all(0.0 <= v <= 1.0 for row in values.values() for v in row.values())
     assert set(report.reference) == set(TABLES)
-    # Two halves of one homogeneous corpus cannot be told apart; the two corpora can.
+    # A corpus's training and held-out pieces cannot be told apart; the two corpora can.
     assert report.human[names[0]] < 0.75, report.human
     text = report.markdown()  # the styles, their training pieces, the human baseline
     assert text.count("\n") == 2 * len(names) + 2 and "**" in text and "training pieces" in text

@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command; every failure is one line on stderr and a non-zero exit code."""
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a generated file cites
     try:
         return int(args.handler(args))
     except LofiError as exc:
@@ -66,7 +67,11 @@ def _unexpected(exc: BaseException) -> int:
     return 1
 
 
-OUTPUT_FLAGS = {"out": "into {}", "json": "{}"}  # where a command writes: a folder, a file
+OUTPUT_FLAGS = {
+    "out": "into {}",
+    "json": "{}",
+    "report": "{}",
+}  # where a command writes: a folder, a file
 
 
 def _output_of(args: argparse.Namespace, exc: OSError) -> str | None:

@@ -1,11 +1,14 @@
-"""`python -m lofi evaluate`: generated songs against held-out corpus pieces, as table and JSON.
+"""`python -m lofi evaluate`: generated songs against held-out corpus pieces, as tables and JSON.
 
-The human baseline is measured in the same run.
+The human baseline and every interval are measured in the same run; `--report` writes
+docs/evaluation.md from the same figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,8 @@ if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
     from lofi.tools.evaluate import EvaluationReport
 
+REPORT = Path("docs/evaluation.md")
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds the `evaluate` command, its options and handler, to the command line."""
@@ -25,15 +30,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="measure generated songs against a corpus' held-out pieces",
         description=(
             "Splits the corpus by content hash into training and held-out pieces, generates "
-            "songs, and measures how well classifiers tell their 4-bar windows from held-out "
-            "ones (ROC AUC; 0.5 = indistinguishable), against two halves of the held-out "
-            "pieces as the human baseline; plus feature overlap, MusPy metrics, chord tones, "
-            "copying and each part model's validation loss."
+            "songs, and measures how well classifiers tell their windows (1, 2 and 4 bars) "
+            "from held-out ones (ROC AUC; 0.5 = indistinguishable), against the human "
+            "baseline: training pieces against the same held-out pieces, as many windows as "
+            "the songs have, over random draws. Every AUC and overlap has a bootstrap "
+            "interval over pieces; the features that tell songs from pieces are named in "
+            "words. Plus MusPy metrics, chord tones, copying and each part's validation loss."
         ),
     )
     v.add_argument("--corpus", default="default", help="bundled corpus name or folder")
     add_style_flags(v)
-    v.add_argument("--songs", type=int, default=10, help="how many songs (default 10)")
+    v.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="STYLE",
+        help="another style measured in the same run and report (repeat for more)",
+    )
+    v.add_argument("--songs", type=int, default=20, help="songs per style (default 20)")
     v.add_argument("--seed", type=int, default=1, help="first song's seed (default 1)")
     v.add_argument(
         "--bars",
@@ -46,6 +60,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=float,
         help="held-out share (default 0.2; 0.4 with --matrix, so every bundled corpus keeps "
         "at least 4 pieces out)",
+    )
+    v.add_argument(
+        "--windows",
+        default="1,2,4",
+        help="window lengths in bars, comma-separated, of 1, 2 and 4 (default 1,2,4)",
+    )
+    v.add_argument(
+        "--parts",
+        help="song parts to compare, comma-separated (default: the parts the style learned "
+        "from the corpus, else those the corpus has, e.g. lofi: chords,melody)",
+    )
+    v.add_argument(
+        "--draws", type=int, default=5, help="random draws for the human baseline (default 5)"
+    )
+    v.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        help="bootstrap resamples per interval, 0–2000 (default 200)",
     )
     v.add_argument(
         "--matrix",
@@ -72,43 +105,97 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the piece's top line",
     )
     v.add_argument("--json", type=Path, help="write every figure to this JSON file")
+    v.add_argument(
+        "--report",
+        type=Path,
+        nargs="?",
+        const=REPORT,
+        help=f"write the tables as Markdown, headed by this command and the date "
+        f"(default {REPORT})",
+    )
     v.set_defaults(handler=_evaluate)
+
+
+def _windows(text: str) -> tuple[int, ...]:
+    try:
+        windows = tuple(sorted({int(w) for w in text.split(",") if w.strip()}))
+    except ValueError:
+        windows = ()
+    if not windows or any(w not in (1, 2, 4) for w in windows):
+        raise ConfigError(f"--windows takes bars out of 1, 2 and 4, comma-separated, not {text}")
+    return windows
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Refuses bad flags before minutes of work, not after."""
+    for flag in ("json", "report"):
+        path = getattr(args, flag)
+        if path is not None and path.is_dir():
+            raise ConfigError(f"--{flag} {path} is a folder; give the file to write")
+    if not 0 <= args.bootstrap <= 2000:
+        raise ConfigError(f"--bootstrap is 0–2000 resamples, not {args.bootstrap}")
+    if not 1 <= args.draws <= 50:
+        raise ConfigError(f"--draws is 1–50, not {args.draws}")
+    if args.held_out is not None and not 0.0 < args.held_out < 1.0:
+        raise ConfigError(f"--held-out is a share between 0 and 1, not {args.held_out}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
+    from lofi.learn.style import resolve_style
     from lofi.service.track import load_models
     from lofi.tools.evaluate import evaluate
 
-    if args.json is not None and args.json.is_dir():  # before minutes of work, not after
-        raise ConfigError(f"--json {args.json} is a folder; give the file to write")
+    _check(args)
     if args.matrix:
         return _matrix(args)
     if args.held_out is None:
         args.held_out = 0.2
+    windows = _windows(args.windows)
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip()) if args.parts else None
     checkpoints = chosen_checkpoints(args)
+    others = [resolve_style(name) for name in args.compare]
     corpus = load_corpus(args.corpus)
     if args.loop_case:
         return _loop_case(args, corpus, checkpoints)
+    settings = {
+        "songs": args.songs,
+        "seed": args.seed,
+        "bars": args.bars,
+        "held_out": args.held_out,
+        "windows": windows,
+        "parts": parts,
+        "draws": args.draws,
+        "boots": args.bootstrap,
+    }
+    reports: list[tuple[str, EvaluationReport]] = []
     if checkpoints:
         melody, chords = checkpoints
-        report = evaluate(
+        made = evaluate(
             corpus,
             load_models(melody, chords),
-            args.songs,
-            args.seed,
-            args.bars,
-            args.held_out,
             checkpoints={"melody": melody, "chords": chords},
+            **settings,
         )
+        reports.append((f"models {melody.name}, {chords.name}", made))
     else:
-        report = evaluate(
-            corpus, chosen_style(args), args.songs, args.seed, args.bars, args.held_out
-        )
-    print_report(report)
+        style = chosen_style(args)
+        reports.append((_label(style), evaluate(corpus, style, **settings)))
+    for style in others:
+        reports.append((_label(style), evaluate(corpus, style, **settings)))
+    for label, report in reports:
+        print(f"== {label}")
+        print_report(report)
     if args.json:
-        report.write_json(args.json)
+        _write_json(args.json, reports)
         print(f"wrote {args.json}")
+    if args.report:
+        from lofi.tools.evaluation_doc import markdown, write_markdown
+
+        command = "python -m lofi " + shlex.join(getattr(args, "argv", []))
+        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        write_markdown(args.report, markdown(reports, command, date))
+        print(f"wrote {args.report}")
     return 0
 
 
@@ -129,6 +216,27 @@ def _loop_case(
         report.write_json(args.json)
         print(f"wrote {args.json}")
     return 0
+
+
+def _label(style: Path) -> str:
+    from lofi.learn.style import read_style
+    from lofi.service.track import default_style
+
+    name = read_style(style).name
+    shipped = style.resolve() == default_style().resolve()
+    return f"style {name} (shipped)" if shipped else f"style {name}"
+
+
+def _write_json(path: Path, reports: list[tuple[str, EvaluationReport]]) -> None:
+    """One report as is; several as {"styles": {label: report}}."""
+    import json
+
+    if len(reports) == 1:
+        reports[0][1].write_json(path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"styles": {label: r.to_json() for label, r in reports}}
+    path.write_text(json.dumps(data, indent=1))
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -169,26 +277,34 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 def print_report(report: EvaluationReport) -> None:
-    """Prints the report as plain-text tables: AUCs against the baseline, overlap, music."""
+    """Prints the report as plain-text tables: per window, the AUCs and overlaps with intervals."""
     from lofi.tools.evaluate import GENERATED, HUMAN
 
-    p, w = report.pieces, report.windows
+    p = report.pieces
     print(
-        f"corpus {report.corpus}: {p['train']} training, {p['held_out']} held-out pieces "
-        f"({p['half_a']} + {p['half_b']} for the human baseline); {report.songs} songs of "
-        f"{report.bars} bars; windows: generated {w['generated']}, held-out {w['held_out']}"
-    )
-    print(f"{'two-sample test (ROC AUC)':34s} {'generated':>10s} {'human':>10s}")
-    for name in report.auc[GENERATED]:
-        print(f"  {name:32s} {report.auc[GENERATED][name]:10.3f} {report.auc[HUMAN][name]:10.3f}")
-    mean = report.mean_overlap
-    print(f"  {'mean overlapped area':32s} {mean[GENERATED]:10.3f} {mean[HUMAN]:10.3f}")
-    print(
-        f"realism gap (AUC over human)       {report.realism_gap:+10.3f}   (0 = as real as human)"
+        f"corpus {report.corpus}: {p['train']} training, {p['held_out']} held-out pieces; "
+        f"{report.songs} songs of {report.bars} bars; compared: {report.compared}"
     )
     print(
-        f"overlap ratio (generated / human)  {report.overlap_ratio:10.3f}   (1 = as real as human)"
+        f"human baseline: training pieces against the held-out ones, as many windows as the "
+        f"songs have, mean of {report.human_draws} draws; intervals: 95 % bootstrap over "
+        f"pieces ({report.bootstrap} resamples)"
     )
+    for bars, c in sorted(report.comparisons.items()):
+        print(
+            f"-- {bars}-bar windows: songs {c.windows['generated']:.0f}, held-out "
+            f"{c.windows['held_out']:.0f} ({c.groups['held_out']:.0f} pieces), training "
+            f"{c.windows['training']:.0f} per draw"
+        )
+        print(f"  {'':22s} {'songs':>22s} {'human':>22s}")
+        for name in c.auc[GENERATED]:
+            song, human = c.auc[GENERATED][name].text(), c.auc[HUMAN][name].text()
+            print(f"  {'AUC, ' + name:22s} {song:>22s} {human:>22s}")
+        song, human = c.mean_overlap[GENERATED].text(), c.mean_overlap[HUMAN].text()
+        print(f"  {'mean overlap':22s} {song:>22s} {human:>22s}")
+        print(f"  overlap ratio {c.overlap_ratio.text()}; {c.verdict}")
+        for s in c.separating[:6]:
+            print(f"  {s.words()}")
     print(f"{'music':34s} {'generated':>10s} {'held-out':>10s}")
     for name, values in report.music.items():
         print(f"  {name:32s} {values['generated']:10.3f} {values['held_out']:10.3f}")

@@ -218,7 +218,7 @@ def song_roll(song: Song) -> go.Figure:
 def feature_distributions(
     sets: dict[str, np.ndarray], names: Sequence[str], feature: str
 ) -> go.Figure:
-    """One feature's distribution over the 4-bar windows of each set, overlaid as densities.
+    """One feature's distribution over the windows of each set, overlaid as densities.
 
     Args:
         sets: set name (e.g. "generated", "held-out corpus") → window feature rows.

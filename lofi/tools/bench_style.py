@@ -74,6 +74,7 @@ def bench_realism(
         bars=bars,
         held_out=held_out,
         checkpoints=None if shipped else {"melody": melody, "chords": chords},
+        windows=(4,),
     )
     return {
         "realism_gap": report.realism_gap,
@@ -208,7 +209,7 @@ def bench_finetune(
             **held_out_losses(styles, held, budget.seq_len),
         }
         for name, folder in styles.items():
-            report = evaluate(loaded, folder, songs, 1, bars, held_share)
+            report = evaluate(loaded, folder, songs, 1, bars, held_share, windows=(4,))
             results[f"{name}_realism_gap"] = report.realism_gap
         results.update(beats_both(results))
 

@@ -1,7 +1,10 @@
 """How real does it sound? Generated songs against held-out corpus pieces.
 
-The human baseline (two halves of the held-out pieces against each other) is measured in the
-same run.
+In windows of 1, 2 and 4 bars (a loop pack's pieces last 2–4 bars), with the human baseline
+(training pieces against the same held-out pieces, as many windows as the songs have) and
+bootstrap intervals over pieces measured in the same run (lofi.tools.yardstick). Only the
+parts the corpus has are compared: a piano pack has no drums and no separate bass, so its
+songs are heard without them (`compared_parts`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +22,30 @@ from lofi.compose.song import SongModels, compose
 from lofi.core.errors import EvaluationError
 from lofi.core.settings import GENERATION
 from lofi.core.types import GenerationConfig, Key, Song
-from lofi.data.corpus import Corpus
-from lofi.data.split import halves, split_pieces
+from lofi.data.corpus import CORPUS_PARTS, Corpus
+from lofi.data.split import split_pieces
 from lofi.learn.checkpoint import read_checkpoint
+from lofi.learn.style import STYLE_FILE
 from lofi.service.track import load_style_models, style_checkpoints
-from lofi.tools.features import FEATURE_NAMES, Material, feature_table, from_piece, from_song
-from lofi.tools.metrics import (
-    chord_tone_counts,
-    copying,
-    note_groove_consistency,
-    note_pitch_class_entropy,
-    note_scale_consistency,
+from lofi.tools.features import from_piece, from_song
+from lofi.tools.metrics import copying, music_metrics
+from lofi.tools.yardstick import (
+    BOOTSTRAP,
+    GENERATED,
+    HUMAN,
+    HUMAN_DRAWS,
+    TREES,
+    WindowComparison,
+    compare_windows,
 )
-from lofi.tools.two_sample import classifier_auc, feature_overlaps
+
+__all__ = ["GENERATED", "HUMAN", "EvaluationReport", "evaluate", "evaluate_songs"]
 
 Progress = Callable[[str, float], object]  # stage, fraction done
-GENERATED, HUMAN = "generated_vs_held_out", "half_vs_half"
-MUSIC_METRICS = ("pitch_class_entropy", "scale_consistency", "groove_consistency")
+WINDOWS = (1, 2, 4)  # bars
+HEADLINE_BARS = 2  # the window the headline figures (realism gap, overlap ratio) come from
+# A style's part model → the song part it plays (the comping plays the chords part).
+SONG_PART = {"comping": "chords"}
 
 
 @dataclass(frozen=True)
@@ -43,46 +53,79 @@ class EvaluationReport:
     """Every figure of one evaluation; `to_json` is what the command writes.
 
     Attributes:
-        auc: per comparison (GENERATED, HUMAN), the cross-validated ROC AUC per classifier.
-        overlap: per comparison, the overlapped area of each feature.
+        comparisons: per window length in bars, songs and the human baseline against the
+            held-out pieces, with intervals.
+        parts: the song parts compared (None: every pitched part); `parts_reason` says why.
         music: per metric, its mean over generated songs and over held-out pieces.
         validation_loss: each part model's best validation loss (None if it has none).
-        features: the window feature rows of the generated songs and the held-out pieces.
     """
 
     corpus: str
     corpus_hash: str
     pieces: dict[str, int]
-    windows: dict[str, int]
     songs: int
     bars: int
     seed: int
-    auc: dict[str, dict[str, float]]
-    overlap: dict[str, dict[str, float]]
+    held_out: float
+    comparisons: dict[int, WindowComparison]
+    parts: tuple[str, ...] | None
+    parts_reason: str
     music: dict[str, dict[str, float]]
     validation_loss: dict[str, float | None]
     models: dict[str, str]
-    features: dict[str, np.ndarray] = field(repr=False, compare=False)
+    human_draws: int = HUMAN_DRAWS
+    bootstrap: int = BOOTSTRAP
+    trained_by: str = ""  # the style's training command, from its style.json
+
+    @property
+    def headline(self) -> WindowComparison:
+        """The 2-bar comparison when measured, else the longest window's."""
+        if HEADLINE_BARS in self.comparisons:
+            return self.comparisons[HEADLINE_BARS]
+        return self.comparisons[max(self.comparisons)]
+
+    @property
+    def auc(self) -> dict[str, dict[str, float]]:
+        """The headline window's AUCs per comparison and classifier (no intervals)."""
+        return {
+            side: {name: e.value for name, e in v.items()} for side, v in self.headline.auc.items()
+        }
+
+    @property
+    def overlap(self) -> dict[str, dict[str, float]]:
+        """The headline window's overlapped area per comparison and feature."""
+        return self.headline.overlap
 
     @property
     def mean_overlap(self) -> dict[str, float]:
-        """Per comparison, the overlapped area averaged over the features (NaNs left out)."""
-        return {k: float(np.nanmean(list(v.values()))) for k, v in self.overlap.items()}
+        """The headline window's mean overlapped area per comparison."""
+        return {side: e.value for side, e in self.headline.mean_overlap.items()}
+
+    @property
+    def features(self) -> dict[str, np.ndarray]:
+        """The headline window's feature rows of the songs and the held-out pieces."""
+        return self.headline.features
+
+    @property
+    def windows(self) -> dict[str, float]:
+        """The headline window's rows per side."""
+        return self.headline.windows
 
     @property
     def realism_gap(self) -> float:
-        """Best generated-vs-held-out AUC minus best half-vs-half AUC: 0 is as real as it gets.
-
-        A two-sample test is as strong as its best classifier, so each side takes the larger
-        of its classifiers' AUCs.
-        """
-        return max(self.auc[GENERATED].values()) - max(self.auc[HUMAN].values())
+        """The headline window's forest AUC of the songs minus the human one: 0 is best."""
+        return self.headline.gap.value
 
     @property
     def overlap_ratio(self) -> float:
-        """Mean overlap of generated with held-out, over that of the two human halves."""
-        mean = self.mean_overlap
-        return mean[GENERATED] / mean[HUMAN] if mean[HUMAN] > 0 else float("nan")
+        """The headline window's mean overlap of the songs over the human one: 1 is best."""
+        return self.headline.overlap_ratio.value
+
+    @property
+    def compared(self) -> str:
+        """Which parts of the songs were compared, in words."""
+        names = ", ".join(self.parts) if self.parts else "every pitched part"
+        return f"{names} ({self.parts_reason})"
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data, non-finite numbers as null."""
@@ -91,22 +134,24 @@ class EvaluationReport:
                 "corpus": self.corpus,
                 "corpus_hash": self.corpus_hash,
                 "pieces": self.pieces,
-                "windows": self.windows,
                 "songs": self.songs,
                 "bars": self.bars,
                 "seed": self.seed,
+                "held_out": self.held_out,
+                "parts": list(self.parts) if self.parts else None,
+                "compared": self.compared,
+                "human_draws": self.human_draws,
+                "bootstrap": self.bootstrap,
+                "headline_bars": self.headline.bars,
                 "realism_gap": self.realism_gap,
                 "overlap_ratio": self.overlap_ratio,
                 "auc": self.auc,
                 "mean_overlap": self.mean_overlap,
-                "overlap": self.overlap,
+                "windows": {str(k): v.to_json() for k, v in self.comparisons.items()},
                 "music": self.music,
                 "validation_loss": self.validation_loss,
                 "models": self.models,
-                "feature_means": {
-                    name: dict(zip(FEATURE_NAMES, rows.mean(axis=0).tolist(), strict=True))
-                    for name, rows in self.features.items()
-                },
+                "trained_by": self.trained_by,
             }
         )
         return data
@@ -144,38 +189,32 @@ def validation_losses(checkpoints: Mapping[str, Path]) -> dict[str, float | None
     return losses
 
 
-def music_metrics(materials: Sequence[Material]) -> dict[str, float]:
-    """MusPy's metrics (pitched notes) averaged over pieces; the pooled chord-tone ratios.
+def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | None, str]:
+    """The song parts to compare with the corpus' pieces, and why (like with like).
 
-    `chord_tone_ratio` judges a song's melody against the chords it was written over, a
-    piece's against the chords the analysis hears in it, melody included. So
-    `chord_tone_ratio_heard` judges both against the chords heard in their own notes.
+    The parts the style learned from this corpus (style.json's `training.part_corpora`,
+    part → corpus, else its `corpus` for every learned part); else the parts the corpus has
+    (a bundled piano pack: melody and chords); else every pitched part.
     """
-    rows = [
-        (
-            note_pitch_class_entropy(m.notes),
-            note_scale_consistency(m.notes),
-            note_groove_consistency(m.notes, int(m.beats // 4)),
-        )
-        for m in materials
-    ]
-    means = np.nanmean(np.array(rows, dtype=float).reshape(-1, 3), axis=0) if rows else [np.nan] * 3
-    result = dict(zip(MUSIC_METRICS, (float(v) for v in means), strict=True))
-    for name, chords in (("chord_tone_ratio", "chords"), ("chord_tone_ratio_heard", "heard")):
-        counts = np.array(
-            [chord_tone_counts(m.melody, getattr(m, chords), m.key) for m in materials]
-        ).reshape(-1, 2)
-        hits, judged = counts.sum(axis=0)
-        result[name] = float(hits / judged) if judged else float("nan")
-    return result
-
-
-def _comparison(
-    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], seed: int
-) -> tuple[dict[str, float], dict[str, float]]:
-    auc = classifier_auc(a[0], a[1], b[0], b[1], seed)
-    overlap = dict(zip(FEATURE_NAMES, feature_overlaps(a[0], b[0]).tolist(), strict=True))
-    return auc, overlap
+    if style is not None:
+        try:  # what style.json says of where each part was learned (evaluate loaded its models)
+            data = json.loads((style / STYLE_FILE).read_text())
+        except (OSError, ValueError):
+            data = {}
+        parts = data.get("parts") if isinstance(data, dict) else None
+        if isinstance(parts, dict):
+            sources = (data.get("training") or {}).get("part_corpora")
+            learned = (
+                dict(sources)
+                if isinstance(sources, dict)
+                else dict.fromkeys(parts, data.get("corpus"))
+            )
+            own = sorted({SONG_PART.get(p, p) for p, c in learned.items() if c == corpus})
+            if own:
+                return tuple(own), f"the parts style {data.get('name')} learned from {corpus}"
+    if corpus in CORPUS_PARTS:
+        return CORPUS_PARTS[corpus], f"the parts {corpus} has: no drums, no separate bass"
+    return None, f"{corpus} has every part"
 
 
 def evaluate_songs(
@@ -186,51 +225,49 @@ def evaluate_songs(
     checkpoints: Mapping[str, Path] | None = None,
     models: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    windows: Sequence[int] = WINDOWS,
+    parts: tuple[tuple[str, ...] | None, str] = (None, "every pitched part"),
+    draws: int = HUMAN_DRAWS,
+    boots: int = BOOTSTRAP,
 ) -> EvaluationReport:
     """Measures already generated songs against the corpus' held-out pieces.
 
     Args:
         corpus: the corpus; it is split by content hash into training and held-out pieces.
         songs: the generated songs.
-        seed: seeds the cross-validation folds and the random forest.
+        seed: seeds the draws, resamples, cross-validation folds and the random forest.
         held_out: the share of pieces held out.
         checkpoints: part name → checkpoint folder, for the validation losses.
         models: part name → model id, recorded in the report.
         progress: called with (stage, fraction done).
+        windows: the window lengths in bars.
+        parts: the song parts compared (None: every pitched part) and why.
+        draws: random draws of training pieces for the human baseline.
+        boots: bootstrap resamples per interval.
 
     Raises:
         EvaluationError: when the corpus or the songs are too small to compare.
     """
     report = progress or (lambda stage, fraction: None)
+    if not windows or any(w not in WINDOWS for w in windows):
+        raise EvaluationError(f"windows last {', '.join(map(str, WINDOWS))} bars, not {windows}")
     train, held = split_pieces(corpus, held_out)
-    if len({p.content_hash for p in held}) < 4:
+    if len({p.content_hash for p in held}) < 2 or len({p.content_hash for p in train}) < 2:
         raise EvaluationError(
             f"the held-out part of {corpus.name} has {len(held)} of {len(corpus.pieces)} "
-            "pieces; the human baseline needs at least 4 distinct ones (two per half): use a "
-            "larger corpus (20 files or more) or a larger held-out share"
+            "pieces; the comparison needs at least 2 distinct pieces held out and 2 for "
+            "training: use a larger corpus or another held-out share (--held-out)"
         )
-    half_a, half_b = halves(held)
-    report("features", 0.1)
-    generated = [from_song(s, f"song-{i}") for i, s in enumerate(songs)]
-    held_m = [from_piece(p) for p in held]
-    tables = {
-        "generated": feature_table(generated),
-        "held_out": feature_table(held_m),
-        "half_a": feature_table(from_piece(p) for p in half_a),
-        "half_b": feature_table(from_piece(p) for p in half_b),
-    }
-    for name, (rows, _) in tables.items():
-        if len(rows) == 0:
-            raise EvaluationError(
-                f"no 4-bar window with notes in the {name.replace('_', ' ')} part of "
-                f"{corpus.name} ({len(corpus.pieces)} pieces); evaluate needs more or longer "
-                "pieces (20 files or more) and songs of 8 bars or more"
-            )
-    report("generated against held-out", 0.3)
-    auc_g, overlap_g = _comparison(tables["generated"], tables["held_out"], seed)
-    report("human halves against each other", 0.6)
-    auc_h, overlap_h = _comparison(tables["half_a"], tables["half_b"], seed)
-    report("music metrics", 0.85)
+    report("features", 0.05)
+    generated = [from_song(s, f"song-{i}", parts[0]) for i, s in enumerate(songs)]
+    held_m, train_m = [from_piece(p) for p in held], [from_piece(p) for p in train]
+    comparisons = {}
+    for i, bars in enumerate(sorted(set(windows))):
+        report(f"{bars}-bar windows", 0.1 + 0.75 * i / len(set(windows)))
+        comparisons[bars] = compare_windows(
+            generated, held_m, train_m, bars, seed, draws, boots, TREES
+        )
+    report("music metrics", 0.9)
     music_g, music_h = music_metrics(generated), music_metrics(held_m)
     music = {k: {"generated": music_g[k], "held_out": music_h[k]} for k in music_g}
     music["copying"] = {
@@ -241,34 +278,35 @@ def evaluate_songs(
     return EvaluationReport(
         corpus=corpus.name,
         corpus_hash=corpus.content_hash,
-        pieces={
-            "train": len(train),
-            "held_out": len(held),
-            "half_a": len(half_a),
-            "half_b": len(half_b),
-        },
-        windows={name: len(rows) for name, (rows, _) in tables.items()},
+        pieces={"train": len(train), "held_out": len(held)},
         songs=len(songs),
         bars=max((s.bars for s in songs), default=0),
         seed=seed,
-        auc={GENERATED: auc_g, HUMAN: auc_h},
-        overlap={GENERATED: overlap_g, HUMAN: overlap_h},
+        held_out=held_out,
+        comparisons=comparisons,
+        parts=parts[0],
+        parts_reason=parts[1],
         music=music,
         validation_loss=validation_losses(checkpoints or {}),
         models=dict(models or {}),
-        features={name: rows for name, (rows, _) in tables.items()},
+        human_draws=max(1, draws),
+        bootstrap=boots,
     )
 
 
 def evaluate(
     corpus: Corpus,
     style_or_models: Path | SongModels,
-    songs: int = 10,
+    songs: int = 20,
     seed: int = 1,
     bars: int = 32,
     held_out: float = 0.2,
     checkpoints: Mapping[str, Path] | None = None,
     progress: Progress | None = None,
+    windows: Sequence[int] = WINDOWS,
+    parts: tuple[str, ...] | None = None,
+    draws: int = HUMAN_DRAWS,
+    boots: int = BOOTSTRAP,
 ) -> EvaluationReport:
     """Generates `songs` songs and measures them against the corpus' held-out pieces.
 
@@ -276,11 +314,15 @@ def evaluate(
         corpus: the corpus to compare with.
         style_or_models: a style folder (one checkpoint subfolder per part) or loaded models.
         songs: how many songs, from seeds `seed`, `seed + 1`, ...
-        seed: the first song's seed; it also seeds the cross-validation.
+        seed: the first song's seed; it also seeds the draws and the cross-validation.
         bars: each song's length.
         held_out: the share of the corpus' pieces held out.
         checkpoints: part → checkpoint folder for the validation losses, when models are given.
         progress: called with (stage, fraction done).
+        windows: the window lengths in bars.
+        parts: the song parts to compare; None: `compared_parts` chooses.
+        draws: random draws of training pieces for the human baseline.
+        boots: bootstrap resamples per interval.
 
     Raises:
         EvaluationError: when the corpus or the songs are too small to compare.
@@ -289,11 +331,16 @@ def evaluate(
         raise EvaluationError("evaluate needs at least 2 songs for its cross-validation")
     if bars not in GENERATION.bars_range:
         raise EvaluationError(f"songs last {GENERATION.bars_range} bars, not {bars}")
+    if not 0.0 < held_out < 1.0:
+        raise EvaluationError(f"the held-out share is between 0 and 1, not {held_out}")
+    style = None
     if isinstance(style_or_models, SongModels):
         models = style_or_models
     else:
-        models = load_style_models(Path(style_or_models))
-        checkpoints = checkpoints or style_checkpoints(Path(style_or_models))
+        style = Path(style_or_models)
+        models = load_style_models(style)
+        checkpoints = checkpoints or style_checkpoints(style)
+    chosen = (parts, "chosen") if parts else compared_parts(corpus.name, style)
     report = progress or (lambda stage, fraction: None)
     report("generating songs", 0.0)
     made = generate_songs(models, songs, seed, bars)
@@ -307,4 +354,16 @@ def evaluate(
     def scaled(stage: str, fraction: float) -> object:
         return report(stage, 0.2 + 0.8 * fraction)
 
-    return evaluate_songs(corpus, made, seed, held_out, checkpoints, ids, scaled)
+    result = evaluate_songs(
+        corpus, made, seed, held_out, checkpoints, ids, scaled, windows, chosen, draws, boots
+    )
+    return replace(result, trained_by=_trained_by(style)) if style else result
+
+
+def _trained_by(style: Path) -> str:
+    """The command style.json records as having trained the style ("" without one)."""
+    try:
+        command = json.loads((style / STYLE_FILE).read_text()).get("command", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return command if isinstance(command, str) else ""

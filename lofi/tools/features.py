@@ -1,4 +1,4 @@
-"""Key-normalised 4-bar windows of the pitched parts as fixed feature vectors.
+"""Key-normalised windows (1, 2 or 4 bars) of the pitched parts as fixed feature vectors.
 
 Pieces and generated Songs are both seen as `Material` (pitched notes, melody, chords), so one
 feature function measures the corpus and the generator alike. Drums are left out, and a pitch
@@ -8,6 +8,7 @@ has one instrument per part, and a listener hears the doubled pitch once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,9 +20,11 @@ from lofi.data.analysis import beat_spans
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.tokens import HARMONY_WINDOW, harmony, key_shift
 
-WINDOW_BARS = 4
+WINDOW_BARS = 4  # the default window; 1 and 2 bars suit a pack of 2–4-bar loops
 WINDOW_BEATS = WINDOW_BARS * BEATS_PER_BAR
-MIN_NOTES = 4  # emptier windows (a silent intro) are skipped
+MIN_NOTES = 4  # a 4-bar window with fewer (a silent intro) is skipped; see min_notes
+RING_OVER = 0.5  # beats a last note may ring past the bar line without adding a bar
+SHORT_NOTE, HELD_NOTE, BIG_LEAP = 0.3, 2.0, 8  # beats, beats, semitones (the readable shares)
 STEPS_PER_BEAT = 4  # sixteenth-note grid
 LENGTH_EDGES = (0.375, 0.75, 1.5, 3.0)  # sixteenth, eighth, quarter, half, longer
 PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -48,6 +51,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "velocity_mean",
     "velocity_spread",
     "onsets_per_bar",
+    "notes_per_beat",
+    "short_notes",
+    "held_notes",
+    "top_big_leap",
+    "range",
+    "notes_on_one",
+    "notes_per_onset",
 )
 
 
@@ -93,10 +103,25 @@ def from_piece(piece: Piece) -> Material:
     )
 
 
-def from_song(song: Song, name: str) -> Material:
-    """A generated song; without a part named melody, its top line stands in."""
-    notes = unisons_merged(n for p in song.parts if not p.is_drum for n in p.notes)
+def from_song(song: Song, name: str, parts: Iterable[str] | None = None) -> Material:
+    """A generated song; without a part named melody, its top line stands in.
+
+    Args:
+        song: the song.
+        name: groups its windows.
+        parts: the pitched parts to see (compare like with like: a piano corpus has no
+            separate bass); None sees every pitched part.
+    """
+    wanted = None if parts is None else set(parts)
+    notes = unisons_merged(
+        n
+        for p in song.parts
+        if not p.is_drum and (wanted is None or p.name in wanted)
+        for n in p.notes
+    )
     try:
+        if wanted is not None and "melody" not in wanted:
+            raise KeyError("melody")
         melody = song.part("melody").notes
     except KeyError:
         melody = top_line(notes)
@@ -142,14 +167,18 @@ def _shares(counts: np.ndarray) -> np.ndarray:
     return counts / total if total > 0 else np.zeros_like(counts, dtype=float)
 
 
-def window_features(notes: list[Note], start: float, shift: int) -> np.ndarray:
+def window_features(
+    notes: list[Note], start: float, shift: int, bars: int = WINDOW_BARS
+) -> np.ndarray:
     """The feature vector (see FEATURE_NAMES) of the notes starting in one window.
 
     Args:
-        notes: the window's notes (onsets in [start, start + WINDOW_BEATS)).
+        notes: the window's notes (onsets in [start, start + bars * BEATS_PER_BAR)).
         start: the window's first beat.
         shift: semitones that move the key's relative major to C.
+        bars: the window's length in bars.
     """
+    window_beats = bars * BEATS_PER_BAR
     pitch = np.array([n.pitch + shift for n in notes], dtype=float)
     onset = np.array([n.onset - start for n in notes], dtype=float)
     length = np.array([n.duration for n in notes], dtype=float)
@@ -181,11 +210,15 @@ def window_features(notes: list[Note], start: float, shift: int) -> np.ndarray:
     else:
         contour = [0.0, 0.0, 0.0, 0.0]
 
-    n_steps = WINDOW_BEATS * STEPS_PER_BEAT
+    n_steps = window_beats * STEPS_PER_BEAT
     centres = (np.arange(n_steps) + 0.5) / STEPS_PER_BEAT
     sounding = (onset[:, None] <= centres[None, :]) & ((onset + length)[:, None] > centres[None, :])
     per_step = sounding.sum(axis=0)
     busy = per_step[per_step > 0]
+    note_step = np.rint(onset * STEPS_PER_BEAT)
+    on_one = (np.abs(onset * STEPS_PER_BEAT - note_step) <= 0.2) & (
+        note_step % (BEATS_PER_BAR * STEPS_PER_BEAT) == 0
+    )
     return np.concatenate(
         [
             pcs,
@@ -199,34 +232,58 @@ def window_features(notes: list[Note], start: float, shift: int) -> np.ndarray:
                 pitch.std(),
                 velocity.mean(),
                 velocity.std(),
-                times.size / WINDOW_BARS,
+                times.size / bars,
+                len(notes) / window_beats,
+                float(np.mean(length < SHORT_NOTE)),
+                float(np.mean(length >= HELD_NOTE)),
+                float(np.mean(steps >= BIG_LEAP)) if steps.size else 0.0,
+                float(pitch.max() - pitch.min()),
+                float(np.mean(on_one)),
+                len(notes) / max(times.size, 1),
             ],
         ]
     )
 
 
-def material_windows(material: Material) -> np.ndarray:
-    """One feature row per full 4-bar window holding at least MIN_NOTES notes."""
+def min_notes(bars: int) -> int:
+    """The fewest notes a window of `bars` bars needs to count (one a bar, at least two)."""
+    return max(2, bars * MIN_NOTES // WINDOW_BARS)
+
+
+def whole_bars(beats: float) -> int:
+    """A piece's length in whole bars: a loop whose last note ends early is still whole.
+
+    A 4-bar loop often ends half a beat before its last bar line; a note ringing RING_OVER
+    beats past a bar line does not start another bar.
+    """
+    return max(0, math.ceil((beats - RING_OVER) / BEATS_PER_BAR - 1e-9))
+
+
+def material_windows(material: Material, bars: int = WINDOW_BARS) -> np.ndarray:
+    """One feature row per full window of `bars` bars holding at least min_notes notes."""
     shift = key_shift(material.key)
-    count = int(material.beats + 1e-6) // WINDOW_BEATS
+    window_beats = bars * BEATS_PER_BAR
+    count = whole_bars(material.beats) // bars
     buckets: list[list[Note]] = [[] for _ in range(count)]
     for n in material.notes:
-        w = int(n.onset // WINDOW_BEATS)
+        w = int(n.onset // window_beats)
         if 0 <= w < count:
             buckets[w].append(n)
     rows = [
-        window_features(notes, w * WINDOW_BEATS, shift)
+        window_features(notes, w * window_beats, shift, bars)
         for w, notes in enumerate(buckets)
-        if len(notes) >= MIN_NOTES
+        if len(notes) >= min_notes(bars)
     ]
     return np.array(rows, dtype=float).reshape(len(rows), len(FEATURE_NAMES))
 
 
-def feature_table(materials: Iterable[Material]) -> tuple[np.ndarray, np.ndarray]:
+def feature_table(
+    materials: Iterable[Material], bars: int = WINDOW_BARS
+) -> tuple[np.ndarray, np.ndarray]:
     """Stacked window features of many pieces or songs and the name each row came from."""
     blocks, names = [], []
     for m in materials:
-        rows = material_windows(m)
+        rows = material_windows(m, bars)
         blocks.append(rows)
         names += [m.name] * len(rows)
     if not blocks:

@@ -15,9 +15,11 @@ from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.types import Key, Note, Song
 from lofi.encoding.chords import NO_CHORD, symbol
 from lofi.encoding.tokens import duration_bin, key_shift
+from lofi.tools.features import Material
 
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
+MUSIC_METRICS = ("pitch_class_entropy", "scale_consistency", "groove_consistency")
 FRAGMENT_NOTES = 8
 Fragment = tuple[tuple[int, ...], tuple[int, ...]]  # (intervals, duration bins)
 
@@ -164,3 +166,29 @@ def copying(
     if not made:
         return float("nan")
     return float(np.mean([f in known for f in made]))
+
+
+def music_metrics(materials: Sequence[Material]) -> dict[str, float]:
+    """MusPy's metrics (pitched notes) averaged over pieces; the pooled chord-tone ratios.
+
+    `chord_tone_ratio` judges a song's melody against the chords it was written over, a
+    piece's against the chords the analysis hears in it, melody included. So
+    `chord_tone_ratio_heard` judges both against the chords heard in their own notes.
+    """
+    rows = [
+        (
+            note_pitch_class_entropy(m.notes),
+            note_scale_consistency(m.notes),
+            note_groove_consistency(m.notes, int(m.beats // 4)),
+        )
+        for m in materials
+    ]
+    means = np.nanmean(np.array(rows, dtype=float).reshape(-1, 3), axis=0) if rows else [np.nan] * 3
+    result = dict(zip(MUSIC_METRICS, (float(v) for v in means), strict=True))
+    for name, chords in (("chord_tone_ratio", "chords"), ("chord_tone_ratio_heard", "heard")):
+        counts = np.array(
+            [chord_tone_counts(m.melody, getattr(m, chords), m.key) for m in materials]
+        ).reshape(-1, 2)
+        hits, judged = counts.sum(axis=0)
+        result[name] = float(hits / judged) if judged else float("nan")
+    return result
