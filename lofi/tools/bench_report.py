@@ -46,8 +46,10 @@ LABELS = {
     "radio_track_make_s": "radio: one track made (median), s",
     "studio_time_to_first_audio_s": "studio: Generate → first 4 bars of every part on disk, s",
     "studio_whole_take_s": "studio: whole take saved, s",
-    "realism_gap": "realism gap: generated-vs-held-out AUC − human half-vs-half AUC",
-    "overlap_ratio": "overlap ratio: generated-vs-held-out overlap ÷ human halves' overlap",
+    "realism_gap": "realism gap (4-bar windows): generated-vs-held-out forest AUC − human "
+    "(training vs held-out pieces) forest AUC",
+    "overlap_ratio": "overlap ratio: generated-vs-held-out overlap ÷ the human (training vs "
+    "held-out) overlap",
     "finetune_seconds": "fine-tuning the shipped style to the chorales, wall s",
     "finetune_cpu_seconds": "… CPU s",
     "scratch_style_seconds": "the same corpus trained from scratch, wall s",

@@ -44,8 +44,9 @@ __all__ = ["GENERATED", "HUMAN", "EvaluationReport", "evaluate", "evaluate_songs
 Progress = Callable[[str, float], object]  # stage, fraction done
 WINDOWS = (1, 2, 4)  # bars
 HEADLINE_BARS = 2  # the window the headline figures (realism gap, overlap ratio) come from
-# A style's part model → the song part it plays (the comping plays the chords part).
-SONG_PART = {"comping": "chords"}
+# A style's part model → the song parts it plays (the comping plays the chords part; the
+# piano both the chords and, as its top line, the melody).
+SONG_PARTS = {"comping": ("chords",), "piano": ("chords", "melody")}
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,9 @@ def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | N
                 if isinstance(sources, dict)
                 else dict.fromkeys(parts, data.get("corpus"))
             )
-            own = sorted({SONG_PART.get(p, p) for p, c in learned.items() if c == corpus})
+            own = sorted(
+                {s for p, c in learned.items() if c == corpus for s in SONG_PARTS.get(p, (p,))}
+            )
             if own:
                 return tuple(own), f"the parts style {data.get('name')} learned from {corpus}"
     if corpus in CORPUS_PARTS:
