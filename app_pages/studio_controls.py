@@ -271,10 +271,11 @@ def controls() -> Panel:
     for name, value in DEFAULTS.items():
         st.session_state.setdefault(name, value)
     panel = Panel()
-    c1, c2, c3 = st.columns([4, 1, 4], vertical_alignment="bottom")
-    c1.number_input("Seed", 0, GEN.seed_max, key="seed", step=1)
-    c2.button("🎲", on_click=roll_dice, help="A random seed", width="stretch")
-    c3.selectbox("Key", KEYS, key="key")
+    # One row: the die as wide as it needs (a fixed column share clipped it on a laptop).
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.number_input("Seed", 0, GEN.seed_max, key="seed", step=1, width="stretch")
+    row.button("🎲", on_click=roll_dice, help="A random seed", width="content")
+    row.selectbox("Key", KEYS, key="key", width="stretch")
     c1, c2 = st.columns(2)
     c1.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
     c2.slider(

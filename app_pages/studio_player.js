@@ -293,7 +293,7 @@ function drawMixer(p) {
     row.dataset.name = info.name;
     const m = p.mix.strips[info.name];
     const [lo, hi] = info.range;
-    row.innerHTML = `<span class="name">${info.label}</span>
+    row.innerHTML = `<span class="name" title="${info.label}">${info.label}</span>
       <button class="mute" title="Mute">M</button><button class="solo" title="Solo">S</button>
       <input type="range" min="${lo}" max="${hi}" step="0.5"><span class="db"></span>
       <span class="vu"><i></i></span>`;

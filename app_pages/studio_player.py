@@ -35,7 +35,8 @@ PLAYER = player_component(
     "cursor:pointer}.lofi-studio .overview{height:34px}.lofi-studio .roll{height:220px}"
     ".lofi-studio .mixer{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));"
     "gap:.2rem .9rem;margin-top:.5rem}.lofi-studio .strip{display:flex;align-items:center;"
-    "gap:.3rem}.lofi-studio .strip .name{width:6.5rem;white-space:nowrap}"
+    "gap:.3rem}.lofi-studio .strip .name{width:6.5rem;flex:none;white-space:nowrap;"
+    "overflow:hidden;text-overflow:ellipsis}"  # a long bed name ends in … (whole on hover)
     ".lofi-studio .strip button{padding:.1rem .45rem;margin:0}"
     ".lofi-studio .strip input{flex:1;min-width:90px}.lofi-studio .strip .db{width:4.2rem;"
     "text-align:right;font-variant-numeric:tabular-nums}",

@@ -149,6 +149,7 @@ def takes_panel(session: Path) -> None:
         "Compare two takes",
         list(titles),
         max_selections=2,
+        select_all=False,  # two takes are compared, never every one
         key="compare_takes",
         placeholder="Pick two takes to hear them side by side",
     )

@@ -138,7 +138,8 @@ def live() -> None:
                 "model": r.kind,
                 "corpus": r.corpus,
                 "status": status_badge(r),
-                "epochs": f"{r.epochs_done}/{r.epochs}",
+                # A style's parts train one after another, each its own epochs.
+                "epochs": f"{r.part + ' ' if r.part else ''}{r.epochs_done}/{r.epochs}",
                 # The validation loss, in words: lower predicts unseen music better.
                 "surprise on unseen music (lower is better)": (
                     None if r.best_val_loss is None else round(r.best_val_loss, 3)

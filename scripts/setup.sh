@@ -42,7 +42,9 @@ if [ ! -f "$STAMPS/pip-$req_hash" ]; then
   echo "setup: installing Python packages"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.txt
-  .venv/bin/python -m pip install -q --no-deps -e .
+  # -qq: setuptools' editable install of a flat layout with mapped package data (the shipped
+  # checkpoints) always prints an information-only box about folders named like the package.
+  .venv/bin/python -m pip install -qq --no-deps -e .
   rm -f "$STAMPS"/pip-*
   touch "$STAMPS/pip-$req_hash"
 fi

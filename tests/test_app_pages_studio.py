@@ -108,7 +108,11 @@ def test_takes_one_part_again_compare_and_pin(app_env) -> None:
     assert (newest.number, newest.label, newest.parent) == (2, "new drums", 1)
     assert newest.seed == first.seed
     assert "Takes (2)" in [h.value for h in at.subheader]
+    # The mixer of a take made again from its recipe keeps the band's order.
+    strips = [s["name"] for s in at.session_state.player_take.for_player()["strips"]]
+    assert strips[:4] == ["chords", "melody", "bass", "drums"]
     compare = at.multiselect(key="compare_takes")
+    assert not compare.proto.select_all  # two takes are compared: no "Select all"
     compare.set_value([newest.title, first.title])
     at.run()
     assert len(at.get("audio")) == 2  # the two compared (the player is a component)

@@ -137,6 +137,9 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
         song = compose(GenerationConfig(bars=8), load_style_models(stopped))
         assert {p.name for p in song.parts} >= {"melody", "chords", "drums"}
         at.run()
+        # The table counts the epochs of the part in training against its own most epochs.
+        (epochs,) = list(at.dataframe[0].value["epochs"])
+        assert epochs.startswith("melody ") and epochs.endswith("/500")
         assert button(at, "🎛️ Use in studio")  # beside Resume
         button(at, "🎛️ Use in studio").click()
         at.run()

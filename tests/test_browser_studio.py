@@ -53,12 +53,24 @@ def _playable(page, timeout_s: float = 180.0) -> float:
     pytest.fail("no playable audio")
 
 
-def test_generate_and_the_player_fit_a_laptop_screen(laptop, server) -> None:  # noqa: F811
+CLIPPED = """(el) => [el, ...el.querySelectorAll("*")].filter(
+    (e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right
+      > el.getBoundingClientRect().right + 1).length"""
+
+
+def test_generate_and_the_player_fit_a_laptop_screen(laptop, server, served_dirs) -> None:  # noqa: F811
+    import shutil
+
+    long_bed = served_dirs["effects"] / "Thunderstorm_over_the_old_harbour.wav"
+    shutil.copy(served_dirs["effects"] / "rain.wav", long_bed)
     page = laptop
     page.goto(server)
     generate = page.get_by_role("button", name="Generate")
     generate.wait_for(timeout=60_000)
     _in_view(page, generate)
+    dice = page.get_by_role("button", name="🎲")
+    assert dice.bounding_box()["width"] >= 40, dice.bounding_box()  # the die shows whole
+    assert dice.evaluate(CLIPPED) == 0
     _shot(page, "studio-1366x768-before", full_page=False)
     started = time.perf_counter()
     generate.click()
@@ -70,10 +82,20 @@ def test_generate_and_the_player_fit_a_laptop_screen(laptop, server) -> None:  #
     _in_view(page, page.locator(".lofi-studio .roll"))  # the piano roll with the playhead
     _in_view(page, page.get_by_role("button", name="Generate"))
     _shot(page, "studio-1366x768-player", full_page=False)
+    # Every mixer strip's name ends before its M/S buttons, a long bed name too.
+    overlaps = page.locator(".lofi-studio .strip").evaluate_all(
+        """(rows) => rows.map((row) => {
+          const name = row.querySelector(".name").getBoundingClientRect();
+          const mute = row.querySelector(".mute").getBoundingClientRect();
+          return [row.querySelector(".name").title, name.right - mute.left]; })"""
+    )
+    assert any("Thunderstorm_over_the_old_harbour" in n for n, _ in overlaps), overlaps
+    assert all(over <= 0 for _, over in overlaps), overlaps
 
     page.get_by_role("button", name="🥁 Drums").click(timeout=180_000)  # once the take is saved
     page.get_by_text("Take 2 · new drums of take 1").first.wait_for(timeout=180_000)
     page.get_by_text("Compare two takes").first.wait_for()
+    long_bed.unlink()  # once both takes are made (each mixes it in)
     _shot(page, "studio-takes")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "studio-timing.json").write_text(
@@ -118,6 +140,21 @@ def test_start_from_my_loop(laptop, server, served_dirs) -> None:  # noqa: F811
     page.get_by_role("button", name="🎸 Bass").click(timeout=180_000)  # once the take is saved
     page.get_by_text("new bass of take").first.wait_for(timeout=180_000)
     assert chords_button.is_disabled()
+
+
+def test_dataset_chart_titles_fit_a_laptop_screen(laptop, server) -> None:  # noqa: F811
+    laptop.goto(f"{server}/dataset")
+    laptop.locator("[data-testid=stSelectbox]").filter(has_text="Corpus").click(timeout=60_000)
+    laptop.get_by_role("option", name="tiny").click()
+    title = laptop.locator(".gtitle").filter(has_text="Chords")
+    title.first.wait_for(timeout=120_000)
+    cut = laptop.evaluate(
+        """[...document.querySelectorAll(".gtitle")].map((t) => {
+          const svg = t.closest("svg").getBoundingClientRect(), box = t.getBoundingClientRect();
+          return [t.textContent, Math.max(svg.left - box.left, box.right - svg.right)]; })"""
+    )
+    assert cut and all(over <= 0 for _, over in cut), cut  # every title whole
+    _shot(laptop, "dataset-1366x768", full_page=False)
 
 
 def test_a_long_corpus_piece_roll_is_readable(laptop, tmp_path) -> None:

@@ -92,3 +92,25 @@ def test_every_program_lofi_runs_is_installed_by_setup() -> None:
     programs = set().union(*(programs_run(p.read_text()) for p in (ROOT / "lofi").rglob("*.py")))
     assert {"ffmpeg", "fluidsynth"} <= programs  # playlist MP3 chapters; the bench baseline
     assert all(p in PROGRAM_PACKAGES and PROGRAM_PACKAGES[p] in apt for p in programs), programs
+
+
+def test_a_fresh_clone_has_the_folder_the_server_serves(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from streamlit import file_util
+
+    tree = subprocess.run(
+        ["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True, timeout=60
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(tree)) as archive:
+        archive.extractall(tmp_path, filter="data")
+    # What Streamlit checks on start (it warns when the folder is missing).
+    assert Path(file_util.get_app_static_dir(str(tmp_path / "streamlit_app.py"))).is_dir()
+
+
+def test_setup_installs_the_project_without_setuptools_information_boxes() -> None:
+    # pip forwards the build backend's warnings at its warning level; -qq keeps them out.
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    (editable,) = [line for line in setup.splitlines() if " -e ." in line]
+    assert " -qq " in editable and "--no-deps" in editable

@@ -154,12 +154,15 @@ def duration_histogram(histogram: dict[float, int], longest: float = 8.0) -> go.
 def chord_frequencies(counts: dict[str, int], most: int = 40) -> go.Figure:
     """Beats per chord symbol: the `most` commonest, the most frequent first."""
     ordered = sorted(counts.items(), key=lambda kv: -kv[1])[:most]
-    return bars(
+    # A short title: the chart shares the page's width with another at 1366 px.
+    fig = bars(
         [k for k, _ in ordered],
         [v for _, v in ordered],
-        f"Chord symbols (the {most} commonest of the model's vocabulary, in beats)",
-        "symbol",
+        "Chords, in beats",
+        f"chord symbol (the {most} commonest)",
     )
+    fig.update_layout(yaxis_title="beats")
+    return fig
 
 
 def loss_curves(records: Iterable[dict[str, Any]]) -> go.Figure:

@@ -41,6 +41,8 @@ class RunInfo:
     best_val_loss: float | None
     epochs_done: int
     epochs: int
+    # A style run's part in training (or the last one trained): the epochs are that part's.
+    part: str | None = None
 
     @property
     def name(self) -> str:
@@ -227,9 +229,13 @@ def run_info(folder: Path) -> RunInfo:
         status = "running"
     else:
         status = "stopped" if _has_checkpoint(folder) else "failed"
+    part = None
+    if parts:  # each part runs its own epochs: the table shows the current part's
+        part = list(parts)[-1]  # parts train one after another, in PART_KINDS order
+        progress = parts[part]
+        epochs = [r for r in progress if r.get("event") == "epoch"]
     starts = [r for r in progress if r.get("event") == "start"]
-    start = starts[0] if starts else {}
-    planned = sum(int(r.get("epochs", 0)) for r in starts) if parts else None
+    start = starts[-1] if starts else {}
     return RunInfo(
         folder=folder,
         kind=record["kind"],
@@ -239,7 +245,8 @@ def run_info(folder: Path) -> RunInfo:
         status=status,
         best_val_loss=min(best) if best else None,
         epochs_done=len(epochs),
-        epochs=planned or int(start.get("epochs", record.get("options", {}).get("epochs", 0))),
+        epochs=int(start.get("epochs", record.get("options", {}).get("epochs", 0))),
+        part=part,
     )
 
 

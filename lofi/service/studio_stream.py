@@ -33,7 +33,7 @@ from lofi.audio.render import render_stems, song_frames
 from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
-from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE
+from lofi.core.constants import BEATS_PER_BAR, PARTS, SAMPLE_RATE
 from lofi.core.paths import PROJECT_ROOT
 from lofi.core.settings import MIX
 from lofi.core.types import Song
@@ -118,7 +118,7 @@ class PlayerTake:
                 "gain_db": self.request.instruments[part].gain_db,
                 "segments": [{"url": url(p), "frames": n} for p, n in pieces],
             }
-            for part, pieces in self.pieces.items()
+            for part, pieces in in_part_order(self.pieces)
         ]
         beds = [
             {
@@ -143,7 +143,7 @@ class PlayerTake:
                 "level_db": inst.gain_db,
                 "range": [min(low, inst.gain_db), max(high, inst.gain_db)],
             }
-            for part, inst in self.request.instruments.items()
+            for part, inst in in_part_order(self.request.instruments)
             if part not in self.request.muted
         ] + [
             {
@@ -192,6 +192,12 @@ class PlayerTake:
     def first_only(self) -> bool:
         """Whether the first piece is the whole track (a song of at most FIRST_BARS bars)."""
         return self.first_frames >= self.total_frames
+
+
+def in_part_order(by_part: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The parts in the band's order: chords, melody, bass, drums (a recipe's are sorted)."""
+    rank = {part: i for i, part in enumerate(PARTS)}
+    return sorted(by_part.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 
 
 def _json_level(level: float) -> float | None:
