@@ -7,13 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import current_models, models_for, player_component
+from app_pages.common import current_models, models_for_request, player_component, style_in_use
 from lofi.core.errors import LofiError
 from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import GenerationConfig, Key
 from lofi.service.novelty import DriftLimits
 from lofi.service.radio import RadioSession, RadioSettings
-from lofi.service.recipe import TrackRequest
+from lofi.service.recipe import TrackRequest, style_request
 from lofi.service.sounds import default_instruments, effect_beds
 
 KEYS = [k.name for k in Key.all()]
@@ -54,17 +54,17 @@ def start_radio() -> RadioSession:
     if old is not None:
         old.close()
     settings, levels = settings_from_widgets()
-    melody, chords = current_models()
     effect_files = effect_beds()
-    base = TrackRequest(
-        GenerationConfig(),
-        melody,
-        chords,
-        default_instruments(),
-        levels,
-        {n: effect_files[n] for n in levels},
-    )
-    session = RadioSession(base, models_for(melody, chords), settings)
+    paths = {n: effect_files[n] for n in levels}
+    chosen = style_in_use()  # the style the sidebar names, as in the Studio
+    if chosen is not None:
+        base = style_request(GenerationConfig(), chosen[1], default_instruments(), levels, paths)
+    else:
+        melody, chords = current_models()
+        base = TrackRequest(
+            GenerationConfig(), melody, chords, default_instruments(), levels, paths
+        )
+    session = RadioSession(base, models_for_request(base), settings)
     st.session_state.radio_session = session
     session.ensure(0)
     session.wait_first(10.0)

@@ -80,6 +80,8 @@ def test_radio_page_plays_two_tracks_in_a_row(app_env) -> None:
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     session = at.session_state["radio_session"]
+    # It plays the style the sidebar names (the shipped one here), not bare checkpoints.
+    assert session.base.style == app_env["checkpoints"]
     # The press made a station and asks the player to play it at once (one press: the
     # browser test hears its clock run); the same run already names what a second press does.
     assert at.session_state["radio_autoplay"] == session.id
