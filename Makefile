@@ -11,8 +11,9 @@ setup:
 run: setup
 	$(PY) -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.headless true
 
+# Every test, on every core (at most 4 workers); tests/conftest.py groups and orders them.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadgroup --no-loadscope-reorder
 
 bench: setup
 	$(PY) -m lofi.tools.bench --report

@@ -1,4 +1,7 @@
+import fcntl
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,70 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         require_corpora(*marker.args)
 
 
+# --- parallel runs (`make test`: pytest-xdist, `-n auto --dist loadgroup`) -------------------
+# Each module runs whole on one worker (its module fixtures are made once), and the browser
+# modules share one worker: each starts a server and a chromium, and their timing figures
+# mean something only when they do not compete with each other.
+BROWSER = ("test_browser.py", "test_browser_player.py", "test_browser_studio.py")
+# The slowest modules first (measured with --durations), so that no long one is left to run
+# alone at the end while the other worker idles; the rest keep their order.
+SLOW_FIRST = (
+    "browser",
+    "test_matrix.py",
+    "test_bench.py",
+    "test_finetune.py",
+    "test_app_pages_training.py",
+    "test_evaluate.py",
+    "test_distribute.py",
+    "test_parts.py",
+    "test_app_pages_studio.py",
+    "test_app_pages.py",
+    "test_style.py",
+    "fuzz/test_fuzz_uploads.py",
+)
+
+
+def _group(item: pytest.Item) -> str:
+    name = item.path.name
+    return "browser" if name in BROWSER else str(item.path.relative_to(Path(__file__).parent))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        group = _group(item)
+        for i, slow in enumerate(SLOW_FIRST):
+            if group == slow:
+                return i
+        return len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+
+
+def made_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]
+) -> Path:
+    """A folder that `make` fills once per test run, then read by every test that asks.
+
+    Under pytest-xdist the workers share it (the first one to ask makes it while the others
+    wait on a lock); alone, it is this process's. Trained models are the same whoever trains
+    them (fixed seeds), so this only saves the second worker the training.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / f"shared-{name}"
+    with (base / f"shared-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--fuzz-large",
@@ -46,9 +113,11 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     """A melody and a chord model trained a few steps on synthetic pieces."""
     from tests.factories import train_tiny
 
-    root = tmp_path_factory.mktemp("checkpoints")
-    train_tiny("melody", root / "melody")
-    train_tiny("chords", root / "chords")
+    def make(root: Path) -> None:
+        train_tiny("melody", root / "melody")
+        train_tiny("chords", root / "chords")
+
+    root = made_once(tmp_path_factory, "checkpoints", make)
     return root / "melody", root / "chords"
 
 
@@ -64,25 +133,26 @@ def models(tiny_checkpoints):
 @pytest.fixture(scope="session")
 def tiny_shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     """`corpus build` output (seq-len 8, 40 % validation) and the good files it came from."""
-    import shutil
-
     from lofi.cli import main
 
-    root = tmp_path_factory.mktemp("beam")
-    folder = root / "corpus"
-    folder.mkdir()
-    data = Path(__file__).parent / "data" / "midi"
-    for name in ("tiny_c_major.mid", "tiny_type0.mid", "tiny.xml", "truncated.mid"):
-        shutil.copy(data / name, folder)
     require_corpora("simutrans")
-    simutrans = Path("/usr/share/games/simutrans/music")
-    for path in sorted(simutrans.glob("*.mid"), key=lambda p: p.stat().st_size)[:2]:
-        shutil.copy(path, folder)
-    out = root / "shards"
-    args = ["corpus", "build", str(folder), "--out", str(out), "--seq-len", "8"]
-    args += ["--validation-split", "0.4", "--train-shards", "2", "--val-shards", "1"]
-    assert main(args) == 0
-    return out, sorted(p for p in folder.iterdir() if p.name != "truncated.mid")
+
+    def make(root: Path) -> None:
+        folder = root / "corpus"
+        folder.mkdir()
+        data = Path(__file__).parent / "data" / "midi"
+        for name in ("tiny_c_major.mid", "tiny_type0.mid", "tiny.xml", "truncated.mid"):
+            shutil.copy(data / name, folder)
+        simutrans = Path("/usr/share/games/simutrans/music")
+        for path in sorted(simutrans.glob("*.mid"), key=lambda p: p.stat().st_size)[:2]:
+            shutil.copy(path, folder)
+        args = ["corpus", "build", str(folder), "--out", str(root / "shards"), "--seq-len", "8"]
+        args += ["--validation-split", "0.4", "--train-shards", "2", "--val-shards", "1"]
+        assert main(args) == 0
+
+    root = made_once(tmp_path_factory, "beam", make)
+    folder = root / "corpus"
+    return root / "shards", sorted(p for p in folder.iterdir() if p.name != "truncated.mid")
 
 
 # --- audio: the public-domain SoundFont the setup copies into soundfonts/ --------------------
