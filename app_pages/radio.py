@@ -12,7 +12,7 @@ from lofi.core.errors import LofiError
 from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import GenerationConfig, Key
 from lofi.service.novelty import DriftLimits
-from lofi.service.radio import RadioSession, RadioSettings
+from lofi.service.radio import THEME_EVERY, RadioSession, RadioSettings
 from lofi.service.recipe import TrackRequest, style_request
 from lofi.service.sounds import default_instruments, effect_beds
 
@@ -40,6 +40,8 @@ def settings_from_widgets() -> tuple[RadioSettings, dict[str, float]]:
         limits=limits,
         bars=int(ss.get("radio_bars", 32)),
         crossfade_s=float(ss.get("radio_crossfade", 4.0)),
+        # The Studio's loop as the station's theme, when the listener asks for it.
+        theme=ss.get("loop") if ss.get("radio_theme") else None,
     )
     levels = {}
     for name in effect_beds():
@@ -131,6 +133,13 @@ def limits_panel() -> None:
             ss.setdefault(f"radio_fx_{name}", MIX.effect_levels().get(name, OFF_DB))
             st.slider(
                 f"{name} (dB, {OFF_DB:g} is off)", OFF_DB, 0.0, step=1.0, key=f"radio_fx_{name}"
+            )
+        if "loop" in ss:
+            st.checkbox(
+                f"Station theme: your loop {ss.loop.loop.name} (from the Studio)",
+                key="radio_theme",
+                help=f"The first track and every {THEME_EVERY}th after it are built around "
+                f"your loop as its {ss.loop.part}, at its key and tempo",
             )
         st.caption("Changes apply from the next track made.")
 

@@ -81,3 +81,13 @@ def test_a_loop_as_the_melody(app_env) -> None:
     button(at, "No loop").click()
     at.run()
     assert "loop" not in at.session_state
+
+
+def test_the_radio_offers_the_studio_loop_as_its_theme(app_env) -> None:
+    from lofi.service.loops import open_loop
+
+    at = open_app("app_pages/radio.py")
+    assert not [c for c in at.checkbox if c.label.startswith("Station theme")]
+    at = open_app("app_pages/radio.py", loop=open_loop(LOOP))
+    theme = next(c for c in at.checkbox if c.label.startswith("Station theme"))
+    assert "chill_1_e_minor.mid" in theme.label

@@ -111,3 +111,37 @@ def _player_data(at: AppTest) -> dict:
         e for e in at.main if getattr(e.proto, "component_name", "").endswith("radio_player")
     ]
     return json.loads(player.proto.json)
+
+
+def test_a_loop_theme_comes_back_every_fourth_track(app_dirs) -> None:
+    from pathlib import Path
+
+    from lofi.compose.around_loop import LoopPart
+    from lofi.encoding.loop import read_loop
+    from lofi.service.radio import THEME_EVERY
+    from lofi.service.track import load_models
+
+    loop = read_loop(Path(__file__).parent / "data" / "lofi_pack" / "chill_1_e_minor.mid")
+    request = _request(app_dirs)
+    models = load_models(request.melody_model, request.chord_model)
+    limits = DriftLimits(keys=("A-minor", "C-major"), bpm_range=(80.0, 84.0))
+    theme = LoopPart(loop, "chords")
+    session = RadioSession(request, models, RadioSettings(limits, bars=8, seed=5, theme=theme))
+    try:
+        for playing in range(THEME_EVERY + 1):
+            session.ensure(playing)
+            _wait(lambda p=playing: len(session.tracks) >= p + 2 and session.tracks[p].done)
+        themed = [t.request.loop is not None for t in session.tracks[: THEME_EVERY + 1]]
+        assert themed == [True, *[False] * (THEME_EVERY - 1), True]
+        for track in session.tracks[: THEME_EVERY + 1]:
+            c = track.request.config
+            if track.request.loop is not None:
+                assert (c.key, c.bpm) == (loop.key, loop.bpm)  # the theme's own
+                own = sorted((n.pitch, n.onset) for n in track.song.part("chords").notes)
+                tiled = sorted((n.pitch, n.onset + k * 16) for k in range(2) for n in loop.notes)
+                assert own == tiled
+                assert track.recipe()["loop"]["sha256"] == loop.content_hash
+            else:
+                assert c.key.name in limits.keys and 80.0 <= c.bpm <= 84.0
+    finally:
+        session.close()

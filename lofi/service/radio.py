@@ -26,6 +26,7 @@ import numpy as np
 from lofi.audio.effects import load_effect
 from lofi.audio.render import song_frames
 from lofi.audio.stream import stream_track
+from lofi.compose.around_loop import LoopPart
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.constants import SAMPLE_RATE
@@ -35,6 +36,7 @@ from lofi.service.novelty import DriftLimits, History, distinct, drift, first_co
 from lofi.service.recipe import TrackRequest, to_recipe
 
 LOOKAHEAD = 2  # tracks made beyond the one playing
+THEME_EVERY = 4  # a station theme plays on the first track and every fourth after it
 KEEP_AUDIO = 3  # tracks before the one playing whose audio stays on disk
 HISTORY_MAX = 500  # tracks remembered per session (recipes, chords)
 STALE_S = 24 * 3600.0  # radio folders untouched this long are removed
@@ -55,6 +57,9 @@ class RadioSettings:
     bars: int = 32
     crossfade_s: float = 4.0
     seed: int | None = None  # None: a new seed per session
+    # A user's loop as the station's theme: every THEME_EVERY-th track is built around it,
+    # at its own key and tempo; the drift goes on from the other tracks.
+    theme: LoopPart | None = None
 
 
 @dataclass
@@ -199,11 +204,17 @@ class RadioSession:
             if self.tracks:
                 self.config = drift(self.config, settings.limits, self.rng)
             config = dataclasses.replace(self.config, bars=settings.bars)
-        config, song = distinct(config, lambda c: compose(c, self.models), self.history, self.rng)
-        self.config = config
-        request = dataclasses.replace(base, config=config)
+            index = self.tracks[-1].index + 1 if self.tracks else 0
+        theme = settings.theme if index % THEME_EVERY == 0 else None
+        if theme is not None:
+            config = dataclasses.replace(config, key=theme.loop.key, bpm=theme.loop.bpm)
+        config, song = distinct(
+            config, lambda c: compose(c, self.models, loop=theme), self.history, self.rng
+        )
+        if theme is None:
+            self.config = config
+        request = dataclasses.replace(base, config=config, loop=theme)
         midi = song_to_midi(song)
-        index = self.tracks[-1].index + 1 if self.tracks else 0
         track = RadioTrack(index, request, song, song_frames(midi))
         pieces = stream_track(midi, request.instruments, effects, config.bpm)
         first = next(pieces)
