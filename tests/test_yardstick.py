@@ -131,3 +131,16 @@ def test_bad_windows_and_shares_are_one_clear_line(tiny_checkpoints, capsys) -> 
         assert main([*base, *extra]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_feature_is_named_in_words_only_when_its_means_differ_too() -> None:
+    from lofi.tools.yardstick import Separation
+
+    wide = Separation("velocity_mean", "loudness: mean velocity", 69.0, 70.0, 0.4, 0.8, 10.0)
+    assert not wide.separates  # another spread, the same loudness: nothing to say in words
+    louder = Separation("velocity_mean", "loudness: mean velocity", 86.0, 71.0, 0.4, 0.8, 10.0)
+    assert louder.separates and louder.words() == "loudness: mean velocity: songs 86, pieces 71"
+    alike = Separation("velocity_mean", "loudness: mean velocity", 86.0, 71.0, 0.75, 0.8, 10.0)
+    assert not alike.separates  # no further apart than the pieces among themselves
+    held = Separation("held_notes", "notes held 2 beats or more", 0.05, 0.41, 0.3, 0.8, 0.3)
+    assert held.words() == "notes held 2 beats or more: songs 5%, pieces 41%"

@@ -34,6 +34,7 @@ BOOTSTRAP = 200  # resamples per interval
 HUMAN_DRAWS = 5  # random draws of training pieces for the human baseline
 TREES = 100  # the forest's trees: enough for a two-sample test, quick on 2 cores
 SEPARATING_MARGIN = 0.1  # a feature separates when its overlap is this far below the human one
+SEPARATING_SHIFT = 0.5  # ... and its means differ by this share of its pooled spread, at least
 TOO_FEW = "too few windows to tell, add songs or pieces"
 
 
@@ -123,11 +124,17 @@ class Separation:
     pieces: float
     overlap: float  # songs against held-out pieces
     human_overlap: float  # training against held-out pieces
+    spread: float = math.inf  # the feature's standard deviation over both sides' windows
 
     @property
     def separates(self) -> bool:
-        """Whether the songs differ here clearly more than the pieces among themselves."""
-        return self.overlap < self.human_overlap - SEPARATING_MARGIN
+        """Whether the songs differ here clearly more than the pieces among themselves.
+
+        Their distributions overlap clearly less than the pieces' own, and the means the
+        words name differ by half a spread or more (a shape alone is not said in words).
+        """
+        shifted = abs(self.songs - self.pieces) >= SEPARATING_SHIFT * self.spread
+        return self.overlap < self.human_overlap - SEPARATING_MARGIN and shifted
 
     def words(self) -> str:
         """`density: songs 6.1 notes/beat, pieces 2.8 notes/beat`."""
@@ -329,6 +336,7 @@ def compare_windows(
             float(h[:, names.index(feature)].mean()),
             float(overlap_g[names.index(feature), 0]),
             float(overlap_h[names.index(feature), 0]),
+            float(np.concatenate([g[:, names.index(feature)], h[:, names.index(feature)]]).std()),
         )
         for feature, label, _ in READABLE
     ]
