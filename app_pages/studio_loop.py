@@ -21,6 +21,7 @@ from lofi.service.loops import (
 from lofi.service.recipe import TrackRequest
 
 PARTS = {"chords": "🎹 Chords", "melody": "🎷 Melody"}
+SCOPES = {"whole": "The whole track", "A": "The A sections"}
 NO_PIECE = "(pick a piece)"
 
 
@@ -66,6 +67,7 @@ def loop_box() -> None:
     s = st.session_state
     s.setdefault("loop_round", 0)
     s.setdefault("loop_part", "chords")
+    s.setdefault("loop_scope", "whole")
     with st.expander("🔁 Start from my loop", expanded="loop" in s):
         if "loop" in s:
             st.success(f"Your loop: {loop_summary(s.loop.loop)}")
@@ -77,6 +79,15 @@ def loop_box() -> None:
             key="loop_part",
             horizontal=True,
             help="The style writes the other parts around it, hearing it",
+        )
+        st.radio(
+            "Where it plays",
+            list(SCOPES),
+            format_func=SCOPES.get,
+            key="loop_scope",
+            horizontal=True,
+            help="The A sections: a chords loop of 1, 2 or 4 bars is the intro, the outro and "
+            "the form's first chord loop; the style writes the other chord loops after it",
         )
         st.file_uploader(
             "Drop a .mid or MusicXML loop",
@@ -110,7 +121,7 @@ def with_loop(request: TrackRequest) -> TrackRequest:
         return request
     loop: LoopPart = s.loop
     bpm = float(s.bpm) if int(s.bpm) != round(loop.loop.bpm) else None  # the slider rounds
-    tuned = loop_at(loop, s.loop_part, Key.parse(s.key), bpm)
+    tuned = loop_at(loop, s.loop_part, Key.parse(s.key), bpm, s.loop_scope)
     config = replace(request.config, key=tuned.loop.key, bpm=tuned.loop.bpm)
     return replace(request, config=config, loop=tuned)
 
@@ -119,4 +130,4 @@ def loop_state(request: TrackRequest) -> dict[str, object]:
     """What Load recipe puts in the loop's controls: the recipe's loop and its part."""
     if request.loop is None:
         return {}
-    return {"loop": request.loop, "loop_part": request.loop.part}
+    return {"loop": request.loop, "loop_part": request.loop.part, "loop_scope": request.loop.scope}

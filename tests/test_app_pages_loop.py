@@ -78,6 +78,15 @@ def test_a_loop_as_the_melody(app_env) -> None:
     melody = data["parts"].index("melody")
     assert data["loop_part"] == "melody"
     assert {n[3] for n in data["notes"] if n[4]} == {melody}
+    at.radio(key="loop_scope").set_value("A")  # a melody loop plays the whole track only
+    button(at, "Generate").click()
+    at.run()
+    assert any("only a chords loop can play the A sections" in e.value for e in at.error)
+    at.radio(key="loop_part").set_value("chords")
+    generate(at, bars=8)
+    data = at.session_state.player_take.for_player()
+    assert at.session_state.player_take.request.loop.scope == "A"
+    assert data["loop_part"] == "chords"
     button(at, "No loop").click()
     at.run()
     assert "loop" not in at.session_state

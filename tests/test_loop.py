@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import mido
 import pytest
 
 from lofi.compose.around_loop import LoopPart, tiled
+from lofi.compose.arrangement import ARRANGEMENT
 from lofi.compose.song import compose
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import ConfigError
@@ -21,6 +23,7 @@ from lofi.encoding.loop import CUT, FROM_FILE, FROM_STYLE, FROM_USER, PADDED, WH
 from lofi.service.loops import open_loop
 
 DATA = Path(__file__).parent / "data"
+RULES_FORM = replace(ARRANGEMENT, form="rules")  # loop A, B on every fourth block
 PACK = DATA / "lofi_pack"
 MIDI = DATA / "midi"
 
@@ -208,3 +211,51 @@ def test_generate_with_a_bad_loop_writes_nothing(cli_env, tmp_path) -> None:
     assert lines == ["error: cannot use loop_drums_only.mid as a loop: no pitched notes"]
     assert not out.exists()
     assert not (tmp_path / "user" / "loops").exists()
+
+
+def test_a_loop_in_the_a_sections_leaves_the_other_chord_loops_to_the_model(models) -> None:
+    loop = read_loop(PACK / "chill_1_e_minor.mid")
+    config = GenerationConfig(seed=4, key=loop.key, bpm=loop.bpm, bars=48)
+    song = compose(config, models, arrangement=RULES_FORM, loop=LoopPart(loop, "chords", "A"))
+    beats = {b: name for t, d, name in song.chords for b in range(int(t), int(t + d))}
+    own = _bars(loop.notes, loop.bars)
+    chords = _bars(song.part("chords").notes, 48)
+    a_blocks = b_blocks = 0
+    for block in range(12):
+        names = [beats[b] for b in range(block * 16, block * 16 + 16)]
+        if names == list(loop.chords):  # the loop's chords: its notes, note for note
+            a_blocks += 1
+            assert chords[block * 4 : block * 4 + 4] == own
+        else:  # another chord loop, drawn by the chord model after hearing the loop
+            b_blocks += 1
+            played = chords[block * 4 : block * 4 + 4]
+            assert played != own and any(played)
+    assert a_blocks >= 2 and b_blocks >= 1
+    assert song.sections[0].bars and beats[0] == loop.chords[0]  # the intro plays the loop
+
+
+@pytest.mark.parametrize(
+    ("name", "part", "reason"),
+    [
+        ("chill_1_e_minor.mid", "melody", "only a chords loop can play the A sections"),
+        ("piano_5.mid", "chords", "a 3-bar loop cannot fill the form's 4-bar blocks"),
+    ],
+)
+def test_a_loop_that_cannot_play_the_a_sections_is_refused(name, part, reason) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        open_loop(PACK / name, part, scope="A")
+
+
+def test_the_recipe_names_the_scope_and_finds_the_loop_again(tmp_path, monkeypatch) -> None:
+    from lofi.service.loops import keep_loop, loop_entry, loop_from_entry
+    from lofi.service.recipe_schema import SCHEMA
+
+    monkeypatch.setenv("LOFI_USER_DATA_DIR", str(tmp_path))
+    loop = open_loop(PACK / "chill_1_e_minor.mid", scope="A")
+    keep_loop(PACK / "chill_1_e_minor.mid", loop.loop.content_hash)
+    entry = loop_entry(loop)
+    assert (
+        entry["scope"] == "A" and "A" in SCHEMA["properties"]["loop"]["properties"]["scope"]["enum"]
+    )
+    config = GenerationConfig(key=loop.loop.key, bpm=loop.loop.bpm)
+    assert loop_from_entry(entry, config) == loop

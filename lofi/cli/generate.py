@@ -49,6 +49,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the part your loop plays: the style writes the others around it (default chords)",
     )
     g.add_argument(
+        "--loop-scope",
+        choices=("whole", "A"),
+        default="whole",
+        help="where your loop plays: the whole track (default), or, for a chords loop of 1, 2 "
+        "or 4 bars, the A sections only (the style writes the other chord loops after it)",
+    )
+    g.add_argument(
         "--bars",
         type=int,
         default=gen.bars,
@@ -203,6 +210,7 @@ def _generate(args: argparse.Namespace) -> int:
                 args.loop_part,
                 config.key if args.key_given else None,
                 config.bpm if args.bpm_given else None,
+                scope=args.loop_scope,
             )
             config = replace(config, key=loop.loop.key, bpm=loop.loop.bpm)
         checkpoints = chosen_checkpoints(args)

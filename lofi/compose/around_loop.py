@@ -24,13 +24,20 @@ from lofi.encoding.tokens import key_shift
 
 ChordEvents = list[tuple[float, float, str]]
 WHOLE_TRACK = "whole"  # the loop plays from the first bar to the last
-LOOP_SCOPES = (WHOLE_TRACK,)
+A_SECTIONS = "A"  # the loop is the form's first chord loop (intro, its blocks, outro)
+LOOP_SCOPES = (WHOLE_TRACK, A_SECTIONS)
+A_SECTION_BARS = (1, 2, 4)  # loop lengths that fill a 4-bar block of the form
 HEARD_BEATS = 2  # beats of the loop's melody a proposed chord is judged against
 
 
 @dataclass(frozen=True)
 class LoopPart:
-    """A loop and the part it plays, for the whole track (`scope`)."""
+    """A loop and the part it plays, for the whole track or the A sections (`scope`).
+
+    In the A sections, the loop is the chords of the form's first chord loop (the intro,
+    the outro and every block of its letter); the chord model hears it, then draws the
+    others (B, C…) after it, and the comping model plays those.
+    """
 
     loop: Loop
     part: str = LOOP_PARTS[0]
@@ -40,6 +47,35 @@ class LoopPart:
     def is_chords(self) -> bool:
         """The loop is the chords part."""
         return self.part == "chords"
+
+    @property
+    def in_a_sections(self) -> bool:
+        """The loop plays the A sections only."""
+        return self.scope == A_SECTIONS
+
+
+def scope_problem(part: str, scope: str, bars: int) -> str | None:
+    """Why a loop cannot play `scope` (None when it can)."""
+    if scope not in LOOP_SCOPES:
+        return f"a loop plays the whole track or the A sections, not {scope!r}"
+    if scope == A_SECTIONS and part != "chords":
+        return "only a chords loop can play the A sections; a melody loop plays the whole track"
+    if scope == A_SECTIONS and bars not in A_SECTION_BARS:
+        return f"a {bars}-bar loop cannot fill the form's 4-bar blocks; it plays the whole track"
+    return None
+
+
+def in_blocks(
+    notes: tuple[Note, ...] | list[Note], period: float, starts: list[float], block: float
+) -> list[Note]:
+    """The notes repeated every `period` beats through each block from `starts`."""
+    out: list[Note] = []
+    for start in starts:
+        out += [
+            Note(n.pitch, n.onset + start, n.duration, n.velocity)
+            for n in tiled(notes, period, block)
+        ]
+    return out
 
 
 def tiled(notes: tuple[Note, ...] | list[Note], period: float, end: float) -> list[Note]:

@@ -10,6 +10,7 @@ import numpy as np
 from lofi.compose.accompanist import BassSampler, CompSampler, chords_by_step
 from lofi.compose.around_loop import (
     LoopPart,
+    in_blocks,
     loop_harmony,
     melody_likelihood,
     normalised,
@@ -96,6 +97,14 @@ class ChordSampler:
         assert best is not None
         events, self.state, self.tokens = best
         return events
+
+    def hear(self, events: ChordEvents) -> None:
+        """Steps the model through given chords (the user's), as if it had drawn them."""
+        for t, beats, name in events:
+            self.model.step(self.tokens, self.state)
+            d = 1 + int(np.argmin([abs(beats - b) for b in CHORD_DURATION_BINS]))
+            chord = self.names.index(name) if name in self.names else self.names.index(NO_CHORD)
+            self.tokens = {"chord": chord, "duration": d, "position": int(t + beats) % 4}
 
     def _sample(
         self, beats: int, first: tuple[str, ...] | None, avoid: tuple[str, ...]
@@ -204,8 +213,17 @@ def compose(
     intro, main, _outro = sections
     starts = main_block_starts(config.bars, main)
     end = config.bars * BEATS_PER_BAR
-    if loop is None:
-        harmony, blocks = _harmony(config, models, arrangement, plan, chord_rng)
+    given_starts: list[float] = []  # where the loop plays, in the A sections
+    if loop is None or loop.in_a_sections:
+        own = loop_harmony(loop.loop, LOOP_BEATS) if loop is not None else None
+        harmony, blocks = _harmony(config, models, arrangement, plan, chord_rng, own)
+        if loop is not None:
+            tokens = dict(zip(starts, plan.blocks, strict=True))
+            given_starts = [
+                float(bar * BEATS_PER_BAR)
+                for bar in range(0, config.bars, LOOP_BARS)
+                if tokens.get(bar, plan.letters[0])[0] == plan.letters[0]
+            ]
     else:
         blocks = [(plan.blocks[i], float(bar * BEATS_PER_BAR)) for i, bar in enumerate(starts)]
         if loop.is_chords:
@@ -248,7 +266,15 @@ def compose(
             notes = [n for n in _move(tunes[letter], start) if n.onset < stop]
         melody += notes
 
-    given = [] if loop is None else tiled(loop.loop.notes, loop.loop.beats, end)
+    given: list[Note] = []  # the user's notes, where they play
+    if loop is not None and loop.in_a_sections:
+        given = [
+            n
+            for n in in_blocks(loop.loop.notes, loop.loop.beats, given_starts, LOOP_BEATS)
+            if n.onset < end
+        ]
+    elif loop is not None:
+        given = tiled(loop.loop.notes, loop.loop.beats, end)
     if loop is not None and not loop.is_chords:
         melody = normalised(given, loop.loop)  # the comping hears the user's tune
     melody_notes = [humanize(rngs["humanize"], n, shift, arrangement) for n in melody]
@@ -270,7 +296,13 @@ def compose(
             feel,
         )
     if loop is not None:  # the user's notes stay where they were played
-        if loop.is_chords:
+        if loop.in_a_sections:  # the comping plays the other chord loops
+            chord_notes = [
+                n
+                for n in chord_notes
+                if not any(a <= n.onset < a + LOOP_BEATS for a in given_starts)
+            ] + given
+        elif loop.is_chords:
             chord_notes = given
         else:
             melody_notes = given
@@ -297,12 +329,20 @@ def _harmony(
     arrangement: Arrangement,
     plan: FormPlan,
     chord_rng: np.random.Generator,
+    given: ChordEvents | None = None,
 ) -> tuple[ChordEvents, list[tuple[str, float]]]:
-    """The chord loops the model draws per form letter, laid out; the main blocks' starts."""
+    """The chord loops the model draws per form letter, laid out; the main blocks' starts.
+
+    A `given` chord loop (the user's) is the first letter's; the model hears it first.
+    """
     mode = config.key.mode
     chords = ChordSampler(models.chords, mode, chord_rng, config.sampling)
     loops: dict[str, ChordEvents] = {}
     for i, letter in enumerate(plan.letters):
+        if given is not None and i == 0:
+            loops[letter] = given
+            chords.hear(given)
+            continue
         tonic = arrangement.open_on_tonic
         first = TONICS[mode] if tonic and i == 0 else None
         loops[letter] = chords.loop(LOOP_BEATS, first, TONICS[mode] if tonic and i else ())
@@ -317,7 +357,7 @@ def _harmony(
             blocks.append((token, start))
     end = config.bars * BEATS_PER_BAR
     harmony = [(t, min(b, end - t), n) for t, b, n in harmony if t < end]
-    if arrangement.close_on_tonic:  # the last chord rings out on the tonic
+    if arrangement.close_on_tonic and given is None:  # the last chord rings out on the tonic
         last_t = harmony[-1][0]
         harmony[-1] = (last_t, end - last_t, TONICS[mode][0])
     return harmony, blocks
@@ -362,7 +402,7 @@ def _accompaniment(
     """
     end = float(config.bars * BEATS_PER_BAR)
     steps = chords_by_step(harmony, config.bars * POSITIONS_PER_BAR)
-    if loop is not None and loop.is_chords:
+    if loop is not None and loop.is_chords and not loop.in_a_sections:
         comping = []  # the user's chords play instead
     elif models.comping is None:
         comping = comp_chords(rngs["comping"], harmony, shift, 1.0)

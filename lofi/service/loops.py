@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lofi.compose.around_loop import WHOLE_TRACK, LoopPart
+from lofi.compose.around_loop import WHOLE_TRACK, LoopPart, scope_problem
 from lofi.core.errors import ConfigError, CorpusError, RecipeError
 from lofi.core.paths import user_data_dir
 from lofi.core.settings import GENERATION, LIMITS
@@ -43,18 +43,23 @@ def open_loop(
     key: Key | None = None,
     bpm: float | None = None,
     style_bpm: float = GENERATION.bpm,
+    scope: str = WHOLE_TRACK,
 ) -> LoopPart:
-    """The loop in `path` as the track's `part`; nothing is written.
+    """The loop in `path` as the track's `part`, for `scope`; nothing is written.
 
     Raises:
-        ConfigError: an unknown part, or a file that cannot be a loop (one line: why).
+        ConfigError: an unknown part or scope, or a file that cannot be a loop (one line).
     """
     if part not in LOOP_PARTS:
         raise ConfigError(f"a loop plays {' or '.join(LOOP_PARTS)}, not {part!r}")
     try:
-        return LoopPart(read_loop(path, key, bpm, style_bpm), part, WHOLE_TRACK)
+        loop = read_loop(path, key, bpm, style_bpm)
     except CorpusError as exc:
         raise ConfigError(f"cannot use {exc.path.name} as a loop: {exc.reason}") from None
+    problem = scope_problem(part, scope, loop.bars)
+    if problem:
+        raise ConfigError(f"{loop.name}: {problem}")
+    return LoopPart(loop, part, scope)
 
 
 def kept_path(content_hash: str, suffix: str) -> Path:
@@ -112,13 +117,15 @@ def loop_from_entry(entry: dict[str, Any], config: GenerationConfig) -> LoopPart
             "this machine"
         )
     try:
-        loop = open_loop(path, entry["part"], config.key, config.bpm)
+        loop = open_loop(path, entry["part"], config.key, config.bpm, scope=str(entry["scope"]))
     except ConfigError as exc:
         raise RecipeError(f"the recipe's loop cannot be read here: {exc}") from None
     if loop.loop.bars != entry.get("bars", loop.loop.bars):
         raise RecipeError("the recipe's loop reads to another length here")
     sources = {k: entry[k] for k in ("key_source", "tempo_source") if k in entry}
-    return LoopPart(replace(loop.loop, **sources), loop.part, str(entry["scope"]))
+    # The file is kept under its hash: its own name, key and tempo sources come from the recipe.
+    named = replace(loop.loop, name=str(entry["name"]), **sources)
+    return LoopPart(named, loop.part, str(entry["scope"]))
 
 
 def save_loop_upload(data: bytes, name: str, part: str = LOOP_PARTS[0]) -> LoopPart:
@@ -174,8 +181,17 @@ def corpus_loop_files(location: str) -> dict[str, Path]:
     return {p.name: p for p in corpus_files(location)}
 
 
-def loop_at(loop: LoopPart, part: str, key: Key, bpm: float | None) -> LoopPart:
-    """The loop as `part` at the studio's key and tempo (None: the loop's own tempo)."""
+def loop_at(
+    loop: LoopPart, part: str, key: Key, bpm: float | None, scope: str = WHOLE_TRACK
+) -> LoopPart:
+    """The loop as `part` for `scope` at the studio's key and tempo (None: the loop's own).
+
+    Raises:
+        ConfigError: a part or scope the loop cannot play.
+    """
     if part not in LOOP_PARTS:
         raise ConfigError(f"a loop plays {' or '.join(LOOP_PARTS)}, not {part!r}")
-    return LoopPart(retuned(loop.loop, key, bpm), part, loop.scope)
+    problem = scope_problem(part, scope, loop.loop.bars)
+    if problem:
+        raise ConfigError(f"{loop.loop.name}: {problem}")
+    return LoopPart(retuned(loop.loop, key, bpm), part, scope)

@@ -125,7 +125,7 @@ _LOOP: dict[str, Any] = {
         "name": {"type": "string", "maxLength": 256},
         "suffix": {"enum": [".mid", ".midi", ".mxl", ".xml", ".musicxml"]},
         "part": {"enum": ["chords", "melody"]},
-        "scope": {"enum": ["whole"]},
+        "scope": {"enum": ["whole", "A"]},
         "bars": {"type": "integer", "minimum": 1},
         "fit": {"enum": ["whole", "padded", "cut"]},
         "fit_beats": {"type": "number", "minimum": 0},
