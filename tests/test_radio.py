@@ -1,5 +1,6 @@
 """The radio: a session that stays ahead of the listener, in the service and on the page."""
 
+import io
 import json
 import time
 
@@ -49,6 +50,10 @@ def test_session_stays_ahead_prunes_and_never_repeats(app_dirs) -> None:
         assert session.wait_first(120)
         first = session.tracks[0]
         assert first.pieces and first.pieces[0][0].is_file()
+        _wait(lambda: first.done)
+        with sf.SoundFile(io.BytesIO(first.wav_bytes())) as wav:  # the History's ⬇️ WAV
+            assert wav.frames == first.total_frames
+            assert wav.title.startswith("Lofi in ") and "BPM" in wav.comment
         _wait(lambda: len(session.tracks) == 1 + LOOKAHEAD and session.tracks[-1].done)
         for playing in range(1, KEEP_AUDIO + 3):  # the listener moves on, track by track
             session.ensure(playing)

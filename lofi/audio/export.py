@@ -43,8 +43,9 @@ class Tags:
         return f"{self.bpm:g} BPM, {self.key.replace('-', ' ')}"
 
 
-def _tag(f: sf.SoundFile, tags: Tags | None) -> None:
-    if tags is not None:  # set before the first frame: libsndfile writes them in the header
+def set_tags(f: sf.SoundFile, tags: Tags | None) -> None:
+    """Tags a WAV or FLAC being written, before its first frame (it goes in the header)."""
+    if tags is not None:
         f.title, f.comment, f.genre = tags.title, tags.comment, GENRE
 
 
@@ -52,7 +53,7 @@ def write_wav(audio: np.ndarray, path: Path, tags: Tags | None = None) -> None:
     """16-bit PCM at the project's sample rate; samples beyond full scale are clipped."""
     channels = 1 if audio.ndim == 1 else audio.shape[1]
     with sf.SoundFile(str(path), "w", SAMPLE_RATE, channels, "PCM_16", format="WAV") as f:
-        _tag(f, tags)
+        set_tags(f, tags)
         f.write(np.clip(audio, -1.0, 1.0))
 
 
@@ -66,7 +67,7 @@ def flac_bytes(audio: np.ndarray, tags: Tags | None = None) -> bytes:
     channels = 1 if pcm.ndim == 1 else pcm.shape[1]
     buffer = io.BytesIO()
     with sf.SoundFile(buffer, "w", SAMPLE_RATE, channels, "PCM_16", format="FLAC") as f:
-        _tag(f, tags)
+        set_tags(f, tags)
         f.write(pcm)
     return buffer.getvalue()
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from lofi.audio.effects import load_effect
+from lofi.audio.export import set_tags
 from lofi.audio.render import song_frames
 from lofi.audio.stream import stream_track
 from lofi.compose.around_loop import LoopPart
@@ -34,6 +35,7 @@ from lofi.core.paths import PROJECT_ROOT
 from lofi.core.types import Song
 from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
 from lofi.service.recipe import TrackRequest, to_recipe
+from lofi.service.track import track_tags
 
 LOOKAHEAD = 2  # tracks made beyond the one playing
 THEME_EVERY = 4  # a station theme plays on the first track and every fourth after it
@@ -101,6 +103,7 @@ class RadioTrack:
 
         buffer = io.BytesIO()
         with sf.SoundFile(buffer, "w", SAMPLE_RATE, 2, subtype="PCM_16", format="WAV") as out:
+            set_tags(out, track_tags(self.request.config))  # title, BPM and key
             for path, _ in self.pieces:
                 out.write(sf.read(str(path), dtype="int16")[0])
         return buffer.getvalue()
