@@ -100,3 +100,23 @@ def test_the_radio_offers_the_studio_loop_as_its_theme(app_env) -> None:
     at = open_app("app_pages/radio.py", loop=open_loop(LOOP))
     theme = next(c for c in at.checkbox if c.label.startswith("Station theme"))
     assert "chill_1_e_minor.mid" in theme.label
+
+
+def test_a_corpus_piece_can_be_the_loop(app_env) -> None:
+    at = open_app()
+    at.selectbox(key="loop_corpus").set_value("tiny")
+    at.run()
+    assert "tiny_c_major.mid" in at.selectbox(key="loop_piece").options
+    at.selectbox(key="loop_piece").set_value("truncated.mid")
+    at.run()
+    button(at, "Use this piece").click()
+    at.run()
+    assert any("cannot use truncated.mid as a loop" in e.value for e in at.error)
+    assert "loop" not in at.session_state
+    at.selectbox(key="loop_piece").set_value("tiny_c_major.mid")
+    at.run()
+    button(at, "Use this piece").click()
+    at.run()
+    assert not at.exception
+    assert any("Your loop: tiny_c_major.mid: 4 bars" in s.value for s in at.success)
+    assert at.session_state.bpm == 90 and at.session_state.key == "C-major"
