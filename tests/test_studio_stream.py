@@ -20,11 +20,15 @@ from lofi.service.track import load_models, make_track, write_track
 
 
 @pytest.fixture(scope="module")
-def studio(app_dirs):
+def studio(app_dirs, gm_soundfont):
     from lofi.audio.soundfonts import Instrument
     from lofi.service.recipe import TrackRequest
+    from lofi.service.track import ensure_default_effects, resolve_effects
 
-    font = app_dirs["soundfonts"] / "sf_GMbank.sf2"
+    # The sounds from the data folder's SoundFonts and effects, where recipes find them.
+    font = gm_soundfont
+    ensure_default_effects()
+    beds = resolve_effects({"rain": -20.0, "vinyl": -math.inf})
     request = TrackRequest(
         GenerationConfig(seed=5, key=Key.parse("D-minor"), bpm=100.0, bars=12),
         app_dirs["checkpoints"] / "melody",
@@ -36,7 +40,7 @@ def studio(app_dirs):
             "drums": Instrument(font, 128, 0),
         },
         {"rain": -20.0, "vinyl": -math.inf},
-        {"rain": app_dirs["effects"] / "rain.wav", "vinyl": app_dirs["effects"] / "vinyl.wav"},
+        beds,
     )
     return request, load_models(request.melody_model, request.chord_model)
 
