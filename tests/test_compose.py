@@ -11,8 +11,9 @@ from lofi.compose.arrangement import (
     ARRANGEMENT_V3,
     arrangement_from_json,
 )
+from lofi.compose.chord_loops import TONICS
 from lofi.compose.midi import song_to_midi
-from lofi.compose.song import TONICS, compose
+from lofi.compose.song import compose
 from lofi.core.constants import DRUM_CHANNEL
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.encoding.dynamics import velocity_of
