@@ -181,10 +181,12 @@ def test_a_strike_lasts_its_notes_mean_length() -> None:
     assert strike_of(held, 0) == ("0.4.7", 4, 2.0, 90)
 
 
+# 30 epochs learn the figure well past both checks below (octave share +0.54, off-beats
+# +0.98 over the rules', where +0.25 is asked); 15 do not yet (octave share +0.01).
 FIGURE = TrainConfig(
     kind="bass",
     corpus="figure",
-    epochs=60,
+    epochs=30,
     seq_len=32,
     batch_size=8,
     learning_rate=0.01,
