@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         ("takes", lambda: bench_takes(request)),
         ("corpus", lambda: bench_corpus(corpus)),
         ("parse", lambda: bench_parse(corpus, 2 if smoke else args.music21_files)),
-        ("train", lambda: bench_train_pipeline(corpus, melody, 4 if smoke else 120)),
+        ("train", lambda: bench_train_pipeline(corpus, melody, 4 if smoke else 120, repeats)),
         ("memory", lambda: bench_memory(melody, chords, bars)),
         (
             "radio",

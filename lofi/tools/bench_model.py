@@ -65,8 +65,13 @@ def bench_sampler(melody_dir: Path, tokens: int, baseline_tokens: int) -> dict[s
     }
 
 
-def bench_train_pipeline(corpus: str, melody_dir: Path, steps: int) -> dict[str, float]:
-    """The default melody model fed by our tf.data pipeline against in-memory arrays."""
+def bench_train_pipeline(
+    corpus: str, melody_dir: Path, steps: int, runs: int = 3
+) -> dict[str, float]:
+    """The default melody model fed by our tf.data pipeline against in-memory arrays.
+
+    Each is timed `runs` times, interleaved, and the medians compared.
+    """
     import keras
 
     from lofi.data.corpus import load_corpus
@@ -94,7 +99,7 @@ def bench_train_pipeline(corpus: str, melody_dir: Path, steps: int) -> dict[str,
     y = {output_name(k): np.tile(v, (reps, 1)) for k, v in train.targets.items()}
     keras.utils.set_random_seed(0)
     pipeline_runs, array_runs = [], []
-    for _ in range(3):  # interleaved, so a busy moment of the machine hits both alike
+    for _ in range(runs):  # interleaved, so a busy moment of the machine hits both alike
         pipeline_runs.append(timed_fit(make_dataset(train, batch, True, 0).repeat(), shuffle=False))
         array_runs.append(timed_fit(x, y=y, batch_size=batch, shuffle=True))
     pipeline_s, arrays_s = statistics.median(pipeline_runs), statistics.median(array_runs)
