@@ -64,9 +64,7 @@ def session_dir() -> Path:
         # A new session: old and surplus sessions' tracks go (sessions holding a pinned or
         # downloaded take stay).
         prune(root, LIMITS.sessions_max_bytes, LIMITS.sessions_max_age_s, keep=holds_kept)
-    folder = root / st.session_state.session_id
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return root / st.session_state.session_id  # made by its first take, not by a visit
 
 
 def current_models() -> tuple[Path, Path]:

@@ -82,9 +82,10 @@ def preview(path: str, mtime: float) -> bytes:
 st.title("🎼 Dataset")
 with st.expander("Add your own MIDI or MusicXML files"):
     st.text_input("Name of the new corpus", value="my-corpus", key="corpus_name")
+    # No `type=`: Streamlit's check of it fails every rerun on a forged name (a NUL byte);
+    # save_corpus_files refuses other kinds with a message instead.
     files = st.file_uploader(
         "Drop .mid, .midi, .mxl, .xml files or a .zip of them",
-        type=["mid", "midi", "mxl", "xml", "musicxml", "zip"],
         accept_multiple_files=True,
         key=upload_key(),
         max_upload_size=int(st.get_option("server.maxUploadSize")),

@@ -185,40 +185,51 @@ def _upload_mb(file_limit: int) -> int:
     return min(int(st.get_option("server.maxUploadSize")), file_limit >> 20)
 
 
-def uploads() -> None:
-    """SoundFonts and effect beds: each file checked and kept, then the uploaders emptied."""
+def uploads(generate: bool = False) -> None:
+    """SoundFonts and effect beds: each file checked and kept, then the uploaders emptied.
+
+    `generate` is whether this run's Generate was pressed: it is carried past the rerun.
+    """
     round_ = st.session_state.setdefault("upload_round", 0)
     col1, col2 = st.columns(2)
+    # No `type=`: Streamlit's own check of it fails every rerun on a forged name (a NUL
+    # byte); the upload checks below refuse other kinds of file with a message instead.
     sf_files = col1.file_uploader(
         "SoundFonts (.sf2, .sf3)",
-        type=["sf2", "sf3"],
         accept_multiple_files=True,
         key=f"sf_upload_{round_}",
         max_upload_size=_upload_mb(LIMITS.soundfont_bytes),
     )
     beds = col2.file_uploader(
         "Effect beds (.wav)",
-        type=["wav"],
         accept_multiple_files=True,
         key=f"fx_upload_{round_}",
         max_upload_size=_upload_mb(LIMITS.effect_bytes),
     )
+    # Each upload is checked and kept once, by its upload id: a run that starts again while
+    # one is being checked (another file added, a click) sees it done.
+    done: dict[str, tuple[str, str]] = st.session_state.setdefault("uploads_done", {})
     notes: list[tuple[str, str]] = []
     for files, save, folder in (
         (sf_files, save_soundfont, soundfonts_dir()),
         (beds, save_effect, effects_dir()),
     ):
         for f in files or []:
+            if f.file_id in done:
+                continue
             try:
                 kept = save(f.getvalue(), f.name, folder)
-                notes.append(("ok", f"Added {kept.name}"))
+                done[f.file_id] = ("ok", f"Added {kept.name}")
             except LofiError as exc:
-                notes.append(("error", f"{f.name}: {exc}"))
+                done[f.file_id] = ("error", f"{f.name}: {exc}")
+            notes.append(done[f.file_id])
     if notes:
         # Fresh, empty uploaders: the files are kept (or refused), and this round's messages
         # are the only ones shown.
         st.session_state.upload_notes = notes
         st.session_state.upload_round = round_ + 1
+        # The rerun below would drop a Generate click of this run: it is carried over.
+        st.session_state.generate_carried = generate or st.session_state.get("generate_carried")
         st.rerun()  # a new file appears in the lists at once
     for level, text in st.session_state.pop("upload_notes", []):
         (st.success if level == "ok" else st.error)(text)
@@ -282,7 +293,8 @@ def controls() -> Panel:
         "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
     )
     style_box()
-    panel.generate = st.button("Generate", type="primary", width="stretch")
+    pressed = st.button("Generate", type="primary", width="stretch")
+    panel.generate = pressed or bool(st.session_state.pop("generate_carried", False))
     loop_box()
     defaults = default_instruments()
     with st.expander("🎚️ Feel", expanded=True):
@@ -338,9 +350,9 @@ def controls() -> Panel:
             )
             panel.levels[name] = db if db > OFF_DB else float("-inf")
     with st.expander("Bring your own sounds"):
-        uploads()
+        uploads(panel.generate)
     with st.expander("Load recipe"):
-        recipe_file = st.file_uploader("recipe.json", type=["json"], key="recipe_upload")
+        recipe_file = st.file_uploader("recipe.json", key="recipe_upload")  # no type=: above
         st.button(
             "Reproduce this recipe",
             disabled=recipe_file is None,

@@ -16,6 +16,7 @@ from lofi.core.settings import LIMITS
 
 BED_SECONDS = 30.0
 SEAM_SECONDS = 1.0  # crossfade that makes each bed loop without a click
+MAX_PEAK = 2.0  # +6 dBFS: a float bed a little over full scale still mixes as meant
 
 
 def _loopable(audio: np.ndarray) -> np.ndarray:
@@ -144,6 +145,8 @@ def _header(path: Path) -> Any:
         raise EffectError(
             f"{name} is too large ({size >> 20} MB; the limit is {LIMITS.effect_bytes >> 20} MB)"
         )
+    if size == 0:
+        raise EffectError(f"{name} is an empty file")
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise EffectError(f"{name} is not a WAV file (no RIFF/WAVE header)")
     try:
@@ -181,6 +184,13 @@ def _decode(path: Path) -> np.ndarray:
         raise EffectError(f"{path.name} cannot be decoded ({text})") from exc
     if not np.isfinite(audio).all():
         raise EffectError(f"{path.name} holds samples that are not numbers")
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak > MAX_PEAK:  # refused, not normalised: its level would be a guess
+        raise EffectError(
+            f"{path.name} has samples at {20 * np.log10(peak):+.0f} dBFS, far beyond full "
+            f"scale (a bed may reach {20 * np.log10(MAX_PEAK):+.0f} dBFS); export it at or "
+            "below 0 dBFS"
+        )
     return np.asarray(audio, dtype=np.float32)
 
 

@@ -97,6 +97,18 @@ class _Worker:
         self.process = None
         self.fonts = set()
 
+    def kill(self) -> None:
+        """Ends the worker and its render fork at once, from any thread.
+
+        Its pipes are left to the thread that holds the lock: that thread's call sees the
+        pipe close and cleans up. Closing them here too would race its close (a closed or
+        reused file descriptor).
+        """
+        process = self.process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+
     def call(self, request: tuple[str, Any], timeout: float, what: str, retry: bool = True) -> Any:
         """Sends one job and waits for its answer, starting a worker if there is none.
 
@@ -168,7 +180,7 @@ def shutdown() -> None:
             finally:
                 w.lock.release()
         else:
-            w.stop(force=True)
+            w.kill()  # the busy call's own thread closes the pipes
 
 
 def warm_up(soundfonts: list[Path], workers: list[_Worker] | None = None) -> None:

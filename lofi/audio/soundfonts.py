@@ -97,6 +97,8 @@ def _read_checked(path: Path) -> mmap.mmap:
         )
     if path.suffix.lower() not in SUFFIXES:
         raise SoundFontError(f"{path.name} is not a .sf2 or .sf3 file")
+    if size == 0:
+        raise SoundFontError(f"{path.name} is an empty file")
     if size < 12:
         raise SoundFontError(f"{path.name} is not a SoundFont (no RIFF sfbk header)")
     with path.open("rb") as f:  # mapped, not read: a large file costs no memory here

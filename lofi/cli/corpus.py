@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Sequence
+from pathlib import Path
+
+from lofi.cli.out_folder import check_writable
+from lofi.core.errors import ConfigError
 
 CORPUS_HELP = "simutrans, openmsx, blupi, lofi, bach, default, or a folder"
 RUNNERS = ("DirectRunner", "FlinkRunner", "SparkRunner", "DataflowRunner")
@@ -93,8 +97,17 @@ def _corpus(args: argparse.Namespace) -> int:
     return _stats(_stats_parser().parse_args(rest).name)
 
 
+def _named(name: str) -> str:
+    """A corpus name or folder; an empty one would read the current folder."""
+    if not name.strip():
+        raise ConfigError("give a corpus: a bundled name or a folder of score files")
+    return name
+
+
 def _stats(name: str) -> int:
     from lofi.data.corpus import corpus_stats, load_corpus
+
+    name = _named(name)
 
     corpus = load_corpus(name)
     stats = corpus_stats(corpus)
@@ -112,6 +125,9 @@ def _build(argv: Sequence[str]) -> int:
     from lofi.learn.corpus_pipeline import BuildConfig, build_shards
 
     args, beam_args = _build_parser().parse_known_args(list(argv))
+    _named(args.name)
+    if "://" not in args.out:
+        check_writable(Path(args.out))  # before the pipeline's work, not after
     if args.runner:
         beam_args = [f"--runner={args.runner}", *beam_args]
     logging.getLogger("apache_beam").setLevel(logging.ERROR)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lofi.cli.out_folder import check_writable
 from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
 from lofi.core.errors import ConfigError
 from lofi.core.settings import GENERATION
@@ -138,6 +139,11 @@ def _check(args: argparse.Namespace) -> None:
         raise ConfigError(f"--draws is 1–50, not {args.draws}")
     if args.held_out is not None and not 0.0 < args.held_out < 1.0:
         raise ConfigError(f"--held-out is a share between 0 and 1, not {args.held_out}")
+    if args.songs < 1:
+        raise ConfigError(f"--songs {args.songs}: make at least one song")
+    for flag in ("json", "report"):
+        if getattr(args, flag) is not None:
+            check_writable(getattr(args, flag), f"--{flag}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+from lofi.cli.out_folder import check_writable, staged
 from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import ConfigError
@@ -183,6 +184,7 @@ def _generate(args: argparse.Namespace) -> int:
     )
 
     _refuse_existing(args.out)
+    check_writable(args.out)  # before a minute of work, not after
     if args.recipe:
         request = load_recipe(args.recipe)
     else:
@@ -231,10 +233,12 @@ def _generate(args: argparse.Namespace) -> int:
     track = make_track(request)
     if request.loop is not None and not args.recipe:
         keep_loop(args.loop, request.loop.loop.content_hash)  # the recipe finds it by hash
-    try:
-        paths = write_track(track, request, args.out, mp3=not args.no_mp3)
-    except OSError as exc:
-        raise ConfigError(f"cannot write into {args.out}: {exc.strerror}") from None
+    with staged(args.out) as folder:  # a kill leaves no folder that looks finished
+        try:
+            paths = write_track(track, request, folder, mp3=not args.no_mp3)
+        except OSError as exc:
+            raise ConfigError(f"cannot write into {args.out}: {exc.strerror}") from None
     seconds = len(track.mix) / SAMPLE_RATE
-    print(f"wrote {paths['wav']} ({seconds:.1f} s) and {len(paths) - 1} more files in {args.out}")
+    wav = args.out / paths["wav"].name
+    print(f"wrote {wav} ({seconds:.1f} s) and {len(paths) - 1} more files in {args.out}")
     return 0

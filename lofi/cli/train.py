@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lofi.cli.out_folder import check_writable
 from lofi.core.errors import ConfigError
 from lofi.core.settings import TRAINING
 
@@ -164,14 +165,27 @@ def check_train_options(args: argparse.Namespace) -> None:
         ("--validation-split", args.validation_split, 0.01, 0.5),
         ("--workers", args.workers, 0, 16),
         ("--max-steps", args.max_steps, 0, 10_000_000),
+        ("--seed", args.seed, 0, 2**32 - 1),  # what numpy and TensorFlow take
     ]
     for flag, value, low, high in checks:
         if not low <= value <= high:  # also refuses nan
-            raise ConfigError(f"{flag} {value:g} is outside {low:g}–{high:g}")
-    out: Path = args.out
-    for parent in [out, *out.parents]:
-        if parent.exists() and not parent.is_dir():
-            raise ConfigError(f"--out {out}: {parent} is a file, not a folder")
+            raise ConfigError(f"{flag} {_num(value)} is outside {_num(low)}–{_num(high)}")
+    check_writable(args.out)
+    if getattr(args, "resume", False) and not _has_stopped_run(args.out):
+        raise ConfigError(
+            f"--resume: {args.out} holds no stopped style run to go on with; "
+            "leave out --resume to start one there"
+        )
+
+
+def _num(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _has_stopped_run(out: Path) -> bool:
+    from lofi.encoding.vocab import PART_KINDS
+
+    return any((out / kind).is_dir() for kind in PART_KINDS)
 
 
 def _train(args: argparse.Namespace) -> int:

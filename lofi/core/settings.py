@@ -151,6 +151,14 @@ class LimitSettings:
     session_bytes: int = 400 * 1024**2  # one studio session's takes (pinned ones excepted)
     sessions_max_bytes: int = 4 * 1024**3  # generated tracks of every studio session
     sessions_max_age_s: float = 7 * 86_400.0  # tracks untouched this long are removed
+    # Totals. Uploads past these are refused (a user's files are never removed to make
+    # room); the caches and the studio's player audio lose their least recently used.
+    upload_files: int = 2_000  # score files in one corpus upload, archive members included
+    soundfonts_total_bytes: int = 4 * 1024**3  # every SoundFont users brought
+    effects_total_bytes: int = 1024**3  # every effect bed users brought
+    corpora_total_bytes: int = 2 * 1024**3  # every uploaded corpus
+    parse_cache_bytes: int = 1024**3  # parsed pieces kept to skip parsing again
+    studio_static_bytes: int = 600 * 1024**2  # the studio players' audio, every session
 
 
 GENERATION = GenerationSettings()

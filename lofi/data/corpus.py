@@ -7,6 +7,7 @@ import gc
 import hashlib
 import os
 import pickle
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -131,6 +132,34 @@ def _parse_to_cache(path: Path, content_hash: str) -> Piece | str:
     return value
 
 
+def prune_parse_cache(keep: Iterable[str] = (), max_bytes: int | None = None) -> int:
+    """Keeps the parse cache under its cap: other parser versions go, then the oldest entries.
+
+    Entries named in `keep` (content hashes just parsed) stay. Returns the bytes removed.
+    """
+    cap = LIMITS.parse_cache_bytes if max_bytes is None else max_bytes
+    kept, root, current = set(keep), cache_dir() / "pieces", _cache_path("x").parent
+    removed = 0
+    for other in root.iterdir() if root.is_dir() else []:
+        if other != current and other.is_dir():  # another parser's entries: never read again
+            removed += sum(_size(p) for p in other.iterdir())
+            shutil.rmtree(other, ignore_errors=True)
+    entries = []
+    for path in current.iterdir() if current.is_dir() else []:
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            entries.append((st.st_mtime, st.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):  # oldest written first
+        if total <= cap:
+            break
+        if path.stem not in kept:
+            path.unlink(missing_ok=True)
+            total -= size
+            removed += size
+    return removed
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -216,6 +245,8 @@ def load_corpus(
                 done += 1
                 if progress:
                     progress(done, len(files))
+        with contextlib.suppress(OSError):  # a cache that cannot be tidied still works
+            prune_parse_cache(keep={h for _, h in todo})
     pieces = tuple(v for p in files if isinstance(v := results[p], Piece))
     bad = tuple(BadFile(p, v) for p in files if isinstance(v := results[p], str))
     sources = tuple(p for p in files if isinstance(results[p], Piece))

@@ -216,6 +216,17 @@ def _part_notes(part: _Part, ticks_per_beat: int) -> list[Note]:
     return out
 
 
+def _cut_short(exc: IndexError) -> str:
+    """Which kind of meta event mido was decoding when the bytes ran out."""
+    tb = exc.__traceback__
+    kind = None
+    while tb is not None:
+        spec = tb.tb_frame.f_locals.get("self")
+        kind = getattr(spec, "type", kind) if tb.tb_frame.f_code.co_name == "decode" else kind
+        tb = tb.tb_next
+    return f"a {str(kind).replace('_', ' ')} event" if kind else "a meta event"
+
+
 def read_midi(path: Path, data: bytes) -> tuple[list[Note], float]:
     """A MIDI file's pitched notes (drums left out) and tempo, as music21 reads them.
 
@@ -225,9 +236,14 @@ def read_midi(path: Path, data: bytes) -> tuple[list[Note], float]:
     import mido
 
     tolerant_key_signatures()
-    midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except IndexError as exc:  # mido reads a meta event's bytes without checking its length
+        raise CorpusError(path, f"{_cut_short(exc)} is cut short: the file is damaged") from None
     if midi.ticks_per_beat <= 0:
         raise CorpusError(path, "SMPTE-timed MIDI is not supported")
+    if any(m.type == "set_tempo" and m.tempo <= 0 for track in midi.tracks for m in track):
+        raise CorpusError(path, "a tempo event sets 0 microseconds per beat: no tempo is that fast")
     tempos: list[tuple[int, float]] = []
     notes: list[Note] = []
     for track in midi.tracks:

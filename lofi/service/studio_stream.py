@@ -13,7 +13,6 @@ own gain per source, so mute, solo and volume act at once without a new render; 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import shutil
 import threading
@@ -35,9 +34,10 @@ from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.constants import BEATS_PER_BAR, PARTS, SAMPLE_RATE
 from lofi.core.paths import PROJECT_ROOT
-from lofi.core.settings import MIX
+from lofi.core.settings import LIMITS, MIX
 from lofi.core.types import Song
 from lofi.service.recipe import TrackRequest, validate_request
+from lofi.service.storage import prune
 from lofi.service.takes import save_take
 from lofi.service.track import Track, mix_stems
 
@@ -340,15 +340,16 @@ def _safe(name: str) -> str:
 
 
 def _prune(root: Path, keep: Path) -> None:
-    """Keeps the newest KEEP_TAKES takes of this session, and removes stale sessions."""
+    """Keeps the newest KEEP_TAKES takes of this session's player; other players' go.
+
+    Those stale, then (least recently used first) those past the players' total cap.
+    """
     takes = sorted(
         (p for p in root.iterdir() if p.is_dir() and p != keep),
         key=lambda p: p.stat().st_mtime,
     )
     for old in takes[: max(0, len(takes) - (KEEP_TAKES - 1))]:
         shutil.rmtree(old, ignore_errors=True)
-    now = time.time()
-    for other in static_root().iterdir():
-        with contextlib.suppress(OSError):
-            if other.name != BEDS and now - other.stat().st_mtime > STALE_S:
-                shutil.rmtree(other)
+    # Other sessions' players: stale ones go, then the least recently used past the cap.
+    ours = {root.resolve(), (static_root() / BEDS).resolve()}  # the beds are shared
+    prune(static_root(), LIMITS.studio_static_bytes, STALE_S, keep=lambda p: p.resolve() in ours)

@@ -8,8 +8,11 @@ takes go first, never one the user pinned or downloaded a file of.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -24,6 +27,7 @@ from lofi.core.types import reseed_part, with_part_seeds
 from lofi.service.recipe import TrackRequest, load_recipe
 from lofi.service.storage import (
     is_downloaded,
+    is_kept,
     is_pinned,
     mark_downloaded,
     pin,
@@ -34,6 +38,8 @@ from lofi.service.track import Track, mp3_of, recipe_tags, stems_zip, write_trac
 from lofi.service.uploads import unique_path
 
 TAKE_FILE = "take.json"
+PARTIAL = ".partial-"  # a take folder being written
+LEFTOVER_S = 3600.0  # a cut-off take's folder untouched this long is removed
 STEMS = "stems"
 # How a take was made, in a producer's words.
 PART_ACTIONS = {
@@ -132,12 +138,57 @@ def save_take(
     """
     session.mkdir(parents=True, exist_ok=True)
     number = max(_numbers(session), default=0) + 1
-    out = unique_path(session, f"take-{number:03d}-seed{request.config.seed}")
-    write_track(track, request, out, mp3=False, stems=False)
-    note = {"number": number, "label": label, "parent": parent, "made": time.time()}
-    (out / TAKE_FILE).write_text(json.dumps(note) + "\n")
+    name = f"take-{number:03d}-seed{request.config.seed}"
+    # Written out of sight and renamed when whole: a take cut off midway leaves only a
+    # hidden folder, which a later prune removes.
+    tmp = Path(tempfile.mkdtemp(dir=session, prefix=f".{name}{PARTIAL}"))
+    try:
+        write_track(track, request, tmp, mp3=False, stems=False)
+        note = {"number": number, "label": label, "parent": parent, "made": time.time()}
+        (tmp / TAKE_FILE).write_text(json.dumps(note) + "\n")
+        tmp.chmod(0o755)
+        out = _publish(tmp, session, name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     prune_session(session, max_bytes, keep=[out])
     return out
+
+
+def _publish(tmp: Path, session: Path, name: str) -> Path:
+    """Renames the finished take folder to a free name (never over another take)."""
+    for _ in range(1000):
+        out = unique_path(session, name)
+        try:
+            tmp.rename(out)
+            return out
+        except OSError:  # taken meanwhile (a full folder is never replaced)
+            if not out.exists():
+                raise
+    raise LofiError(f"no free name for {name} in the session")
+
+
+def remove_leftovers(session: Path, older_than_s: float = LEFTOVER_S) -> list[Path]:
+    """Removes what cut-off takes left: hidden partial folders and folders without a take.
+
+    Only those untouched for `older_than_s`, so a take being written is never touched.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    for folder in session.iterdir() if session.is_dir() else []:
+        partial = folder.name.startswith(".") and PARTIAL in folder.name
+        not_a_take = not folder.name.startswith(".") and not (folder / TAKE_FILE).is_file()
+        with contextlib.suppress(OSError):
+            stale = now - _newest(folder) > older_than_s
+            if folder.is_dir() and (partial or not_a_take) and stale and not is_kept(folder):
+                shutil.rmtree(folder)
+                removed.append(folder)
+    return removed
+
+
+def _newest(folder: Path) -> float:
+    times = [folder.stat().st_mtime]
+    times += [p.stat().st_mtime for p in folder.rglob("*")]
+    return max(times)
 
 
 def prune_session(
@@ -148,7 +199,7 @@ def prune_session(
     Pinned and downloaded takes, and `keep`, stay.
     """
     cap = LIMITS.session_bytes if max_bytes is None else max_bytes
-    return prune(session, cap, math.inf, keep)
+    return remove_leftovers(session) + prune(session, cap, math.inf, keep)
 
 
 def read_take(folder: Path) -> Take:

@@ -7,6 +7,7 @@ UploadError, SoundFontError or EffectError with one clear line.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import lzma
 import os
@@ -33,7 +34,6 @@ from lofi.data.readers import SUFFIXES as SCORE_SUFFIXES
 from lofi.service.zip_members import member_chunks
 
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed total of one uploaded corpus
-MAX_ZIP_FILES = 2000
 CHUNK = 1 << 16
 NAME_TRIES = 1000
 # What zipfile and its decompressors raise on a damaged or unsupported archive.
@@ -114,19 +114,50 @@ def _keep(data: bytes, name: str, folder: Path, check: Callable[[Path], object])
         Path(tmp).unlink(missing_ok=True)
 
 
+def _used(folder: Path) -> int:
+    """Bytes of the files kept in `folder` and below (hidden ones, being checked, left out)."""
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                with contextlib.suppress(OSError):
+                    total += (Path(root) / name).lstat().st_size
+    return total
+
+
+def _check_room(folder: Path, adding: int, cap: int, what: str) -> None:
+    """Refuses an upload that would take the folder past its total cap.
+
+    Nothing is removed to make room: the files there are the user's.
+    """
+    used = _used(folder) if folder.is_dir() else 0
+    if used + adding > cap:
+        raise UploadError(
+            f"the {what} folder holds {used >> 20} MB and may hold {cap >> 20} MB in all; "
+            "remove some files there before adding more"
+        )
+
+
 def _save_checked(
     data: bytes,
     original_name: str,
     folder: Path,
-    kind: tuple[tuple[str, ...], str, int],
+    kind: tuple[tuple[str, ...], str, int, int],
     check: Callable[[Path], object],
     error: type[LofiError],
 ) -> Path:
-    """Size cap, then the checker on a hidden temporary copy, reporting the user's name."""
-    suffixes, fallback, limit = kind
+    """Size caps, then the checker on a hidden temporary copy, reporting the user's name."""
+    suffixes, fallback, limit, total = kind
     name = safe_name(original_name, suffixes, fallback)
     if len(data) > limit:
         raise error(f"{name} is larger than {limit >> 20} MB")
+    try:
+        _check_room(
+            folder, len(data), total, "SoundFonts" if error is SoundFontError else "effects"
+        )
+    except UploadError as exc:
+        raise error(f"{name} is not kept: {exc}") from None
 
     def checked(path: Path) -> None:
         try:
@@ -140,13 +171,13 @@ def _save_checked(
 
 def save_soundfont(data: bytes, original_name: str, folder: Path) -> Path:
     """Keeps an uploaded .sf2/.sf3 after header checks and a test load in a child process."""
-    kind = (SOUNDFONT_SUFFIXES, "soundfont", LIMITS.soundfont_bytes)
+    kind = (SOUNDFONT_SUFFIXES, "soundfont", LIMITS.soundfont_bytes, LIMITS.soundfonts_total_bytes)
     return _save_checked(data, original_name, folder, kind, check_soundfont, SoundFontError)
 
 
 def save_effect(data: bytes, original_name: str, folder: Path) -> Path:
     """Keeps an uploaded WAV effect bed after its header and decoding checks."""
-    kind = ((".wav",), "effect", LIMITS.effect_bytes)
+    kind = ((".wav",), "effect", LIMITS.effect_bytes, LIMITS.effects_total_bytes)
     return _save_checked(data, original_name, folder, kind, check_effect_wav, EffectError)
 
 
@@ -197,13 +228,23 @@ def _is_link(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def _unpack(name: str, data: BinaryIO, staging: Path, budget: list[int]) -> list[str]:
+def _count(files: list[int], more: int) -> None:
+    """Counts files against the cap of one upload (archives' members included)."""
+    files[0] += more
+    if files[0] > LIMITS.upload_files:
+        raise UploadError(f"the upload holds more than {LIMITS.upload_files} files")
+
+
+def _unpack(
+    name: str, data: BinaryIO, staging: Path, budget: list[int], files: list[int]
+) -> list[str]:
     """Streams an archive's scores into staging; returns the skipped ones with reasons."""
     skipped: list[str] = []
     with zipfile.ZipFile(data) as archive:
         infos = archive.infolist()
-        if len(infos) > MAX_ZIP_FILES:
-            raise UploadError(f"{name} holds more than {MAX_ZIP_FILES} files")
+        if len(infos) > LIMITS.upload_files:
+            raise UploadError(f"{name} holds more than {LIMITS.upload_files} files")
+        _count(files, len(infos))
         if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
             raise UploadError(f"{name} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
         for info in infos:
@@ -239,12 +280,13 @@ def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Pa
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".upload-"))
     budget = [MAX_ZIP_BYTES]
+    counted = [0]
     skipped: list[str] = []
     try:
         for name, data in files:
             if name.lower().endswith(".zip"):
                 try:
-                    skipped += _unpack(name, io.BytesIO(data), staging, budget)
+                    skipped += _unpack(name, io.BytesIO(data), staging, budget, counted)
                 except UploadError:
                     raise
                 except ZIP_ERRORS as exc:
@@ -252,6 +294,7 @@ def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Pa
                         f"{Path(name).name} is not a readable .zip archive ({_why(exc)})"
                     ) from None
             else:
+                _count(counted, 1)
                 clean = safe_name(name, SCORE_SUFFIXES, "piece")
                 chunks = (data[i : i + CHUNK] for i in range(0, len(data), CHUNK))
                 reason = _stage(clean, chunks, staging, budget)
@@ -261,6 +304,7 @@ def save_corpus_files(files: list[tuple[str, bytes]], corpus_name: str, root: Pa
         if not kept:
             more = f" ({'; '.join(skipped[:3])})" if skipped else ""
             raise UploadError(f"no usable .mid, .midi, .mxl or .xml files among the uploads{more}")
+        _check_room(root, _used(staging), LIMITS.corpora_total_bytes, "corpora")
         folder = _new_folder(root, folder_name)
         for kept_name in kept:
             (staging / kept_name).rename(folder / kept_name)  # a new folder: no clash

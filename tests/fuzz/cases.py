@@ -106,6 +106,8 @@ def named_cases() -> list[Case]:
         Case("effect", "7 Hz lying length", (("bed.wav", lying_wav()),)),
         Case("effect", "mp3 named wav", (("bed.wav", _mp3()),)),
         Case("effect", "zero length", (("bed.wav", b""),)),
+        Case("effect", "float samples of 1e30", (("bed.wav", wav("FLOAT", level=1e30)),)),
+        Case("effect", "float samples of inf", (("bed.wav", wav("FLOAT", level=np.inf)),)),
         Case("corpus", "valid midi", (("tiny.mid", midi),)),
         Case("corpus", "valid xml", (("tiny.xml", XML),)),
         Case("corpus", "37-byte lying midi", (("tiny.mid", bytes.fromhex(LYING_MIDI_HEX)),)),

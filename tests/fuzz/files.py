@@ -64,12 +64,16 @@ def tiny_sf2(version: int = 2) -> bytes:
 
 
 def wav(
-    subtype: str = "PCM_16", channels: int = 2, rate: int = 44_100, seconds: float = 0.5
+    subtype: str = "PCM_16",
+    channels: int = 2,
+    rate: int = 44_100,
+    seconds: float = 0.5,
+    level: float = 0.05,
 ) -> bytes:
-    """Quiet noise as a WAV of this sample format, channel count, rate and length."""
+    """Noise (quiet by default) as a WAV of this sample format, channel count, rate, length."""
     frames = int(rate * seconds)
     rng = np.random.default_rng(frames + channels)
-    audio = (rng.standard_normal((frames, channels)) * 0.05).astype(np.float32)
+    audio = (rng.standard_normal((frames, channels)) * level).astype(np.float32)
     buffer = io.BytesIO()
     sf.write(buffer, audio, rate, subtype=subtype, format="WAV")
     return buffer.getvalue()
