@@ -89,9 +89,10 @@ def loop_box() -> None:
             help="The A sections: a chords loop of 1, 2 or 4 bars is the intro, the outro and "
             "the form's first chord loop; the style writes the other chord loops after it",
         )
+        # No `type=`: Streamlit's check of it fails every rerun on a forged name (a NUL
+        # byte); save_loop_upload refuses other kinds of file with one line instead.
         st.file_uploader(
             "Drop a .mid or MusicXML loop",
-            type=["mid", "midi", "xml", "mxl", "musicxml"],
             key=f"loop_upload_{s.loop_round}",
             on_change=_dropped,
             max_upload_size=max(1, LIMITS.midi_bytes >> 20),
