@@ -59,7 +59,7 @@ def test_mono_and_other_rates_are_converted(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "not a WAV"),
+        (b"", "is an empty file"),
         (b"ID3\x03" + bytes(200), "not a WAV"),
         (b"RIFF\x00\x00\x00\x00WAVEjunkjunk" + bytes(64), "damaged"),
     ],

@@ -155,3 +155,48 @@ def test_a_recipe_file_is_read_only_up_to_its_limit(tmp_path) -> None:
     _opened.clear()
     with pytest.raises(RecipeError, match="larger than"):
         load_recipe(path)
+
+
+def _swap_weights(folder: Path) -> None:
+    """Other sampler weights beside the same model.keras, meta.json edited to match."""
+    import numpy as np
+
+    from lofi.learn.checkpoint import file_sha256
+
+    with np.load(folder / "weights.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    first = sorted(k for k in arrays if arrays[k].dtype.kind == "f")[0]
+    arrays[first] = arrays[first] + 0.5
+    np.savez(folder / "weights.npz", **arrays)  # type: ignore[arg-type]
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["weights_sha256"] = file_sha256(folder / "weights.npz")
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def test_swapped_sampler_weights_do_not_pass_for_the_recipes_model(recipe, tmp_path) -> None:
+    from lofi.core.paths import resolve_portable
+
+    data = json.loads(json.dumps(recipe))
+    copy = tmp_path / "melody"
+    shutil.copytree(resolve_portable(recipe["models"]["melody"]["path"]), copy)
+    data["models"]["melody"]["path"] = str(copy)
+    assert from_recipe(data).melody_model == copy  # the same files: found
+    _swap_weights(copy)
+    with pytest.raises(RecipeError, match=r"melody model .* is not here"):
+        from_recipe(data)
+
+
+def test_swapped_sampler_weights_in_a_style_are_refused(tmp_path) -> None:
+    from lofi.audio.soundfonts import default_instruments
+    from lofi.core.types import GenerationConfig, Key
+    from lofi.service.recipe import style_request, to_recipe
+
+    style = tmp_path / "style"
+    shutil.copytree(Path(__file__).parent / "data" / "golden" / "tiny-blupi", style)
+    config = GenerationConfig(1, Key.parse("A-minor"), 80.0, 8)
+    data = to_recipe(style_request(config, style, default_instruments(), {}, {}))
+    assert set(data["style"]["weights"]) == set(data["style"]["parts"])
+    assert from_recipe(data).style == style
+    _swap_weights(style / "melody")
+    with pytest.raises(RecipeError, match="other weights than the recipe's"):
+        from_recipe(data)

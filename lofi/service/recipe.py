@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,10 +25,16 @@ from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.encoding.vocab import PART_KINDS
 from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
+from lofi.learn.export import WEIGHTS_FILE
 from lofi.learn.form import FALLBACK_FORM, form_sha256
 from lofi.learn.style import LATER_PARTS, RULES, form_source_of, read_style
 from lofi.service.loops import loop_entry, loop_from_entry
-from lofi.service.recipe_schema import RECIPE_FORMAT_VERSION, check_recipe, parse_recipe
+from lofi.service.recipe_schema import (
+    RECIPE_FORMAT_VERSION,
+    check_recipe,
+    parse_recipe,
+    read_recipe_file,
+)
 from lofi.service.recipe_sounds import EFFECT, SOUNDFONT, find_sound
 
 __all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
@@ -150,7 +154,11 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
     models = {}
     for kind, folder in (("melody", request.melody_model), ("chords", request.chord_model)):
         ckpt = read_checkpoint(folder, kind)
-        models[kind] = {"path": _portable(folder), "model_sha256": ckpt.meta["model_sha256"]}
+        models[kind] = {
+            "path": _portable(folder),
+            "model_sha256": ckpt.meta["model_sha256"],
+            "weights_sha256": sampled_sha256(folder, kind),
+        }
     instruments = {
         part: {
             "soundfont": _portable(inst.soundfont),
@@ -177,6 +185,10 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
             "path": _portable(request.style),
             "name": loaded.name,
             "parts": {k: v for k, v in loaded.model_sha256().items() if k not in rules},
+            # What the samplers read (model.keras is what training saved).
+            "weights": {
+                k: sampled_sha256(f, k) for k, f in sorted(loaded.models.items()) if k not in rules
+            },
             "fallbacks": dict(sorted({**loaded.fallbacks, **{k: RULES[k] for k in rules}}.items())),
         }
     mixer = {"muted": sorted(request.muted)} if request.muted else {}
@@ -225,13 +237,20 @@ def recipe_timing(request: TrackRequest) -> dict[str, str]:
     return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
 
 
+def sampled_sha256(folder: Path, kind: str) -> str:
+    """The hash of the weights the sampler reads from a checkpoint (its weights.npz)."""
+    return file_sha256(read_checkpoint(folder, kind).path / WEIGHTS_FILE)
+
+
 def _find_model(entry: dict[str, Any], kind: str) -> Path:
     folder = _resolve(entry["path"])
     sha = entry["model_sha256"]
     candidates = [folder, *sorted(p.parent for p in checkpoints_dir().glob(f"**/{META_FILE}"))]
     for candidate in candidates:
         try:
-            if read_checkpoint(candidate, kind).meta.get("model_sha256") == sha:
+            same = read_checkpoint(candidate, kind).meta.get("model_sha256") == sha
+            sampled = entry.get("weights_sha256")  # absent in older recipes
+            if same and sampled in (None, sampled_sha256(candidate, kind)):
                 return candidate
         except CheckpointError:
             continue
@@ -255,6 +274,9 @@ def _find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
     for kind in PART_KINDS:
         if kind in parts:
             same = weights.get(kind) == parts[kind]
+            sampled = entry.get("weights", {}).get(kind)  # absent in older recipes
+            if same and sampled is not None:
+                same = sampled_sha256(loaded.models[kind], kind) == sampled
         else:
             named = fallbacks.get(kind, RULES[kind] if kind in LATER_PARTS else None)
             # The rules need no files: they play the same notes whatever the style learned.
@@ -363,28 +385,12 @@ def from_recipe(data: Any) -> TrackRequest:
 def load_recipe(path: Path) -> TrackRequest:
     """The request a recipe.json describes; RecipeError when it is too large or invalid."""
     path = Path(path)
-    text = _read_regular(path, LIMITS.recipe_bytes)
+    text = read_recipe_file(path)
     try:
         data = parse_recipe(text)
     except RecipeError as exc:
         raise RecipeError(f"cannot read recipe {path.name}: {exc}") from None
     return from_recipe(data)
-
-
-def _read_regular(path: Path, limit: int) -> bytes:
-    """At most `limit` + 1 bytes of a regular file (a device or pipe is refused unread)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe's open must not wait
-    except OSError as exc:
-        raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise RecipeError(f"cannot read recipe {path.name}: it is not a regular file")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            return f.read(limit + 1)
-        except OSError as exc:
-            raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
 
 
 def save_recipe(request: TrackRequest, path: Path) -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 from lofi.core.constants import PARTS
@@ -27,7 +30,7 @@ _PATH = {"type": "string", "minLength": 1, "maxLength": 4096}
 _MODEL = {
     "type": "object",
     "required": ["path", "model_sha256"],
-    "properties": {"path": _PATH, "model_sha256": _SHA},
+    "properties": {"path": _PATH, "model_sha256": _SHA, "weights_sha256": _SHA},
     "additionalProperties": False,
 }
 _INSTRUMENT = {
@@ -87,6 +90,11 @@ _STYLE = {
                     "type": "object",
                     "propertyNames": _PART_KIND,
                     "additionalProperties": _FALLBACK,
+                },
+                "weights": {  # each part's weights.npz (absent in older recipes)
+                    "type": "object",
+                    "propertyNames": _PART_KIND,
+                    "additionalProperties": _SHA,
                 },
             },
             "additionalProperties": False,
@@ -282,3 +290,23 @@ def check_recipe(data: Any) -> None:
         where = "/".join(str(p) for p in error.absolute_path)
         field = f" field {where}" if where else ""
         raise RecipeError(f"recipe{field}: {error.message[:200]}")
+
+
+def read_recipe_file(path: Path) -> bytes:
+    """At most the recipe limit + 1 bytes of a regular file; parse_recipe refuses more.
+
+    A device or a pipe is refused unread (its size says nothing of what it would give).
+    """
+    limit = LIMITS.recipe_bytes
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe's open must not wait
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RecipeError(f"cannot read recipe {path.name}: it is not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read(limit + 1)
+        except OSError as exc:
+            raise RecipeError(f"cannot read recipe {path.name}: {exc.strerror}") from exc

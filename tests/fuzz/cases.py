@@ -70,6 +70,13 @@ def mutate(data: bytes, rng: np.random.Generator) -> tuple[str, bytes]:
     return how, b""
 
 
+def _midi_with(meta: bytes) -> bytes:
+    """A one-track MIDI file: `meta` (a hostile meta event), then one note."""
+    track = b"\x00" + meta + b"\x00\x90\x3c\x40\x60\x80\x3c\x00\x00\xff\x2f\x00"
+    head = b"MThd" + struct.pack(">IHHH", 6, 0, 1, 96)
+    return head + b"MTrk" + struct.pack(">I", len(track)) + track
+
+
 def _bzip2_bomb(declared: int) -> bytes:
     return archives.method_bomb(zipfile.ZIP_BZIP2, archives.bzip2_zeros(25), declared)
 
@@ -125,6 +132,11 @@ def named_cases() -> list[Case]:
         Case("corpus", "zip declares 10 GB", (("a.zip", archives.bomb(1 << 20, 10 << 30)),)),
         Case("corpus", "zip unpacks to 1 GB", (("a.zip", archives.bomb(1 << 30, 100)),)),
         Case("corpus", "zero-length zip", (("a.zip", b""),)),
+        Case("corpus", "tempo 0", (("t.mid", _midi_with(b"\xff\x51\x03\x00\x00\x00")),)),
+        Case("corpus", "tempo cut short", (("t.mid", _midi_with(b"\xff\x51\x01\x07")),)),
+        Case("corpus", "NUL in name", (("a\x00b.mid", midi),)),
+        Case("effect", "NUL in name", (("bed\x00.wav", wav()),)),
+        Case("soundfont", "NUL before the suffix", (("font.sf2\x00.exe", sf2),)),
         Case("corpus", "zip bzip2 1 GB declares 1000", (("a.zip", _bzip2_bomb(1000)),)),
         Case("corpus", "zip bzip2 1 GB declares 1 MB", (("a.zip", _bzip2_bomb(1 << 20)),)),
         Case("corpus", "zip lzma 64 MB declares 1000", (("a.zip", _lzma_bomb()),)),
