@@ -167,7 +167,7 @@ def _swap_weights(folder: Path) -> None:
         arrays = {k: data[k] for k in data.files}
     first = sorted(k for k in arrays if arrays[k].dtype.kind == "f")[0]
     arrays[first] = arrays[first] + 0.5
-    np.savez(folder / "weights.npz", **arrays)  # type: ignore[arg-type]
+    np.savez(folder / "weights.npz", **arrays)
     meta = json.loads((folder / "meta.json").read_text())
     meta["weights_sha256"] = file_sha256(folder / "weights.npz")
     (folder / "meta.json").write_text(json.dumps(meta))
