@@ -42,11 +42,7 @@ def studio(app_dirs, gm_soundfont):
         {"rain": -20.0, "vinyl": -math.inf},
         beds,
     )
-    # The sounds' folders are the data folder's: recipes find their sounds only there.
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LOFI_SOUNDFONTS_DIR", str(app_dirs["soundfonts"]))
-        env.setenv("LOFI_EFFECTS_DIR", str(app_dirs["effects"]))
-        yield request, load_models(request.melody_model, request.chord_model)
+    return request, load_models(request.melody_model, request.chord_model)
 
 
 def _pieces(take, part: str) -> np.ndarray:
