@@ -205,7 +205,6 @@ def stopped_style(run: Path) -> Path | None:
         for kind in found:
             shutil.copytree(run / kind, staging / kind)
         first = next(iter(found.values()))
-        shipped_later = "from the shipped style or its rules"
         style = Style(
             path=staging,
             name=f"{run.name} (stopped)",
@@ -220,7 +219,7 @@ def stopped_style(run: Path) -> Path | None:
                     + f" ({_origin(meta)})"
                     for kind, meta in found.items()
                 },
-                "stopped": f"the parts not trained yet come {shipped_later}",
+                "stopped": "the parts not trained yet come from the shipped style or its rules",
             },
             form=FALLBACK_DEFAULT,
             form_reason="stopped before the form was fitted",
