@@ -47,8 +47,8 @@ st.caption(
     "The corpus is split by content hash into training and held-out pieces. Classifiers try "
     "to tell the songs' windows from held-out ones (ROC AUC: 0.5 = cannot tell). The human "
     "baseline measures training pieces against the same held-out pieces, with as many "
-    "windows as the songs have, over random draws; every figure carries a 95 % interval "
-    "over pieces."
+    "pieces and windows as the songs have, over random draws; every figure carries a 95 % "
+    "interval over pieces."
 )
 choices = corpus_choices()
 current = st.session_state.get("corpus")

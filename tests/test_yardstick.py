@@ -144,3 +144,16 @@ def test_a_feature_is_named_in_words_only_when_its_means_differ_too() -> None:
     assert not alike.separates  # no further apart than the pieces among themselves
     held = Separation("held_notes", "notes held 2 beats or more", 0.05, 0.41, 0.3, 0.8, 0.3)
     assert held.words() == "notes held 2 beats or more: songs 5%, pieces 41%"
+
+
+def test_a_human_draw_has_as_many_pieces_and_windows_as_the_songs() -> None:
+    from lofi.tools.yardstick import human_draw
+
+    rng = np.random.default_rng(2)
+    long_pieces = [(f"p{i}", np.full((60, 3), float(i))) for i in range(12)]
+    rows, groups = human_draw(long_pieces, 8, 4, rng)  # 4 songs of 2 windows each
+    assert len(rows) == 8 and len(set(groups.tolist())) == 4
+    assert all(rows[i, 0] == float(g[1:]) for i, g in enumerate(groups))  # rows stay labelled
+    short_pieces = [(f"q{i}", np.ones((2, 3))) for i in range(5)]
+    rows, groups = human_draw(short_pieces, 40, 20, rng)  # fewer than the songs: every piece
+    assert len(rows) == 10 and len(set(groups.tolist())) == 5

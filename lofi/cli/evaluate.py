@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Splits the corpus by content hash into training and held-out pieces, generates "
             "songs, and measures how well classifiers tell their windows (1, 2 and 4 bars) "
             "from held-out ones (ROC AUC; 0.5 = indistinguishable), against the human "
-            "baseline: training pieces against the same held-out pieces, as many windows as "
-            "the songs have, over random draws. Every AUC and overlap has a bootstrap "
+            "baseline: training pieces against the same held-out pieces, as many pieces and "
+            "windows as the songs have, over random draws. Every AUC and overlap has a bootstrap "
             "interval over pieces; the features that tell songs from pieces are named in "
             "words. Plus MusPy metrics, chord tones, copying and each part's validation loss."
         ),
@@ -292,9 +292,9 @@ def print_report(report: EvaluationReport) -> None:
         f"{report.songs} songs of {report.bars} bars; compared: {report.compared}"
     )
     print(
-        f"human baseline: training pieces against the held-out ones, as many windows as the "
-        f"songs have, mean of {report.human_draws} draws; intervals: 95 % bootstrap over "
-        f"pieces ({report.bootstrap} resamples)"
+        f"human baseline: training pieces against the held-out ones, as many pieces and "
+        f"windows as the songs have, mean of {report.human_draws} draws; intervals: 95 % "
+        f"bootstrap over pieces ({report.bootstrap} resamples)"
     )
     for bars, c in sorted(report.comparisons.items()):
         print(

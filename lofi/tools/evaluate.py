@@ -1,8 +1,8 @@
 """How real does it sound? Generated songs against held-out corpus pieces.
 
 In windows of 1, 2 and 4 bars (a loop pack's pieces last 2–4 bars), with the human baseline
-(training pieces against the same held-out pieces, as many windows as the songs have) and
-bootstrap intervals over pieces measured in the same run (lofi.tools.yardstick). Only the
+(training pieces against the same held-out pieces, as many pieces and windows as the songs
+have) and bootstrap intervals over pieces measured in the same run (lofi.tools.yardstick). Only the
 parts the corpus has are compared: a piano pack has no drums and no separate bass, so its
 songs are heard without them (`compared_parts`).
 """

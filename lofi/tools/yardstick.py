@@ -1,9 +1,10 @@
 """One window length's two-sample comparison, with intervals a small collection can trust.
 
 Songs are compared with the corpus' held-out pieces. The human baseline compares the corpus'
-training pieces with the same held-out pieces: random draws of training pieces with as many
-windows as the songs have (a two-sample test's AUC depends on how many windows it sees), its
-figures the mean over the draws. Every AUC and overlap carries a bootstrap interval over
+training pieces with the same held-out pieces: random draws of as many training pieces as
+there are songs, with as many windows as the songs have (a two-sample test's AUC depends on
+how many windows and pieces it sees; a short training part gives all it has), its figures the
+mean over the draws. Every AUC and overlap carries a bootstrap interval over
 pieces and songs: each resample draws the songs, the held-out pieces and each draw's training
 pieces with replacement, the held-out ones shared by both comparisons, so the gap between them
 has its own interval. The out-of-fold scores are computed once; a resample reweighs them.
@@ -237,19 +238,33 @@ def _tables(materials: Sequence[Material], bars: int) -> list[tuple[str, np.ndar
     return found
 
 
-def _draw(
-    tables: list[tuple[str, np.ndarray]], target: int, rng: np.random.Generator
+def human_draw(
+    tables: list[tuple[str, np.ndarray]], rows: int, pieces: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training pieces in random order until their windows reach `target` (or run out)."""
-    rows, names, count = [], [], 0
+    """Random training pieces, as many as the songs, with as many windows as theirs.
+
+    Pieces are taken in random order until both counts are reached (or the pieces run out);
+    when their windows are more than `rows` (long pieces), a random `rows` of them stay, at
+    least one of every piece taken.
+    """
+    taken: list[tuple[str, np.ndarray]] = []
+    count = 0
     for i in rng.permutation(len(tables)):
-        name, block = tables[int(i)]
-        rows.append(block)
-        names += [name] * len(block)
-        count += len(block)
-        if count >= target:
+        taken.append(tables[int(i)])
+        count += len(taken[-1][1])
+        if count >= rows and len(taken) >= pieces:
             break
-    return np.vstack(rows), np.array(names, dtype=str)
+    names = np.concatenate([[name] * len(block) for name, block in taken])
+    stacked = np.vstack([block for _, block in taken])
+    if len(stacked) > rows:
+        starts = np.cumsum([0] + [len(block) for _, block in taken[:-1]])
+        first = np.array(
+            [s + rng.integers(len(b)) for s, (_, b) in zip(starts, taken, strict=True)]
+        )
+        rest = rng.permutation(np.setdiff1d(np.arange(len(stacked)), first))
+        keep = np.sort(np.concatenate([first, rest[: max(0, rows - len(first))]]))
+        stacked, names = stacked[keep], names[keep]
+    return stacked, np.asarray(names, dtype=str)
 
 
 def _side(
@@ -270,10 +285,9 @@ def _side(
     return aucs, bootstrap_overlaps(a, b, wa, wb)
 
 
-def _empty_side(name: str, bars: int, pieces: int) -> EvaluationError:
+def _too_few(name: str, bars: int, found: int, remedy: str) -> EvaluationError:
     return EvaluationError(
-        f"no {bars}-bar window with notes in the {name} ({pieces} pieces or songs); evaluate "
-        "needs more or longer pieces, longer songs, or a shorter window (--windows 1,2)"
+        f"only {found} of the {name} have a {bars}-bar window with notes (2 needed); {remedy}"
     )
 
 
@@ -306,19 +320,20 @@ def compare_windows(
     g, gg = feature_table(songs, bars)
     h, gh = feature_table(held, bars)
     pools = _tables(train, bars)
-    for name, rows, count in (
-        ("generated songs", g, len(songs)),
-        ("held-out pieces", h, len(held)),
-        ("training pieces", pools, len(train)),
+    shorter = "or use shorter windows (--windows 1,2)"
+    for name, found, remedy in (
+        ("songs", len(set(gg.tolist())), f"add songs or make them longer, {shorter}"),
+        ("held-out pieces", len(set(gh.tolist())), f"hold out a larger share, {shorter}"),
+        ("training pieces", len(pools), f"use a larger corpus, {shorter}"),
     ):
-        if len(rows) == 0:
-            raise _empty_side(name, bars, count)
+        if found < 2:
+            raise _too_few(name, bars, found, remedy)
     wg, wh = group_weights(gg, boots, rng), group_weights(gh, boots, rng)
     auc_g, overlap_g = _side(g, gg, wg, h, gh, wh, seed, trees)
     human_auc: list[dict[str, np.ndarray]] = []
     human_overlap, train_rows, train_groups = [], [], []
     for d in range(max(1, draws)):
-        t, gt = _draw(pools, len(g), rng)
+        t, gt = human_draw(pools, len(g), len(set(gg.tolist())), rng)
         auc_t, overlap_t = _side(t, gt, group_weights(gt, boots, rng), h, gh, wh, seed + d, trees)
         human_auc.append(auc_t)
         human_overlap.append(overlap_t)
