@@ -26,7 +26,7 @@ def _bars(notes, beat: float) -> list[Counter]:
 def test_a_dropped_loop_is_the_chords_and_drawn_apart(app_env) -> None:
     at = open_app()
     _uploader(at).set_value(
-        ("drums.mid", (DATA / "midi" / "loop_drums_only.mid").read_bytes(), "audio/midi")
+        ("drums.mid", (DATA / "loops" / "loop_drums_only.mid").read_bytes(), "audio/midi")
     )
     at.run()
     assert any("cannot use drums.mid as a loop: no pitched notes" in e.value for e in at.error)

@@ -26,6 +26,7 @@ DATA = Path(__file__).parent / "data"
 RULES_FORM = replace(ARRANGEMENT, form="rules")  # loop A, B on every fourth block
 PACK = DATA / "lofi_pack"
 MIDI = DATA / "midi"
+LOOPS = DATA / "loops"  # apart from data/midi, which tests read as a corpus
 
 
 def _bars(notes, bars: int) -> list[Counter]:
@@ -64,7 +65,7 @@ def test_a_loop_without_tempo_takes_the_style_tempo_and_is_cut_to_the_bar() -> N
 
 
 def test_an_odd_tempo_is_replaced_and_a_short_loop_padded() -> None:
-    loop = read_loop(MIDI / "loop_three_bars_short.mid")
+    loop = read_loop(LOOPS / "loop_three_bars_short.mid")
     assert (loop.bpm, loop.tempo_source) == (GENERATION.bpm, FROM_STYLE)  # 200 BPM is odd
     assert (loop.bars, loop.fit, loop.fit_beats) == (3, PADDED, 0.5)
     assert sorted({n.pitch % 12 for n in loop.notes}) == [0, 2, 4, 5, 7, 9, 11]
@@ -98,7 +99,7 @@ def test_a_musicxml_loop_is_read_with_its_tempo_and_meter() -> None:
 )
 def test_bad_loops_are_refused_with_one_line(name: str, reason: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        open_loop(MIDI / name)
+        open_loop((LOOPS if name.startswith("loop_") else MIDI) / name)
     text = str(caught.value)
     assert text.startswith(f"cannot use {name} as a loop: ") and reason in text
     assert "\n" not in text
@@ -205,7 +206,7 @@ def test_generate_loop_keeps_the_file_and_its_recipe_makes_the_same_bytes(cli_en
 def test_generate_with_a_bad_loop_writes_nothing(cli_env, tmp_path) -> None:
     env, args = cli_env
     out = tmp_path / "out"
-    res = _lofi(env, "--out", str(out), "--loop", str(MIDI / "loop_drums_only.mid"), *args)
+    res = _lofi(env, "--out", str(out), "--loop", str(LOOPS / "loop_drums_only.mid"), *args)
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert lines == ["error: cannot use loop_drums_only.mid as a loop: no pitched notes"]

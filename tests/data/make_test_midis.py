@@ -1,5 +1,7 @@
-"""Writes the small named test files in tests/data/midi (deterministic). Run from the root:
-python tests/data/make_test_midis.py"""
+"""Writes the small named test files in tests/data/midi and tests/data/loops (deterministic).
+
+Run from the root: python tests/data/make_test_midis.py
+"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 import mido
 
 HERE = Path(__file__).parent / "midi"
+LOOPS = Path(__file__).parent / "loops"  # kept apart: tests read midi/ as a corpus
 
 
 def tiny_c_major() -> mido.MidiFile:
@@ -94,13 +97,13 @@ def loop_files() -> None:
     """The loop reader's edge cases (96 ticks a beat)."""
     drums = mido.MidiFile(ticks_per_beat=96)
     drums.tracks.append(_track([(36 + i % 3, i * 96, 48) for i in range(16)], channel=9))
-    drums.save(HERE / "loop_drums_only.mid")
+    drums.save(LOOPS / "loop_drums_only.mid")
     zero = mido.MidiFile(ticks_per_beat=96)
     zero.tracks.append(_track([(60, 0, 0), (64, 0, 0), (67, 0, 0)]))
-    zero.save(HERE / "loop_zero_length.mid")
+    zero.save(LOOPS / "loop_zero_length.mid")
     long = mido.MidiFile(ticks_per_beat=96)
     long.tracks.append(_track([(48 + bar % 12, bar * 384, 384) for bar in range(2000)]))
-    long.save(HERE / "loop_2000_bars.mid")
+    long.save(LOOPS / "loop_2000_bars.mid")
     # Three bars of chords ending half a beat short, at an odd tempo (200 BPM).
     short = mido.MidiFile(ticks_per_beat=96)
     chords = [(57, 60, 64, 67), (62, 65, 69, 72), (55, 59, 62, 65)]
@@ -108,7 +111,7 @@ def loop_files() -> None:
     track = _track(notes)
     track.insert(0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(200)))
     short.tracks.append(track)
-    short.save(HERE / "loop_three_bars_short.mid")
+    short.save(LOOPS / "loop_three_bars_short.mid")
 
 
 def main() -> None:
