@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_pages.common import current_models, models_in_use_chosen
 from app_pages.studio_loop import loop_box, loop_state, with_loop
+from app_pages.studio_mix import MIX_DEFAULTS, mix_controls, mix_of_state, mix_state
 from lofi.core.errors import LofiError
 from lofi.core.paths import effects_dir, soundfonts_dir
 from lofi.core.settings import GENERATION, LIMITS, MIX
@@ -23,6 +24,7 @@ from lofi.service.sounds import (
     default_instruments,
     effect_beds,
     list_presets,
+    soundfont_warnings,
 )
 from lofi.service.styles import style_choices
 from lofi.service.uploads import save_effect, save_soundfont
@@ -47,6 +49,7 @@ DEFAULTS = {
     "lowpass_khz": MIX.lowpass_hz / 1000,
     "density": GEN.density,
     "register": (GEN.register_low, GEN.register_high),
+    **MIX_DEFAULTS,
 }
 
 
@@ -137,6 +140,7 @@ def controls_of(request: TrackRequest) -> dict[str, object]:
         "lowpass_khz": request.tape.lowpass_hz / 1000,
         "density": c.sampling.density,
         "register": (c.sampling.register_low, c.sampling.register_high),
+        **mix_state(request.mix),
     }
     if request.style is not None:
         named = [n for n, f in style_choices().items() if f.resolve() == request.style.resolve()]
@@ -217,12 +221,16 @@ def uploads(generate: bool = False) -> None:
         for f in files or []:
             if f.file_id in done:
                 continue
+            extra: list[tuple[str, str]] = []
             try:
                 kept = save(f.getvalue(), f.name, folder)
                 done[f.file_id] = ("ok", f"Added {kept.name}")
+                if save is save_soundfont:
+                    extra = [("warning", text) for text in soundfont_warnings(kept)]
             except LofiError as exc:
                 done[f.file_id] = ("error", f"{f.name}: {exc}")
             notes.append(done[f.file_id])
+            notes += extra
     if notes:
         # Fresh, empty uploaders: the files are kept (or refused), and this round's messages
         # are the only ones shown.
@@ -231,8 +239,9 @@ def uploads(generate: bool = False) -> None:
         # The rerun below would drop a Generate click of this run: it is carried over.
         st.session_state.generate_carried = generate or st.session_state.get("generate_carried")
         st.rerun()  # a new file appears in the lists at once
+    shows = {"ok": st.success, "warning": st.warning}
     for level, text in st.session_state.pop("upload_notes", []):
-        (st.success if level == "ok" else st.error)(text)
+        shows.get(level, st.error)(text)
 
 
 # The feel sliders, drawn in two columns (left, right, left, …): widget key, label, the range
@@ -303,6 +312,8 @@ def controls() -> Panel:
         drums = instrument_picker("drums", defaults["drums"], "Drum kit")
         if drums:
             panel.instruments["drums"] = drums
+    with st.expander("🎛️ Mix", expanded=False):
+        mix_controls()
     with st.expander("Advanced"):
         st.slider(
             "Temperature",
@@ -388,9 +399,20 @@ def request_of(panel: Panel) -> TrackRequest:
     styles = style_choices()
     if s.get("style") in styles:
         return with_loop(
-            style_request(config, styles[s.style], panel.instruments, levels, paths, tape)
+            style_request(
+                config, styles[s.style], panel.instruments, levels, paths, tape, mix=mix_of_state()
+            )
         )
     melody_model, chord_model = current_models()
     return with_loop(
-        TrackRequest(config, melody_model, chord_model, panel.instruments, levels, paths, tape=tape)
+        TrackRequest(
+            config,
+            melody_model,
+            chord_model,
+            panel.instruments,
+            levels,
+            paths,
+            tape=tape,
+            mix=mix_of_state(),
+        )
     )

@@ -17,6 +17,7 @@ from lofi.core.errors import LofiError
 from lofi.service.figures import waveform
 from lofi.service.mixer import bounce
 from lofi.service.recipe import TrackRequest
+from lofi.service.sounds import sound_meter
 from lofi.service.studio_stream import PlayerTake, start_take
 from lofi.service.takes import DOWNLOADS, take_file
 
@@ -74,6 +75,7 @@ def _finish(take: PlayerTake) -> None:
         "waveform": waveform(track.mix, SAMPLE_RATE),
         "timings": {k: v for k, v in track.timings.items() if k in ("compose", "render", "mix")},
         "take": take.id,
+        "meter": sound_meter(track.mix, track.stems.get("drums")),
     }
 
 
@@ -113,7 +115,37 @@ def _player() -> None:
             f"{song.key.name} · {song.bpm:g} BPM · {song.bars} bars · first sound after "
             f"{t.get('first_audio', 0):.2f} s, whole track in {t.get('made', 0):.1f} s"
         )
+        meter(info["meter"])
         bounce_panel(take)
+
+
+# The meter's figures: key, label, format, scale (shares are shown in percent).
+METER = (
+    ("lufs", "LUFS", "{:.1f}", 1.0),
+    ("true_peak_dbtp", "dBTP", "{:.1f}", 1.0),
+    ("centroid_hz", "centroid Hz", "{:.0f}", 1.0),
+    ("low_share", "% < 200 Hz", "{:.0f}", 100.0),
+    ("air_share", "% > 5 kHz", "{:.1f}", 100.0),
+    ("correlation", "L/R corr.", "{:.2f}", 1.0),
+    ("side_mid", "side/mid", "{:.2f}", 1.0),
+    ("drum_crest_db", "drum crest dB", "{:.0f}", 1.0),
+    ("drum_air_share", "drums % > 5 kHz", "{:.1f}", 100.0),
+)
+
+
+def meter(report: dict[str, Any]) -> None:
+    """The take's sound report in one line; a figure off its target is marked ⚠."""
+    figures, off = report["figures"], set(report["misses"])
+    cells = [
+        f"{'⚠ ' if key in off else ''}{fmt.format(figures[key] * scale)} {label}"
+        for key, label, fmt, scale in METER
+        if figures[key] == figures[key]  # NaN: no drum stem
+    ]
+    st.caption(
+        "Meter: " + " · ".join(cells),
+        help="Loudness, true peak, brightness, width and "
+        "the drums' punch of the mixed track; ⚠ marks a figure off a lofi master's target",
+    )
 
 
 def bounce_panel(take: PlayerTake) -> None:

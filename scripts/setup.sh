@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libfluidsynth3 fluidsynth ffmpeg
   musescore-general-soundfont-small csound-soundfont
   simutrans-data openttd-openmsx planetblupi-music-midi sonic-pi-samples
+  fluid-soundfont-gm musescore-general-soundfont
   chromium fonts-noto-color-emoji
 )
 STAMPS=.setup-stamps
@@ -52,6 +53,12 @@ fi
 # The public-domain General MIDI bank, small enough for tests and as a fallback.
 if [ ! -f soundfonts/sf_GMbank.sf2 ]; then
   cp /usr/share/sounds/sf2/sf_GMbank.sf2 soundfonts/sf_GMbank.sf2
+fi
+
+# The sampled lofi drum kit is made by the project's own code from sonic-pi-samples (CC0).
+if [ ! -f soundfonts/LoFi_Kit.sf2 ]; then
+  echo "setup: making the lofi drum kit"
+  TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python -m lofi kit
 fi
 
 # Default effect beds (rain, vinyl) are made by the project's own code.

@@ -269,3 +269,43 @@ def test_studio_makes_a_track_in_a_style_chosen_by_name(app_env) -> None:
 
 def _sidebar(at) -> list[str]:
     return [m.value for m in at.sidebar.markdown if not m.value.startswith("###")]
+
+
+def test_mix_controls_reach_the_recipe_an_old_recipe_keeps_its_mono_mix_and_a_meter_shows(
+    app_env,
+) -> None:
+    import json
+
+    at = open_app()
+    slider(at, "Length (bars)").set_value(8)
+    for label in ("Stereo width", "Plate reverb (dB)", "Tape saturation (dB)"):
+        assert slider(at, label).help, label
+    slider(at, "Stereo width").set_value(1.5)
+    slider(at, "Plate reverb (dB)").set_value(-10.0)
+    slider(at, "Tape saturation (dB)").set_value(8.0)
+    next(c for c in at.checkbox if c.label == "Dusty (12-bit, 26 kHz)").check()
+    next(c for c in at.checkbox if c.label == "Duck under the kick").uncheck()
+    button(at, "Generate").click()
+    wait_generated(at)
+    first = saved_recipes(app_env["user"])[-1]
+    recipe = json.loads(first.read_text())
+    assert recipe["mix"] == {
+        "version": 2,
+        "width": 1.5,
+        "reverb_db": -10.0,
+        "ducking": False,
+        "saturation_db": 8.0,
+        "dusty": True,
+    }
+    meter = [c.value for c in at.caption if c.value.startswith("Meter: ")]
+    assert len(meter) == 1 and " LUFS" in meter[0] and "L/R corr." in meter[0]
+
+    # A recipe made before the stereo mix: Load recipe puts the mono mix in the panel.
+    old = {k: v for k, v in recipe.items() if k != "mix"} | {"format_version": 3}
+    upload = next(u for u in at.file_uploader if u.label == "recipe.json")
+    upload.set_value(("recipe.json", json.dumps(old).encode(), "application/json"))
+    at.run()
+    button(at, "Reproduce this recipe").click()
+    wait_generated(at)
+    assert at.selectbox(key="mix_version").value == 1
+    assert "mix" not in json.loads(saved_recipes(app_env["user"])[-1].read_text())

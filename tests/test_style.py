@@ -74,7 +74,7 @@ def test_recipe_names_the_style_and_reproduces_the_song(style: Path, gm_soundfon
     instruments = {"drums": Instrument(gm_soundfont, 128, 0)}
     request = style_request(config, style, instruments, {}, {})
     recipe = json.loads(json.dumps(to_recipe(request)))
-    assert recipe["format_version"] == 3 and recipe["style"]["name"] == "grooves"
+    assert recipe["format_version"] == 4 and recipe["style"]["name"] == "grooves"
     assert set(recipe["style"]["parts"]) == {"melody", "chords", "drums", "bass", "comping"}
     assert recipe["arrangement"]["name"] == "lofi-sections"
     again = from_recipe(recipe)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from lofi.audio.loudness import normalize
+from lofi.audio.placement import MONO_MIX, Mix
 from lofi.audio.tape import Tape, tape_and_room
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import LofiError
@@ -56,10 +57,12 @@ def combine(
     effects: dict[str, tuple[np.ndarray, float]],
     fade_in_s: float = 2.0,
     fade_out_s: float = 4.0,
+    duck: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sums the stems and the looped effect beds, then fades the whole in and out.
 
-    An effect at -inf dB (or None) is left out, so the result equals the dry sum.
+    An effect at -inf dB (or None) is left out, so the result equals the dry sum. With
+    `duck` (a gain per frame), the beds dip under the kick.
     """
     if not stems:
         raise LofiError("nothing to mix: no stems")
@@ -71,14 +74,17 @@ def combine(
         bed, level = effects[name]
         if level is None or not math.isfinite(level):
             continue
-        mix += loop_effect(bed, frames, level)
+        looped = loop_effect(bed, frames, level)
+        if duck is not None:
+            looped *= duck[:frames, None]
+        mix += looped
     return _fade(mix, fade_in_s, fade_out_s)
 
 
-def master(audio: np.ndarray, tape: Tape | None = None) -> np.ndarray:
+def master(audio: np.ndarray, tape: Tape | None = None, mix: Mix = MONO_MIX) -> np.ndarray:
     """The lofi master: tape and room colour, then -14 LUFS with the true peak <= -1 dBTP.
 
     The coloured copy goes straight to `normalize`, which lets go of it after its first
     stage, so a caller that passes its last reference to the mix holds fewer copies at once.
     """
-    return normalize(tape_and_room(audio, tape))
+    return normalize(tape_and_room(audio, tape, mix))

@@ -238,6 +238,34 @@ def probe_soundfont(path: Path, preset: Preset | None = None) -> None:
         )
 
 
+DC_WARN_SHARE = 0.05  # a test note whose DC is this share of its energy would thump
+
+
+def dc_share(path: Path, preset: Preset, pitch: int = 60) -> float:
+    """The share of a test note's energy that is DC (its mean squared over its power).
+
+    The note (middle C at velocity 100, held for a second) plays in a fresh worker, as the
+    upload's check does. Mix version 2 removes DC from every stem; this tells the user a
+    SoundFont has it before an older recipe's mono mix, or another program, plays it.
+    """
+    probe = _Worker()
+    rows = np.array([(0, 1, 0, pitch, 100), (SAMPLE_RATE, 0, 0, pitch, 0)], dtype=np.int64)
+    job = {
+        "soundfont": str(Path(path).resolve()),
+        "bank": preset.bank,
+        "program": preset.program,
+        "events": rows,
+        "frames": SAMPLE_RATE + SAMPLE_RATE // 2,
+    }
+    try:
+        audio = probe.call(("render", job), LOAD_TIMEOUT_S, f"playing {Path(path).name}")
+    finally:
+        probe.stop()
+    x = np.asarray(audio, dtype=np.float64)
+    power = float(np.mean(x**2))
+    return float(np.mean(x.mean(axis=0) ** 2) / power) if power > 0 else 0.0
+
+
 def check_soundfont(path: Path | str) -> list[Preset]:
     """Header and preset checks, then a real load and a chord in a fresh render worker.
 

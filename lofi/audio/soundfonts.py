@@ -113,22 +113,39 @@ def fallback_soundfont() -> Path:
     return soundfonts_dir() / FALLBACK_SOUNDFONT_NAME
 
 
+def lofi_kit() -> Path:
+    """The sampled lofi kit setup makes in the SoundFonts folder (lofi.audio.kits)."""
+    from lofi.audio.kits import KIT_FILE
+
+    return soundfonts_dir() / KIT_FILE
+
+
+def gm_kit() -> Instrument:
+    """The General MIDI jazz kit (the kit before the sampled one, and the user's choice)."""
+    sf = SYSTEM_SOUNDFONT if SYSTEM_SOUNDFONT.is_file() else fallback_soundfont()
+    return Instrument(sf, 128, 32, -2.0)  # the fallback has a Jazz kit at 128:32 too
+
+
+def kit_instrument() -> Instrument:
+    """The sampled lofi kit when setup made it, else the General MIDI jazz kit."""
+    from lofi.audio.kits import KIT_BANK, KIT_PROGRAM
+
+    kit = lofi_kit()
+    return Instrument(kit, KIT_BANK, KIT_PROGRAM, 0.0) if kit.is_file() else gm_kit()
+
+
 def default_instruments() -> dict[str, Instrument]:
-    """Tine piano chords, vibraphone lead, fingered bass and a jazz kit."""
-    if SYSTEM_SOUNDFONT.is_file():
-        sf = SYSTEM_SOUNDFONT
-        return {
-            "chords": Instrument(sf, 0, 4, 0.0),
-            "melody": Instrument(sf, 0, 11, 1.0),
-            "bass": Instrument(sf, 0, 33, 0.0),
-            "drums": Instrument(sf, 128, 32, -2.0),
-        }
-    sf = fallback_soundfont()  # the same General MIDI numbers; it has a Jazz kit too
+    """FM electric piano chords, vibraphone lead, fingered bass and the sampled lofi kit.
+
+    The chords' piano is `python -m lofi.tools.keys`'s pick (docs/keys.md).
+    """
+    # fallback_soundfont has the same General MIDI numbers
+    sf = SYSTEM_SOUNDFONT if SYSTEM_SOUNDFONT.is_file() else fallback_soundfont()
     return {
-        "chords": Instrument(sf, 0, 4, 0.0),
+        "chords": Instrument(sf, 0, 5, 0.0),
         "melody": Instrument(sf, 0, 11, 1.0),
         "bass": Instrument(sf, 0, 33, 0.0),
-        "drums": Instrument(sf, 128, 32, -2.0),
+        "drums": kit_instrument(),
     }
 
 

@@ -17,9 +17,10 @@ import numpy as np
 
 from lofi.audio.loudness import LIMIT_DBFS, loudness_lufs
 from lofi.audio.mix import loop_effect
-from lofi.audio.render import render_stems, song_frames
+from lofi.audio.placement import MONO_MIX, Mix, duck_gain, kick_frames, render_placed
+from lofi.audio.render import song_frames
 from lofi.audio.soundfonts import Instrument
-from lofi.audio.tape import FLUTTER_HZ, FLUTTER_MS, WOW_HZ, WOW_MS, Tape
+from lofi.audio.tape import FLUTTER_HZ, FLUTTER_MS, WOW_HZ, WOW_MS, Tape, master_board
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE, TARGET_LUFS
 
 FIRST_BARS = 4  # the piece made before anything else: ~10 s of sound in ~0.4 s
@@ -46,16 +47,11 @@ class StreamMaster:
     the limiter keeps the peaks under the ceiling whatever the later pieces do.
     """
 
-    def __init__(self, gain_db: float | None = None, tape: Tape | None = None) -> None:
-        from pedalboard import Chain, Compressor, HighpassFilter, LowpassFilter, Reverb
-
+    def __init__(
+        self, gain_db: float | None = None, tape: Tape | None = None, mix: Mix = MONO_MIX
+    ) -> None:
         self.tape = tape or Tape()
-        self.board = Chain([
-            HighpassFilter(cutoff_frequency_hz=30.0),
-            LowpassFilter(cutoff_frequency_hz=self.tape.lowpass_hz),
-            Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
-            Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
-        ])  # fmt: skip
+        self.board = master_board(self.tape, mix)
         self.gain_db = gain_db
         self.limiter: object | None = None
         self.history = np.zeros((HISTORY, 2), dtype=np.float32)
@@ -129,6 +125,7 @@ class Mixdown:
     total: int
     fade_in_s: float = 2.0
     fade_out_s: float = 4.0
+    kicks: np.ndarray | None = None  # (frame, velocity) the beds duck under; None: no ducking
 
     def _gain(self, start: int, stop: int) -> np.ndarray:
         k = np.arange(start, stop)
@@ -155,7 +152,10 @@ class Mixdown:
             bed, level = self.effects[name]
             if level is None or not math.isfinite(level):
                 continue
-            out += loop_effect(bed, stop, level)[start:stop]
+            looped = loop_effect(bed, stop, level)[start:stop]
+            if self.kicks is not None:
+                looped *= duck_gain(self.kicks, start, stop)[:, None]
+            out += looped
         out *= self._gain(start, stop)[:, None]
         return out
 
@@ -167,6 +167,8 @@ def stream_track(
     bpm: float,
     first_bars: int = FIRST_BARS,
     gain_db: float | None = None,
+    mix: Mix = MONO_MIX,
+    tape: Tape | None = None,
 ) -> Iterator[np.ndarray]:
     """Yields the mastered track in pieces, the first bars first.
 
@@ -175,13 +177,14 @@ def stream_track(
     """
     total = song_frames(midi)
     first = min(bar_frames(bpm, first_bars), total)
-    mixer = Mixdown(effects, total)
-    master = StreamMaster(gain_db)
-    stems = render_stems(midi, instruments, frames=first)
+    kicks = kick_frames(midi) if mix.stereo and mix.ducking else None
+    mixer = Mixdown(effects, total, kicks=kicks)
+    master = StreamMaster(gain_db, tape, mix)
+    stems = render_placed(midi, instruments, mix, frames=first)
     yield master.process(mixer.mix(stems, 0, first))
     if first >= total:
         return
-    stems = render_stems(midi, instruments)
+    stems = render_placed(midi, instruments, mix)
     for start in range(first, total, BLOCK_FRAMES):
         yield master.process(mixer.mix(stems, start, min(start + BLOCK_FRAMES, total)))
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from lofi.audio.placement import MONO_MIX, Mix
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.settings import MIX
 
@@ -45,15 +47,57 @@ def wow(audio: np.ndarray, depth: float = 1.0) -> np.ndarray:
     return out
 
 
-def tape_and_room(audio: np.ndarray, tape: Tape | None = None) -> np.ndarray:
-    """Wow, then high- and low-pass, a small room and gentle compression (pedalboard)."""
-    from pedalboard import Chain, Compressor, HighpassFilter, LowpassFilter, Reverb
+SHELF_DB = -3.0  # mix 2's brightness: a high shelf this deep at the brightness frequency
+SHELF_Q = 0.5  # a gentle slope (0.707 is Butterworth-steep)
+DUSTY_RATE_HZ, DUSTY_BITS = 26_040.0, 12  # an SP-1200's rate and depth
 
-    tape = tape or Tape()
-    board = Chain([
+
+def master_board(tape: Tape, mix: Mix = MONO_MIX) -> Any:
+    """The master's pedalboard chain after the wow, for the mix's version.
+
+    Version 1: high- and low-pass (the brightness is the low-pass: a wall), a small room,
+    gentle compression. Version 2: the brightness is a gentle high shelf (with a low-pass an
+    octave above it), tape saturation, the optional dusty sampler grain, then the same glue
+    compression; the room is the parts' shared plate (placement.py).
+    """
+    from pedalboard import (
+        Bitcrush,
+        Chain,
+        Compressor,
+        Distortion,
+        Gain,
+        HighpassFilter,
+        HighShelfFilter,
+        LowpassFilter,
+        Resample,
+        Reverb,
+    )
+
+    if not mix.stereo:
+        return Chain([
+            HighpassFilter(cutoff_frequency_hz=30.0),
+            LowpassFilter(cutoff_frequency_hz=tape.lowpass_hz),
+            Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
+            Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
+        ])  # fmt: skip
+    stages: list[Any] = [
         HighpassFilter(cutoff_frequency_hz=30.0),
-        LowpassFilter(cutoff_frequency_hz=tape.lowpass_hz),
-        Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
-        Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
-    ])  # fmt: skip
+        HighShelfFilter(cutoff_frequency_hz=tape.lowpass_hz, gain_db=SHELF_DB, q=SHELF_Q),
+        LowpassFilter(cutoff_frequency_hz=min(2 * tape.lowpass_hz, 20_000.0)),
+    ]
+    if mix.saturation_db > 0:
+        stages += [Distortion(drive_db=mix.saturation_db), Gain(gain_db=-mix.saturation_db)]
+    if mix.dusty:
+        stages += [
+            Resample(target_sample_rate=DUSTY_RATE_HZ, quality=Resample.Quality.ZeroOrderHold),
+            Bitcrush(bit_depth=DUSTY_BITS),
+        ]
+    stages.append(Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0))
+    return Chain(stages)
+
+
+def tape_and_room(audio: np.ndarray, tape: Tape | None = None, mix: Mix = MONO_MIX) -> np.ndarray:
+    """Wow, then the mix version's master chain (pedalboard)."""
+    tape = tape or Tape()
+    board = master_board(tape, mix)
     return np.ascontiguousarray(board(wow(audio, tape.wow).T, SAMPLE_RATE).T, dtype=np.float32)

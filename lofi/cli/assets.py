@@ -21,6 +21,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e.add_argument("--force", action="store_true", help="make them again over existing files")
     e.set_defaults(handler=_effects)
 
+    k = sub.add_parser(
+        "kit",
+        help="make the sampled lofi drum kit (LoFi_Kit.sf2) from sonic-pi-samples",
+        description="Write LoFi_Kit.sf2, the default drum kit, made by LoFi Studio's own code "
+        "from Debian's sonic-pi-samples (CC0), into the SoundFonts folder. A kit that is "
+        "already there is kept.",
+    )
+    k.add_argument(
+        "--out", type=Path, help="folder to write it in (default: soundfonts/ in the data folder)"
+    )
+    k.add_argument("--force", action="store_true", help="make it again over an existing file")
+    k.set_defaults(handler=_kit)
+
     p = sub.add_parser(
         "presets",
         help="list a SoundFont's presets (bank:program name)",
@@ -43,6 +56,25 @@ def _effects(args: argparse.Namespace) -> int:
         return 0
     make_default_effects(out)
     print(f"wrote rain.wav and vinyl.wav in {out}")
+    return 0
+
+
+def _kit(args: argparse.Namespace) -> int:
+    from lofi.audio.kits import KIT_FILE, kit_available, make_kit
+    from lofi.core.errors import ConfigError
+    from lofi.core.paths import SONIC_PI_SAMPLES, soundfonts_dir
+
+    out = (args.out or soundfonts_dir()) / KIT_FILE
+    if out.exists() and not args.force:
+        print(f"the drum kit is already in {out}")
+        return 0
+    if not kit_available():
+        raise ConfigError(
+            f"the kit's samples are not in {SONIC_PI_SAMPLES}: install sonic-pi-samples"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    make_kit(out)
+    print(f"wrote {out}")
     return 0
 
 

@@ -114,6 +114,19 @@ class MixSettings:
     tape_wow_range: Span[float] = Span(0.0, 2.5)
     lowpass_hz: float = 9500.0  # the master's low-pass: lower is darker, more muffled
     lowpass_hz_range: Span[float] = Span(1500.0, 18000.0)
+    # The mix (lofi.audio.placement): version 1 is the mono mix of older recipes, 2 the
+    # stereo one; the fields below are version 2's named settings.
+    mix_version: int = 2
+    mix_versions: tuple[int, ...] = (1, 2)
+    width: float = 1.0  # the parts' stereo spread, times the mix's own: 0 is mono
+    width_range: Span[float] = Span(0.0, 2.0)
+    reverb_db: float = 0.0  # the shared plate's return, relative to the mix's own level
+    reverb_db_range: Span[float] = Span(-30.0, 12.0)
+    reverb_off_db: float = -30.0  # at this level the plate is off
+    ducking: bool = True  # the keys and the beds dip under the kick
+    saturation_db: float = 4.0  # the master's tape drive: 0 is clean
+    saturation_db_range: Span[float] = Span(0.0, 18.0)
+    dusty: bool = False  # the master's bit and sample-rate reduction (a sampler's grain)
 
     def effect_levels(self) -> dict[str, float]:
         """The default effect levels in dB, by effect name (a fresh dict)."""

@@ -200,7 +200,7 @@ class RadioSession:
             self.error = str(exc) or type(exc).__name__
             raise
 
-    def _make(self) -> None:
+    def _make(self, follow: bool = True) -> None:
         started = time.perf_counter()
         with self.lock:
             settings, base, effects = self.settings, self.base, dict(self.effects)
@@ -219,7 +219,9 @@ class RadioSession:
         request = dataclasses.replace(base, config=config, loop=theme)
         midi = song_to_midi(song)
         track = RadioTrack(index, request, song, song_frames(midi))
-        pieces = stream_track(midi, request.instruments, effects, config.bpm)
+        pieces = stream_track(
+            midi, request.instruments, effects, config.bpm, mix=request.mix, tape=request.tape
+        )
         first = next(pieces)
         path = self.folder / f"{index:05d}-a.wav"
         _write_wav(path, [first])
@@ -234,7 +236,13 @@ class RadioSession:
         track.done = True
         track.made_s = time.perf_counter() - started
         track.ready_at = time.time()
-        self.ensure(from_job=True)  # the next one, if still behind
+        if follow:
+            self.ensure(from_job=True)  # the next one, if still behind
+
+    def make_now(self) -> RadioTrack:
+        """Makes the next track in this thread (no look-ahead): for measuring the radio."""
+        self._make(follow=False)
+        return self.tracks[-1]
 
     def wait_first(self, timeout: float) -> bool:
         """Waits until the first track is playable (or `timeout` seconds pass)."""

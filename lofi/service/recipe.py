@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lofi import __version__
+from lofi.audio.placement import Mix
 from lofi.audio.soundfonts import Instrument
 from lofi.audio.tape import Tape
 from lofi.compose.around_loop import LoopPart
@@ -29,6 +30,7 @@ from lofi.learn.export import WEIGHTS_FILE
 from lofi.learn.form import FALLBACK_FORM, form_sha256
 from lofi.learn.style import LATER_PARTS, RULES, form_source_of, read_style
 from lofi.service.loops import loop_entry, loop_from_entry
+from lofi.service.recipe_mix import mix_from_json, mix_to_json, validate_mix
 from lofi.service.recipe_schema import (
     RECIPE_FORMAT_VERSION,
     check_recipe,
@@ -37,7 +39,7 @@ from lofi.service.recipe_schema import (
 )
 from lofi.service.recipe_sounds import EFFECT, SOUNDFONT, find_sound
 
-__all__ = ["Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
+__all__ = ["Mix", "Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class TrackRequest:
     # before the style learned them (lofi.learn.style.LATER_PARTS) or naming their rules.
     rules_parts: tuple[str, ...] = ()
     loop: LoopPart | None = None  # a user's loop, one part note for note (service.loops)
+    mix: Mix = field(default_factory=Mix)  # a recipe that names no mix: the mono version 1
 
 
 def style_request(
@@ -68,6 +71,7 @@ def style_request(
     effect_paths: dict[str, Path],
     tape: Tape | None = None,
     rules_parts: tuple[str, ...] = (),
+    mix: Mix | None = None,
 ) -> TrackRequest:
     """A request for a track in `style` (a folder holding style.json).
 
@@ -84,6 +88,7 @@ def style_request(
         style=Path(style),
         tape=tape or Tape(),
         rules_parts=tuple(sorted(rules_parts)),
+        mix=mix or Mix(),
     )
 
 
@@ -101,6 +106,7 @@ def validate_request(request: TrackRequest) -> None:
         raise ConfigError(
             f"low-pass {request.tape.lowpass_hz:g} Hz is outside {MIX.lowpass_hz_range} Hz"
         )
+    validate_mix(request.mix)
     for part in request.muted:
         if part not in request.instruments:
             raise ConfigError(f"muted part {part!r} is not one of the track's parts")
@@ -212,6 +218,8 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
             "tape_wow": request.tape.wow,
             "lowpass_hz": request.tape.lowpass_hz,
         },
+        # Absent in recipes made before the stereo mix: they play the mono version 1.
+        **({"mix": mix_to_json(request.mix)} if request.mix.stereo else {}),
         "models": models,
         "instruments": instruments,
         "effects": effects,
@@ -352,9 +360,12 @@ def from_recipe(data: Any) -> TrackRequest:
             effect_paths[name] = find_sound(e["path"], e["sha256"], EFFECT)
         muted = tuple(sorted(data.get("muted", [])))
         loop = loop_from_entry(data["loop"], config) if "loop" in data else None
+        mix = mix_from_json(data.get("mix"))
         if data.get("style"):
             folder, rules = _find_style(data["style"])
-            request = style_request(config, folder, instruments, effects, effect_paths, tape, rules)
+            request = style_request(
+                config, folder, instruments, effects, effect_paths, tape, rules, mix
+            )
             request = replace(request, arrangement=arrangement, muted=muted, loop=loop)
             _check_form(data, request)
             validate_request(request)
@@ -370,6 +381,7 @@ def from_recipe(data: Any) -> TrackRequest:
             arrangement=arrangement,
             muted=muted,
             loop=loop,
+            mix=mix,
         )
         _check_form(data, request)
         validate_request(request)

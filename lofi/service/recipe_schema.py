@@ -68,8 +68,9 @@ _EFFECT = {
     },
     "additionalProperties": False,
 }
-RECIPE_FORMAT_VERSION = 3  # 2: the style and the arrangement; 3: part seeds, the feel
-READS_RECIPE_FORMATS = (1, 2, 3)  # a format-1 recipe names no style: its track plays the rules
+# 2: the style and the arrangement; 3: part seeds, the feel; 4: the mix
+RECIPE_FORMAT_VERSION = 4
+READS_RECIPE_FORMATS = (1, 2, 3, 4)  # a format-1 recipe names no style: its track plays the rules
 _PART_KIND = {"enum": ["melody", "chords", "drums", "bass", "comping"]}
 _FALLBACK = {"enum": ["style:default", "rules:grooves", "rules:bass", "rules:comping"]}
 _STYLE = {
@@ -164,6 +165,19 @@ SCHEMA: dict[str, Any] = {
                 "energy": _span(GENERATION.energy_range),
                 "tape_wow": _span(MIX.tape_wow_range),
                 "lowpass_hz": _span(MIX.lowpass_hz_range),
+            },
+            "additionalProperties": False,
+        },
+        "mix": {  # absent: the mono mix (version 1) of the recipes made before it
+            "type": "object",
+            "required": ["version"],
+            "properties": {
+                "version": {"enum": list(MIX.mix_versions)},
+                "width": _span(MIX.width_range),
+                "reverb_db": _span(MIX.reverb_db_range),
+                "ducking": {"type": "boolean"},
+                "saturation_db": _span(MIX.saturation_db_range),
+                "dusty": {"type": "boolean"},
             },
             "additionalProperties": False,
         },

@@ -28,7 +28,8 @@ import numpy as np
 
 from lofi.audio.effects import load_effect
 from lofi.audio.mix import LOOP_CROSSFADE_S, loop_effect
-from lofi.audio.render import render_stems, song_frames
+from lofi.audio.placement import render_placed
+from lofi.audio.render import song_frames
 from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
@@ -267,7 +268,7 @@ def _make_audio(take: PlayerTake) -> None:
     playing = {p: i for p, i in request.instruments.items() if p not in request.muted}
     t = time.perf_counter()
     effects = {name: (_bed(request.effect_paths[name]), lv) for name, lv in request.effects.items()}
-    first = render_stems(take.midi, playing, frames=take.first_frames)
+    first = render_placed(take.midi, playing, request.mix, frames=take.first_frames)
     for part, audio in first.items():
         path = take.folder / f"{part}-a.wav"
         _write_wav(path, audio)
@@ -280,7 +281,7 @@ def _make_audio(take: PlayerTake) -> None:
     take.timings["first_audio"] = time.perf_counter() - take.clicked
     take.ready.set()  # playable from now on
     t = time.perf_counter()
-    stems = render_stems(take.midi, playing)
+    stems = render_placed(take.midi, playing, request.mix)
     take.timings["render"] = time.perf_counter() - t
     if take.first_frames < take.total_frames:
         for part, audio in stems.items():
@@ -288,7 +289,7 @@ def _make_audio(take: PlayerTake) -> None:
             _write_wav(path, audio[take.first_frames :])
             take.pieces[part].append((path, len(audio) - take.first_frames))
     t = time.perf_counter()
-    mix = mix_stems(stems, request, take.total_frames)
+    mix = mix_stems(stems, request, take.total_frames, take.midi)
     take.timings["mix"] = time.perf_counter() - t
     take.track = Track(take.song, take.midi, stems, mix, dict(take.timings))
     take.out = save_take(take.track, request, take.session, take.label, take.parent)

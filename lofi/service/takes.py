@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lofi.audio.export import write_wav
-from lofi.audio.render import render_stems
+from lofi.audio.placement import render_placed
 from lofi.core.constants import PARTS
 from lofi.core.errors import LofiError
 from lofi.core.settings import LIMITS
@@ -270,7 +270,7 @@ def take_stems(folder: Path) -> dict[str, Path]:
     if all(p.is_file() for p in wanted.values()):
         return wanted
     request = take_request(folder)
-    audio = render_stems((folder / "song.mid").read_bytes(), request.instruments)
+    audio = render_placed((folder / "song.mid").read_bytes(), request.instruments, request.mix)
     tmp = folder / f".{STEMS}.tmp"
     tmp.mkdir(exist_ok=True)
     for part, samples in audio.items():

@@ -16,7 +16,8 @@ import numpy as np
 from lofi.audio.effects import list_effects, load_effect
 from lofi.audio.export import Tags, flac_bytes, write_mp3, write_wav
 from lofi.audio.mix import combine, master
-from lofi.audio.render import render_stems, song_frames
+from lofi.audio.placement import duck_gain, kick_frames, render_placed
+from lofi.audio.render import song_frames
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.errors import EffectError
@@ -211,37 +212,46 @@ def make_track(
     t1 = time.perf_counter()
     report("rendering", 0.3)
     playing = {p: i for p, i in request.instruments.items() if p not in request.muted}
-    stems = render_stems(midi, playing)
+    stems = render_placed(midi, playing, request.mix)
     timings["render"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     report("mixing", 0.8)
-    mixed = [_combine(stems, request, song_frames(midi))]
+    mixed = [_combine(stems, request, song_frames(midi), midi)]
     if not keep_stems:
         stems = {}
-    mix = master(mixed.pop(), request.tape)  # the master is handed the only reference
+    mix = master(mixed.pop(), request.tape, request.mix)  # handed the only reference
     timings["mix"] = time.perf_counter() - t2
     report("done", 1.0)
     return Track(song, midi, stems, mix, timings)
 
 
-def _combine(stems: dict[str, np.ndarray], request: TrackRequest, frames: int) -> np.ndarray:
+def _combine(
+    stems: dict[str, np.ndarray], request: TrackRequest, frames: int, midi: bytes
+) -> np.ndarray:
     effects = {
         name: (load_effect(request.effect_paths[name]), level)
         for name, level in request.effects.items()
         if math.isfinite(level)
     }
-    return combine(stems or {"silence": np.zeros((frames, 2), np.float32)}, effects)
+    stems = stems or {"silence": np.zeros((frames, 2), np.float32)}
+    duck = None
+    if request.mix.stereo and request.mix.ducking and effects:
+        duck = duck_gain(kick_frames(midi), 0, max(len(s) for s in stems.values()))
+    return combine(stems, effects, duck=duck)
 
 
-def mix_stems(stems: dict[str, np.ndarray], request: TrackRequest, frames: int) -> np.ndarray:
-    """The master of rendered stems and the request's audible beds, as `make_track` makes it.
+def mix_stems(
+    stems: dict[str, np.ndarray], request: TrackRequest, frames: int, midi: bytes
+) -> np.ndarray:
+    """The master of placed stems and the request's audible beds, as `make_track` makes it.
 
     Args:
-        stems: part → rendered stem (a track whose every part is muted has none).
-        request: the effect beds, their levels and the tape.
+        stems: part → placed stem (a track whose every part is muted has none).
+        request: the effect beds, their levels, the tape and the mix.
         frames: the track's length, used when there are no stems.
+        midi: the song (the beds duck under its kicks).
     """
-    return master(_combine(stems, request, frames), request.tape)
+    return master(_combine(stems, request, frames, midi), request.tape, request.mix)
 
 
 def write_track(

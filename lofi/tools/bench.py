@@ -57,6 +57,10 @@ def print_table(results: dict[str, Any]) -> None:
                 f"fine-tuning on {files:.0f} files, their held-out pieces: "
                 f"{results[f'{prefix}finetune_verdict']}"
             )
+    if "sound" in results:
+        from lofi.tools.bench_sound import print_sound_table
+
+        print_sound_table(results["sound"])
     m = results["machine"]
     print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}")
 
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from lofi.tools.bench_measure import machine
     from lofi.tools.bench_model import bench_sampler, bench_train_pipeline
     from lofi.tools.bench_radio import bench_radio
+    from lofi.tools.bench_sound import RADIO_TRACKS, bench_sound
     from lofi.tools.bench_studio import bench_studio
     from lofi.tools.bench_style import style_cases
     from lofi.tools.bench_takes import bench_takes
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="NAME",
         help="run only this case (repeatable): sampler, render, e2e, takes, corpus, parse, "
-        "train, memory, radio, studio, realism, style",
+        "train, memory, radio, studio, realism, style, sound",
     )
     parser.add_argument(
         "--report",
@@ -127,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("studio", lambda: bench_studio(request, repeats)),
         *style_cases(melody, chords, corpus, smoke),
+        ("sound", lambda: bench_sound(2 if smoke else RADIO_TRACKS, smoke)),
     ]
     unknown = set(args.case or ()) - {name for name, _ in cases}
     if unknown:
@@ -155,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
+    if "sound" in results and not smoke:
+        from lofi.tools.bench_sound import write_doc
+
+        write_doc(results["sound"], Path("docs/sound.md"))
     print_table(results)
     if args.report is not None:
         write_report(measured, targets(), args.report)
