@@ -244,6 +244,10 @@ function fades(p, pos, t0) {
   const outFrom = Math.max(pos, FADE_IN, dur - FADE_OUT);
   if (outFrom < dur - 0.01) g.setValueCurveAtTime(curve(outFrom, dur), p.zero + outFrom, dur - outFrom);
   p.level.gain.value = 10 ** ((p.take.data.gain_db || 0) / 20);
+  // Mix 2's brightness is a gentle high shelf (shelf_db), mix 1's a low-pass.
+  const shelf = typeof p.take.data.shelf_db === "number";
+  p.lowpass.type = shelf ? "highshelf" : "lowpass";
+  p.lowpass.gain.value = shelf ? p.take.data.shelf_db : 0;
   p.lowpass.frequency.value = p.take.data.lowpass_hz || 9500;
 }
 

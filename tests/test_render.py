@@ -186,9 +186,13 @@ def test_default_instruments_exist_in_the_system_soundfont() -> None:
 
     if not SYSTEM_SOUNDFONT.is_file():
         pytest.skip(f"{SYSTEM_SOUNDFONT} is not installed (musescore-general-soundfont-small)")
+    from lofi.audio.soundfonts import gm_kit, lofi_kit
+
     instruments = default_instruments()
+    drums = instruments.pop("drums")  # the sampled kit setup makes, else the GM jazz kit
     assert {inst.soundfont for inst in instruments.values()} == {SYSTEM_SOUNDFONT}
-    _assert_presets_exist(instruments)
+    assert drums.soundfont == (lofi_kit() if lofi_kit().is_file() else gm_kit().soundfont)
+    _assert_presets_exist({**instruments, "drums": drums})
 
 
 def test_default_instruments_fall_back_to_the_bundled_soundfont(
@@ -197,6 +201,10 @@ def test_default_instruments_fall_back_to_the_bundled_soundfont(
     from lofi.audio import soundfonts
 
     monkeypatch.setattr(soundfonts, "SYSTEM_SOUNDFONT", tmp_path / "not-installed.sf3")
+    monkeypatch.setenv("LOFI_SOUNDFONTS_DIR", str(gm_soundfont.parent))
     instruments = soundfonts.default_instruments()
-    assert {inst.soundfont for inst in instruments.values()} == {gm_soundfont}
+    kit = soundfonts.lofi_kit()
+    expected = {gm_soundfont, kit} if kit.is_file() else {gm_soundfont}
+    assert {inst.soundfont for inst in instruments.values()} == expected
+    assert instruments["drums"].soundfont == (kit if kit.is_file() else gm_soundfont)
     _assert_presets_exist(instruments)

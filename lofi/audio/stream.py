@@ -81,14 +81,19 @@ class StreamMaster:
         wet = self.board(self._wow(np.asarray(chunk, dtype=np.float32)).T, SAMPLE_RATE, reset=False)
         return np.ascontiguousarray(wet.T, dtype=np.float32)
 
-    def level(self, toned: np.ndarray) -> np.ndarray:
-        """Limits to the ceiling and applies the fixed gain (set from `toned` if not yet)."""
+    def level(self, toned: np.ndarray, curve_db: np.ndarray | None = None) -> np.ndarray:
+        """Limits to the ceiling and applies the gain (set from `toned` if not yet).
+
+        With `curve_db` (a gain in dB per frame), that gain instead of the fixed one.
+        """
         from pedalboard import Limiter
 
         if self.gain_db is None:
             self.gain_db = gain_for(toned)
         if self.limiter is None:
             self.limiter = Limiter(threshold_db=LIMIT_DBFS - self.gain_db, release_ms=80.0)
+        if curve_db is not None:
+            toned = toned * (10 ** ((curve_db - self.gain_db) / 20)).astype(np.float32)[:, None]
         limited = self.limiter(toned.T, SAMPLE_RATE, reset=False)  # type: ignore[operator]
         out = np.ascontiguousarray(limited.T, dtype=np.float32)
         # JUCE's limiter brings its threshold up to full scale: back down to the ceiling,
@@ -173,7 +178,9 @@ def stream_track(
     """Yields the mastered track in pieces, the first bars first.
 
     The first `first_bars` bars come at once, then the rest in blocks once the whole song is
-    rendered. Joined, the pieces are the whole track.
+    rendered. Joined, the pieces are the whole track. Unless `gain_db` fixes the gain, the
+    first piece plays at the gain its own loudness suggests and the rest glides to the gain
+    the whole track needs (its loudness measured once it is rendered).
     """
     total = song_frames(midi)
     first = min(bar_frames(bpm, first_bars), total)
@@ -185,13 +192,56 @@ def stream_track(
     if first >= total:
         return
     stems = render_placed(midi, instruments, mix)
+    if gain_db is not None:
+        for start in range(first, total, BLOCK_FRAMES):
+            yield master.process(mixer.mix(stems, start, min(start + BLOCK_FRAMES, total)))
+        return
+    # The whole track toned by a fresh master: its first piece is what the listener heard
+    # (the same chain from the same start), so the rest is levelled from it directly.
+    toned = StreamMaster(None, tape, mix).tone(mixer.mix(stems, 0, total))
+    del stems
+    final_db = whole_gain(toned)
     for start in range(first, total, BLOCK_FRAMES):
-        yield master.process(mixer.mix(stems, start, min(start + BLOCK_FRAMES, total)))
+        stop = min(start + BLOCK_FRAMES, total)
+        curve = glide(master.gain_db or 0.0, final_db, first, start, stop)
+        yield master.level(toned[start:stop], curve)
 
 
-def master_whole(mix: np.ndarray, gain_db: float) -> np.ndarray:
-    """The same master over a whole mix in one go (for checking that pieces join exactly)."""
-    return StreamMaster(gain_db).process(mix)
+GLIDE_S = 3.0  # from the first piece's gain to the whole track's
+
+
+def glide(first_db: float, final_db: float, at: int, start: int, stop: int) -> np.ndarray:
+    """The gain in dB of frames [start, stop): `first_db` until `at`, then to `final_db`."""
+    k = np.arange(start, stop, dtype=np.float64)
+    share = np.clip((k - at) / (GLIDE_S * SAMPLE_RATE), 0.0, 1.0)
+    out: np.ndarray = first_db + (final_db - first_db) * share
+    return out
+
+
+def whole_gain(toned: np.ndarray) -> float:
+    """The gain in dB that brings a whole toned track to the target loudness."""
+    try:
+        loud = loudness_lufs(toned)
+    except Exception:  # shorter than a loudness block
+        loud = -math.inf
+    if not math.isfinite(loud):
+        return 0.0
+    low, high = GAIN_LIMITS_DB
+    return float(np.clip(TARGET_LUFS - loud, low, high))
+
+
+def master_whole(
+    mix: np.ndarray, gain_db: float, then_db: float | None = None, at: int = 0
+) -> np.ndarray:
+    """The same master over a whole mix in one go (for checking that pieces join exactly).
+
+    With `then_db`, the gain glides from `gain_db` to it from frame `at` on, as a stream
+    whose gain was not fixed does.
+    """
+    master = StreamMaster(gain_db)
+    toned = master.tone(mix)
+    curve = None if then_db is None else glide(gain_db, then_db, at, 0, len(mix))
+    return master.level(toned, curve)
 
 
 def write_pieces(pieces: Iterator[np.ndarray], paths: list[Path]) -> list[int]:

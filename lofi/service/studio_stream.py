@@ -31,6 +31,7 @@ from lofi.audio.mix import LOOP_CROSSFADE_S, loop_effect
 from lofi.audio.placement import render_placed
 from lofi.audio.render import song_frames
 from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
+from lofi.audio.tape import SHELF_DB
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import SongModels, compose
 from lofi.core.constants import BEATS_PER_BAR, PARTS, SAMPLE_RATE
@@ -162,6 +163,7 @@ class PlayerTake:
             "first_frames": self.first_frames,
             "gain_db": self.gain_db,
             "lowpass_hz": self.request.tape.lowpass_hz,  # the player's master follows the tape
+            "shelf_db": SHELF_DB if self.request.mix.stereo else None,  # mix 2: a shelf
             "bpm": c.bpm,
             "bars": self.song.bars,
             "low": min(pitches),
