@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("studio", lambda: bench_studio(request, repeats)),
         *style_cases(melody, chords, corpus, smoke),
-        ("sound", lambda: bench_sound(2 if smoke else RADIO_TRACKS, smoke)),
+        ("sound", lambda: bench_sound(1 if smoke else RADIO_TRACKS, smoke)),
     ]
     unknown = set(args.case or ()) - {name for name, _ in cases}
     if unknown:
