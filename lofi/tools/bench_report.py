@@ -74,7 +74,12 @@ def _rows(figures: dict[str, Any], targets: dict[str, str]) -> list[str]:
             rows.append(f"| {label} | {_number(float(value))} | {targets.get(key, '')} |")
         elif isinstance(value, dict):
             for sub, v in value.items():
-                rows.append(f"| `{key}`: {sub} | {_number(float(v))} | |")
+                if isinstance(v, dict):  # a table (the sound case: a row per track)
+                    rows += [
+                        f"| `{key}`: {sub} · {k} | {_number(float(x))} | |" for k, x in v.items()
+                    ]
+                else:
+                    rows.append(f"| `{key}`: {sub} | {_number(float(v))} | |")
         elif isinstance(value, str):
             rows.append(f"| {label} | {value} | |")
     return rows
