@@ -49,6 +49,7 @@ def wow(audio: np.ndarray, depth: float = 1.0) -> np.ndarray:
 
 SHELF_DB = -3.0  # mix 2's brightness: a high shelf this deep at the brightness frequency
 SHELF_Q = 0.5  # a gentle slope (0.707 is Butterworth-steep)
+LOW_SHELF_HZ, LOW_SHELF_DB = 120.0, -2.5  # mix 2 thins the boom a little: warm, not muddy
 DUSTY_RATE_HZ, DUSTY_BITS = 26_040.0, 12  # an SP-1200's rate and depth
 
 
@@ -56,9 +57,10 @@ def master_board(tape: Tape, mix: Mix = MONO_MIX) -> Any:
     """The master's pedalboard chain after the wow, for the mix's version.
 
     Version 1: high- and low-pass (the brightness is the low-pass: a wall), a small room,
-    gentle compression. Version 2: the brightness is a gentle high shelf (with a low-pass an
-    octave above it), tape saturation, the optional dusty sampler grain, then the same glue
-    compression; the room is the parts' shared plate (placement.py).
+    gentle compression. Version 2: a gentle low shelf under the bass, the brightness a gentle
+    high shelf (with a low-pass an octave above it), tape saturation, the optional dusty
+    sampler grain, then the same glue compression; the room is the parts' shared plate
+    (placement.py).
     """
     from pedalboard import (
         Bitcrush,
@@ -69,6 +71,7 @@ def master_board(tape: Tape, mix: Mix = MONO_MIX) -> Any:
         HighpassFilter,
         HighShelfFilter,
         LowpassFilter,
+        LowShelfFilter,
         Resample,
         Reverb,
     )
@@ -82,6 +85,7 @@ def master_board(tape: Tape, mix: Mix = MONO_MIX) -> Any:
         ])  # fmt: skip
     stages: list[Any] = [
         HighpassFilter(cutoff_frequency_hz=30.0),
+        LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=LOW_SHELF_DB, q=SHELF_Q),
         HighShelfFilter(cutoff_frequency_hz=tape.lowpass_hz, gain_db=SHELF_DB, q=SHELF_Q),
         LowpassFilter(cutoff_frequency_hz=min(2 * tape.lowpass_hz, 20_000.0)),
     ]
