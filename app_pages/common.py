@@ -12,7 +12,14 @@ from lofi.core.errors import LofiError
 from lofi.core.paths import user_data_dir
 from lofi.core.settings import LIMITS
 from lofi.service.corpora import corpus_location, corpus_names
-from lofi.service.models import ModelSummary, SongModels, model_summary
+from lofi.service.models import (
+    ModelSummary,
+    SongModels,
+    default_chord_model,
+    default_melody_model,
+    load_checkpoints,
+    model_summary,
+)
 from lofi.service.recipe import TrackRequest
 from lofi.service.runs import studio_models
 from lofi.service.sounds import start_renderer
@@ -25,7 +32,6 @@ from lofi.service.styles import (
     style_models,
     style_version,
 )
-from lofi.service.track import default_chord_model, default_melody_model, load_models
 
 
 @st.cache_resource
@@ -92,7 +98,7 @@ def models_for_request(request: TrackRequest) -> SongModels:
 @st.cache_resource(show_spinner="Loading the models…")
 def cached_models(melody: str, chords: str, melody_sha: str, chords_sha: str) -> SongModels:
     """Both samplers, once per process and model version."""
-    return load_models(Path(melody), Path(chords))
+    return load_checkpoints(Path(melody), Path(chords))
 
 
 def models_for(melody: Path, chords: Path) -> SongModels:

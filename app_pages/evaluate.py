@@ -10,8 +10,7 @@ from app_pages.common import corpus_choices, corpus_path, current_models
 from lofi.core.errors import LofiError
 from lofi.service.corpora import read_corpus
 from lofi.service.figures import feature_distributions, overlap_bars
-from lofi.service.models import model_summary
-from lofi.service.track import load_models
+from lofi.service.models import load_checkpoints, model_summary
 from lofi.tools.evaluate import GENERATED, HUMAN, EvaluationReport, evaluate
 from lofi.tools.features import FEATURE_NAMES
 
@@ -32,7 +31,7 @@ def run_evaluation(
     melody, chords = Path(models[0]), Path(models[1])
     return evaluate(
         read_corpus(corpus),
-        load_models(melody, chords),
+        load_checkpoints(melody, chords),
         songs=songs,
         seed=seed,
         bars=bars,

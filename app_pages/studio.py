@@ -11,7 +11,7 @@ from app_pages.common import session_dir
 from app_pages.studio_controls import controls, request_of
 from app_pages.studio_takes import download_buttons, regenerate_row, takes_panel
 from lofi.core.errors import LofiError
-from lofi.core.types import PART_NAMES
+from lofi.core.parts import tracks
 from lofi.service.recipe import TrackRequest
 
 
@@ -52,7 +52,7 @@ with right:
                 progress_slot,
                 *st.session_state.pop("pending_take", ("from a recipe", None)),
             )
-        elif panel.generate and len(panel.instruments) == len(PART_NAMES):
+        elif panel.generate and len(panel.instruments) == len(tracks()):
             run(request_of(panel), progress_slot)
         elif panel.generate:
             st.error("Every part needs a usable SoundFont; see Instruments.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -12,10 +13,17 @@ from app_pages.common import current_models, models_in_use_chosen
 from app_pages.studio_loop import loop_box, loop_state, with_loop
 from app_pages.studio_mix import MIX_DEFAULTS, mix_controls, mix_of_state, mix_state
 from lofi.core.errors import LofiError
+from lofi.core.parts import tracks
 from lofi.core.paths import effects_dir, soundfonts_dir
-from lofi.core.settings import GENERATION, LIMITS, MIX
-from lofi.core.types import PART_NAMES, GenerationConfig, Key, SamplingConfig, part_seeds_for
-from lofi.service.recipe import Tape, TrackRequest, from_recipe, style_request
+from lofi.core.settings import GENERATION, LIMITS, MIX, SETTINGS, USER_SETTINGS, Setting
+from lofi.core.types import Key
+from lofi.service.recipe import (
+    TrackRequest,
+    from_recipe,
+    setting_values,
+    settings_config,
+    style_request,
+)
 from lofi.service.recipe_schema import parse_recipe
 from lofi.service.sounds import (
     Instrument,
@@ -34,21 +42,35 @@ OFF_DB = MIX.effect_off_db
 GEN = GENERATION
 KEYS = [k.name for k in Key.all()]
 PART_LABELS = {"chords": "🎹 Chords", "melody": "🎷 Melody", "bass": "🎸 Bass", "drums": "🥁 Drums"}
+
+
+def shown(setting: Setting, value: Any) -> Any:
+    """A setting's value as its widget shows it (Hz as kHz; the tempo in whole BPM)."""
+    if setting.name == "bpm":
+        return round(value)
+    return value / setting.unit if setting.unit != 1.0 else value
+
+
+def widget_range(setting: Setting) -> tuple[Any, Any]:
+    """The (low, high) of a setting's widget, in the unit it shows."""
+    span = setting.widget or setting.span
+    assert span is not None, setting.name
+    if setting.name == "bpm":
+        return int(span.low), int(span.high)
+    return shown(setting, span.low), shown(setting, span.high)
+
+
+# The settings the Studio has a widget for (each keyed by its name, shown in its unit); the
+# register's two ends share one range slider. Top-p keeps its default here.
+WIDGETS = tuple(
+    s for s in USER_SETTINGS if s.name not in ("top_p", "register_low", "register_high")
+)
+LOW, HIGH = SETTINGS["register_low"], SETTINGS["register_high"]
 # Every control's widget key and its first value; a loaded recipe overwrites them.
 DEFAULTS = {
-    "seed": GEN.seed,
+    **{s.name: shown(s, s.default) for s in WIDGETS},
     "key": Key.parse(GEN.key).name,
-    "bpm": int(GEN.bpm),
-    "bars": GEN.bars,
-    "temperature": GEN.temperature,
-    "top_k": GEN.top_k,
-    "stay": GEN.stay_in_key,
-    "swing": GEN.swing,
-    "energy": GEN.energy,
-    "tape_wow": MIX.tape_wow,
-    "lowpass_khz": MIX.lowpass_hz / 1000,
-    "density": GEN.density,
-    "register": (GEN.register_low, GEN.register_high),
+    "register": (LOW.default, HIGH.default),
     **MIX_DEFAULTS,
 }
 
@@ -126,19 +148,10 @@ def instrument_picker(
 def controls_of(request: TrackRequest) -> dict[str, object]:
     """The widget values that make `request` again (what Load recipe puts in the panel)."""
     c = request.config
+    values = setting_values(c, request.tape)
     state: dict[str, object] = {
-        "seed": c.seed,
+        **{s.name: shown(s, values[s.name]) for s in WIDGETS},
         "key": c.key.name,
-        "bpm": round(c.bpm),
-        "bars": c.bars,
-        "temperature": c.sampling.temperature,
-        "top_k": c.sampling.top_k,
-        "stay": c.sampling.stay_in_key,
-        "swing": c.swing,
-        "energy": c.energy,
-        "tape_wow": request.tape.wow,
-        "lowpass_khz": request.tape.lowpass_hz / 1000,
-        "density": c.sampling.density,
         "register": (c.sampling.register_low, c.sampling.register_high),
         **mix_state(request.mix),
     }
@@ -244,35 +257,11 @@ def uploads(generate: bool = False) -> None:
         shows.get(level, st.error)(text)
 
 
-# The feel sliders, drawn in two columns (left, right, left, …): widget key, label, the range
-# the setting allows, the slider's step, and the unit it shows (1000: Hz as kHz).
-FEEL_SLIDERS = (
-    ("swing", "Swing", GEN.swing_range, 0.01, 1),
-    ("energy", "Energy", GEN.energy_range, 0.1, 1),
-    ("tape_wow", "Tape wobble", MIX.tape_wow_range, 0.1, 1),
-    ("lowpass_khz", "Brightness (kHz)", MIX.lowpass_hz_range, 0.5, 1000),
-    ("density", "Melody density", GEN.density_range, 0.05, 1),
-)
-FEEL_HELP = {
-    "swing": "How late the off-beat sixteenths fall: 0.50 is straight, 0.58 a lazy lofi "
-    "shuffle, 0.70 a heavy swing",
-    "energy": "How hard and busy the drums play: lower is laid-back and soft, higher hits "
-    "harder with more ghost notes and pushed kicks",
-    "tape_wow": "The pitch wow and flutter of a worn cassette: 0 is steady, 1 the usual lofi "
-    "wobble, more is seasick",
-    "lowpass_khz": "Where the low-pass filter cuts the highs: lower is darker and more "
-    "muffled, higher is crisper",
-    "density": "How many notes the melody plays against what its model learned: 1 is as "
-    "learned, 0.5 about half as many (longer notes, more rests), 2 busier",
-}
-
-
 def feel() -> None:
     """Swing, drum energy, the tape's colour and the melody's density, in a producer's words."""
     columns = st.columns(2)
-    for i, (key, label, span, step, unit) in enumerate(FEEL_SLIDERS):
-        low, high, help_text = span.low / unit, span.high / unit, FEEL_HELP[key]
-        columns[i % 2].slider(label, low, high, step=step, key=key, help=help_text)
+    for i, s in enumerate(x for x in WIDGETS if x.group == "feel"):
+        columns[i % 2].slider(s.label, *widget_range(s), step=s.step, key=s.name, help=s.help)
 
 
 def style_box() -> None:
@@ -293,14 +282,15 @@ def controls() -> Panel:
     panel = Panel()
     # One row: the die as wide as it needs (a fixed column share clipped it on a laptop).
     row = st.container(horizontal=True, vertical_alignment="bottom")
-    row.number_input("Seed", 0, GEN.seed_max, key="seed", step=1, width="stretch")
+    seed, bpm, bars = SETTINGS["seed"], SETTINGS["bpm"], SETTINGS["bars"]
+    row.number_input(
+        seed.label, *widget_range(seed), key="seed", step=1, help=seed.help, width="stretch"
+    )
     row.button("🎲", on_click=roll_dice, help="A random seed", width="content")
     row.selectbox("Key", KEYS, key="key", width="stretch")
     c1, c2 = st.columns(2)
-    c1.slider("Tempo (BPM)", int(GEN.bpm_range.low), int(GEN.bpm_range.high), key="bpm")
-    c2.slider(
-        "Length (bars)", GEN.bars_range.low, GEN.bars_range.high, step=GEN.bars_step, key="bars"
-    )
+    c1.slider(bpm.label, *widget_range(bpm), key="bpm", help=bpm.help)
+    c2.slider(bars.label, *widget_range(bars), step=GEN.bars_step, key="bars", help=bars.help)
     style_box()
     pressed = st.button("Generate", type="primary", width="stretch")
     panel.generate = pressed or bool(st.session_state.pop("generate_carried", False))
@@ -315,33 +305,26 @@ def controls() -> Panel:
     with st.expander("🎛️ Mix", expanded=False):
         mix_controls()
     with st.expander("Advanced"):
+        temperature, top_k, stay = (SETTINGS[n] for n in ("temperature", "top_k", "stay_in_key"))
         st.slider(
-            "Temperature",
-            GEN.temperature_range.low,
-            GEN.temperature_range.high,
-            step=GEN.temperature_step,
+            temperature.label,
+            *widget_range(temperature),
+            step=temperature.step,
             key="temperature",
-            help="How adventurous the melody and chords are: lower is safer and more "
-            "repetitive, higher is wilder (the sampling temperature)",
+            help=temperature.help,
         )
-        st.number_input(
-            "Top-k",
-            0,
-            100,
-            key="top_k",
-            help="Only the k likeliest next notes are ever drawn; 0 lets every note be drawn",
-        )
-        st.checkbox("Stay in key", key="stay", help="Melody notes only from the song's scale")
+        st.number_input(top_k.label, *widget_range(top_k), key="top_k", help=top_k.help)
+        st.checkbox(stay.label, key="stay_in_key", help=stay.help)
         st.slider(
             "Melody register (MIDI pitch)",
-            GEN.register_low,
-            GEN.register_high,
+            LOW.default,
+            HIGH.default,
             key="register",
             help="The sounding pitches the melody may use (60 is middle C); the whole range "
             f"is the model's own register; at least {GEN.register_span} semitones wide",
         )
     with st.expander("Instruments", expanded=False):
-        for part in PART_NAMES:
+        for part in tracks():
             if part == "drums":
                 continue
             st.markdown(PART_LABELS[part])
@@ -376,25 +359,9 @@ def controls() -> Panel:
 def request_of(panel: Panel) -> TrackRequest:
     """The track the controls describe, each part with its own seed (drawn from the seed)."""
     s = st.session_state
-    config = GenerationConfig(
-        int(s.seed),
-        Key.parse(s.key),
-        float(s.bpm),
-        int(s.bars),
-        SamplingConfig(
-            float(s.temperature),
-            int(s.top_k),
-            GEN.top_p,
-            bool(s.stay),
-            float(s.density),
-            int(s.register[0]),
-            int(s.register[1]),
-        ),
-        swing=float(s.swing),
-        energy=float(s.energy),
-        part_seeds=part_seeds_for(int(s.seed)),
-    )
-    tape = Tape(float(s.tape_wow), float(s.lowpass_khz) * 1000)
+    values = {w.name: s[w.name] * w.unit for w in WIDGETS}
+    values["register_low"], values["register_high"] = s.register
+    config, tape = settings_config(values, Key.parse(s.key))  # as the shell makes it
     levels, paths = dict(panel.levels), {n: panel.effect_files[n] for n in panel.levels}
     styles = style_choices()
     if s.get("style") in styles:

@@ -125,9 +125,9 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
 @pytest.fixture(scope="module")
 def models(tiny_checkpoints):
     """The tiny checkpoints loaded as the song's models (fresh for every test module)."""
-    from lofi.service.track import load_models
+    from lofi.models.loading import load_checkpoints
 
-    return load_models(*tiny_checkpoints)
+    return load_checkpoints(*tiny_checkpoints)
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +203,7 @@ def app_dirs(tmp_path_factory, tiny_checkpoints, gm_soundfont) -> dict[str, Path
         folder.mkdir()
     for src in tiny_checkpoints:
         shutil.copytree(src, dirs["checkpoints"] / src.name)
-    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+    from lofi.models.style import FALLBACK_RULES, Style, write_style
 
     parts = {"melody": "melody", "chords": "chords"}
     fallbacks = {"drums": FALLBACK_RULES}

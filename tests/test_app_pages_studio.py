@@ -228,7 +228,7 @@ def test_studio_makes_a_track_in_a_style_chosen_by_name(app_env) -> None:
     import json
     import shutil
 
-    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+    from lofi.models.style import FALLBACK_RULES, Style, write_style
 
     mine = app_env["user"] / "styles" / "mine"
     for part in ("melody", "chords"):
@@ -309,3 +309,22 @@ def test_mix_controls_reach_the_recipe_an_old_recipe_keeps_its_mono_mix_and_a_me
     wait_generated(at)
     assert at.selectbox(key="mix_version").value == 1
     assert "mix" not in json.loads(saved_recipes(app_env["user"])[-1].read_text())
+
+
+def test_a_seed_is_the_same_song_in_the_studio_and_the_shell(app_env, tmp_path) -> None:
+    import json
+
+    from lofi.cli import main
+
+    at = open_app(seed=7)
+    generate(at, bars=8)
+    studio = saved_recipes(app_env["user"])[-1].parent
+    shell = tmp_path / "shell"
+    assert main(["generate", "--seed", "7", "--bars", "8", "--out", str(shell), "--no-mp3"]) == 0
+    assert (shell / "song.mid").read_bytes() == (studio / "song.mid").read_bytes()
+    made = {
+        k: json.loads((f / "recipe.json").read_text()) for k, f in (("s", studio), ("c", shell))
+    }
+    assert made["c"]["part_seeds"] == made["s"]["part_seeds"]  # "one part again" works on both
+    assert made["c"]["feel"] == made["s"]["feel"] and made["c"]["style"] == made["s"]["style"]
+    assert str(app_env["checkpoints"]) not in (shell / "recipe.json").read_text()

@@ -87,14 +87,14 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
     import json
 
     from lofi.compose.song import compose
+    from lofi.core.parts import part_names
     from lofi.core.types import GenerationConfig
-    from lofi.encoding.vocab import PART_KINDS
-    from lofi.learn.checkpoint import read_checkpoint
     from lofi.learn.progress import read_progress
-    from lofi.learn.style import read_style
+    from lofi.models.checkpoint import read_checkpoint
+    from lofi.models.loading import load_song_models
+    from lofi.models.style import read_style
     from lofi.service.runs import part_progress, run_info, stop_run
     from lofi.service.styles import style_choices
-    from lofi.service.track import load_style_models
     from tests.factories import groove_folder
 
     groove_folder(app_env["user"] / "corpora" / "grooves", n=5)
@@ -130,7 +130,7 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
         stopped = style_choices()[f"runs/{folder.name} (stopped)"]
         style = read_style(stopped)
         # Whatever it got to (melody at least): finished parts and the best of the stopped one.
-        trained = [k for k in PART_KINDS if _has_model(folder / k, k)]
+        trained = [k for k in part_names() if _has_model(folder / k, k)]
         assert "melody" in trained and sorted(style.parts) == sorted(trained)
         for kind in trained:
             best = read_checkpoint(folder / kind, kind).meta["model_sha256"]
@@ -140,7 +140,7 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
             assert style.models[kind] == shipped.models[kind]
         for kind in set(shipped.fallbacks) - set(trained):
             assert style.fallbacks[kind] == shipped.fallbacks[kind]
-        song = compose(GenerationConfig(bars=8), load_style_models(stopped))
+        song = compose(GenerationConfig(bars=8), load_song_models(stopped))
         assert {p.name for p in song.parts} >= {"melody", "chords", "drums"}
         at.run()
         # The table counts the epochs of the part in training against its own most epochs.
@@ -167,7 +167,7 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
 
 def _has_model(folder, kind: str) -> bool:
     from lofi.core.errors import CheckpointError
-    from lofi.learn.checkpoint import read_checkpoint
+    from lofi.models.checkpoint import read_checkpoint
 
     try:
         read_checkpoint(folder, kind)

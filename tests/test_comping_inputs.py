@@ -30,8 +30,10 @@ from lofi.encoding.vocab import (
     comping_vocabulary,
     without,
 )
-from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_biased
-from lofi.learn.sampler import StepModel
+from lofi.learn.export import to_step_model
+from lofi.learn.models import ModelSize, build_model, chord_bias_name
+from lofi.models.network import chord_biased
+from lofi.models.sampler import StepModel
 from tests.factories import make_piece
 
 VOCAB = comping_vocabulary(("0.4.7", "0.3.7"))
@@ -99,7 +101,7 @@ def _octaves_follow_the_ceiling(vocab: Vocabulary) -> StepModel:
                 octave = min(max(int(token) // 12 - 2, 2), 6)
                 table[row, vocab.index("octave", str(octave))] = 60.0
         layer.set_weights([table])
-    return StepModel.from_keras(model, vocab)
+    return to_step_model(model, vocab)
 
 
 def _comp(model: StepModel, tune: list[Note], bars: tuple[int, ...] = ()) -> list[Note]:
@@ -116,11 +118,11 @@ def test_the_comping_sampler_voices_under_the_tune_it_is_given() -> None:
         top = max(n.pitch for n in notes)
         assert tune_pitch - 12 < top < tune_pitch  # the triad an octave under the tune
     old = without(VOCAB, BAR_DENSITY, CEILING)  # a model from before the ceiling ignores the tune
-    before = StepModel.from_keras(build_model(old, ModelSize(units=8, embedding=4), seed=2), old)
+    before = to_step_model(build_model(old, ModelSize(units=8, embedding=4), seed=2), old)
     assert _comp(before, [Note(84, 0.0, 4.0, 80)]) == _comp(before, [])
     assert _comp(before, [], (0, 7)) == _comp(before, [], (7, 0))  # nor the bars
     current = build_model(VOCAB, ModelSize(units=8, embedding=4), seed=2)
     layer = current.get_layer(f"embed_{BAR_DENSITY}")
     layer.set_weights([np.random.default_rng(1).normal(0, 5, layer.get_weights()[0].shape)])
-    hears = StepModel.from_keras(current, VOCAB)
+    hears = to_step_model(current, VOCAB)
     assert _comp(hears, [], (0, 7)) != _comp(hears, [], (7, 0))  # a current one hears them

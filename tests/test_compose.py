@@ -17,6 +17,7 @@ from lofi.compose.song import compose
 from lofi.core.constants import DRUM_CHANNEL
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.encoding.dynamics import velocity_of
+from lofi.models import Loaded
 
 
 def _midi(models, seed: int, key: str = "A-minor", bars: int = 16, **sampling) -> bytes:
@@ -55,15 +56,15 @@ def test_melody_and_chords_stay_in_key(models, key: str) -> None:
 
 
 def test_the_melody_sounds_at_the_loudness_it_learned(models) -> None:
-    learned = {velocity_of(t) for t in models.melody.vocab.inputs["velocity"][1:]}
+    learned = {velocity_of(t) for t in models.needed("melody").vocab.inputs["velocity"][1:]}
     config = GenerationConfig(4, Key.parse("D-minor"), 80.0, 16, SamplingConfig())
-    untimed = replace(models, timing=None)
+    untimed = replace(models, timing=Loaded())
     now = {n.velocity for n in compose(config, untimed).part("melody").notes}
     assert now and now <= learned
     # With the style's feels, the part plays at one training piece's level (its balance).
     timed = [n.velocity for n in compose(config, models).part("melody").notes]
-    assert models.timing is not None and models.timing.loudness
-    levels = [row[1] for row in models.timing.loudness]
+    assert models.timing_model is not None and models.timing_model.loudness
+    levels = [row[1] for row in models.timing_model.loudness]
     assert min(abs(float(np.median(timed)) - level) for level in levels) <= 1
     before = {n.velocity for n in compose(config, untimed, ARRANGEMENT_V3).part("melody").notes}
     assert before - learned  # version 3 humanised them at random

@@ -31,7 +31,7 @@ from lofi.encoding.vocab import (
     vocabulary,
     without,
 )
-from lofi.learn.timing import PARTS, fit_timing, read_timing, write_timing
+from lofi.models.timing import PARTS, fit_timing, read_timing, write_timing
 from tests.factories import make_piece
 
 

@@ -10,10 +10,10 @@ from lofi.cli import main
 from lofi.compose.song import compose
 from lofi.core.errors import ConfigError
 from lofi.core.types import GenerationConfig
-from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.distribute import cluster_task, local_cluster
 from lofi.learn.progress import read_progress
-from lofi.service.track import load_models
+from lofi.models.checkpoint import read_checkpoint
+from lofi.models.loading import load_checkpoints
 
 TINY = ["--units", "16", "--embedding", "8", "--dropout", "0", "--batch-size", "8"]
 
@@ -40,7 +40,7 @@ def test_two_local_workers_train_one_checkpoint_that_generates(
     losses = [r["loss"] for r in read_progress(out / "progress.jsonl") if r["event"] == "step"]
     assert len(losses) == 8 and losses[-1] < losses[0] and math.isfinite(meta["best_val_loss"])
     assert not list(scratch.iterdir()), "the other worker's checkpoint folder is gone"
-    models = load_models(out, tiny_checkpoints[1])
+    models = load_checkpoints(out, tiny_checkpoints[1])
     song = compose(GenerationConfig(seed=3, bars=8), models)
     assert song.part("melody").notes
 

@@ -211,8 +211,8 @@ def test_a_style_folder_holds_one_checkpoint_per_part(tiny_checkpoints, tmp_path
     import shutil
 
     from lofi.core.errors import StyleError
-    from lofi.learn.style import FALLBACK_RULES, Style, write_style
-    from lofi.service.track import load_style_models, style_checkpoints
+    from lofi.models.loading import load_song_models, style_checkpoints
+    from lofi.models.style import FALLBACK_RULES, Style, write_style
     from lofi.tools.evaluate import validation_losses
 
     style = tmp_path / "tiny"
@@ -223,13 +223,13 @@ def test_a_style_folder_holds_one_checkpoint_per_part(tiny_checkpoints, tmp_path
         Style(style, "tiny", "synthetic", "0" * 64, "tests", parts, {"drums": FALLBACK_RULES})
     )
     assert set(style_checkpoints(style)) == {"melody", "chords"}
-    models = load_style_models(style)
-    assert models.melody_id.startswith("melody@") and models.chords_id.startswith("chords@")
+    models = load_song_models(style)
+    assert models.id("melody").startswith("melody@") and models.id("chords").startswith("chords@")
     losses = validation_losses(style_checkpoints(style))
     assert all(isinstance(v, float) and v > 0 for v in losses.values()), losses
     shutil.rmtree(style / "chords")
     with pytest.raises(StyleError, match="chords model is unusable"):
-        load_style_models(style)
+        load_song_models(style)
 
 
 def test_a_songs_melody_is_also_judged_against_the_chords_heard_in_its_notes() -> None:

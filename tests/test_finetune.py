@@ -14,14 +14,14 @@ from lofi.core.errors import StyleError
 from lofi.core.settings import TRAINING
 from lofi.data.split import held_out_part, split_pieces, training_part
 from lofi.encoding.vocab import vocabulary
-from lofi.learn.checkpoint import META_FILE, VOCAB_FILE, file_sha256, read_checkpoint
-from lofi.learn.export import WEIGHTS_FILE, export_weights
+from lofi.learn.export import export_weights
 from lofi.learn.finetune import BasePart, BaseStyle, warm_start
 from lofi.learn.models import build_model
-from lofi.learn.sampler import StepModel
-from lofi.learn.style import STYLE_FILE, read_style
 from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
+from lofi.models.checkpoint import META_FILE, VOCAB_FILE, WEIGHTS_FILE, file_sha256, read_checkpoint
+from lofi.models.sampler import StepModel
+from lofi.models.style import STYLE_FILE, read_style
 from tests.factories import TINY, make_piece, synthetic_corpus
 
 CONFIG = TrainConfig(

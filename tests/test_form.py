@@ -20,8 +20,9 @@ from lofi.compose.song import compose
 from lofi.core.errors import RecipeError
 from lofi.core.types import GenerationConfig, Key
 from lofi.data.corpus import load_corpus
-from lofi.learn.form import FALLBACK_FORM, fit_form, piece_phrases, read_form, write_form
-from lofi.service.track import load_models
+from lofi.models import Loaded
+from lofi.models.form import FALLBACK_FORM, fit_form, piece_phrases, read_form, write_form
+from lofi.models.loading import load_checkpoints
 from tests.factories import write_midi
 
 # Two 4-bar chord loops (one chord per bar, as pitch classes) and a tune for each.
@@ -97,11 +98,13 @@ def test_songs_follow_the_learned_form(corpora) -> None:
 def test_a_repeated_block_plays_the_same_melody(tiny_checkpoints, corpora) -> None:
     from dataclasses import replace
 
-    models = replace(load_models(*tiny_checkpoints), form=fit_form(corpora["AABA"].pieces))
+    models = replace(
+        load_checkpoints(*tiny_checkpoints), form=Loaded(fit_form(corpora["AABA"].pieces))
+    )
     config = GenerationConfig(seed=4, key=Key.parse("C-major"), bars=40)
     song = compose(config, models)
     main = song.sections[1]
-    plan = form_plan(40, models.form, 4, rules=False)
+    plan = form_plan(40, models.form_model, 4, rules=False)
     assert song.sections == plan.sections
     first: dict[str, list[tuple[int, int]]] = {}
     for i, token in enumerate(plan.blocks):
@@ -138,7 +141,7 @@ def test_the_arrangement_of_an_old_recipe_is_still_known() -> None:
 def test_the_bass_comes_in_after_the_named_share_of_the_intro(tiny_checkpoints) -> None:
     from dataclasses import replace
 
-    models = load_models(*tiny_checkpoints)
+    models = load_checkpoints(*tiny_checkpoints)
     config = GenerationConfig(seed=3, key=Key.parse("C-major"), bars=32)
     song = compose(config, models)
     intro_beats = song.sections[0].bars * 4
@@ -155,7 +158,7 @@ def test_the_bass_comes_in_after_the_named_share_of_the_intro(tiny_checkpoints) 
 
 
 def test_learned_density_keeps_songs_reproducible(tiny_checkpoints) -> None:
-    models = load_models(*tiny_checkpoints)
+    models = load_checkpoints(*tiny_checkpoints)
     config = GenerationConfig(seed=9, key=Key.parse("D-minor"), bars=24)
     first = song_to_midi(compose(config, models))
     assert song_to_midi(compose(config, models)) == first

@@ -18,8 +18,7 @@ import pytest
 from lofi.compose.arrangement import ARRANGEMENTS
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
-from lofi.service.recipe import load_recipe
-from lofi.service.track import request_models
+from lofi.service.recipe import load_recipe, request_models
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 CHECKOUT = Path(__file__).resolve().parents[1]

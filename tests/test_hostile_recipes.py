@@ -161,7 +161,7 @@ def _swap_weights(folder: Path) -> None:
     """Other sampler weights beside the same model.keras, meta.json edited to match."""
     import numpy as np
 
-    from lofi.learn.checkpoint import file_sha256
+    from lofi.models.checkpoint import file_sha256
 
     with np.load(folder / "weights.npz") as data:
         arrays = {k: data[k] for k in data.files}

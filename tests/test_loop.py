@@ -249,14 +249,15 @@ def test_a_loop_that_cannot_play_the_a_sections_is_refused(name, part, reason) -
 
 def test_the_recipe_names_the_scope_and_finds_the_loop_again(tmp_path, monkeypatch) -> None:
     from lofi.service.loops import keep_loop, loop_entry, loop_from_entry
-    from lofi.service.recipe_schema import SCHEMA
+    from lofi.service.recipe_schema import recipe_schema
 
     monkeypatch.setenv("LOFI_USER_DATA_DIR", str(tmp_path))
     loop = open_loop(PACK / "chill_1_e_minor.mid", scope="A")
     keep_loop(PACK / "chill_1_e_minor.mid", loop.loop.content_hash)
     entry = loop_entry(loop)
     assert (
-        entry["scope"] == "A" and "A" in SCHEMA["properties"]["loop"]["properties"]["scope"]["enum"]
+        entry["scope"] == "A"
+        and "A" in recipe_schema()["properties"]["loop"]["properties"]["scope"]["enum"]
     )
     config = GenerationConfig(key=loop.loop.key, bpm=loop.loop.bpm)
     assert loop_from_entry(entry, config) == loop

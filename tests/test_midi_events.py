@@ -50,3 +50,24 @@ def test_bytes_and_paths_read_alike(tmp_path) -> None:
 def test_broken_file_is_a_render_error(tmp_path) -> None:
     with pytest.raises(RenderError, match="cannot read the MIDI file"):
         read_midi_events(b"MThd\x00\x00\x00\x06garbage")
+
+
+def test_the_tempo_map_times_every_tick_as_pretty_midi_does(tmp_path) -> None:
+    import pretty_midi
+
+    from lofi.audio.midi_events import tempo_map
+
+    mid = mido.MidiFile(ticks_per_beat=384)
+    tempos = [(0, 612_245), (700, 612_245), (1_333, 437_000), (5_000, 1_500_000), (9_001, 61)]
+    conductor = mido.MidiTrack()
+    last = 0
+    for tick, tempo in tempos:
+        conductor.append(mido.MetaMessage("set_tempo", tempo=tempo, time=tick - last))
+        last = tick
+    lead = mido.MidiTrack([mido.Message("note_on", note=60, velocity=9, time=12_000)])
+    mid.tracks.extend([conductor, lead])
+    mid.save(tmp_path / "tempi.mid")
+    theirs = pretty_midi.PrettyMIDI(str(tmp_path / "tempi.mid"))
+    ours = tempo_map(mido.MidiFile(tmp_path / "tempi.mid"))
+    for tick in (0, 1, 699, 700, 1_333, 1_334, 4_999, 5_000, 9_000, 9_001, 11_999, 12_000):
+        assert ours(tick) == theirs.tick_to_time(tick)  # bit for bit: the same frames

@@ -29,12 +29,13 @@ from lofi.encoding.comping import (
 )
 from lofi.encoding.tokens import decode_melody, fold_pitch, key_shift
 from lofi.encoding.vocab import Vocabulary, bass_vocabulary, vocabulary
-from lofi.learn.checkpoint import read_checkpoint
 from lofi.learn.models import ModelSize
-from lofi.learn.sampler import StepModel
 from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig, train
-from lofi.service.track import default_chord_model, default_melody_model, load_models
+from lofi.models import Loaded
+from lofi.models.checkpoint import read_checkpoint
+from lofi.models.loading import default_chord_model, default_melody_model, load_checkpoints
+from lofi.models.sampler import StepModel
 from tests.factories import TINY
 
 # C major, two bars each: I – vi – IV – V as (root pitch class, chord pitch classes).
@@ -210,12 +211,12 @@ def test_a_learned_figure_is_played_more_than_the_rules_play_it(tmp_path: Path) 
     corpus = load_corpus(figure_folder(tmp_path / "corpus"))
     for kind in ("bass", "comping"):
         train(replace(FIGURE, kind=kind), corpus, tmp_path / kind)
-    rules = load_models(default_melody_model(), default_chord_model())
+    rules = load_checkpoints(default_melody_model(), default_chord_model())
     loaded = {}
     for kind in ("bass", "comping"):
         ckpt = read_checkpoint(tmp_path / kind, kind)
-        loaded[kind] = StepModel.load(ckpt.path, ckpt.vocab)
-    learned = replace(rules, bass=loaded["bass"], comping=loaded["comping"])
+        loaded[kind] = Loaded(StepModel.load(ckpt.path, ckpt.vocab), ckpt.model_id)
+    learned = rules.with_parts(**loaded)
     sampling = SamplingConfig(temperature=0.5)  # the models' preference, less of their doubt
     config = GenerationConfig(seed=4, key=Key.parse("F-major"), bars=24, sampling=sampling)
     by_rules, by_model = compose(config, rules), compose(config, learned)

@@ -94,15 +94,12 @@ def test_the_shell_remakes_a_studio_take_from_the_checkout_without_any_variable(
 
     from lofi.audio.soundfonts import Instrument
     from lofi.core.types import GenerationConfig, Key
+    from lofi.models.loading import load_song_models
+    from lofi.models.style import default_style_dir
     from lofi.service.recipe import style_request
     from lofi.service.studio_stream import start_take
     from lofi.service.takes import new_request
-    from lofi.service.track import (
-        default_style,
-        ensure_default_effects,
-        load_style_models,
-        resolve_effects,
-    )
+    from lofi.service.track import ensure_default_effects, resolve_effects
 
     checkout = Path(__file__).resolve().parents[1]
     assert paths.home() == checkout and gm_soundfont.parent == checkout / "soundfonts"
@@ -112,9 +109,9 @@ def test_the_shell_remakes_a_studio_take_from_the_checkout_without_any_variable(
     levels = {"rain": -20.0, "vinyl": -26.0}
     config = GenerationConfig(seed=7, key=Key.parse("D-minor"), bpm=84.0, bars=8)
     request = new_request(
-        style_request(config, default_style(), instruments, levels, resolve_effects(levels))
+        style_request(config, default_style_dir(), instruments, levels, resolve_effects(levels))
     )
-    take = start_take(request, load_style_models(default_style()), tmp_path / "session", "t")
+    take = start_take(request, load_song_models(default_style_dir()), tmp_path / "session", "t")
     try:
         assert take.wait_done(300), take.error
     finally:

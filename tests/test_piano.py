@@ -127,8 +127,8 @@ def test_vocabulary_saves_and_loads(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_piano(pack_pieces):
     from lofi.data.corpus import Corpus
+    from lofi.learn.export import to_step_model
     from lofi.learn.models import ModelSize, build_model
-    from lofi.learn.sampler import StepModel
     from lofi.learn.train import TrainConfig, make_dataset, prepare
 
     corpus = Corpus("pack", tuple(pack_pieces), (), "x")
@@ -141,7 +141,7 @@ def tiny_piano(pack_pieces):
     model.fit(
         make_dataset(train, 8, True, 0), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False
     )
-    return model, vocab, StepModel.from_keras(model, vocab)
+    return model, vocab, to_step_model(model, vocab)
 
 
 def test_step_model_matches_keras(tiny_piano, pack_pieces):

@@ -76,7 +76,7 @@ def test_playlist_is_three_tracks_with_crossfades_and_reproducible(app_dirs, tmp
 
 
 def test_playlist_plays_the_shipped_style_and_lasts_the_minutes_asked(tmp_path) -> None:
-    from lofi.service.track import default_style
+    from lofi.models.style import default_style_dir
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     out = tmp_path / "mix"
@@ -91,7 +91,7 @@ def test_playlist_plays_the_shipped_style_and_lasts_the_minutes_asked(tmp_path) 
     seconds = sf.info(str(out / "mix.wav")).frames / SAMPLE_RATE
     assert abs(seconds - 75) <= 6  # two bars at 80 BPM
     recipe = json.loads((out / "playlist.json").read_text())
-    shipped = json.loads((default_style() / "style.json").read_text())
+    shipped = json.loads((default_style_dir() / "style.json").read_text())
     assert [track["bars"] for track in recipe["tracks"]] == [16, 8]
     for track in recipe["tracks"]:
         assert track["style"] is not None and track["style"]["name"] == shipped["name"]

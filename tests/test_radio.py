@@ -39,10 +39,10 @@ def _request(app_dirs):
 
 
 def test_session_stays_ahead_prunes_and_never_repeats(app_dirs) -> None:
-    from lofi.service.track import load_models
+    from lofi.models.loading import load_checkpoints
 
     request = _request(app_dirs)
-    models = load_models(request.melody_model, request.chord_model)
+    models = load_checkpoints(request.melody_model, request.chord_model)
     limits = DriftLimits(keys=("A-minor", "C-major"), bpm_range=(96.0, 100.0))
     session = RadioSession(request, models, RadioSettings(limits, bars=8, seed=3))
     try:
@@ -123,12 +123,12 @@ def test_a_loop_theme_comes_back_every_fourth_track(app_dirs) -> None:
 
     from lofi.compose.around_loop import LoopPart
     from lofi.encoding.loop import read_loop
+    from lofi.models.loading import load_checkpoints
     from lofi.service.radio import THEME_EVERY
-    from lofi.service.track import load_models
 
     loop = read_loop(Path(__file__).parent / "data" / "lofi_pack" / "chill_1_e_minor.mid")
     request = _request(app_dirs)
-    models = load_models(request.melody_model, request.chord_model)
+    models = load_checkpoints(request.melody_model, request.chord_model)
     limits = DriftLimits(keys=("A-minor", "C-major"), bpm_range=(80.0, 84.0))
     theme = LoopPart(loop, "chords")
     session = RadioSession(request, models, RadioSettings(limits, bars=8, seed=5, theme=theme))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lofi.core.errors import CheckpointError
-from lofi.learn.checkpoint import BACKUP_DIR, read_checkpoint
 from lofi.learn.progress import read_progress
+from lofi.models.checkpoint import BACKUP_DIR, read_checkpoint
 from lofi.service.runs import process_start, run_info, start_run, stop_run
 
 MIDI = (Path(__file__).parent / "data" / "midi" / "tiny_c_major.mid").read_bytes()
@@ -94,7 +94,7 @@ def test_kill_during_a_checkpoint_write(commit, corpus, tmp_path, monkeypatch, t
     one is never used; the earlier whole one loads and generates."""
     from lofi.compose.song import compose
     from lofi.core.types import GenerationConfig, Key
-    from lofi.service.track import load_models
+    from lofi.models.loading import load_checkpoints
 
     monkeypatch.setenv("LOFI_TEST_CRASH_IN_CHECKPOINT", str(commit))
     folder = start_run(tmp_path / "runs", "melody", str(corpus), OPTIONS)
@@ -113,6 +113,6 @@ def test_kill_during_a_checkpoint_write(commit, corpus, tmp_path, monkeypatch, t
     ckpt = read_checkpoint(folder, "melody")
     assert ckpt.path == folder / BACKUP_DIR
     assert ckpt.meta["best_epoch"] == best[-1]["epoch"]
-    models = load_models(folder, tiny_checkpoints[1])
+    models = load_checkpoints(folder, tiny_checkpoints[1])
     song = compose(GenerationConfig(3, Key.parse("C-major"), 80.0, 8), models)
     assert song.part("melody").notes

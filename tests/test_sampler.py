@@ -7,17 +7,10 @@ from lofi.encoding.vocab import (
     comping_vocabulary,
     melody_vocabulary,
 )
-from lofi.learn.export import export_weights
-from lofi.learn.models import (
-    ModelSize,
-    build_model,
-    chord_bias_name,
-    chord_biased,
-    chord_scale_name,
-    output_name,
-    position_scaled,
-)
-from lofi.learn.sampler import StepModel, choose
+from lofi.learn.export import export_weights, to_step_model
+from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_scale_name, output_name
+from lofi.models.network import chord_biased, position_scaled
+from lofi.models.sampler import StepModel, choose
 
 
 @pytest.mark.parametrize(("layers", "token_dropout"), [(1, 0.0), (2, 0.0), (1, 0.3)])
@@ -44,7 +37,7 @@ def test_step_probabilities_equal_the_keras_model(vocab_fn, layers: int, token_d
     steps = 12
     tokens = {name: rng.integers(0, vocab.size(name), steps) for name in vocab.inputs}
     keras_out = model({k: v[None, :].astype("int32") for k, v in tokens.items()}, training=False)
-    step_model = StepModel.from_keras(model, vocab)
+    step_model = to_step_model(model, vocab)
     state = step_model.initial_state()
     for t in range(steps):
         probs = step_model.step({k: int(v[t]) for k, v in tokens.items()}, state)

@@ -8,11 +8,12 @@ import pytest
 
 from lofi.cli import _parser
 from lofi.core.errors import ConfigError
-from lofi.core.settings import GENERATION, TRAINING, Span
+from lofi.core.settings import GENERATION, SETTINGS, TRAINING, USER_SETTINGS, Span
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.models import ModelSize
 from lofi.learn.train import TrainConfig, check_config
-from lofi.service.recipe import validate_config
+from lofi.service.recipe import setting_values, settings_config, validate_config
+from lofi.service.recipe_schema import recipe_schema
 
 
 def _defaults(command: str, *required: str) -> argparse.Namespace:
@@ -38,6 +39,38 @@ def test_generate_cli_defaults_are_the_settings() -> None:
     assert Key.parse(args.key) == GenerationConfig().key
 
 
+def test_each_setting_is_declared_once_and_every_surface_is_made_from_it() -> None:
+    schema = recipe_schema()["properties"]
+    args = _defaults("generate", "--out", "x")
+    config, tape = settings_config({}, Key.parse(GENERATION.key))
+    values = setting_values(config, tape)
+    for s in USER_SETTINGS:
+        # the recipe's field, typed and ranged as declared
+        *groups, name = s.recipe.split(".")
+        field = schema[groups[0]]["properties"][name] if groups else schema[name]
+        if s.span is not None:
+            assert field["maximum"] == s.span.high, s.name
+        # the shell's option and its default; the engine's default
+        if s.name not in ("register_low", "register_high"):
+            assert getattr(args, s.name) == s.default, s.name
+        assert values[s.name] == s.default, s.name
+    # every Studio setting is a `generate` option, each refused out of range by one check
+    given = ["--swing", "0.7", "--energy", "1.5", "--tape-wow", "0", "--lowpass-hz", "4000"]
+    args = _parser().parse_args(["generate", "--out", "x", *given])
+    from lofi.cli.generate import setting_values as given_values
+
+    config, tape = settings_config(given_values(args), Key.parse(args.key))
+    assert (config.swing, config.energy, tape.wow, tape.lowpass_hz) == (0.7, 1.5, 0.0, 4000.0)
+    assert config.part_seeds is not None  # each part its own seed, as in the Studio
+    for s in USER_SETTINGS:
+        if s.span is None:
+            continue
+        wrong = {**values, s.name: s.span.high + 1}
+        config, tape = settings_config(wrong, Key.parse(args.key))
+        with pytest.raises(ConfigError, match=s.label.lower().split(" (")[0]):
+            validate_config(config, tape)
+
+
 def test_train_cli_and_engine_defaults_are_the_settings() -> None:
     args = _defaults("train", "melody", "--out", "x")
     config, size = TrainConfig(kind="melody"), ModelSize()
@@ -60,7 +93,7 @@ def test_engine_refuses_what_the_settings_do_not_allow() -> None:
         validate_config(GenerationConfig(bpm=low - 1))
     with pytest.raises(ConfigError, match="bars"):
         validate_config(GenerationConfig(bars=GENERATION.bars_range.high + 1))
-    too_hot = SamplingConfig(temperature=GENERATION.temperature_range.high * 2)
+    too_hot = SamplingConfig(temperature=SETTINGS["temperature"].span.high * 2)  # type: ignore[union-attr]
     with pytest.raises(ConfigError, match="temperature"):
         validate_config(GenerationConfig(sampling=too_hot))
     check_config(TrainConfig(kind="melody"))

@@ -12,11 +12,12 @@ import soundfile as sf
 from lofi.audio.export import write_wav
 from lofi.core.errors import ConfigError
 from lofi.core.types import GenerationConfig, Key
+from lofi.models.loading import load_checkpoints
 from lofi.service.mixer import bounce, mixed_request
 from lofi.service.recipe import from_recipe, to_recipe
 from lofi.service.studio_stream import start_take
 from lofi.service.takes import read_take
-from lofi.service.track import load_models, make_track, write_track
+from lofi.service.track import make_track, write_track
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def studio(app_dirs, gm_soundfont):
         {"rain": -20.0, "vinyl": -math.inf},
         beds,
     )
-    return request, load_models(request.melody_model, request.chord_model)
+    return request, load_checkpoints(request.melody_model, request.chord_model)
 
 
 def _pieces(take, part: str) -> np.ndarray:

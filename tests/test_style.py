@@ -15,8 +15,11 @@ from lofi.core.errors import RecipeError, StyleError
 from lofi.core.types import GenerationConfig, Key
 from lofi.data.corpus import load_corpus
 from lofi.encoding.drums import KIT_PITCH
-from lofi.learn.form import FALLBACK_FORM, read_form
-from lofi.learn.style import (
+from lofi.learn.style_training import train_style
+from lofi.learn.train import TrainConfig
+from lofi.models.form import FALLBACK_FORM, read_form
+from lofi.models.loading import load_song_models
+from lofi.models.style import (
     FALLBACK_RULES,
     STYLE_FILE,
     default_style_dir,
@@ -24,10 +27,7 @@ from lofi.learn.style import (
     read_style,
     resolve_style,
 )
-from lofi.learn.style_training import train_style
-from lofi.learn.train import TrainConfig
-from lofi.service.recipe import from_recipe, recipe_form, style_request, to_recipe
-from lofi.service.track import load_style_models, request_models
+from lofi.service.recipe import from_recipe, recipe_form, request_models, style_request, to_recipe
 from tests.factories import TINY, groove_folder, synthetic_corpus
 
 BASE = TrainConfig(
@@ -56,9 +56,9 @@ def test_style_json_names_every_part_and_its_corpus(style: Path) -> None:
 
 
 def test_learned_drums_play_in_the_composed_song(style: Path) -> None:
-    models = load_style_models(style)
-    assert models.drums is not None and models.drums_id.startswith("drums@")
-    assert models.bass is not None and models.comping is not None
+    models = load_song_models(style)
+    assert models.model("drums") is not None and models.id("drums").startswith("drums@")
+    assert models.model("bass") is not None and models.model("comping") is not None
     song = compose(GenerationConfig(seed=3, bars=16), models)
     assert {p.name for p in song.parts if p.notes} == {"chords", "melody", "bass", "drums"}
     drums = song.part("drums").notes
@@ -115,7 +115,7 @@ def test_a_corpus_without_drums_falls_back_by_name(tmp_path: Path) -> None:
     assert style.fallbacks == {"drums": FALLBACK_RULES}
     assert set(style.parts) == {"melody", "chords", "bass", "comping"}
     assert not (style.path / "drums").exists()  # no empty folder for the part it lacks
-    assert load_style_models(style.path).drums is None
+    assert load_song_models(style.path).model("drums") is None
     with pytest.raises(StyleError, match="already holds a style"):
         train_style(synthetic_corpus(), tmp_path / "piano", BASE)
 
@@ -138,8 +138,8 @@ def test_the_shipped_style_is_a_style() -> None:
     shipped = read_style(default_style_dir())
     assert set(shipped.parts) == {"melody", "chords", "bass", "comping"}
     assert shipped.fallbacks == {"drums": FALLBACK_RULES}
-    models = load_style_models(default_style_dir())
-    assert models.bass is not None and models.comping is not None
+    models = load_song_models(default_style_dir())
+    assert models.model("bass") is not None and models.model("comping") is not None
     source, form = shipped.form_source()
     assert source == "learned" and form is not None and read_form(form).pieces > 50
 
@@ -155,8 +155,9 @@ def test_a_recipe_from_before_learned_bass_and_comping_plays_their_rules(style: 
     again = from_recipe(old)
     assert again.rules_parts == ("bass", "comping")
     models = request_models(again)
-    assert models.bass is None and models.comping is None and models.drums is not None
-    rules = replace(request_models(request), bass=None, comping=None, bass_id="", comping_id="")
+    assert models.model("bass") is None and models.model("comping") is None
+    assert models.model("drums") is not None
+    rules = request_models(request).with_parts(bass=None, comping=None)
     assert song_to_midi(compose(config, models)) == song_to_midi(compose(config, rules))
     assert song_to_midi(compose(config, models)) != song_to_midi(
         compose(config, request_models(request))
@@ -178,7 +179,7 @@ def test_a_style_written_before_bass_and_comping_were_learned_reads_their_rules(
     (old / STYLE_FILE).write_text(json.dumps(data))
     loaded = read_style(old)
     assert loaded.fallbacks == {"bass": "rules:bass", "comping": "rules:comping"}
-    assert load_style_models(old).bass is None
+    assert load_song_models(old).model("bass") is None
 
 
 def test_the_lofi_default_and_the_game_style_both_ship(
@@ -186,7 +187,7 @@ def test_the_lofi_default_and_the_game_style_both_ship(
 ) -> None:
     import shutil
 
-    from lofi.learn.style import fallback_style_dir, game_style_dir
+    from lofi.models.style import fallback_style_dir, game_style_dir
     from lofi.service.styles import style_choices
 
     root = tmp_path / "checkpoints"

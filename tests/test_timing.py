@@ -13,8 +13,10 @@ from lofi.compose.arrangement import ARRANGEMENT, ARRANGEMENT_V2, arrangement_fr
 from lofi.compose.song import compose
 from lofi.core.errors import CheckpointError
 from lofi.core.types import GenerationConfig, Key, Note
-from lofi.learn.sampler import plays
-from lofi.learn.timing import (
+from lofi.models import Loaded
+from lofi.models.loading import default_chord_model, default_melody_model, load_checkpoints
+from lofi.models.sampler import plays
+from lofi.models.timing import (
     BINS,
     POSITIONS,
     TimingModel,
@@ -24,7 +26,6 @@ from lofi.learn.timing import (
     read_timing,
     write_timing,
 )
-from lofi.service.track import default_chord_model, default_melody_model, load_models
 from tests.factories import make_piece
 
 SWUNG = 2 / 3  # a triplet-swung off-beat: two thirds into the beat
@@ -146,16 +147,17 @@ def test_whether_a_part_plays_is_drawn_at_the_models_own_odds() -> None:
 
 
 def test_songs_take_their_feel_from_the_shipped_style_and_old_arrangements_keep_the_grid() -> None:
-    models = load_models(default_melody_model(), default_chord_model())
-    assert isinstance(models.timing, TimingModel) and models.timing_id.startswith("style:default@")
+    models = load_checkpoints(default_melody_model(), default_chord_model())
+    assert isinstance(models.timing_model, TimingModel)
+    assert models.timing.id.startswith("style:default@")
     moved = []
     # The same feels with every onset on the grid, straight and unscaled: the same notes.
-    on_grid = np.zeros_like(models.timing.feels)
+    on_grid = np.zeros_like(models.timing_model.feels)
     on_grid[:, :, BINS // 2] = 1
-    grid_feels = replace(models.timing, feels=on_grid, swing=(), loudness=())
+    grid_feels = replace(models.timing_model, feels=on_grid, swing=(), loudness=())
     for seed in range(1, 9):
         config = GenerationConfig(seed=seed, key=Key.parse("C-major"), bars=16)
-        untimed = replace(models, timing=grid_feels)
+        untimed = replace(models, timing=Loaded(grid_feels, models.timing.id))
         timed, grid = compose(config, models), compose(config, untimed)
         for a, b in zip(timed.parts, grid.parts, strict=True):
             assert [n.pitch for n in a.notes] == [n.pitch for n in b.notes]  # only onsets move
@@ -190,7 +192,7 @@ def test_a_note_struck_again_ends_where_its_pitch_starts_again() -> None:
     notes = [Note(60, 0.0, 2.0, 80), Note(64, 0.0, 2.0, 80), Note(60, 1.0, 2.0, 70)]
     out = untangled(notes)
     assert out[0] == Note(60, 0.0, 1.0, 80) and out[1:] == notes[1:]
-    models = load_models(default_melody_model(), default_chord_model())
+    models = load_checkpoints(default_melody_model(), default_chord_model())
     for seed in range(1, 4):
         song = compose(GenerationConfig(seed=seed, key=Key.parse("A-minor"), bars=16), models)
         for part in song.parts:

@@ -9,8 +9,8 @@ import soundfile as sf
 from pedalboard.io import AudioFile
 
 from lofi.core.constants import DRUM_CHANNEL
-from lofi.learn.checkpoint import read_checkpoint
-from lofi.service.track import default_chord_model, default_melody_model
+from lofi.models.checkpoint import read_checkpoint
+from lofi.models.loading import default_chord_model, default_melody_model
 
 
 @pytest.fixture(scope="module")

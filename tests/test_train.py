@@ -4,10 +4,11 @@ import math
 import pytest
 
 from lofi.core.errors import CheckpointError, LofiError
-from lofi.learn.checkpoint import load_keras_model, read_checkpoint
+from lofi.learn.checkpoint import load_keras_model
 from lofi.learn.progress import read_progress
-from lofi.learn.sampler import StepModel
 from lofi.learn.train import TrainConfig, split_pieces, train
+from lofi.models.checkpoint import read_checkpoint
+from lofi.models.sampler import StepModel
 from tests.factories import TINY, synthetic_corpus, train_tiny
 
 
@@ -87,7 +88,7 @@ def test_a_part_trains_the_same_whatever_ran_before_it(tmp_path) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from lofi.learn.sampler import read_weights
+    from lofi.models.sampler import read_weights
 
     runs = []
     for earlier_seed in (12345, 777):  # the seed an earlier part's training left behind

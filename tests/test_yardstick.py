@@ -100,7 +100,7 @@ def test_a_handful_of_windows_from_the_same_music_is_too_few_to_tell(corpora) ->
 
 
 def test_songs_are_heard_in_the_parts_the_corpus_has(tmp_path) -> None:
-    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+    from lofi.models.style import FALLBACK_RULES, Style, write_style
     from lofi.tools.evaluate import compared_parts
 
     chords = tuple(Note(p, float(b), 1.0, 70) for b in range(16) for p in (60, 64, 67))

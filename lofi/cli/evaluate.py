@@ -148,8 +148,8 @@ def _check(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
-    from lofi.learn.style import resolve_style
-    from lofi.service.track import load_models
+    from lofi.models.loading import load_checkpoints
+    from lofi.models.style import resolve_style
     from lofi.tools.evaluate import evaluate
 
     _check(args)
@@ -179,7 +179,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         melody, chords = checkpoints
         made = evaluate(
             corpus,
-            load_models(melody, chords),
+            load_checkpoints(melody, chords),
             checkpoints={"melody": melody, "chords": chords},
             **settings,
         )
@@ -209,10 +209,10 @@ def _loop_case(
     args: argparse.Namespace, corpus: Corpus, checkpoints: tuple[Path, Path] | None
 ) -> int:
     from lofi.data.split import split_pieces
-    from lofi.service.track import load_models, load_style_models
+    from lofi.models.loading import load_checkpoints, load_song_models
     from lofi.tools.loop_case import loop_case
 
-    models = load_models(*checkpoints) if checkpoints else load_style_models(chosen_style(args))
+    models = load_checkpoints(*checkpoints) if checkpoints else load_song_models(chosen_style(args))
     pieces = corpus.pieces
     if args.loop_case == "held-out":
         pieces = split_pieces(corpus, args.held_out)[1]
@@ -225,11 +225,10 @@ def _loop_case(
 
 
 def _label(style: Path) -> str:
-    from lofi.learn.style import read_style
-    from lofi.service.track import default_style
+    from lofi.models.style import default_style_dir, read_style
 
     name = read_style(style).name
-    shipped = style.resolve() == default_style().resolve()
+    shipped = style.resolve() == default_style_dir().resolve()
     return f"style {name} (shipped)" if shipped else f"style {name}"
 
 

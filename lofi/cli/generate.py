@@ -11,7 +11,7 @@ from lofi.cli.out_folder import check_writable, staged
 from lofi.cli.style_flags import add_style_flags, chosen_checkpoints, chosen_style
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import ConfigError
-from lofi.core.settings import GENERATION, LIMITS, MIX
+from lofi.core.settings import GENERATION, LIMITS, MIX, SETTINGS, USER_SETTINGS
 
 KEYS_HELP = f"any of the 24 keys, e.g. A-minor, Eb-major, F#m (default {GENERATION.key})"
 EFFECTS_DEFAULT = ",".join(f"{name}={db:g}" for name, db in MIX.effect_levels_db)
@@ -26,16 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     g.add_argument("--out", type=Path, required=True, help="new folder for the track's files")
     g.add_argument("--recipe", type=Path, help="reproduce the track a recipe.json describes")
-    gen = GENERATION
-    g.add_argument("--seed", type=int, default=gen.seed, help=f"random seed (default {gen.seed})")
-    g.add_argument("--key", default=gen.key, action=_Given, help=KEYS_HELP)
-    g.add_argument(
-        "--bpm",
-        type=float,
-        default=gen.bpm,
-        action=_Given,
-        help=f"tempo, {gen.bpm_range} (default {gen.bpm:g}; with --loop, the loop's)",
-    )
+    g.add_argument("--key", default=GENERATION.key, action=_Given, help=KEYS_HELP)
     g.add_argument(
         "--loop",
         type=Path,
@@ -56,48 +47,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="where your loop plays: the whole track (default), or, for a chords loop of 1, 2 "
         "or 4 bars, the A sections only (the style writes the other chord loops after it)",
     )
-    g.add_argument(
-        "--bars",
-        type=int,
-        default=gen.bars,
-        help=f"length in bars, {gen.bars_range} (default {gen.bars})",
-    )
-    g.add_argument(
-        "--temperature",
-        type=float,
-        default=gen.temperature,
-        help="sampling temperature: lower is safer, higher is wilder "
-        f"(default {gen.temperature:g})",
-    )
-    g.add_argument(
-        "--top-k", type=int, default=gen.top_k, help="sample from the k likeliest (0: off)"
-    )
-    g.add_argument(
-        "--top-p",
-        type=float,
-        default=gen.top_p,
-        help=f"nucleus sampling mass (1: off; default {gen.top_p:g})",
-    )
-    g.add_argument(
-        "--stay-in-key",
-        action=argparse.BooleanOptionalAction,
-        default=gen.stay_in_key,
-        help="keep the melody in the key's scale (--no-stay-in-key lets it leave)",
-    )
-    g.add_argument(
-        "--density",
-        type=float,
-        default=gen.density,
-        help="melody notes relative to what the model learned: below 1 sparser (longer notes, "
-        f"more rests), above 1 busier, {gen.density_range} (default {gen.density:g}: as learned)",
+    add_setting_flags(g, given=("bpm",))  # every Studio setting, declared once
+    low, high, span = (
+        SETTINGS["register_low"].default,
+        SETTINGS["register_high"].default,
+        GENERATION.register_span,
     )
     g.add_argument(
         "--register",
-        default=f"{gen.register_low}-{gen.register_high}",
+        default=f"{low}-{high}",
         metavar="LOW-HIGH",
         help="sounding MIDI pitches the melody may use, e.g. 60-84 (middle C to two octaves "
-        f"up); at least {gen.register_span} semitones wide "
-        f"(default {gen.register_low}-{gen.register_high}: the model's own register)",
+        f"up); at least {span} semitones wide (default {low}-{high}: the model's own register)",
     )
     g.add_argument(
         "--soundfont",
@@ -116,6 +77,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_style_flags(g)
     g.add_argument("--no-mp3", action="store_true", help="skip the MP3")
     g.set_defaults(handler=_generate, key_given=False, bpm_given=False)
+
+
+def add_setting_flags(g: argparse.ArgumentParser, given: tuple[str, ...] = ()) -> None:
+    """One option per user setting (lofi.core.settings.USER_SETTINGS), its register aside.
+
+    The settings in `given` also note that the user gave them (`NAME_given`).
+    """
+    for s in USER_SETTINGS:
+        if s.name in ("register_low", "register_high"):
+            continue  # both ends in one --register LOW-HIGH
+        shown = s.span is not None and s.kind is not bool and s.span.high < 1e6
+        span = f", {s.span}" if shown else ""
+        default = s.default if s.kind is bool else f"{s.default:g}"
+        text = f"{s.help}{span} (default {default})"
+        if s.kind is bool:
+            g.add_argument(
+                s.flag, action=argparse.BooleanOptionalAction, default=s.default, help=text
+            )
+        else:
+            action = _Given if s.name in given else "store"
+            g.add_argument(s.flag, type=s.kind, default=s.default, action=action, help=text)
+
+
+def setting_values(args: argparse.Namespace) -> dict[str, object]:
+    """The user's settings as the options hold them, by setting name."""
+    values = {s.name: getattr(args, s.name) for s in USER_SETTINGS if hasattr(args, s.name)}
+    values["register_low"], values["register_high"] = parse_register(args.register)
+    return values
 
 
 class _Given(argparse.Action):
@@ -173,15 +162,10 @@ def _refuse_existing(out: Path) -> None:
 
 def _generate(args: argparse.Namespace) -> int:
     from lofi.audio.soundfonts import default_instruments, parse_instrument_spec
-    from lofi.core.types import GenerationConfig, Key, SamplingConfig
+    from lofi.core.types import Key
     from lofi.service.loops import keep_loop, open_loop
-    from lofi.service.recipe import TrackRequest, load_recipe, style_request
-    from lofi.service.track import (
-        ensure_default_effects,
-        make_track,
-        resolve_effects,
-        write_track,
-    )
+    from lofi.service.recipe import TrackRequest, load_recipe, settings_config, style_request
+    from lofi.service.track import ensure_default_effects, make_track, resolve_effects, write_track
 
     _refuse_existing(args.out)
     check_writable(args.out)  # before a minute of work, not after
@@ -200,11 +184,8 @@ def _generate(args: argparse.Namespace) -> int:
         if args.effects is None:
             ensure_default_effects()
         levels = _parse_effects(args.effects)
-        low, high = parse_register(args.register)
-        sampling = SamplingConfig(
-            args.temperature, args.top_k, args.top_p, args.stay_in_key, args.density, low, high
-        )
-        config = GenerationConfig(args.seed, Key.parse(args.key), args.bpm, args.bars, sampling)
+        # The same settings make the same song as in the Studio, part seeds and all.
+        config, tape = settings_config(setting_values(args), Key.parse(args.key))
         loop = None
         if args.loop is not None:
             loop = open_loop(
@@ -224,10 +205,11 @@ def _generate(args: argparse.Namespace) -> int:
                 instruments=instruments,
                 effects=levels,
                 effect_paths=resolve_effects(levels),
+                tape=tape,
             )
         else:
             request = style_request(
-                config, chosen_style(args), instruments, levels, resolve_effects(levels)
+                config, chosen_style(args), instruments, levels, resolve_effects(levels), tape
             )
         request = replace(request, loop=loop)
     track = make_track(request)

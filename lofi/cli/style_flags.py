@@ -30,7 +30,7 @@ def chosen_checkpoints(args: argparse.Namespace) -> tuple[Path, Path] | None:
         ConfigError: if --style is given with a model flag.
     """
     from lofi.core.errors import ConfigError
-    from lofi.service.track import default_chord_model, default_melody_model
+    from lofi.models.loading import default_chord_model, default_melody_model
 
     if not (args.melody_model or args.chord_model):
         return None
@@ -45,6 +45,6 @@ def chosen_style(args: argparse.Namespace) -> Path:
     Raises:
         StyleError: if there is no such style.
     """
-    from lofi.learn.style import resolve_style
+    from lofi.models.style import resolve_style
 
     return resolve_style(args.style or "default")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from lofi.cli.out_folder import check_writable
 from lofi.core.errors import ConfigError
+from lofi.core.parts import part_names, rules_fallbacks, style_parts
 from lofi.core.settings import TRAINING
 
 if TYPE_CHECKING:
@@ -25,17 +26,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument(
         "kind",
-        choices=["melody", "chords", "drums", "bass", "comping", "form", "timing", "style"],
+        choices=[*part_names(), "form", "timing", "style"],
         help="which model to train; form: the form model alone (OUT/form.json); timing: the "
         "timing feels alone (OUT/timing.json); style: every part, the form and the timing "
         "(see --parts)",
     )
     t.add_argument(
         "--parts",
-        default="melody,chords,drums,bass,comping",
+        default=",".join(style_parts(())),
         help="style only: the parts to learn, comma-separated; the others fall back on the "
-        "shipped style's models or their hand-written rules (rules:grooves, rules:bass, "
-        "rules:comping), as style.json records",
+        "shipped style's models or their hand-written rules "
+        f"({', '.join(dict.fromkeys(rules_fallbacks().values()))}), as style.json records",
     )
     d = TRAINING
     t.add_argument(
@@ -183,9 +184,7 @@ def _num(value: float) -> str:
 
 
 def _has_stopped_run(out: Path) -> bool:
-    from lofi.encoding.vocab import PART_KINDS
-
-    return any((out / kind).is_dir() for kind in PART_KINDS)
+    return any((out / kind).is_dir() for kind in part_names())
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -275,9 +274,9 @@ def _train_form(args: argparse.Namespace) -> int:
     """The form (OUT/form.json) or the timing feels (OUT/timing.json) alone."""
     from lofi.data.corpus import load_corpus
     from lofi.data.split import training_part
-    from lofi.learn.form import FORM_FILE
     from lofi.learn.style_training import train_form, train_timing
-    from lofi.learn.timing import TIMING_FILE
+    from lofi.models.form import FORM_FILE
+    from lofi.models.timing import TIMING_FILE
 
     fit, name = (train_form, FORM_FILE) if args.kind == "form" else (train_timing, TIMING_FILE)
     path = args.out / name

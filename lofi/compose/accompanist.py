@@ -19,7 +19,7 @@ from lofi.encoding.comping import STEP, ceiling_inputs, step_notes
 from lofi.encoding.density import bar_density_tokens
 from lofi.encoding.dynamics import velocity_of
 from lofi.encoding.vocab import BAR_DENSITY, BOS, CEILING, DENSITY, REST
-from lofi.learn.sampler import StepModel
+from lofi.models.sampler import StepModel
 
 DIATONIC = np.array([pc in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)])  # C major
 ChordEvents = list[tuple[float, float, str]]

@@ -48,7 +48,7 @@ class Arrangement:
             likeliest length and silence. With "as-learned" a pitched note also ends where
             the next onset of its pitch in its part begins (`compose.song.untangled`).
         timing: "style" places the pitched parts' onsets by the style's learned timing
-            model (lofi.learn.timing) or its named fallback; "jitter" (1 and 2) only
+            model (lofi.models.timing) or its named fallback; "jitter" (1 and 2) only
             moves the melody by `timing_jitter`.
         form: "rules" plays the fixed plan of `lofi.compose.form.rules_form` (intro and
             outro of 4 bars, 2 under 24 bars; B every fourth block); "style" samples the

@@ -18,7 +18,7 @@ from lofi.core.constants import BEATS_PER_BAR, CHORD_DURATION_BINS
 from lofi.core.types import GenerationConfig, SamplingConfig
 from lofi.encoding.chords import NO_CHORD
 from lofi.encoding.vocab import MODE_TOKENS
-from lofi.learn.sampler import State, StepModel, choose
+from lofi.models.sampler import State, StepModel, choose
 
 LOOP_BEATS = LOOP_BARS * BEATS_PER_BAR
 # Chords a song may open on (the chord model picks among them); the first rings out last.

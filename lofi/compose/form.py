@@ -1,6 +1,6 @@
 """The song's form: its sections, and which chord loop and tune each 4-bar block plays.
 
-A plan gives one token per 4-bar block of the main section (see lofi.learn.form): a letter
+A plan gives one token per 4-bar block of the main section (see lofi.models.form): a letter
 names a chord loop; ``A`` plays a new tune over it, ``A=`` repeats that loop's tune, ``A~``
 keeps its first half and answers it anew, ``A+`` plays a new tune over the same chords.
 The plan comes from the style's learned form model, or from the named fallback
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lofi.core.types import Section
-from lofi.learn.form import FALLBACK_FORM, LETTERS, FormModel
+from lofi.models.form import FALLBACK_FORM, LETTERS, FormModel
 
 LOOP_BARS = 4
 LEARNED_FORM = "learned"

@@ -17,7 +17,7 @@ from lofi.core.types import Note, SamplingConfig
 from lofi.encoding.chords import NO_CHORD, context_name
 from lofi.encoding.dynamics import velocity_of
 from lofi.encoding.vocab import BOS, REST
-from lofi.learn.sampler import State, StepModel, choose, draw, plays
+from lofi.models.sampler import State, StepModel, choose, draw, plays
 
 DIATONIC = frozenset({0, 2, 4, 5, 7, 9, 11})  # C major = A natural minor
 ChordEvents = list[tuple[float, float, str]]

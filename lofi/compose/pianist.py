@@ -14,7 +14,7 @@ from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
 from lofi.encoding.piano import BAR, Cursor, decode_tokens
 from lofi.encoding.vocab import BOS, MODE_TOKENS
-from lofi.learn.sampler import StepModel, choose, draw
+from lofi.models.sampler import StepModel, choose, draw
 
 MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any piece's bar)
 

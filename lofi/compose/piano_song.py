@@ -21,7 +21,7 @@ from lofi.data.analysis import beat_spans, skyline
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.density import density_bin, density_tokens
 from lofi.encoding.tokens import key_shift
-from lofi.learn.sampler import StepModel
+from lofi.models.sampler import StepModel
 
 ChordEvents = list[tuple[float, float, str]]
 
@@ -88,7 +88,7 @@ def compose_piano(
     The bass plays under the chords the piano's notes sound, as busy as the piano's left
     hand (its lowest line's onsets per bar, the bass model's density input).
     """
-    from lofi.learn.form import FormModel
+    from lofi.models.form import FormModel
 
     model = form if isinstance(form, FormModel) else None
     plan = form_plan(config.bars, model, config.seed, arrangement.form == "rules")

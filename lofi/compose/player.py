@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lofi.core.types import SamplingConfig
-from lofi.learn.sampler import StepModel, choose, draw, plays
+from lofi.models.sampler import StepModel, choose, draw, plays
 
 
 class Player:

@@ -34,8 +34,6 @@ POSITIONS_PER_BAR = 16  # sixteenth-note grid for the bar-position input
 TARGET_LUFS = -14.0  # integrated loudness of the master
 TRUE_PEAK_DBTP = -1.0  # ceiling for the master's true peak
 
-PARTS = ("chords", "melody", "bass", "drums")
-
 FORMAT_VERSION = 1  # vocab.json, meta.json and recipe.json
 PARSER_VERSION = 3  # bump when parsing changes so cached pieces are rebuilt
 

@@ -12,7 +12,9 @@ live in :mod:`lofi.core.constants`; where files live is :mod:`lofi.core.paths`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from lofi.core.errors import ConfigError
 
 N = TypeVar("N", int, float)
 
@@ -31,32 +33,243 @@ class Span(Generic[N]):
         return f"{self.low:g}–{self.high:g}"
 
 
+Value = float | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting a user chooses for a track, declared once.
+
+    The shell's `generate` flag (`flag`), the Studio's widget (`label`, `widget`, `step`,
+    shown divided by `unit`), both their help texts, the recipe's field (`recipe`, a dotted
+    path in recipe.json), its JSON schema and its range check are all made from this.
+    """
+
+    name: str  # the config field, the shell's option and the Studio's widget key
+    label: str
+    help: str
+    default: Value
+    span: Span[int] | Span[float] | None = None  # the values a request or recipe may hold
+    recipe: str = ""  # where recipe.json keeps it, e.g. "sampling.temperature"
+    step: float = 0.0  # the Studio slider's step (0: the widget's own)
+    widget: Span[int] | Span[float] | None = None  # the Studio's narrower range, if any
+    unit: float = 1.0  # the Studio shows value / unit (Hz as kHz)
+    group: str = "advanced"  # where the Studio draws it: main, feel or advanced
+    exclusive_low: bool = False  # the span's low end itself is not allowed
+
+    @property
+    def flag(self) -> str:
+        """The shell's option, e.g. --tape-wow."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def kind(self) -> type:
+        """bool, int or float: what the setting holds."""
+        return type(self.default)
+
+    def allows(self, value: object) -> bool:
+        """Whether `value` is of the setting's kind and within its span."""
+        if self.kind is bool:
+            return isinstance(value, bool)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.kind is int and value != int(value):
+            return False
+        if self.span is None:
+            return True
+        low_ok = value > self.span.low if self.exclusive_low else value >= self.span.low
+        return bool(low_ok and value <= self.span.high)
+
+    def check(self, value: object) -> None:
+        """The one range check: ConfigError naming the setting, its value and its range."""
+        if not self.allows(value):
+            shown = f"{value:g}" if isinstance(value, int | float) else repr(value)
+            where = (
+                f"outside {self.span}" if self.span is not None else f"not a {self.kind.__name__}"
+            )
+            if self.exclusive_low and self.span is not None:
+                where = f"outside ({self.span.low:g}, {self.span.high:g}]"
+            raise ConfigError(f"{self.label.lower()} {shown} is {where}")
+
+
+# Every setting a user chooses for a track, in the order the shell's help lists them.
+USER_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "seed",
+        "Seed",
+        "random seed: the same seed makes the same song",
+        7,
+        Span(0, 2**63 - 1),
+        "seed",
+        widget=Span(0, 2**31 - 1),
+        group="main",
+    ),
+    Setting(
+        "bpm",
+        "Tempo (BPM)",
+        "tempo in beats per minute",
+        78.0,
+        Span(60.0, 100.0),
+        "bpm",
+        step=1.0,
+        group="main",
+    ),
+    Setting(
+        "bars",
+        "Length (bars)",
+        "length in 4/4 bars, intro and outro included",
+        48,
+        Span(8, 256),
+        "bars",
+        step=4,
+        group="main",
+    ),
+    Setting(
+        "temperature",
+        "Temperature",
+        "how adventurous the melody and chords are: lower "
+        "is safer and more repetitive, higher is wilder (the sampling temperature)",
+        0.9,
+        Span(0.05, 3.0),
+        "sampling.temperature",
+        step=0.05,
+    ),
+    Setting(
+        "top_k",
+        "Top-k",
+        "only the k likeliest next notes are ever drawn; 0 lets every note be drawn",
+        0,
+        Span(0, 10_000),
+        "sampling.top_k",
+        widget=Span(0, 100),
+    ),
+    Setting(
+        "top_p",
+        "Top-p",
+        "nucleus sampling: only the likeliest notes making up this "
+        "share of the odds are drawn; 1 is off",
+        0.95,
+        Span(0.0, 1.0),
+        "sampling.top_p",
+        step=0.01,
+        exclusive_low=True,
+    ),
+    Setting(
+        "stay_in_key",
+        "Stay in key",
+        "melody notes only from the song's scale",
+        True,
+        None,
+        "sampling.stay_in_key",
+    ),
+    Setting(
+        "register_low",
+        "Melody register low",
+        "the lowest sounding MIDI pitch the melody may use (0: the model's own register)",
+        0,
+        Span(0, 127),
+        "sampling.register_low",
+    ),
+    Setting(
+        "register_high",
+        "Melody register high",
+        "the highest sounding MIDI pitch the melody may use (127: the model's own register)",
+        127,
+        Span(0, 127),
+        "sampling.register_high",
+    ),
+    Setting(
+        "swing",
+        "Swing",
+        "how late the off-beat sixteenths fall: 0.50 is straight, 0.58 "
+        "a lazy lofi shuffle, 0.70 a heavy swing",
+        0.58,
+        Span(0.5, 0.75),
+        "feel.swing",
+        step=0.01,
+        group="feel",
+    ),
+    Setting(
+        "energy",
+        "Energy",
+        "how hard and busy the drums play: lower is laid-back and "
+        "soft, higher hits harder with more ghost notes and pushed kicks",
+        1.0,
+        Span(0.4, 1.6),
+        "feel.energy",
+        step=0.1,
+        group="feel",
+    ),
+    Setting(
+        "tape_wow",
+        "Tape wobble",
+        "the pitch wow and flutter of a worn cassette: 0 is "
+        "steady, 1 the usual lofi wobble, more is seasick",
+        1.0,
+        Span(0.0, 2.5),
+        "feel.tape_wow",
+        step=0.1,
+        group="feel",
+    ),
+    Setting(
+        "lowpass_hz",
+        "Brightness (kHz)",
+        "where the low-pass filter cuts the highs, in "
+        "Hz: lower is darker and more muffled, higher is crisper",
+        9500.0,
+        Span(1500.0, 18000.0),
+        "feel.lowpass_hz",
+        step=0.5,
+        unit=1000.0,
+        group="feel",
+    ),
+    Setting(
+        "density",
+        "Melody density",
+        "how many notes the melody plays against what its "
+        "model learned: 1 is as learned, 0.5 about half as many (longer notes, more "
+        "rests), 2 busier",
+        1.0,
+        Span(0.25, 4.0),
+        "sampling.density",
+        step=0.05,
+        group="feel",
+    ),
+)
+SETTINGS: dict[str, Setting] = {s.name: s for s in USER_SETTINGS}
+
+
+def _default(name: str) -> Any:
+    return SETTINGS[name].default
+
+
+def _span(name: str) -> Any:
+    return SETTINGS[name].span
+
+
 @dataclass(frozen=True, slots=True)
 class GenerationSettings:
-    """What a new track is made with unless the user says otherwise, and what is allowed."""
+    """What a new track is made with unless the user says otherwise, and what is allowed.
 
-    seed: int = 7
+    The defaults and ranges of the user's settings are their declarations' (USER_SETTINGS).
+    """
+
+    seed: int = _default("seed")
     key: str = "A-minor"  # any name `Key.parse` reads
-    bpm: float = 78.0  # beats per minute
-    bpm_range: Span[float] = Span(60.0, 100.0)
-    bars: int = 48  # 4/4 bars, intro and outro included
-    bars_range: Span[int] = Span(8, 256)
+    bpm: float = _default("bpm")
+    bpm_range: Span[float] = _span("bpm")  # noqa: RUF009 (a frozen Span, safely shared)
+    bars: int = _default("bars")
+    bars_range: Span[int] = _span("bars")  # noqa: RUF009 (a frozen Span, safely shared)
     bars_step: int = 4  # the studio's length slider moves by four-bar phrases
-    temperature: float = 0.9  # sampling temperature: lower is safer, higher is wilder
-    temperature_range: Span[float] = Span(0.05, 3.0)
-    temperature_step: float = 0.05
-    top_k: int = 0  # sample from the k likeliest tokens; 0 is off
-    top_p: float = 0.95  # nucleus sampling mass; 1.0 is off
-    stay_in_key: bool = True
-    swing: float = 0.58  # share of an eighth note its first sixteenth takes: 0.5 is straight
-    swing_range: Span[float] = Span(0.5, 0.75)
-    energy: float = 1.0  # drum push: scales hits, ghost notes and extra kicks; 1 is the default
-    energy_range: Span[float] = Span(0.4, 1.6)
-    # The melody's density and register are the model's; these options move them on request.
-    density: float = 1.0  # melody notes relative to what the model learned: 1 is as learned
-    density_range: Span[float] = Span(0.25, 4.0)
-    register_low: int = 0  # lowest sounding melody pitch (MIDI); 0–127 is what the model learned
-    register_high: int = 127
+    temperature: float = _default("temperature")
+    top_k: int = _default("top_k")
+    top_p: float = _default("top_p")
+    stay_in_key: bool = _default("stay_in_key")
+    swing: float = _default("swing")
+    energy: float = _default("energy")
+    density: float = _default("density")
+    register_low: int = _default("register_low")
+    register_high: int = _default("register_high")
     register_span: int = 12  # the narrowest register a user may ask for, in semitones
     seed_max: int = 2**31 - 1  # the studio's seed field and dice
 
@@ -110,10 +323,8 @@ class MixSettings:
     effect_max_db: float = 0.0
     instrument_gain_db_range: Span[float] = Span(-24.0, 6.0)
     tail_s: float = 2.0  # seconds rendered after the song's last event (release, room)
-    tape_wow: float = 1.0  # depth of the tape's speed wobble, times the default; 0 is none
-    tape_wow_range: Span[float] = Span(0.0, 2.5)
-    lowpass_hz: float = 9500.0  # the master's low-pass: lower is darker, more muffled
-    lowpass_hz_range: Span[float] = Span(1500.0, 18000.0)
+    tape_wow: float = _default("tape_wow")  # the tape's wobble, times the default; 0: none
+    lowpass_hz: float = _default("lowpass_hz")  # the master's low-pass
     # The mix (lofi.audio.placement): version 1 is the mono mix of older recipes, 2 the
     # stereo one; the fields below are version 2's named settings.
     mix_version: int = 2

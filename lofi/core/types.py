@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from lofi.core.errors import ConfigError
+from lofi.core.parts import all_tracks, tracks
 from lofi.core.settings import GENERATION
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -155,9 +156,6 @@ class Song:
         raise KeyError(name)
 
 
-PART_NAMES = ("chords", "melody", "bass", "drums")
-
-
 @dataclass(frozen=True, slots=True)
 class SamplingConfig:
     """How the samplers pick each token: temperature, top-k, top-p, staying in key."""
@@ -182,22 +180,25 @@ class GenerationConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     swing: float = GENERATION.swing  # the drums' swing (0.5: straight)
     energy: float = GENERATION.energy  # how hard and busy the drums play (1: the default)
-    # (part, seed) for each of PART_NAMES: each part draws from its own generator, so one
-    # part can be made again while the others stay note for note. None: the song's seed
-    # drives every part, as before part seeds (older recipes make the same tracks).
+    # (track, seed) for each track of lofi.core.parts: each part draws from its own
+    # generator, so one part can be made again while the others stay note for note.
+    # None: the song's seed drives every part, as before part seeds (older recipes make the
+    # same tracks).
     part_seeds: tuple[tuple[str, int], ...] | None = None
 
     def seed_of(self, part: str) -> int:
         """The part's own seed (derived from the song's seed when none was given)."""
-        return dict(self.part_seeds or part_seeds_for(self.seed))[part]
+        seeds = dict(self.part_seeds or ())
+        return seeds[part] if part in seeds else _part_seed(self.seed, part)
 
 
 def part_seeds_for(seed: int) -> tuple[tuple[str, int], ...]:
     """A seed per part, drawn from the song's seed (the same seed gives the same ones)."""
-    return tuple(
-        (part, int(hashlib.sha256(f"{seed}:{part}".encode()).hexdigest()[:15], 16))
-        for part in PART_NAMES
-    )
+    return tuple((part, _part_seed(seed, part)) for part in tracks())
+
+
+def _part_seed(seed: int, part: str) -> int:
+    return int(hashlib.sha256(f"{seed}:{part}".encode()).hexdigest()[:15], 16)
 
 
 def with_part_seeds(config: GenerationConfig) -> GenerationConfig:
@@ -209,8 +210,8 @@ def with_part_seeds(config: GenerationConfig) -> GenerationConfig:
 
 def reseed_part(config: GenerationConfig, part: str, seed: int) -> GenerationConfig:
     """`config` with a new seed for `part`; every other part keeps its seed."""
-    if part not in PART_NAMES:
-        raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(PART_NAMES)}")
+    if part not in all_tracks():
+        raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(all_tracks())}")
     seeds = dict(with_part_seeds(config).part_seeds or ())
     seeds[part] = seed
-    return replace(config, part_seeds=tuple((p, seeds[p]) for p in PART_NAMES))
+    return replace(config, part_seeds=tuple((p, seeds[p]) for p in all_tracks() if p in seeds))

@@ -6,7 +6,7 @@ melody to 1.94 onsets a beat where teacher-forced it expected 1.77; the comping 
 how busy the piece they were continuing was. So each training sequence carries, at every
 step, the bin of its part's onsets per bar (counted over the bars where the part plays), and
 a song gives each part the bin of one training piece, the same piece as its timing feel
-(lofi.learn.timing), so the parts keep one piece's pace together.
+(lofi.models.timing), so the parts keep one piece's pace together.
 
 The comping model is given the bin of its own bar as well. Sampled with the piece's bin
 alone, it fell silent for most of a song once it had missed a few strikes (45 % of the bars,

@@ -3,7 +3,7 @@
 The melody, bass and comping models learn relative loudness: a note's velocity over the
 median velocity of its line in its piece (RELATIVE_VELOCITY, an eighth of an octave apart).
 How loud a piece plays as a whole is not theirs to learn: a song takes each part's level
-from its timing feel (lofi.learn.timing), so the models spend their tokens on accents and
+from its timing feel (lofi.models.timing), so the models spend their tokens on accents and
 swells. A ratio is played at NOMINAL_VELOCITY times it before that level is applied.
 
 Models trained before hold absolute velocity bins (VELOCITY_CENTRES, as the drums still do)

@@ -27,6 +27,7 @@ from lofi.core.constants import (
     VELOCITY_CENTRES,
 )
 from lofi.core.errors import VocabularyError
+from lofi.core.parts import part_names
 from lofi.encoding.chord_context import FAMILIES, ROOTS
 from lofi.encoding.chords import CONTEXT_NAMES, SYMBOL_NAMES
 from lofi.encoding.dynamics import ABSOLUTE_TOKENS, RELATIVE_TOKENS, is_relative
@@ -110,6 +111,8 @@ class Vocabulary:
             ) from exc
         if kind is not None and vocab.kind != kind:
             raise VocabularyError(f"{path} is a {vocab.kind} vocabulary, expected {kind}")
+        if vocab.kind in part_names() and vocab.kind not in SHIPPED_KINDS:
+            return vocab  # a part of its own representation: no earlier forms to hold it to
         try:
             expected = vocabulary(vocab.kind, vocab.inputs.get("voicing"))
         except VocabularyError as exc:
@@ -276,8 +279,10 @@ def comping_vocabulary(voicings: tuple[str, ...] | list[str]) -> Vocabulary:
 
 
 MODEL_KINDS: tuple[str, ...] = ("melody", "chords")  # kinds encoded from a Piece alone
-# Every part a style can learn.
-PART_KINDS: tuple[str, ...] = ("melody", "chords", "drums", "bass", "comping")
+
+
+# The kinds whose vocabularies this module makes (and Vocabulary.load holds to their forms).
+SHIPPED_KINDS = ("melody", "chords", "drums", "bass", "piano", "comping")
 
 
 def vocabulary(kind: str, voicings: tuple[str, ...] | None = None) -> Vocabulary:
@@ -298,4 +303,4 @@ def vocabulary(kind: str, voicings: tuple[str, ...] | None = None) -> Vocabulary
         if voicings is None:
             raise VocabularyError("a comping vocabulary is learned from a corpus' voicings")
         return comping_vocabulary([v for v in voicings if v not in (BOS, NONE)])
-    raise VocabularyError(f"unknown model kind {kind!r}; use {', '.join((*PART_KINDS, 'piano'))}")
+    raise VocabularyError(f"unknown model kind {kind!r}; use {', '.join((*part_names(), 'piano'))}")

@@ -1,82 +1,41 @@
-"""Checkpoint folders: model.keras + vocab.json + meta.json, written atomically."""
+"""Writing checkpoints atomically: model.keras, weights.npz, vocab.json and meta.json.
+
+Reading them (no Keras) is lofi.models.checkpoint.
+"""
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
 import shutil
 import signal
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lofi.core.constants import FORMAT_VERSION
-from lofi.core.errors import CheckpointError, VocabularyError
+from lofi.core.errors import CheckpointError
 from lofi.encoding.vocab import Vocabulary
-from lofi.learn.export import WEIGHTS_FILE, export_weights
+from lofi.learn.export import export_weights
+from lofi.models.checkpoint import (
+    BACKUP_DIR,
+    CHECKPOINT_FILES,
+    META_FILE,
+    MODEL_FILE,
+    VOCAB_FILE,
+    WEIGHTS_FILE,
+    Checkpoint,
+    atomic_write,
+    file_sha256,
+    hash_key,
+    is_whole,
+)
 
 if TYPE_CHECKING:
     import keras
-
-MODEL_FILE = "model.keras"
-VOCAB_FILE = "vocab.json"
-META_FILE = "meta.json"
-BACKUP_DIR = ".last-good"
-CHECKPOINT_FILES = (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE, META_FILE)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A readable checkpoint: where its files are, its vocabulary and its meta.json."""
-
-    path: Path
-    vocab: Vocabulary
-    meta: dict[str, Any]
-
-    @property
-    def kind(self) -> str:
-        """The part the model plays: melody, chords or drums."""
-        return self.vocab.kind
-
-    @property
-    def model_id(self) -> str:
-        """Names the exact weights: the folder name and the model file's hash."""
-        return f"{self.path.name}@{self.meta.get('model_sha256', '')[:12]}"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes `data` to `path` through a temporary file, so a reader sees old or new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def file_sha256(path: Path) -> str:
-    """The hex SHA-256 of a file; remembered per path, size and modification time."""
-    st = Path(path).stat()
-    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=256)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def save_checkpoint(
@@ -101,17 +60,13 @@ def save_checkpoint(
         buffer = io.BytesIO()
         np.savez(buffer, **export_weights(model, vocab))  # type: ignore[arg-type]
         staged[WEIGHTS_FILE] = _stage(folder, buffer.getvalue())
-        hashes = {f"{_hash_key(n)}": file_sha256(p) for n, p in staged.items()}
+        hashes = {f"{hash_key(n)}": file_sha256(p) for n, p in staged.items()}
         full = {"format_version": FORMAT_VERSION, "kind": vocab.kind, **meta, **hashes}
         staged[META_FILE] = _stage(folder, json.dumps(full, indent=1).encode())
         _commit(folder, staged)
     finally:
         for path in staged.values():
             path.unlink(missing_ok=True)
-
-
-def _hash_key(name: str) -> str:
-    return "model_sha256" if name == MODEL_FILE else f"{name.split('.')[0]}_sha256"
 
 
 def _stage(folder: Path, data: bytes) -> Path:
@@ -125,7 +80,7 @@ def _stage(folder: Path, data: bytes) -> Path:
 
 def _commit(folder: Path, staged: dict[str, Path]) -> None:
     backup = folder / BACKUP_DIR
-    if _consistent(folder):
+    if is_whole(folder):
         shutil.rmtree(backup, ignore_errors=True)
         fresh = Path(tempfile.mkdtemp(dir=folder, prefix=".backup."))
         for name in CHECKPOINT_FILES:
@@ -144,86 +99,11 @@ def _commit(folder: Path, staged: dict[str, Path]) -> None:
 _commits = [0]
 
 
-def _consistent(folder: Path) -> bool:
-    """Whether the folder holds a whole checkpoint: every file the hash meta.json names."""
-    try:
-        meta = json.loads((folder / META_FILE).read_text())
-        if not isinstance(meta, dict):
-            return False
-        for name in (MODEL_FILE, VOCAB_FILE, WEIGHTS_FILE):
-            want = meta.get(_hash_key(name))
-            if want is None and name != MODEL_FILE:
-                continue  # written before these hashes were recorded
-            if file_sha256(folder / name) != want:
-                return False
-        return True
-    except (OSError, ValueError):
-        return False
-
-
-def _readable(path: Path) -> bool:
-    try:
-        return isinstance(json.loads(path.read_text()), dict)
-    except (OSError, ValueError, RecursionError):
-        return False
-
-
-def complete_folder(folder: Path) -> Path:
-    """The folder itself, or its `.last-good/` when a write was cut short.
-
-    Raises:
-        CheckpointError: neither holds a whole checkpoint.
-    """
-    folder = Path(folder)
-    if _consistent(folder):
-        return folder
-    if _consistent(folder / BACKUP_DIR):
-        return folder / BACKUP_DIR
-    missing = [n for n in CHECKPOINT_FILES if not (folder / n).is_file()]
-    if not (folder / BACKUP_DIR).is_dir() and (missing or not _readable(folder / META_FILE)):
-        what = f"it has no {missing[0]}" if missing else f"its {META_FILE} is damaged"
-        raise CheckpointError(f"{folder} is not a checkpoint ({what}): no checkpoint yet")
-    if (folder / BACKUP_DIR).is_dir():
-        raise CheckpointError(
-            f"the checkpoint in {folder} was cut short while being written and no earlier one "
-            "is complete; train again"
-        )
-    raise CheckpointError(
-        f"the files in {folder} do not match the hashes in its {META_FILE} (altered or cut "
-        "short); train again or copy the checkpoint again"
-    )
-
-
 def update_meta(folder: Path, **fields: Any) -> None:
     """Adds fields to a saved checkpoint's meta.json (atomically); the model is untouched."""
     meta = json.loads((folder / META_FILE).read_text())
     meta.update(fields)
     atomic_write(folder / META_FILE, json.dumps(meta, indent=1).encode())
-
-
-def read_checkpoint(folder: Path | str, kind: str | None = None) -> Checkpoint:
-    """Reads vocab.json and meta.json of the folder's whole checkpoint.
-
-    The whole checkpoint is the folder's or its last good copy (see `complete_folder`); other
-    format versions are refused (CheckpointError). `path` is where its files are.
-    """
-    folder = complete_folder(Path(folder))
-    try:
-        meta = json.loads((folder / META_FILE).read_text())
-    except (OSError, ValueError, RecursionError) as exc:
-        raise CheckpointError(f"cannot read {folder / META_FILE}: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{folder / META_FILE} is not a JSON object; retrain the model")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{folder} is checkpoint format {meta.get('format_version')}, expected "
-            f"{FORMAT_VERSION}; retrain it with `python -m lofi train`"
-        )
-    try:
-        vocab = Vocabulary.load(folder / VOCAB_FILE, kind)
-    except VocabularyError as exc:
-        raise CheckpointError(str(exc)) from exc
-    return Checkpoint(folder, vocab, meta)
 
 
 def load_keras_model(checkpoint: Checkpoint) -> keras.Model:

@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lofi.core.errors import ConfigError, CorpusError, LofiError
-from lofi.learn.checkpoint import MODEL_FILE
 from lofi.learn.shards import AUTO_SHARD_POLICIES, read_shards, shard_dataset
 from lofi.learn.train import TrainConfig, fit, seeded
+from lofi.models.checkpoint import MODEL_FILE
 
 if TYPE_CHECKING:
-    import keras
-    import tensorflow as tf
+    pass
 
 STRATEGIES = ("none", "multiworker")
 REPORT_PREFIX = "worker-report "
@@ -144,32 +143,6 @@ def train_from_shards(
         )
     print(REPORT_PREFIX + json.dumps(report), flush=True)
     return {**meta, "report": report}
-
-
-def prepare_for_strategy(model: keras.Model, dataset: tf.data.Dataset) -> None:
-    """Builds every piece of training state now, in the strategy's scope, from one batch.
-
-    Keras 3's `fit` otherwise builds it from the first *distributed* batch, which fails
-    with more than one worker for models with dict inputs (keras-team/keras#20585,
-    #20329). With the state built, the model is told to take the strategy from the
-    surrounding scope, which `fit` then runs in. Its "mean" reduction of each step's logs
-    across workers averages along axis 0, which a scalar lacks: the steps return each log
-    as a one-element vector, so the mean over the replicas comes out as a scalar.
-    """
-    import tensorflow as tf
-
-    model._symbolic_build(data_batch=next(iter(dataset.take(1))))
-    model.optimizer.build(model.trainable_variables)
-    model._distribute_strategy = None
-    for name in ("train_step", "test_step"):
-        setattr(model, name, _vector_logs(getattr(model, name), tf))
-
-
-def _vector_logs(step: Any, tf: Any) -> Any:
-    def vector_step(data: Any) -> dict[str, Any]:
-        return {k: tf.reshape(v, [1]) for k, v in step(data).items()}
-
-    return vector_step
 
 
 def free_ports(n: int) -> list[int]:

@@ -11,22 +11,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lofi.encoding.vocab import Vocabulary
+from lofi.models.sampler import StepModel
 
 if TYPE_CHECKING:
     import keras
 
-WEIGHTS_FILE = "weights.npz"
-
 
 def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarray]:
     """The arrays the numpy sampler needs, by stable names."""
-    from lofi.learn.models import (
-        chord_bias_name,
-        chord_biased,
-        chord_scale_name,
-        dense_name,
-        position_scaled,
-    )
+    from lofi.learn.models import chord_bias_name, chord_scale_name, dense_name
+    from lofi.models.network import chord_biased, position_scaled
 
     arrays: dict[str, np.ndarray] = {}
     for name in vocab.inputs:
@@ -52,3 +46,8 @@ def export_weights(model: keras.Model, vocab: Vocabulary) -> dict[str, np.ndarra
         factor = model.get_layer(chord_scale_name(name)).get_weights()[0]
         arrays[f"head/{name}/chord_scale"] = factor[:, 0]
     return arrays
+
+
+def to_step_model(model: keras.Model, vocab: Vocabulary) -> StepModel:
+    """The numpy step model of a trained Keras model (its weights exported first)."""
+    return StepModel.from_arrays(vocab, export_weights(model, vocab))

@@ -31,24 +31,22 @@ from lofi.core.errors import CheckpointError, StyleError
 from lofi.core.paths import portable_path
 from lofi.core.settings import TRAINING
 from lofi.encoding.vocab import Vocabulary
-from lofi.learn.checkpoint import (
-    CHECKPOINT_FILES,
-    META_FILE,
-    VOCAB_FILE,
-    complete_folder,
-    read_checkpoint,
-)
-from lofi.learn.export import WEIGHTS_FILE
 from lofi.learn.models import (
-    POSITION,
     ModelSize,
     chord_bias_name,
-    chord_biased,
     chord_scale_name,
     dense_name,
     embedding_width,
-    position_scaled,
 )
+from lofi.models.checkpoint import (
+    CHECKPOINT_FILES,
+    META_FILE,
+    VOCAB_FILE,
+    WEIGHTS_FILE,
+    complete_folder,
+    read_checkpoint,
+)
+from lofi.models.network import POSITION, chord_biased, position_scaled
 
 if TYPE_CHECKING:
     import keras
@@ -207,7 +205,7 @@ class BaseStyle:
     @classmethod
     def read(cls, name_or_path: str | Path) -> BaseStyle:
         """Raises StyleError if it is not a style."""
-        from lofi.learn.style import STYLE_FILE, default_style_dir, resolve_style
+        from lofi.models.style import STYLE_FILE, default_style_dir, resolve_style
 
         folder = resolve_style(name_or_path)
         try:

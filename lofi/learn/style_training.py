@@ -1,6 +1,6 @@
 """Training a style: every part model of one corpus, stopped and resumed part by part.
 
-The style's description (style.json, its parts and named fallbacks) lives in lofi.learn.style;
+The style's description (style.json, its parts and named fallbacks) lives in lofi.models.style;
 this module writes one by training, fine-tuning from a base style or fitting the form.
 """
 
@@ -14,22 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lofi.core.errors import CheckpointError, CorpusError, StyleError
+from lofi.core.parts import part_names, required_parts, rules_fallbacks, style_parts
 from lofi.core.settings import TRAINING
-from lofi.encoding.vocab import PART_KINDS
-from lofi.learn.checkpoint import META_FILE, read_checkpoint
-from lofi.learn.form import FALLBACK_FORM, FORM_FILE, fit_form, too_short, write_form
-from lofi.learn.style import (
+from lofi.models.checkpoint import META_FILE, read_checkpoint
+from lofi.models.form import FALLBACK_FORM, FORM_FILE, fit_form, too_short, write_form
+from lofi.models.style import (
     FALLBACK_DEFAULT,
     LEARNED_FORM,
-    REQUIRED_PARTS,
-    RULES,
     STYLE_FILE,
     Style,
     fallback_style_dir,
     read_style,
     write_style,
 )
-from lofi.learn.timing import FALLBACK_TIMING, TIMING_FILE, fit_timing, write_timing
+from lofi.models.timing import FALLBACK_TIMING, TIMING_FILE, fit_timing, write_timing
 
 if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
@@ -41,7 +39,7 @@ def train_style(
     corpus: Corpus,
     out: Path,
     base: TrainConfig,
-    parts: tuple[str, ...] = PART_KINDS,
+    parts: tuple[str, ...] | None = None,
     command: str = "",
     report: Any = print,
     held_out: float = TRAINING.held_out,
@@ -75,16 +73,17 @@ def train_style(
 
     if (out / STYLE_FILE).exists():
         raise StyleError(f"{out} already holds a style; choose another --out folder")
-    unknown = [p for p in parts if p not in PART_KINDS]
+    parts = style_parts(()) if parts is None else parts
+    unknown = [p for p in parts if p not in part_names()]
     if unknown or not parts:
-        raise StyleError(f"unknown parts {unknown}; choose from {', '.join(PART_KINDS)}")
+        raise StyleError(f"unknown parts {unknown}; choose from {', '.join(part_names())}")
     origin = BaseStyle.read(start_from) if start_from is not None else None
     seen = training_part(corpus, held_out)
     learned: dict[str, str] = {}
     fallbacks: dict[str, str] = {}
     origins: dict[str, str] = {}
     stop = threading.Event()  # SIGTERM between parts; during a part, `fit` handles it
-    for kind in PART_KINDS:
+    for kind in style_parts(parts):
         if kind not in parts:
             fallbacks[kind] = _fallback_for(kind)
             continue
@@ -98,7 +97,7 @@ def train_style(
             with sigterm_sets(stop):
                 meta, origins[kind] = _train_part(config, seen, out / kind, command, origin, resume)
         except CorpusError as exc:
-            if kind in REQUIRED_PARTS:
+            if kind in required_parts(parts):
                 raise
             if origin is not None and origin.copy_part(kind, out / kind):
                 learned[kind] = kind
@@ -186,7 +185,7 @@ def stopped_style(run: Path) -> Path | None:
         StyleError: if the parts cannot make a style (say, no melody model anywhere).
     """
     found: dict[str, dict[str, Any]] = {}
-    for kind in PART_KINDS:
+    for kind in part_names():
         try:
             found[kind] = read_checkpoint(run / kind, kind).meta
         except CheckpointError:
@@ -212,7 +211,7 @@ def stopped_style(run: Path) -> Path | None:
             corpus_hash=str(first.get("corpus_hash", "")),
             command=str(first.get("command", "")),
             parts={kind: kind for kind in found},
-            fallbacks={k: _fallback_for(k) for k in PART_KINDS if k not in found},
+            fallbacks={k: _fallback_for(k) for k in style_parts(tuple(found)) if k not in found},
             training={
                 "parts": {
                     kind: ("finished" if part_finished(run / kind) else "best so far, stopped")
@@ -277,7 +276,7 @@ def _train_part(
 
 
 def _fallback_for(kind: str) -> str:
-    rules = RULES.get(kind, FALLBACK_DEFAULT)
+    rules = rules_fallbacks().get(kind, FALLBACK_DEFAULT)
     try:
         shipped = read_style(fallback_style_dir())
     except StyleError:

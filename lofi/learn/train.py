@@ -14,13 +14,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lofi.compose.parts import implementation
 from lofi.core.errors import ConfigError, CorpusError, LofiError
 from lofi.core.settings import TRAINING, Span
-from lofi.encoding.tokens import Sequence, encode, windows
-from lofi.encoding.vocab import Vocabulary, vocabulary
-from lofi.learn.checkpoint import MODEL_FILE, save_checkpoint, update_meta
+from lofi.encoding.tokens import Sequence, windows
+from lofi.encoding.vocab import Vocabulary
+from lofi.learn.checkpoint import save_checkpoint, update_meta
 from lofi.learn.models import ModelSize, build_model, compile_model, output_name
 from lofi.learn.progress import PROGRESS_FILE, ProgressWriter
+from lofi.learn.strategy import prepare_for_strategy
+from lofi.models.checkpoint import MODEL_FILE
 
 if TYPE_CHECKING:
     import keras
@@ -88,76 +91,13 @@ def split_pieces(n: int, fraction: float, seed: int) -> tuple[list[int], list[in
 
 
 def sequences_for(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
-    """The corpus' token sequences for `vocab`'s kind.
-
-    Drums are read from the pieces' files, and so are bass-program tracks (the bass falls
-    back on each piece's lowest line).
-    """
-    if vocab.kind == "drums":
-        return drum_sequences(corpus)
-    if vocab.kind == "bass":
-        return bass_sequences(corpus, vocab)
-    if vocab.kind == "piano":
-        from lofi.encoding.piano import encode_piano
-
-        return [s for s in (encode_piano(p, vocab) for p in corpus.pieces) if len(s) > 1]
-    if vocab.kind == "comping":
-        from lofi.encoding.comping import encode_comping
-
-        return [s for s in (encode_comping(p, vocab) for p in corpus.pieces) if len(s) > 1]
-    out = []
-    for piece in corpus.pieces:
-        seq = encode(piece, vocab)
-        if len(seq) > 1:
-            out.append(seq)
-    return out
-
-
-def drum_sequences(corpus: Corpus) -> list[Sequence]:
-    """One sequence per piece whose file has a 4/4 drum part; unreadable drums are skipped."""
-    from lofi.data.channel_reader import read_drums
-    from lofi.encoding.drums import encode_drums
-
-    out = []
-    for source in corpus.sources:
-        try:
-            hits = read_drums(source)
-        except CorpusError:
-            continue
-        seq = encode_drums(hits)
-        if len(seq) > 1:
-            out.append(seq)
-    return out
-
-
-def bass_sequences(corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
-    """One sequence per piece with a bass: its bass-program notes, else its lowest line."""
-    from lofi.data.channel_reader import read_bass
-    from lofi.encoding.bass import encode_bass
-
-    sources: tuple[Path | None, ...] = corpus.sources or (None,) * len(corpus.pieces)
-    out = []
-    for piece, source in zip(corpus.pieces, sources, strict=True):
-        try:
-            program_notes = read_bass(source) if source is not None else ()
-        except CorpusError:
-            program_notes = ()
-        seq = encode_bass(piece, vocab, program_notes)
-        if len(seq) > 1:
-            out.append(seq)
-    return out
+    """The corpus' token sequences for `vocab`'s kind, as its part encodes them."""
+    return implementation(vocab.kind).encode(corpus, vocab)
 
 
 def vocabulary_for(corpus: Corpus, kind: str) -> Vocabulary:
-    """The kind's vocabulary; comping's voicings are the corpus' most common shapes."""
-    if kind != "comping":
-        return vocabulary(kind)
-    from lofi.encoding.comping import learn_voicings
-
-    voicings = learn_voicings(corpus.pieces)
-    if not voicings:
-        raise CorpusError(corpus.name, "no accompaniment under its melodies")
-    return vocabulary(kind, voicings)
+    """The part's vocabulary, fixed or learned from the corpus (the comping's voicings)."""
+    return implementation(kind).vocabulary(corpus)  # type: ignore[no-any-return]
 
 
 def seeded(seed: int) -> None:
@@ -193,9 +133,7 @@ def prepare(
     vocab = vocab or vocabulary_for(corpus, config.kind)
     sequences = sequences_for(corpus, vocab)
     if len(sequences) < 2:
-        what = {"drums": "pieces with drums", "bass": "pieces with a bass line"}.get(
-            config.kind, "usable pieces"
-        )
+        what = getattr(implementation(config.kind), "lacking", "usable pieces")
         raise CorpusError(corpus.name, f"only {len(sequences)} {what}; training needs at least two")
     train_idx, val_idx = split_pieces(len(sequences), config.validation_split, config.seed)
     length = min(config.seq_len, min(len(s) for s in sequences))
@@ -287,8 +225,6 @@ def fit(
             meta["warm_start"] = warm_start(model, vocab)
         compile_model(model, vocab, config.learning_rate)
         if strategy is not None:
-            from lofi.learn.distribute import prepare_for_strategy
-
             prepare_for_strategy(model, train_ds)
     progress = ProgressWriter(out / PROGRESS_FILE, config.epochs * steps_per_epoch)
     progress.write(

@@ -15,7 +15,7 @@ from lofi.core.paths import user_data_dir
 from lofi.core.settings import GENERATION, LIMITS
 from lofi.core.types import GenerationConfig, Key
 from lofi.encoding.loop import LOOP_PARTS, Loop, read_loop, retuned
-from lofi.learn.checkpoint import file_sha256
+from lofi.models.checkpoint import file_sha256
 
 __all__ = [
     "LoopPart",

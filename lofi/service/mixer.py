@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lofi.compose.song import SongModels
 from lofi.core.errors import ConfigError
 from lofi.core.settings import LIMITS
+from lofi.models import SongModels
 from lofi.service.recipe import TrackRequest, validate_request
 from lofi.service.studio_stream import PlayerTake
 from lofi.service.takes import read_take, save_take

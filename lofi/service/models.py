@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lofi.compose.song import SongModels
-from lofi.learn.checkpoint import read_checkpoint
+from lofi.models import SongModels
+from lofi.models.checkpoint import read_checkpoint
+from lofi.models.loading import default_chord_model, default_melody_model, load_checkpoints
 
-__all__ = ["ModelSummary", "SongModels", "model_summary"]
+# The pages load models through lofi.service; lofi.models does the loading.
+__all__ = [
+    "ModelSummary",
+    "SongModels",
+    "default_chord_model",
+    "default_melody_model",
+    "load_checkpoints",
+    "model_summary",
+]
 
 
 @dataclass(frozen=True)

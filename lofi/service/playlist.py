@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from lofi.compose.song import SongModels, compose
+from lofi.compose.song import compose
 from lofi.core.constants import FORMAT_VERSION, SAMPLE_RATE
 from lofi.core.errors import ConfigError, LofiError, RecipeError
 from lofi.core.settings import GENERATION, MIX
 from lofi.core.types import Song
+from lofi.models import SongModels
 from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
-from lofi.service.recipe import TrackRequest, from_recipe, to_recipe
-from lofi.service.track import make_track, request_models
+from lofi.service.recipe import TrackRequest, from_recipe, request_models, to_recipe
+from lofi.service.track import make_track
 
 PLAYLIST_KIND = "lofi-playlist"
 BLOCK_FRAMES = 1 << 18

@@ -29,10 +29,11 @@ from lofi.audio.render import song_frames
 from lofi.audio.stream import stream_track
 from lofi.compose.around_loop import LoopPart
 from lofi.compose.midi import song_to_midi
-from lofi.compose.song import SongModels, compose
+from lofi.compose.song import compose
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.paths import PROJECT_ROOT
 from lofi.core.types import Song
+from lofi.models import SongModels
 from lofi.service.novelty import DriftLimits, History, distinct, drift, first_config
 from lofi.service.recipe import TrackRequest, to_recipe
 from lofi.service.track import track_tags

@@ -19,16 +19,15 @@ from lofi.compose.arrangement import (
     Arrangement,
     arrangement_from_json,
 )
-from lofi.core.constants import PARTS
 from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError, StyleError
-from lofi.core.paths import checkpoints_dir, portable_path, resolve_portable
+from lofi.core.parts import all_tracks, later_parts, part_names, rules_fallbacks
+from lofi.core.paths import checkpoints_dir, portable_path, resolve_portable, styles_dir
 from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
-from lofi.encoding.vocab import PART_KINDS
-from lofi.learn.checkpoint import META_FILE, file_sha256, read_checkpoint
-from lofi.learn.export import WEIGHTS_FILE
-from lofi.learn.form import FALLBACK_FORM, form_sha256
-from lofi.learn.style import LATER_PARTS, RULES, form_source_of, read_style
+from lofi.models import SongModels, load_checkpoints, load_song_models
+from lofi.models.checkpoint import META_FILE, WEIGHTS_FILE, file_sha256, read_checkpoint
+from lofi.models.form import FALLBACK_FORM, form_sha256
+from lofi.models.style import form_source_of, read_style
 from lofi.service.loops import loop_entry, loop_from_entry
 from lofi.service.recipe_mix import mix_from_json, mix_to_json, validate_mix
 from lofi.service.recipe_schema import (
@@ -38,8 +37,20 @@ from lofi.service.recipe_schema import (
     read_recipe_file,
 )
 from lofi.service.recipe_sounds import EFFECT, SOUNDFONT, find_sound
+from lofi.service.user_settings import setting_values, settings_config, validate_config
 
-__all__ = ["Mix", "Tape", "TrackRequest", "from_recipe", "load_recipe", "save_recipe", "to_recipe"]
+__all__ = [
+    "Mix",
+    "Tape",
+    "TrackRequest",
+    "from_recipe",
+    "load_recipe",
+    "save_recipe",
+    "setting_values",
+    "settings_config",
+    "to_recipe",
+    "validate_config",
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ class TrackRequest:
     arrangement: Arrangement = ARRANGEMENT  # an old recipe's arrangement makes its old track
     muted: tuple[str, ...] = ()  # parts left out of the mix (the mixer's mute and solo)
     # Parts the style has a model for that this track plays by the rules: a recipe made
-    # before the style learned them (lofi.learn.style.LATER_PARTS) or naming their rules.
+    # before the style learned them (lofi.core.parts, `later`) or naming their rules.
     rules_parts: tuple[str, ...] = ()
     loop: LoopPart | None = None  # a user's loop, one part note for note (service.loops)
     mix: Mix = field(default_factory=Mix)  # a recipe that names no mix: the mono version 1
@@ -92,21 +103,22 @@ def style_request(
     )
 
 
+def request_models(request: TrackRequest) -> SongModels:
+    """The request's style's models, or its two checkpoints' when it names no style."""
+    if request.style is not None:
+        return load_song_models(request.style, request.rules_parts)
+    return load_checkpoints(request.melody_model, request.chord_model)
+
+
 def validate_request(request: TrackRequest) -> None:
     """The settings, then every part's volume and effect level: finite and in range."""
-    validate_config(request.config)
+    validate_config(request.config, request.tape)
+    validate_mix(request.mix)
     for part, inst in request.instruments.items():
-        if part not in PARTS:
-            raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
+        if part not in all_tracks():
+            raise ConfigError(f"unknown part {part!r}; the parts are {', '.join(all_tracks())}")
         if inst.gain_db not in LIMITS.gain_db:
             raise ConfigError(f"{part} volume {inst.gain_db:g} dB is outside {LIMITS.gain_db} dB")
-    if request.tape.wow not in MIX.tape_wow_range:
-        raise ConfigError(f"tape wobble {request.tape.wow:g} is outside {MIX.tape_wow_range}")
-    if request.tape.lowpass_hz not in MIX.lowpass_hz_range:
-        raise ConfigError(
-            f"low-pass {request.tape.lowpass_hz:g} Hz is outside {MIX.lowpass_hz_range} Hz"
-        )
-    validate_mix(request.mix)
     for part in request.muted:
         if part not in request.instruments:
             raise ConfigError(f"muted part {part!r} is not one of the track's parts")
@@ -118,39 +130,29 @@ def validate_request(request: TrackRequest) -> None:
             )
 
 
-def validate_config(config: GenerationConfig) -> None:
-    if config.bpm not in GENERATION.bpm_range:
-        raise ConfigError(f"tempo {config.bpm:g} BPM is outside {GENERATION.bpm_range}")
-    if config.bars not in GENERATION.bars_range:
-        raise ConfigError(f"length {config.bars} bars is outside {GENERATION.bars_range}")
-    s = config.sampling
-    if s.temperature not in GENERATION.temperature_range:
-        raise ConfigError(
-            f"temperature {s.temperature:g} is outside {GENERATION.temperature_range}"
-        )
-    if not 0.0 < s.top_p <= 1.0 or s.top_k < 0:
-        raise ConfigError("top-p must be in (0, 1] and top-k at least 0")
-    if config.swing not in GENERATION.swing_range:
-        raise ConfigError(f"swing {config.swing:g} is outside {GENERATION.swing_range}")
-    if config.energy not in GENERATION.energy_range:
-        raise ConfigError(f"energy {config.energy:g} is outside {GENERATION.energy_range}")
-    if s.density not in GENERATION.density_range:
-        raise ConfigError(f"melody density {s.density:g} is outside {GENERATION.density_range}")
-    span = GENERATION.register_span
-    if not 0 <= s.register_low <= s.register_high - span <= 127 - span:
-        raise ConfigError(
-            f"melody register {s.register_low}-{s.register_high} must lie within 0-127 and "
-            f"span at least {span} semitones"
-        )
-    if not 0 <= config.seed < 2**63:
-        raise ConfigError("the seed must be a whole number from 0")
-
-
 def _portable(path: Path) -> str:
     return portable_path(path)
 
 
+# A model's or style's folder in a recipe: under its own root's name wherever that root lives
+# (LOFI_CHECKPOINTS_DIR, LOFI_STYLES_DIR), so no recipe names a folder of this machine.
+_MODEL_ROOTS = {"checkpoints": checkpoints_dir, "styles": styles_dir}
+
+
+def _portable_model(path: Path) -> str:
+    resolved = Path(path).expanduser().resolve()
+    for name, root in _MODEL_ROOTS.items():
+        try:
+            return (Path(name) / resolved.relative_to(root().resolve())).as_posix()
+        except ValueError:
+            continue
+    return portable_path(path)
+
+
 def _resolve(text: str) -> Path:
+    first, _, rest = text.partition("/")
+    if first in _MODEL_ROOTS and not Path(text).is_absolute():
+        return _MODEL_ROOTS[first]() / rest
     return resolve_portable(text)
 
 
@@ -161,7 +163,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
     for kind, folder in (("melody", request.melody_model), ("chords", request.chord_model)):
         ckpt = read_checkpoint(folder, kind)
         models[kind] = {
-            "path": _portable(folder),
+            "path": _portable_model(folder),
             "model_sha256": ckpt.meta["model_sha256"],
             "weights_sha256": sampled_sha256(folder, kind),
         }
@@ -187,15 +189,16 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
     if request.style is not None:
         loaded = read_style(request.style)
         rules = request.rules_parts
+        named = rules_fallbacks()
         style = {
-            "path": _portable(request.style),
+            "path": _portable_model(request.style),
             "name": loaded.name,
             "parts": {k: v for k, v in loaded.model_sha256().items() if k not in rules},
             # What the samplers read (model.keras is what training saved).
             "weights": {
                 k: sampled_sha256(f, k) for k, f in sorted(loaded.models.items()) if k not in rules
             },
-            "fallbacks": dict(sorted({**loaded.fallbacks, **{k: RULES[k] for k in rules}}.items())),
+            "fallbacks": dict(sorted({**loaded.fallbacks, **{k: named[k] for k in rules}}.items())),
         }
     mixer = {"muted": sorted(request.muted)} if request.muted else {}
     return {
@@ -279,16 +282,17 @@ def _find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
     weights = loaded.model_sha256()
     parts, fallbacks = entry["parts"], entry.get("fallbacks", {})
     rules: list[str] = []
-    for kind in PART_KINDS:
+    named_rules = rules_fallbacks()
+    for kind in part_names():
         if kind in parts:
             same = weights.get(kind) == parts[kind]
             sampled = entry.get("weights", {}).get(kind)  # absent in older recipes
             if same and sampled is not None:
                 same = sampled_sha256(loaded.models[kind], kind) == sampled
         else:
-            named = fallbacks.get(kind, RULES[kind] if kind in LATER_PARTS else None)
+            named = fallbacks.get(kind, named_rules[kind] if kind in later_parts() else None)
             # The rules need no files: they play the same notes whatever the style learned.
-            is_rules = kind in RULES and named == RULES[kind]
+            is_rules = kind in named_rules and named == named_rules[kind]
             same = is_rules or loaded.fallbacks.get(kind) == named
             if is_rules and loaded.fallbacks.get(kind) != named:
                 rules.append(kind)
@@ -337,7 +341,9 @@ def from_recipe(data: Any) -> TrackRequest:
             swing=float(feel.get("swing", GENERATION.swing)),
             energy=float(feel.get("energy", GENERATION.energy)),
             part_seeds=(
-                tuple((p, int(data["part_seeds"][p])) for p in PARTS)
+                tuple(
+                    (p, int(data["part_seeds"][p])) for p in all_tracks() if p in data["part_seeds"]
+                )
                 if "part_seeds" in data
                 else None
             ),

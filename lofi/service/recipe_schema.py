@@ -14,13 +14,38 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from lofi.core.constants import PARTS
 from lofi.core.errors import RecipeError
-from lofi.core.settings import GENERATION, LIMITS, MIX, Span
+from lofi.core.parts import CORE_TRACKS, all_tracks, fallback_names, part_names
+from lofi.core.settings import LIMITS, MIX, USER_SETTINGS, Setting, Span
 
 
 def _span(span: Span[float]) -> dict[str, Any]:
     return {"type": "number", "minimum": span.low, "maximum": span.high}
+
+
+def _setting(setting: Setting) -> dict[str, Any]:
+    """A setting's JSON schema: its type and range, from its one declaration."""
+    kind = {bool: "boolean", int: "integer", float: "number"}[setting.kind]
+    schema: dict[str, Any] = {"type": kind}
+    if setting.span is not None:
+        low = "exclusiveMinimum" if setting.exclusive_low else "minimum"
+        schema.update({low: setting.span.low, "maximum": setting.span.high})
+    return schema
+
+
+def _settings() -> dict[str, Any]:
+    """The recipe's fields of the user's settings, nested as their `recipe` paths say."""
+    fields: dict[str, Any] = {}
+    for setting in USER_SETTINGS:
+        *groups, name = setting.recipe.split(".")
+        where = fields
+        for group in groups:
+            block = where.setdefault(
+                group, {"type": "object", "properties": {}, "additionalProperties": False}
+            )
+            where = block["properties"]
+        where[name] = _setting(setting)
+    return fields
 
 
 MAX_DEPTH = 8  # the deepest a recipe nests is 3
@@ -71,37 +96,6 @@ _EFFECT = {
 # 2: the style and the arrangement; 3: part seeds, the feel; 4: the mix
 RECIPE_FORMAT_VERSION = 4
 READS_RECIPE_FORMATS = (1, 2, 3, 4)  # a format-1 recipe names no style: its track plays the rules
-_PART_KIND = {"enum": ["melody", "chords", "drums", "bass", "comping"]}
-_FALLBACK = {"enum": ["style:default", "rules:grooves", "rules:bass", "rules:comping"]}
-_STYLE = {
-    "oneOf": [
-        {"type": "null"},
-        {
-            "type": "object",
-            "required": ["path", "name", "parts"],
-            "properties": {
-                "path": _PATH,
-                "name": {"type": "string", "maxLength": 256},
-                "parts": {
-                    "type": "object",
-                    "propertyNames": _PART_KIND,
-                    "additionalProperties": _SHA,
-                },
-                "fallbacks": {
-                    "type": "object",
-                    "propertyNames": _PART_KIND,
-                    "additionalProperties": _FALLBACK,
-                },
-                "weights": {  # each part's weights.npz (absent in older recipes)
-                    "type": "object",
-                    "propertyNames": _PART_KIND,
-                    "additionalProperties": _SHA,
-                },
-            },
-            "additionalProperties": False,
-        },
-    ]
-}
 _ARRANGEMENT = {
     "type": "object",
     "required": ["name", "version"],
@@ -125,6 +119,7 @@ _TIMING = {
     "properties": {"source": {"enum": ["learned", "style:default", "rules:grid"]}, "sha256": _SHA},
     "additionalProperties": False,
 }
+
 # A user's loop the track is built around (lofi.service.loops); absent: none.
 _LOOP: dict[str, Any] = {
     "type": "object",
@@ -146,101 +141,100 @@ _LOOP: dict[str, Any] = {
 }
 
 
-SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["format_version", "seed", "key", "bpm", "bars", "sampling", "models"],
-    "properties": {
-        "format_version": {"enum": list(READS_RECIPE_FORMATS)},
-        "style": _STYLE,
-        "arrangement": _ARRANGEMENT,
-        "form": _FORM,
-        "timing": _TIMING,
-        "lofi_version": {"type": "string", "maxLength": 64},
-        "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
-        "feel": {
-            "type": "object",
-            "properties": {
-                "swing": _span(GENERATION.swing_range),
-                "energy": _span(GENERATION.energy_range),
-                "tape_wow": _span(MIX.tape_wow_range),
-                "lowpass_hz": _span(MIX.lowpass_hz_range),
-            },
-            "additionalProperties": False,
-        },
-        "mix": {  # absent: the mono mix (version 1) of the recipes made before it
-            "type": "object",
-            "required": ["version"],
-            "properties": {
-                "version": {"enum": list(MIX.mix_versions)},
-                "width": _span(MIX.width_range),
-                "reverb_db": _span(MIX.reverb_db_range),
-                "ducking": {"type": "boolean"},
-                "saturation_db": _span(MIX.saturation_db_range),
-                "dusty": {"type": "boolean"},
-            },
-            "additionalProperties": False,
-        },
-        "part_seeds": {
-            "type": "object",
-            "required": list(PARTS),
-            "propertyNames": {"enum": list(PARTS)},
-            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
-        },
-        "key": {"type": "string", "maxLength": 16},
-        "bpm": {
-            "type": "number",
-            "minimum": GENERATION.bpm_range.low,
-            "maximum": GENERATION.bpm_range.high,
-        },
-        "bars": {
-            "type": "integer",
-            "minimum": GENERATION.bars_range.low,
-            "maximum": GENERATION.bars_range.high,
-        },
-        "sampling": {
-            "type": "object",
-            "properties": {
-                "temperature": {"type": "number", "minimum": 0.05, "maximum": 3.0},
-                "top_k": {"type": "integer", "minimum": 0, "maximum": 10_000},
-                "top_p": {"type": "number", "exclusiveMinimum": 0.0, "maximum": 1.0},
-                "stay_in_key": {"type": "boolean"},
-                "density": {
-                    "type": "number",
-                    "minimum": GENERATION.density_range.low,
-                    "maximum": GENERATION.density_range.high,
+def _style() -> dict[str, Any]:
+    """The recipe's style: its name, each learned part's weights, each other's fallback."""
+    kind = {"enum": list(part_names())}
+    return {
+        "oneOf": [
+            {"type": "null"},
+            {
+                "type": "object",
+                "required": ["path", "name", "parts"],
+                "properties": {
+                    "path": _PATH,
+                    "name": {"type": "string", "maxLength": 256},
+                    "parts": {
+                        "type": "object",
+                        "propertyNames": kind,
+                        "additionalProperties": _SHA,
+                    },
+                    "fallbacks": {
+                        "type": "object",
+                        "propertyNames": kind,
+                        "additionalProperties": {"enum": list(fallback_names())},
+                    },
+                    "weights": {  # each part's weights.npz (absent in older recipes)
+                        "type": "object",
+                        "propertyNames": kind,
+                        "additionalProperties": _SHA,
+                    },
                 },
-                "register_low": {"type": "integer", "minimum": 0, "maximum": 127},
-                "register_high": {"type": "integer", "minimum": 0, "maximum": 127},
+                "additionalProperties": False,
             },
-            "additionalProperties": False,
+        ]
+    }
+
+
+def recipe_schema() -> dict[str, Any]:
+    """The schema, with the parts and tracks of lofi.core.parts as they are registered."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["format_version", "seed", "key", "bpm", "bars", "sampling", "models"],
+        "properties": {
+            "format_version": {"enum": list(READS_RECIPE_FORMATS)},
+            "style": _style(),
+            "arrangement": _ARRANGEMENT,
+            "form": _FORM,
+            "timing": _TIMING,
+            "lofi_version": {"type": "string", "maxLength": 64},
+            **_settings(),
+            "part_seeds": {
+                "type": "object",
+                "required": list(CORE_TRACKS),
+                "propertyNames": {"enum": list(all_tracks())},
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+            },
+            "key": {"type": "string", "maxLength": 16},
+            "models": {
+                "type": "object",
+                "required": ["melody", "chords"],
+                "properties": {"melody": _MODEL, "chords": _MODEL},
+                "additionalProperties": False,
+            },
+            "instruments": {
+                "type": "object",
+                "propertyNames": {"enum": list(all_tracks())},
+                "additionalProperties": _INSTRUMENT,
+            },
+            "effects": {
+                "type": "object",
+                "maxProperties": 16,
+                "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+                "additionalProperties": _EFFECT,
+            },
+            "loop": _LOOP,
+            "mix": {  # absent: the mono mix (version 1) of the recipes made before it
+                "type": "object",
+                "required": ["version"],
+                "properties": {
+                    "version": {"enum": list(MIX.mix_versions)},
+                    "width": _span(MIX.width_range),
+                    "reverb_db": _span(MIX.reverb_db_range),
+                    "ducking": {"type": "boolean"},
+                    "saturation_db": _span(MIX.saturation_db_range),
+                    "dusty": {"type": "boolean"},
+                },
+                "additionalProperties": False,
+            },
+            "muted": {  # parts the mixer left out (absent: every part plays)
+                "type": "array",
+                "items": {"enum": list(all_tracks())},
+                "uniqueItems": True,
+            },
         },
-        "models": {
-            "type": "object",
-            "required": ["melody", "chords"],
-            "properties": {"melody": _MODEL, "chords": _MODEL},
-            "additionalProperties": False,
-        },
-        "instruments": {
-            "type": "object",
-            "propertyNames": {"enum": list(PARTS)},
-            "additionalProperties": _INSTRUMENT,
-        },
-        "effects": {
-            "type": "object",
-            "maxProperties": 16,
-            "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
-            "additionalProperties": _EFFECT,
-        },
-        "loop": _LOOP,
-        "muted": {  # parts the mixer left out (absent: every part plays)
-            "type": "array",
-            "items": {"enum": list(PARTS)},
-            "uniqueItems": True,
-        },
-    },
-    "additionalProperties": False,
-}
+        "additionalProperties": False,
+    }
 
 
 def _finite(text: str) -> float:
@@ -298,7 +292,7 @@ def check_recipe(data: Any) -> None:
             f"recipe format {str(data.get('format_version'))[:20]} is not one of "
             f"{READS_RECIPE_FORMATS}, the formats this version of LoFi Studio reads"
         )
-    validator = jsonschema.Draft202012Validator(SCHEMA)
+    validator = jsonschema.Draft202012Validator(recipe_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)

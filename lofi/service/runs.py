@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from lofi.core.errors import CheckpointError, LofiError
-from lofi.encoding.vocab import PART_KINDS
-from lofi.learn.checkpoint import complete_folder, read_checkpoint
+from lofi.core.parts import part_names
 from lofi.learn.progress import PROGRESS_FILE, read_progress
-from lofi.learn.style import STYLE_FILE
+from lofi.models.checkpoint import complete_folder, read_checkpoint
+from lofi.models.style import STYLE_FILE
 
 RUN_FILE = "run.json"
 STYLE_KIND = "style"  # a run that trains every part of a style into FOLDER/PART
@@ -152,7 +152,7 @@ def run_progress(folder: Path) -> list[dict[str, Any]]:
 def part_progress(folder: Path) -> dict[str, list[dict[str, Any]]]:
     """A style run's progress records per part, in training order (parts not begun left out)."""
     out = {}
-    for kind in PART_KINDS:
+    for kind in part_names():
         records = read_progress(folder / kind / PROGRESS_FILE)
         if records:
             out[kind] = records
@@ -231,7 +231,7 @@ def run_info(folder: Path) -> RunInfo:
         status = "stopped" if _has_checkpoint(folder) else "failed"
     part = None
     if parts:  # each part runs its own epochs: the table shows the current part's
-        part = list(parts)[-1]  # parts train one after another, in PART_KINDS order
+        part = list(parts)[-1]  # parts train one after another, in registry order (lofi.core.parts)
         progress = parts[part]
         epochs = [r for r in progress if r.get("event") == "epoch"]
     starts = [r for r in progress if r.get("event") == "start"]

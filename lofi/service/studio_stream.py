@@ -33,11 +33,13 @@ from lofi.audio.render import song_frames
 from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
 from lofi.audio.tape import SHELF_DB
 from lofi.compose.midi import song_to_midi
-from lofi.compose.song import SongModels, compose
-from lofi.core.constants import BEATS_PER_BAR, PARTS, SAMPLE_RATE
+from lofi.compose.song import compose
+from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE
+from lofi.core.parts import all_tracks
 from lofi.core.paths import PROJECT_ROOT
 from lofi.core.settings import LIMITS, MIX
 from lofi.core.types import Song
+from lofi.models import SongModels
 from lofi.service.recipe import TrackRequest, validate_request
 from lofi.service.storage import prune
 from lofi.service.takes import save_take
@@ -199,7 +201,7 @@ class PlayerTake:
 
 def in_part_order(by_part: dict[str, Any]) -> list[tuple[str, Any]]:
     """The parts in the band's order: chords, melody, bass, drums (a recipe's are sorted)."""
-    rank = {part: i for i, part in enumerate(PARTS)}
+    rank = {part: i for i, part in enumerate(all_tracks())}
     return sorted(by_part.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from lofi.compose.song import SongModels
 from lofi.core.errors import StyleError
+from lofi.core.parts import part_names
 from lofi.core.paths import styles_dir, user_data_dir
-from lofi.encoding.vocab import PART_KINDS
-from lofi.learn.style import (
+from lofi.learn.style_training import STOPPED_PREFIX
+from lofi.models import SongModels
+from lofi.models.style import (
     FALLBACK_DEFAULT,
     LEARNED_FORM,
     SHIPPED_GAME,
@@ -19,7 +20,6 @@ from lofi.learn.style import (
     game_style_dir,
     read_style,
 )
-from lofi.learn.style_training import STOPPED_PREFIX
 
 DEFAULT_STYLE = "default"
 
@@ -78,9 +78,9 @@ def style_version(folder: Path) -> str:
 
 def style_models(folder: Path) -> SongModels:
     """The samplers of every part the style has a model of."""
-    from lofi.service.track import load_style_models
+    from lofi.models.loading import load_song_models
 
-    return load_style_models(folder)
+    return load_song_models(folder)
 
 
 def describe_style(style: Style) -> str:
@@ -112,7 +112,7 @@ def part_sources(style: Style) -> dict[str, str]:
     """
     origins = style.training.get("parts", {}) if isinstance(style.training, dict) else {}
     out: dict[str, str] = {}
-    for kind in PART_KINDS:
+    for kind in part_names():
         if kind in style.parts:
             origin = origins.get(kind) if isinstance(origins, dict) else None
             out[kind] = f"learned from {style.corpus}" + (f", {origin}" if origin else "")

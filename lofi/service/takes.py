@@ -20,8 +20,8 @@ from pathlib import Path
 
 from lofi.audio.export import write_wav
 from lofi.audio.placement import render_placed
-from lofi.core.constants import PARTS
 from lofi.core.errors import LofiError
+from lofi.core.parts import all_tracks, tracks
 from lofi.core.settings import LIMITS
 from lofi.core.types import reseed_part, with_part_seeds
 from lofi.service.recipe import TrackRequest, load_recipe
@@ -102,8 +102,8 @@ def regenerate_request(request: TrackRequest, part: str, seed: int) -> TrackRequ
     New chords bring a new bass line (it plays their roots) and a melody drawn again from its
     own seed over them; the drums stay note for note. Every other part stays note for note.
     """
-    if part not in PARTS:
-        raise LofiError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
+    if part not in all_tracks():
+        raise LofiError(f"unknown part {part!r}; the parts are {', '.join(all_tracks())}")
     if request.loop is not None and request.loop.part == part:
         raise LofiError(f"the {part} part is your loop, note for note; it has no other take")
     return replace(request, config=reseed_part(request.config, part, seed))
@@ -266,7 +266,7 @@ def take_stems(folder: Path) -> dict[str, Path]:
     stems are the same bytes as if they had been written with the mix.
     """
     stems = folder / STEMS
-    wanted = {part: stems / f"{part}.wav" for part in PARTS}
+    wanted = {part: stems / f"{part}.wav" for part in tracks()}
     if all(p.is_file() for p in wanted.values()):
         return wanted
     request = take_request(folder)

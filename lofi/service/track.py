@@ -7,8 +7,7 @@ import math
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,127 +18,15 @@ from lofi.audio.mix import combine, master
 from lofi.audio.placement import duck_gain, kick_frames, render_placed
 from lofi.audio.render import song_frames
 from lofi.compose.midi import song_to_midi
-from lofi.compose.song import SongModels, compose
+from lofi.compose.song import compose
 from lofi.core.errors import EffectError
-from lofi.core.paths import checkpoints_dir, effects_dir
+from lofi.core.paths import effects_dir
 from lofi.core.settings import MIX
 from lofi.core.types import GenerationConfig, Song
-from lofi.learn.checkpoint import read_checkpoint
-from lofi.learn.form import FormModel, form_sha256, read_form
-from lofi.learn.sampler import StepModel
-from lofi.learn.style import default_style_dir, form_source_of, read_style
-from lofi.learn.timing import TimingModel, read_timing
-from lofi.service.recipe import TrackRequest, save_recipe, validate_request
+from lofi.models import SongModels
+from lofi.service.recipe import TrackRequest, request_models, save_recipe, validate_request
 
 Progress = Callable[[str, float], object]  # stage name, fraction done
-
-
-def default_melody_model() -> Path:
-    """The shipped melody checkpoint."""
-    return checkpoints_dir() / "melody"
-
-
-def default_chord_model() -> Path:
-    """The shipped chord checkpoint."""
-    return checkpoints_dir() / "chords"
-
-
-@lru_cache(maxsize=8)
-def _step_model(folder: Path, kind: str, sha: str) -> tuple[StepModel, str]:
-    ckpt = read_checkpoint(folder, kind)
-    return StepModel.load(ckpt.path, ckpt.vocab), ckpt.model_id
-
-
-@lru_cache(maxsize=8)
-def _form_model(path: Path, sha: str) -> FormModel:
-    return read_form(path)
-
-
-def with_form(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
-    """`models` with the form model `source` names (None for the rules), and its id."""
-    return _with_file_model(models, source, "form", _form_model)
-
-
-@lru_cache(maxsize=8)
-def _timing_model(path: Path, sha: str) -> TimingModel:
-    return read_timing(path)
-
-
-def with_timing(models: SongModels, source: tuple[str, Path | None]) -> SongModels:
-    """`models` with the timing feels `source` names (None: every note on the grid)."""
-    return _with_file_model(models, source, "timing", _timing_model)
-
-
-def _with_file_model(
-    models: SongModels,
-    source: tuple[str, Path | None],
-    field: str,
-    load: Callable[[Path, str], object],
-) -> SongModels:
-    """`models` with `field` (form or timing) read from the file `source` names, and its id."""
-    name, path = source
-    if path is None:
-        return replace(models, **{field: None, f"{field}_id": name})  # type: ignore[arg-type]
-    sha = form_sha256(path)
-    loaded = load(path.resolve(), sha)
-    ids = {field: loaded, f"{field}_id": f"{name}@{sha[:12]}"}
-    return replace(models, **ids)  # type: ignore[arg-type]
-
-
-def load_models(melody: Path, chords: Path) -> SongModels:
-    """Loads both samplers (numpy only, no TensorFlow) and the shipped style's form.
-
-    Cached by folder and model hash.
-    """
-    pairs = []
-    for folder, kind in ((Path(melody).resolve(), "melody"), (Path(chords).resolve(), "chords")):
-        sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
-        pairs.append(_step_model(folder, kind, sha))
-    (m, m_id), (c, c_id) = pairs
-    models = SongModels(melody=m, chords=c, melody_id=m_id, chords_id=c_id)
-    return with_timing(with_form(models, form_source_of(None)), form_source_of(None, "timing"))
-
-
-def default_style() -> Path:
-    """The shipped style."""
-    return default_style_dir()
-
-
-def style_checkpoints(style: Path) -> dict[str, Path]:
-    """Part name → checkpoint folder of every part a style has a model for."""
-    return dict(read_style(style).models)
-
-
-def load_style_models(style: Path, rules_parts: tuple[str, ...] = ()) -> SongModels:
-    """The samplers of every part a style has a model for (learned or fallback).
-
-    The `rules_parts` play their hand-written rules even so.
-
-    Raises:
-        StyleError: if the folder is not a usable style.
-    """
-    loaded = read_style(style)
-    models = with_timing(
-        with_form(
-            load_models(loaded.models["melody"], loaded.models["chords"]), loaded.form_source()
-        ),
-        loaded.timing_source(),
-    )
-    extra: dict[str, object] = {}
-    for kind in ("drums", "bass", "comping"):
-        if kind not in loaded.models or kind in rules_parts:
-            continue
-        folder = loaded.models[kind].resolve()
-        sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
-        extra[kind], extra[f"{kind}_id"] = _step_model(folder, kind, sha)
-    return replace(models, **extra)  # type: ignore[arg-type]
-
-
-def request_models(request: TrackRequest) -> SongModels:
-    """The request's style, or its two checkpoints when it names no style."""
-    if request.style is not None:
-        return load_style_models(request.style, request.rules_parts)
-    return load_models(request.melody_model, request.chord_model)
 
 
 def ensure_default_effects(folder: Path | None = None) -> None:

@@ -67,7 +67,7 @@ def print_table(results: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs every case, writes the results as JSON to --out and prints the table; returns 0."""
-    from lofi.service.track import default_chord_model, default_melody_model
+    from lofi.models.loading import default_chord_model, default_melody_model
     from lofi.tools.bench_corpus import bench_corpus, bench_parse
     from lofi.tools.bench_measure import machine
     from lofi.tools.bench_model import bench_sampler, bench_train_pipeline

@@ -22,9 +22,10 @@ def _melody_tokens(vocab: Any, rng: np.random.Generator) -> dict[str, int]:
 
 def bench_sampler(melody_dir: Path, tokens: int, baseline_tokens: int) -> dict[str, float]:
     """The numpy step sampler against `model.predict` on the growing window, per token."""
-    from lofi.learn.checkpoint import load_keras_model, read_checkpoint
+    from lofi.learn.checkpoint import load_keras_model
     from lofi.learn.models import output_name
-    from lofi.learn.sampler import StepModel, choose
+    from lofi.models.checkpoint import read_checkpoint
+    from lofi.models.sampler import StepModel, choose
 
     ckpt = read_checkpoint(melody_dir, "melody")
     step_model = StepModel.load(melody_dir, ckpt.vocab)
@@ -75,9 +76,9 @@ def bench_train_pipeline(
     import keras
 
     from lofi.data.corpus import load_corpus
-    from lofi.learn.checkpoint import read_checkpoint
     from lofi.learn.models import ModelSize, build_model, compile_model, output_name
     from lofi.learn.train import TrainConfig, make_dataset, prepare
+    from lofi.models.checkpoint import read_checkpoint
 
     meta = read_checkpoint(melody_dir, "melody").meta["settings"]
     size = ModelSize(**meta["size"])

@@ -22,10 +22,10 @@ def bench_radio(request: Any, bars: int, repeats: int) -> dict[str, float]:
     from lofi.audio.render import render_stems
     from lofi.compose.midi import song_to_midi
     from lofi.compose.song import compose
+    from lofi.models.loading import load_checkpoints
     from lofi.service.radio import RadioSession, RadioSettings
-    from lofi.service.track import load_models
 
-    models = load_models(request.melody_model, request.chord_model)
+    models = load_checkpoints(request.melody_model, request.chord_model)
     warm = dataclasses.replace(request.config, bars=8)
     render_stems(song_to_midi(compose(warm, models)), request.instruments)  # warm workers
     settings = RadioSettings(DriftLimits(bpm_range=(76.0, 84.0)), bars=bars, crossfade_s=4.0)

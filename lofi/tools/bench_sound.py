@@ -39,8 +39,9 @@ def default_request(bars: int | None = None) -> Any:
     from lofi.audio.soundfonts import default_instruments
     from lofi.core.settings import MIX
     from lofi.core.types import GenerationConfig, part_seeds_for
+    from lofi.models.style import default_style_dir
     from lofi.service.recipe import style_request
-    from lofi.service.track import default_style, ensure_default_effects, resolve_effects
+    from lofi.service.track import ensure_default_effects, resolve_effects
 
     ensure_default_effects()
     levels = MIX.effect_levels()
@@ -49,7 +50,7 @@ def default_request(bars: int | None = None) -> Any:
         config, part_seeds=part_seeds_for(config.seed), bars=bars or config.bars
     )
     return style_request(
-        config, default_style(), default_instruments(), levels, resolve_effects(levels)
+        config, default_style_dir(), default_instruments(), levels, resolve_effects(levels)
     )
 
 
@@ -70,7 +71,7 @@ def radio_reports(tracks: int = RADIO_TRACKS, bars: int = 32) -> list[dict[str, 
     from lofi.audio.placement import render_placed
     from lofi.compose.midi import song_to_midi
     from lofi.service.radio import RadioSession, RadioSettings
-    from lofi.service.track import request_models
+    from lofi.service.recipe import request_models
 
     base = default_request()
     models = request_models(base)

@@ -25,10 +25,10 @@ def bench_studio(request: Any, repeats: int) -> dict[str, float]:
     """
     import dataclasses
 
+    from lofi.models.loading import load_checkpoints
     from lofi.service.studio_stream import start_take
-    from lofi.service.track import load_models
 
-    models = load_models(request.melody_model, request.chord_model)
+    models = load_checkpoints(request.melody_model, request.chord_model)
     firsts, made = [], []
     with tempfile.TemporaryDirectory(prefix="bench-studio-") as tmp:
         for run in range(repeats + 1):  # the first run warms the workers and the beds

@@ -58,17 +58,18 @@ def bench_realism(
     those two with the rules for the other parts.
     """
     from lofi.data.corpus import load_corpus
-    from lofi.service.track import default_style, load_models
+    from lofi.models.loading import load_checkpoints
+    from lofi.models.style import default_style_dir
     from lofi.tools.evaluate import GENERATED, HUMAN, evaluate
 
-    style = default_style()
+    style = default_style_dir()
     shipped = (melody.resolve(), chords.resolve()) == (
         (style / "melody").resolve(),
         (style / "chords").resolve(),
     )
     report = evaluate(
         load_corpus(corpus),
-        style if shipped else load_models(melody, chords),
+        style if shipped else load_checkpoints(melody, chords),
         songs=songs,
         seed=1,
         bars=bars,
@@ -94,9 +95,10 @@ def held_out_loss(folder: Path, held: Corpus, seq_len: int) -> float:
     files' bass tracks, the comping from the inner voices); NaN when none has the part.
     """
     from lofi.encoding.tokens import windows
-    from lofi.learn.checkpoint import load_keras_model, read_checkpoint
+    from lofi.learn.checkpoint import load_keras_model
     from lofi.learn.models import compile_model
     from lofi.learn.train import make_dataset, sequences_for
+    from lofi.models.checkpoint import read_checkpoint
 
     ckpt = read_checkpoint(folder)
     sequences = sequences_for(held, ckpt.vocab)
@@ -112,7 +114,7 @@ def held_out_loss(folder: Path, held: Corpus, seq_len: int) -> float:
 
 def _wrap_style(melody: Path, chords: Path, folder: Path) -> Path:
     """A style folder around two checkpoints (the bench's --melody-model/--chord-model)."""
-    from lofi.learn.style import FALLBACK_RULES, Style, write_style
+    from lofi.models.style import FALLBACK_RULES, Style, write_style
 
     for part, source in (("melody", melody), ("chords", chords)):
         shutil.copytree(source, folder / part)
@@ -156,7 +158,7 @@ def held_out_losses(
 
     The parts are those of MEASURED that every style has a learned model of.
     """
-    from lofi.learn.checkpoint import VOCAB_FILE
+    from lofi.models.checkpoint import VOCAB_FILE
 
     shared = [p for p in MEASURED if all((f / p / VOCAB_FILE).is_file() for f in styles.values())]
     results = {}
@@ -179,11 +181,11 @@ def bench_finetune(
     the smallest corpus fine-tuning is meant for (its first 20 files; melody and chords
     trained only, the parts measured).
     """
+    from lofi.core.parts import style_parts
     from lofi.data.corpus import corpus_files, load_corpus
     from lofi.data.split import held_out_part
-    from lofi.encoding.vocab import PART_KINDS
-    from lofi.learn.style import default_style_dir
-    from lofi.service.track import default_chord_model, default_melody_model
+    from lofi.models.loading import default_chord_model, default_melody_model
+    from lofi.models.style import default_style_dir
     from lofi.tools.evaluate import evaluate
 
     budget = SMOKE_BUDGET if smoke else STYLE_BUDGET
@@ -196,7 +198,7 @@ def bench_finetune(
         loaded = load_corpus(_corpus_folder(files, root / "corpus"))
         held = held_out_part(loaded, held_share)
         # The smoke run checks the figures' plumbing: two parts are enough for that.
-        kinds = PARTS if smoke else PART_KINDS
+        kinds = PARTS if smoke else style_parts(())
         trained = train_styles(loaded, root, base, budget, kinds, held_share)
         styles = {"base": base, **{name: folder for name, (folder, _, _) in trained.items()}}
         results: dict[str, Any] = {

@@ -41,10 +41,10 @@ def bench_render(request: Any, repeats: int) -> dict[str, float]:
     from lofi.audio.render import render_stems
     from lofi.compose.midi import song_to_midi
     from lofi.compose.song import compose
-    from lofi.service.track import load_models
+    from lofi.models.loading import load_checkpoints
 
     midi = song_to_midi(
-        compose(request.config, load_models(request.melody_model, request.chord_model))
+        compose(request.config, load_checkpoints(request.melody_model, request.chord_model))
     )
     font = request.instruments["chords"].soundfont
     with tempfile.TemporaryDirectory() as tmp:

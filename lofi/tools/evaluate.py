@@ -18,15 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from lofi.compose.song import SongModels, compose
+from lofi.compose.song import compose
 from lofi.core.errors import EvaluationError
+from lofi.core.parts import tracks
 from lofi.core.settings import GENERATION
 from lofi.core.types import GenerationConfig, Key, Song
 from lofi.data.corpus import CORPUS_PARTS, Corpus
 from lofi.data.split import split_pieces
-from lofi.learn.checkpoint import read_checkpoint
-from lofi.learn.style import STYLE_FILE
-from lofi.service.track import load_style_models, style_checkpoints
+from lofi.models import SongModels
+from lofi.models.checkpoint import read_checkpoint
+from lofi.models.loading import load_song_models, style_checkpoints
+from lofi.models.style import STYLE_FILE
 from lofi.tools.features import from_piece, from_song
 from lofi.tools.metrics import copying, music_metrics
 from lofi.tools.yardstick import (
@@ -42,11 +44,15 @@ from lofi.tools.yardstick import (
 __all__ = ["GENERATED", "HUMAN", "EvaluationReport", "evaluate", "evaluate_songs"]
 
 Progress = Callable[[str, float], object]  # stage, fraction done
+
+
+def _tracks_of(part: str) -> tuple[str, ...]:
+    """The song tracks a style's part plays (the comping the chords; the piano chords and tune)."""
+    return tracks((part,)) or (part,)
+
+
 WINDOWS = (1, 2, 4)  # bars
 HEADLINE_BARS = 2  # the window the headline figures (realism gap, overlap ratio) come from
-# A style's part model → the song parts it plays (the comping plays the chords part; the
-# piano both the chords and, as its top line, the melody).
-SONG_PARTS = {"comping": ("chords",), "piano": ("chords", "melody")}
 
 
 @dataclass(frozen=True)
@@ -210,9 +216,7 @@ def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | N
                 if isinstance(sources, dict)
                 else dict.fromkeys(parts, data.get("corpus"))
             )
-            own = sorted(
-                {s for p, c in learned.items() if c == corpus for s in SONG_PARTS.get(p, (p,))}
-            )
+            own = sorted({t for p, c in learned.items() if c == corpus for t in _tracks_of(p)})
             if own:
                 return tuple(own), f"the parts style {data.get('name')} learned from {corpus}"
     if corpus in CORPUS_PARTS:
@@ -341,17 +345,17 @@ def evaluate(
         models = style_or_models
     else:
         style = Path(style_or_models)
-        models = load_style_models(style)
+        models = load_song_models(style)
         checkpoints = checkpoints or style_checkpoints(style)
     chosen = (parts, "chosen") if parts else compared_parts(corpus.name, style)
     report = progress or (lambda stage, fraction: None)
     report("generating songs", 0.0)
     made = generate_songs(models, songs, seed, bars)
     ids = {
-        "melody": models.melody_id,
-        "chords": models.chords_id,
-        "form": models.form_id,
-        "timing": models.timing_id,
+        "melody": models.id("melody"),
+        "chords": models.id("chords"),
+        "form": models.form.id,
+        "timing": models.timing.id,
     }
 
     def scaled(stage: str, fraction: float) -> object:

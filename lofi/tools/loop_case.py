@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from lofi.compose.around_loop import LoopPart
-from lofi.compose.song import SongModels, compose
+from lofi.compose.song import compose
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CorpusError, EvaluationError
 from lofi.core.types import GenerationConfig, Note, Piece, Song
 from lofi.encoding.loop import Loop, loop_of_piece
+from lofi.models import SongModels
 from lofi.tools.metrics import chord_tone_counts
 
 GENERATED, PIECES = "generated", "pieces"

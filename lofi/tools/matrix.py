@@ -32,10 +32,10 @@ import numpy as np
 
 from lofi.core.errors import EvaluationError, StyleError
 from lofi.data.corpus import Corpus, load_corpus
-from lofi.learn.style import STYLE_FILE, read_style
 from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
-from lofi.service.track import load_style_models
+from lofi.models.loading import load_song_models
+from lofi.models.style import STYLE_FILE, read_style
 from lofi.tools.evaluate import GENERATED, HUMAN, evaluate_songs, generate_songs
 from lofi.tools.features import WINDOW_BARS, Material, feature_table, from_piece, from_song
 from lofi.tools.two_sample import classifier_auc, classifiers, feature_overlaps
@@ -324,7 +324,7 @@ def cross_corpus(
     for row, corpus in corpora.items():
         folder = style_for(corpus, root / folder_name(row), config, held_out, report)
         styles[row] = str(folder)
-        made = generate_songs(load_style_models(folder), songs, seed, bars)
+        made = generate_songs(load_song_models(folder), songs, seed, bars)
         materials = generated[row] = [from_song(s, f"song-{i}") for i, s in enumerate(made)]
         songs_table = feature_table(materials)
         auc[row], melody[row], overlap[row], same_size[row] = {}, {}, {}, {}

@@ -238,7 +238,7 @@ def too_short(model: FormModel) -> str | None:
 
 def write_form(model: FormModel, path: Path) -> None:
     """Writes form.json atomically."""
-    from lofi.learn.checkpoint import atomic_write
+    from lofi.models.checkpoint import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, (json.dumps(model.to_json(), indent=1) + "\n").encode())

@@ -3,8 +3,8 @@
     styles/NAME/style.json      format_version, name, corpus, corpus hash, command,
                                 parts (part → checkpoint subfolder), fallbacks
     styles/NAME/melody/ …       one checkpoint folder per learned part
-    styles/NAME/form.json       the learned form (lofi.learn.form), when the corpus taught one
-    styles/NAME/timing.json     the learned timing feels (lofi.learn.timing), likewise
+    styles/NAME/form.json       the learned form (lofi.models.form), when the corpus taught one
+    styles/NAME/timing.json     the learned timing feels (lofi.models.timing), likewise
 
 A part the corpus lacks (no drums in a piano corpus) is listed under `fallbacks` with a named
 fallback: `style:default` (the model of that part shipped at the checkpoints' root: the
@@ -23,23 +23,26 @@ from pathlib import Path
 from typing import Any
 
 from lofi.core.errors import CheckpointError, StyleError
+from lofi.core.parts import (
+    FALLBACK_DEFAULT,
+    later_parts,
+    part_names,
+    required_parts,
+    rules_fallbacks,
+    style_parts,
+)
 from lofi.core.paths import checkpoints_dir, styles_dir
-from lofi.encoding.vocab import PART_KINDS
-from lofi.learn.checkpoint import atomic_write, read_checkpoint
-from lofi.learn.form import FALLBACK_FORM, read_form
-from lofi.learn.timing import FALLBACK_TIMING, read_timing
+from lofi.models.checkpoint import atomic_write, read_checkpoint
+from lofi.models.form import FALLBACK_FORM, read_form
+from lofi.models.timing import FALLBACK_TIMING, read_timing
+
+__all__ = ["FALLBACK_DEFAULT", "FALLBACK_RULES", "Style", "read_style", "write_style"]
 
 STYLE_FILE = "style.json"
 SHIPPED_DEFAULT = "lofi"  # the shipped default style's folder in the shipped checkpoints
 SHIPPED_GAME = "game"  # the name of the shipped game-music style (the checkpoints' root)
 STYLE_FORMAT_VERSION = 1
-REQUIRED_PARTS = ("melody", "chords")
-FALLBACK_DEFAULT = "style:default"  # the shipped style's model of the part
 FALLBACK_RULES = "rules:grooves"  # the hand-written drums in lofi.compose.grooves
-# Each part's hand-written fallback in lofi.compose.grooves.
-RULES = {"drums": FALLBACK_RULES, "bass": "rules:bass", "comping": "rules:comping"}
-FALLBACKS = (FALLBACK_DEFAULT, *RULES.values())
-LATER_PARTS = ("bass", "comping")  # learned since style format 1 was first written
 FORM_FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_FORM)
 TIMING_FALLBACKS = (FALLBACK_DEFAULT, FALLBACK_TIMING)
 LEARNED_FORM = "learned"
@@ -185,7 +188,7 @@ def read_style(folder: Path | str) -> Style:
             command=str(data.get("command", "")),
             parts=parts,
             fallbacks={
-                **{k: RULES[k] for k in LATER_PARTS if k not in parts},
+                **{k: rules_fallbacks()[k] for k in later_parts() if k not in parts},
                 **fallbacks,
             },
             training=dict(data.get("training", {})),
@@ -204,7 +207,7 @@ def read_style(folder: Path | str) -> Style:
         raise StyleError(f"{path} is incomplete ({exc!r})") from exc
     models: dict[str, Path] = {}
     for kind, sub in style.parts.items():
-        if kind not in PART_KINDS or "/" in sub or sub in ("", ".", ".."):
+        if kind not in part_names() or "/" in sub or sub in ("", ".", ".."):
             raise StyleError(f"{path}: part {kind!r} → {sub!r} is not a part subfolder")
         try:
             read_checkpoint(folder / sub, kind)
@@ -212,7 +215,9 @@ def read_style(folder: Path | str) -> Style:
             raise StyleError(f"style {style.name}: its {kind} model is unusable: {exc}") from exc
         models[kind] = folder / sub
     for kind, fallback in style.fallbacks.items():
-        allowed = (FALLBACK_DEFAULT, RULES.get(kind, FALLBACK_DEFAULT))
+        if kind not in part_names():
+            raise StyleError(f"{path}: fallback for {kind!r}, which is not a part")
+        allowed = (FALLBACK_DEFAULT, rules_fallbacks().get(kind, FALLBACK_DEFAULT))
         if fallback not in allowed or kind in style.parts:
             raise StyleError(f"{path}: fallback {fallback!r} for {kind} is not one of {allowed}")
         if fallback == FALLBACK_DEFAULT and folder.resolve() == fallback_style_dir().resolve():
@@ -230,8 +235,9 @@ def read_style(folder: Path | str) -> Style:
             read_timing(folder / style.timing)
         except CheckpointError as exc:
             raise StyleError(f"style {style.name}: its timing model is unusable: {exc}") from exc
-    missing = [k for k in PART_KINDS if k not in style.parts and k not in style.fallbacks]
-    if missing or any(k not in models for k in REQUIRED_PARTS):
+    held = style_parts(tuple(style.parts))
+    missing = [k for k in held if k not in style.parts and k not in style.fallbacks]
+    if missing or any(k not in models for k in required_parts(tuple(style.parts))):
         raise StyleError(f"style {style.name} has neither a model nor a fallback for {missing}")
     return replace(style, models=models)
 

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lofi.core.errors import CheckpointError
 from lofi.encoding.vocab import Vocabulary
-from lofi.learn.export import WEIGHTS_FILE, export_weights
-from lofi.learn.models import POSITION, chord_biased, position_scaled
-
-if TYPE_CHECKING:
-    import keras
+from lofi.models.checkpoint import WEIGHTS_FILE
+from lofi.models.network import POSITION, chord_biased, position_scaled
 
 MAX_WEIGHTS_BYTES = 512 * 1024**2  # what a weights file may declare, over all its arrays
 
@@ -175,11 +171,6 @@ class StepModel:
             )
         except KeyError as exc:
             raise CheckpointError(f"weights are missing {exc}; retrain the model") from exc
-
-    @classmethod
-    def from_keras(cls, model: keras.Model, vocab: Vocabulary) -> StepModel:
-        """The step model of a trained Keras model (its weights exported first)."""
-        return cls.from_arrays(vocab, export_weights(model, vocab))
 
     @classmethod
     def load(cls, folder: Path, vocab: Vocabulary) -> StepModel:

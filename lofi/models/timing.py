@@ -237,7 +237,7 @@ def _median_velocity(notes: Sequence[Note]) -> float:
 
 def write_timing(model: TimingModel, path: Path) -> None:
     """Writes timing.json atomically."""
-    from lofi.learn.checkpoint import atomic_write
+    from lofi.models.checkpoint import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, (json.dumps(model.to_json()) + "\n").encode())
