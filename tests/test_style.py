@@ -134,13 +134,38 @@ def test_bad_styles_are_refused_clearly(style: Path, tmp_path: Path) -> None:
         resolve_style("nope")
 
 
-def test_the_shipped_style_is_a_style() -> None:
+def test_the_shipped_default_is_learned_from_the_lofi_pack() -> None:
+    from lofi.core.paths import checkpoints_dir
+
+    assert default_style_dir() == checkpoints_dir() / "lofi"
     shipped = read_style(default_style_dir())
-    assert set(shipped.parts) == {"melody", "chords", "bass", "comping"}
-    assert shipped.fallbacks == {"drums": FALLBACK_RULES}
-    models = load_song_models(default_style_dir())
-    assert models.model("bass") is not None and models.model("comping") is not None
+    assert shipped.corpus == "lofi" and set(shipped.parts) == {"piano", "bass"}
+    assert shipped.fallbacks["drums"] == FALLBACK_RULES  # the pack has no drums
+    assert shipped.command.startswith("python -m lofi train style --corpus lofi --parts piano,bass")
+    # Trained on the pack's training part: evaluate's held-out pieces stay unseen.
+    assert shipped.training["held_out"] == 0.2 and shipped.training["held_out_pieces"] > 10
+    assert shipped.timing_source()[0] == "learned"
+    # The pack's loops teach no 16-bar form: the game style's, as style.json says.
     source, form = shipped.form_source()
+    assert source == "style:default" and form is not None and read_form(form).pieces > 50
+    models = load_song_models(default_style_dir())
+    assert models.model("piano") is not None and models.model("bass") is not None
+    assert models.model("melody") is None and models.model("chords") is None
+    song = compose(GenerationConfig(seed=3, bars=16), models)
+    tune, chords = song.part("melody").notes, song.part("chords").notes
+    assert tune and chords and song.part("bass").notes and song.part("drums").notes
+    # Held chords under a tune: the piano's notes ring a beat or more on average.
+    assert sum(n.duration for n in chords) / len(chords) >= 1.0
+
+
+def test_the_game_style_still_ships_with_every_part() -> None:
+    game = read_style(resolve_style("game"))
+    assert game.corpus == "default"
+    assert set(game.parts) == {"melody", "chords", "bass", "comping"}
+    assert game.fallbacks == {"drums": FALLBACK_RULES}
+    models = load_song_models(resolve_style("game"))
+    assert models.model("bass") is not None and models.model("comping") is not None
+    source, form = game.form_source()
     assert source == "learned" and form is not None and read_form(form).pieces > 50
 
 

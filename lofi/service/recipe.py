@@ -27,6 +27,7 @@ from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.models import SongModels, load_checkpoints, load_song_models
 from lofi.models.checkpoint import META_FILE, WEIGHTS_FILE, file_sha256, read_checkpoint
 from lofi.models.form import FALLBACK_FORM, form_sha256
+from lofi.models.loading import default_chord_model, default_melody_model
 from lofi.models.style import form_source_of, read_style
 from lofi.service.loops import loop_entry, loop_from_entry
 from lofi.service.recipe_mix import mix_from_json, mix_to_json, validate_mix
@@ -89,10 +90,13 @@ def style_request(
     The `rules_parts` play their hand-written rules even where the style has a model.
     """
     loaded = read_style(style)
+    # A style whose piano plays instead of the melody and chords (the shipped lofi one)
+    # names the shipped checkpoints of those two: the fields a recipe without a style plays
+    # from. Its track is the style's, composed from `style`.
     return TrackRequest(
         config=config,
-        melody_model=loaded.models["melody"],
-        chord_model=loaded.models["chords"],
+        melody_model=loaded.models.get("melody", default_melody_model()),
+        chord_model=loaded.models.get("chords", default_chord_model()),
         instruments=instruments,
         effects=effects,
         effect_paths=effect_paths,
