@@ -119,7 +119,7 @@ def write_doc(rows: dict[str, dict[str, float]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# The sound report\n\nWritten by `python -m lofi.tools.bench --case sound`.\n"
-        "Targets and where they come from: `lofi/tools/bench_sound.py`.\n\n```\n"
+        "Targets and where they come from: `lofi/audio/meter.py` (TARGETS).\n\n```\n"
         + buffer.getvalue()
         + "```\n"
     )
