@@ -63,7 +63,9 @@ def widget_range(setting: Setting) -> tuple[Any, Any]:
 # The settings the Studio has a widget for (each keyed by its name, shown in its unit); the
 # register's two ends share one range slider. Top-p keeps its default here.
 WIDGETS = tuple(
-    s for s in USER_SETTINGS if s.name not in ("top_p", "register_low", "register_high")
+    s
+    for s in USER_SETTINGS
+    if s.name not in ("top_p", "register_low", "register_high") and s.group != "mix"
 )
 LOW, HIGH = SETTINGS["register_low"], SETTINGS["register_high"]
 # Every control's widget key and its first value; a loaded recipe overwrites them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lofi.core.settings import MIX
+from lofi.core.settings import MIX, SETTINGS, Setting
 from lofi.service.recipe import Mix
 
 VERSIONS = {2: "2 · stereo field, plate, ducking", 1: "1 · mono (recipes made before it)"}
@@ -55,44 +55,18 @@ def mix_controls() -> None:
     )
     mono = int(st.session_state.mix_version) < 2
     c1, c2 = st.columns(2)
-    c1.slider(
-        "Stereo width",
-        MIX.width_range.low,
-        MIX.width_range.high,
-        step=0.1,
-        key="mix_width",
-        disabled=mono,
-        help="How wide the chords and melody spread: 0 keeps each instrument as it is, 1 the "
-        "usual lofi width; the bass and the kick stay in the middle",
-    )
-    c2.slider(
-        "Plate reverb (dB)",
-        MIX.reverb_db_range.low,
-        MIX.reverb_db_range.high,
-        step=1.0,
-        key="mix_reverb",
-        disabled=mono,
-        help=f"The shared plate the keys, melody and drums are sent to: {MIX.reverb_off_db:g} "
-        "is off, 0 the usual room, more is washier",
-    )
-    c1.slider(
-        "Tape saturation (dB)",
-        MIX.saturation_db_range.low,
-        MIX.saturation_db_range.high,
-        step=1.0,
-        key="mix_saturation",
-        disabled=mono,
-        help="How hard the master drives the tape: 0 is clean, more is warmer and grittier",
-    )
-    c2.checkbox(
-        "Duck under the kick",
-        key="mix_ducking",
-        disabled=mono,
-        help="The keys and the rain and vinyl dip a little at every kick (sidechain)",
-    )
-    c2.checkbox(
-        "Dusty (12-bit, 26 kHz)",
-        key="mix_dusty",
-        disabled=mono,
-        help="The master through a vintage sampler's bit depth and sample rate",
-    )
+    s = SETTINGS["width"]
+    c1.slider(s.label, *_span(s), step=s.step, key="mix_width", disabled=mono, help=s.help)
+    s = SETTINGS["reverb_db"]
+    c2.slider(s.label, *_span(s), step=s.step, key="mix_reverb", disabled=mono, help=s.help)
+    s = SETTINGS["saturation_db"]
+    c1.slider(s.label, *_span(s), step=s.step, key="mix_saturation", disabled=mono, help=s.help)
+    s = SETTINGS["ducking"]
+    c2.checkbox(s.label, key="mix_ducking", disabled=mono, help=s.help)
+    s = SETTINGS["dusty"]
+    c2.checkbox(s.label, key="mix_dusty", disabled=mono, help=s.help)
+
+
+def _span(setting: Setting) -> tuple[float, float]:
+    assert setting.span is not None, setting.name
+    return setting.span.low, setting.span.high

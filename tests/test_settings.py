@@ -13,7 +13,9 @@ from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.learn.models import ModelSize
 from lofi.learn.train import TrainConfig, check_config
 from lofi.service.recipe import setting_values, settings_config, validate_config
+from lofi.service.recipe_mix import validate_mix
 from lofi.service.recipe_schema import recipe_schema
+from lofi.service.user_settings import settings_mix
 
 
 def _defaults(command: str, *required: str) -> argparse.Namespace:
@@ -43,7 +45,7 @@ def test_each_setting_is_declared_once_and_every_surface_is_made_from_it() -> No
     schema = recipe_schema()["properties"]
     args = _defaults("generate", "--out", "x")
     config, tape = settings_config({}, Key.parse(GENERATION.key))
-    values = setting_values(config, tape)
+    values = setting_values(config, tape, settings_mix({}))
     for s in USER_SETTINGS:
         # the recipe's field, typed and ranged as declared
         *groups, name = s.recipe.split(".")
@@ -56,12 +58,15 @@ def test_each_setting_is_declared_once_and_every_surface_is_made_from_it() -> No
         assert values[s.name] == s.default, s.name
     # every Studio setting is a `generate` option, each refused out of range by one check
     given = ["--swing", "0.7", "--energy", "1.5", "--tape-wow", "0", "--lowpass-hz", "4000"]
+    given += ["--width", "1.5", "--no-ducking", "--dusty"]
     args = _parser().parse_args(["generate", "--out", "x", *given])
     from lofi.cli.generate import setting_values as given_values
 
     config, tape = settings_config(given_values(args), Key.parse(args.key))
     assert (config.swing, config.energy, tape.wow, tape.lowpass_hz) == (0.7, 1.5, 0.0, 4000.0)
     assert config.part_seeds is not None  # each part its own seed, as in the Studio
+    mix = settings_mix(given_values(args))
+    assert (mix.width, mix.ducking, mix.dusty, mix.version) == (1.5, False, True, 2)
     for s in USER_SETTINGS:
         if s.span is None:
             continue
@@ -69,6 +74,7 @@ def test_each_setting_is_declared_once_and_every_surface_is_made_from_it() -> No
         config, tape = settings_config(wrong, Key.parse(args.key))
         with pytest.raises(ConfigError, match=s.label.lower().split(" (")[0]):
             validate_config(config, tape)
+            validate_mix(settings_mix(wrong))
 
 
 def test_train_cli_and_engine_defaults_are_the_settings() -> None:

@@ -166,6 +166,7 @@ def _generate(args: argparse.Namespace) -> int:
     from lofi.service.loops import keep_loop, open_loop
     from lofi.service.recipe import TrackRequest, load_recipe, settings_config, style_request
     from lofi.service.track import ensure_default_effects, make_track, resolve_effects, write_track
+    from lofi.service.user_settings import settings_mix
 
     _refuse_existing(args.out)
     check_writable(args.out)  # before a minute of work, not after
@@ -185,7 +186,8 @@ def _generate(args: argparse.Namespace) -> int:
             ensure_default_effects()
         levels = _parse_effects(args.effects)
         # The same settings make the same song as in the Studio, part seeds and all.
-        config, tape = settings_config(setting_values(args), Key.parse(args.key))
+        values = setting_values(args)
+        config, tape = settings_config(values, Key.parse(args.key))
         loop = None
         if args.loop is not None:
             loop = open_loop(
@@ -206,10 +208,17 @@ def _generate(args: argparse.Namespace) -> int:
                 effects=levels,
                 effect_paths=resolve_effects(levels),
                 tape=tape,
+                mix=settings_mix(values),
             )
         else:
             request = style_request(
-                config, chosen_style(args), instruments, levels, resolve_effects(levels), tape
+                config,
+                chosen_style(args),
+                instruments,
+                levels,
+                resolve_effects(levels),
+                tape,
+                mix=settings_mix(values),
             )
         request = replace(request, loop=loop)
     track = make_track(request)

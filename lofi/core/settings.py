@@ -235,6 +235,56 @@ USER_SETTINGS: tuple[Setting, ...] = (
         step=0.05,
         group="feel",
     ),
+    Setting(
+        "width",
+        "Stereo width",
+        "how wide the chords and melody spread: 0 keeps each instrument as it is, 1 the "
+        "usual lofi width; the bass and the kick stay in the middle",
+        1.0,
+        Span(0.0, 2.0),
+        "mix.width",
+        step=0.1,
+        group="mix",
+    ),
+    Setting(
+        "reverb_db",
+        "Plate reverb (dB)",
+        "the shared plate the keys, melody and drums are sent to: -30 is off, 0 the usual "
+        "room, more is washier",
+        0.0,
+        Span(-30.0, 12.0),
+        "mix.reverb_db",
+        step=1.0,
+        group="mix",
+    ),
+    Setting(
+        "ducking",
+        "Duck under the kick",
+        "the keys and the rain and vinyl dip a little at every kick (sidechain)",
+        True,
+        None,
+        "mix.ducking",
+        group="mix",
+    ),
+    Setting(
+        "saturation_db",
+        "Tape saturation (dB)",
+        "how hard the master drives the tape: 0 is clean, more is warmer and grittier",
+        4.0,
+        Span(0.0, 18.0),
+        "mix.saturation_db",
+        step=1.0,
+        group="mix",
+    ),
+    Setting(
+        "dusty",
+        "Dusty (12-bit, 26 kHz)",
+        "the master through a vintage sampler's bit depth and sample rate",
+        False,
+        None,
+        "mix.dusty",
+        group="mix",
+    ),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in USER_SETTINGS}
 
@@ -329,15 +379,16 @@ class MixSettings:
     # stereo one; the fields below are version 2's named settings.
     mix_version: int = 2
     mix_versions: tuple[int, ...] = (1, 2)
-    width: float = 1.0  # the parts' stereo spread, times the mix's own: 0 is mono
-    width_range: Span[float] = Span(0.0, 2.0)
-    reverb_db: float = 0.0  # the shared plate's return, relative to the mix's own level
-    reverb_db_range: Span[float] = Span(-30.0, 12.0)
+    # Their defaults and ranges are their declarations' (USER_SETTINGS).
+    width: float = _default("width")  # the parts' stereo spread, times the mix's own
+    width_range: Span[float] = _span("width")  # noqa: RUF009 (a frozen Span, safely shared)
+    reverb_db: float = _default("reverb_db")  # the shared plate's return
+    reverb_db_range: Span[float] = _span("reverb_db")  # noqa: RUF009 (a frozen Span)
     reverb_off_db: float = -30.0  # at this level the plate is off
-    ducking: bool = True  # the keys and the beds dip under the kick
-    saturation_db: float = 4.0  # the master's tape drive: 0 is clean
-    saturation_db_range: Span[float] = Span(0.0, 18.0)
-    dusty: bool = False  # the master's bit and sample-rate reduction (a sampler's grain)
+    ducking: bool = _default("ducking")  # the keys and the beds dip under the kick
+    saturation_db: float = _default("saturation_db")  # the master's tape drive: 0 is clean
+    saturation_db_range: Span[float] = _span("saturation_db")  # noqa: RUF009 (a frozen Span)
+    dusty: bool = _default("dusty")  # the master's bit and sample-rate reduction
 
     def effect_levels(self) -> dict[str, float]:
         """The default effect levels in dB, by effect name (a fresh dict)."""

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from typing import Any
 
 from lofi.audio.placement import MONO_MIX, Mix
 from lofi.core.errors import ConfigError
-from lofi.core.settings import MIX
+from lofi.core.settings import MIX, SETTINGS
 
 
 def validate_mix(mix: Mix) -> None:
     """The mix's version is one this machine makes, and its settings are in range."""
     if mix.version not in MIX.mix_versions:
         raise ConfigError(f"mix version {mix.version} is not one of {MIX.mix_versions}")
-    for name, value, span in (
-        ("stereo width", mix.width, MIX.width_range),
-        ("reverb", mix.reverb_db, MIX.reverb_db_range),
-        ("saturation", mix.saturation_db, MIX.saturation_db_range),
-    ):
-        if value not in span or not math.isfinite(value):
-            raise ConfigError(f"{name} {value:g} is outside {span}")
+    for name in ("width", "reverb_db", "ducking", "saturation_db", "dusty"):
+        SETTINGS[name].check(getattr(mix, name))  # declared once, lofi.core.settings
 
 
 def mix_to_json(mix: Mix) -> dict[str, Any]:

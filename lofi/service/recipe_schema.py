@@ -34,8 +34,19 @@ def _setting(setting: Setting) -> dict[str, Any]:
 
 
 def _settings() -> dict[str, Any]:
-    """The recipe's fields of the user's settings, nested as their `recipe` paths say."""
-    fields: dict[str, Any] = {}
+    """The recipe's fields of the user's settings, nested as their `recipe` paths say.
+
+    The mix (absent: the mono mix, version 1, of the recipes made before it) also names
+    its version.
+    """
+    fields: dict[str, Any] = {
+        "mix": {
+            "type": "object",
+            "required": ["version"],
+            "properties": {"version": {"enum": list(MIX.mix_versions)}},
+            "additionalProperties": False,
+        }
+    }
     for setting in USER_SETTINGS:
         *groups, name = setting.recipe.split(".")
         where = fields
@@ -214,19 +225,6 @@ def recipe_schema() -> dict[str, Any]:
                 "additionalProperties": _EFFECT,
             },
             "loop": _LOOP,
-            "mix": {  # absent: the mono mix (version 1) of the recipes made before it
-                "type": "object",
-                "required": ["version"],
-                "properties": {
-                    "version": {"enum": list(MIX.mix_versions)},
-                    "width": _span(MIX.width_range),
-                    "reverb_db": _span(MIX.reverb_db_range),
-                    "ducking": {"type": "boolean"},
-                    "saturation_db": _span(MIX.saturation_db_range),
-                    "dusty": {"type": "boolean"},
-                },
-                "additionalProperties": False,
-            },
             "muted": {  # parts the mixer left out (absent: every part plays)
                 "type": "array",
                 "items": {"enum": list(all_tracks())},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
+from lofi.audio.placement import Mix
 from lofi.audio.tape import Tape
 from lofi.core.errors import ConfigError
 from lofi.core.settings import GENERATION, SETTINGS, USER_SETTINGS
@@ -31,13 +32,23 @@ def validate_config(config: GenerationConfig, tape: Tape | None = None) -> None:
         )
 
 
-def setting_values(config: GenerationConfig, tape: Tape | None = None) -> dict[str, Any]:
-    """Each user setting's value in a config (and a tape): the names of USER_SETTINGS."""
+def setting_values(
+    config: GenerationConfig, tape: Tape | None = None, mix: Mix | None = None
+) -> dict[str, Any]:
+    """Each user setting's value in a config (and a tape, a mix): names of USER_SETTINGS."""
     values = {"seed": config.seed, "bpm": config.bpm, "bars": config.bars}
     values |= {**asdict(config.sampling), "swing": config.swing, "energy": config.energy}
     if tape is not None:
         values |= {"tape_wow": tape.wow, "lowpass_hz": tape.lowpass_hz}
+    if mix is not None:
+        values |= {k: v for k, v in asdict(mix).items() if k != "version"}
     return values
+
+
+def settings_mix(values: dict[str, Any]) -> Mix:
+    """The newest mix with the user's mix settings (a setting not given: its default)."""
+    named = ("width", "reverb_db", "ducking", "saturation_db", "dusty")
+    return Mix(**{n: SETTINGS[n].kind(values.get(n, SETTINGS[n].default)) for n in named})
 
 
 def settings_config(values: dict[str, Any], key: Key) -> tuple[GenerationConfig, Tape]:
