@@ -109,6 +109,11 @@ class StreamMaster:
 
 def gain_for(toned: np.ndarray) -> float:
     """The master's gain in dB from a piece's loudness before the level stage."""
+    return _gain_to_target(toned, INTRO_ALLOWANCE_DB)
+
+
+def _gain_to_target(toned: np.ndarray, allowance_db: float) -> float:
+    """The gain in dB that brings `toned` to the target loudness less `allowance_db`."""
     try:
         loud = loudness_lufs(toned)
     except Exception:  # shorter than a loudness block
@@ -116,7 +121,7 @@ def gain_for(toned: np.ndarray) -> float:
     if not math.isfinite(loud):
         return 0.0
     low, high = GAIN_LIMITS_DB
-    return float(np.clip(TARGET_LUFS - loud - INTRO_ALLOWANCE_DB, low, high))
+    return float(np.clip(TARGET_LUFS - loud - allowance_db, low, high))
 
 
 @dataclass
@@ -221,14 +226,7 @@ def glide(first_db: float, final_db: float, at: int, start: int, stop: int) -> n
 
 def whole_gain(toned: np.ndarray) -> float:
     """The gain in dB that brings a whole toned track to the target loudness."""
-    try:
-        loud = loudness_lufs(toned)
-    except Exception:  # shorter than a loudness block
-        loud = -math.inf
-    if not math.isfinite(loud):
-        return 0.0
-    low, high = GAIN_LIMITS_DB
-    return float(np.clip(TARGET_LUFS - loud - level_offset_db(), low, high))
+    return _gain_to_target(toned, level_offset_db())
 
 
 @functools.cache

@@ -116,9 +116,21 @@ def run(seed: int, count: int) -> dict[str, Any]:
         "escapes": escaped,
         "overwrites": overwritten,
         "hidden_leftovers": leftovers,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "peak_rss_mb": _own_peak_rss_mb(),
         "peak_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
     }
+
+
+def _own_peak_rss_mb() -> int:
+    """This process' own peak resident memory (VmHWM).
+
+    Linux carries ru_maxrss across exec, so a run started by a large parent (a test worker
+    holding TensorFlow) would report the parent's size; VmHWM belongs to this program alone.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def main(argv: list[str] | None = None) -> int:
