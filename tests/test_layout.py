@@ -116,3 +116,16 @@ def test_setup_installs_the_project_without_setuptools_information_boxes() -> No
     setup = (ROOT / "scripts" / "setup.sh").read_text()
     (editable,) = [line for line in setup.splitlines() if " -e ." in line]
     assert " -qq " in editable and "--no-deps" in editable
+
+
+def test_every_package_of_lofi_is_listed_for_installing() -> None:
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "lofi").rglob("__init__.py")
+    }
+    assert found <= listed, f"not installed by pip install: {sorted(found - listed)}"
