@@ -19,18 +19,19 @@ from lofi.compose.arrangement import (
     Arrangement,
     arrangement_from_json,
 )
-from lofi.core.errors import CheckpointError, ConfigError, LofiError, RecipeError, StyleError
-from lofi.core.parts import all_tracks, later_parts, part_names, rules_fallbacks
-from lofi.core.paths import checkpoints_dir, portable_path, resolve_portable, styles_dir
+from lofi.core.errors import ConfigError, LofiError, RecipeError
+from lofi.core.parts import all_tracks, rules_fallbacks
+from lofi.core.paths import portable_path
 from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.models import SongModels, load_checkpoints, load_song_models
-from lofi.models.checkpoint import META_FILE, WEIGHTS_FILE, file_sha256, read_checkpoint
+from lofi.models.checkpoint import file_sha256, read_checkpoint
 from lofi.models.form import FALLBACK_FORM, form_sha256
 from lofi.models.loading import default_chord_model, default_melody_model
 from lofi.models.style import form_source_of, read_style
 from lofi.service.loops import loop_entry, loop_from_entry
 from lofi.service.recipe_mix import mix_from_json, mix_to_json, validate_mix
+from lofi.service.recipe_models import find_model, find_style, portable_model, sampled_sha256
 from lofi.service.recipe_schema import (
     RECIPE_FORMAT_VERSION,
     check_recipe,
@@ -138,28 +139,6 @@ def _portable(path: Path) -> str:
     return portable_path(path)
 
 
-# A model's or style's folder in a recipe: under its own root's name wherever that root lives
-# (LOFI_CHECKPOINTS_DIR, LOFI_STYLES_DIR), so no recipe names a folder of this machine.
-_MODEL_ROOTS = {"checkpoints": checkpoints_dir, "styles": styles_dir}
-
-
-def _portable_model(path: Path) -> str:
-    resolved = Path(path).expanduser().resolve()
-    for name, root in _MODEL_ROOTS.items():
-        try:
-            return (Path(name) / resolved.relative_to(root().resolve())).as_posix()
-        except ValueError:
-            continue
-    return portable_path(path)
-
-
-def _resolve(text: str) -> Path:
-    first, _, rest = text.partition("/")
-    if first in _MODEL_ROOTS and not Path(text).is_absolute():
-        return _MODEL_ROOTS[first]() / rest
-    return resolve_portable(text)
-
-
 def to_recipe(request: TrackRequest) -> dict[str, Any]:
     """The recipe.json content: settings, model hashes, instruments and effects, portable."""
     c = request.config
@@ -167,7 +146,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
     for kind, folder in (("melody", request.melody_model), ("chords", request.chord_model)):
         ckpt = read_checkpoint(folder, kind)
         models[kind] = {
-            "path": _portable_model(folder),
+            "path": portable_model(folder),
             "model_sha256": ckpt.meta["model_sha256"],
             "weights_sha256": sampled_sha256(folder, kind),
         }
@@ -195,7 +174,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         rules = request.rules_parts
         named = rules_fallbacks()
         style = {
-            "path": _portable_model(request.style),
+            "path": portable_model(request.style),
             "name": loaded.name,
             "parts": {k: v for k, v in loaded.model_sha256().items() if k not in rules},
             # What the samplers read (model.keras is what training saved).
@@ -250,62 +229,6 @@ def recipe_timing(request: TrackRequest) -> dict[str, str]:
     """Where the track's timing feels came from: the style's or a named fallback, hashed."""
     source, path = form_source_of(request.style, "timing")
     return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
-
-
-def sampled_sha256(folder: Path, kind: str) -> str:
-    """The hash of the weights the sampler reads from a checkpoint (its weights.npz)."""
-    return file_sha256(read_checkpoint(folder, kind).path / WEIGHTS_FILE)
-
-
-def _find_model(entry: dict[str, Any], kind: str) -> Path:
-    folder = _resolve(entry["path"])
-    sha = entry["model_sha256"]
-    candidates = [folder, *sorted(p.parent for p in checkpoints_dir().glob(f"**/{META_FILE}"))]
-    for candidate in candidates:
-        try:
-            same = read_checkpoint(candidate, kind).meta.get("model_sha256") == sha
-            sampled = entry.get("weights_sha256")  # absent in older recipes
-            if same and sampled in (None, sampled_sha256(candidate, kind)):
-                return candidate
-        except CheckpointError:
-            continue
-    raise RecipeError(f"the recipe's {kind} model {entry['path']} ({sha[:12]}…) is not here")
-
-
-def _find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
-    """The recipe's style folder, checked part by part against the recipe's weight hashes.
-
-    Also the parts the recipe plays by the rules although the style now has a model for
-    them (it names their rules, or it was made before the style could learn them).
-    """
-    folder = _resolve(str(entry["path"]))
-    try:
-        loaded = read_style(folder)
-    except StyleError as exc:
-        raise RecipeError(f"the recipe's style {entry['path']} is not usable here: {exc}") from exc
-    weights = loaded.model_sha256()
-    parts, fallbacks = entry["parts"], entry.get("fallbacks", {})
-    rules: list[str] = []
-    named_rules = rules_fallbacks()
-    for kind in part_names():
-        if kind in parts:
-            same = weights.get(kind) == parts[kind]
-            sampled = entry.get("weights", {}).get(kind)  # absent in older recipes
-            if same and sampled is not None:
-                same = sampled_sha256(loaded.models[kind], kind) == sampled
-        else:
-            named = fallbacks.get(kind, named_rules[kind] if kind in later_parts() else None)
-            # The rules need no files: they play the same notes whatever the style learned.
-            is_rules = kind in named_rules and named == named_rules[kind]
-            same = is_rules or loaded.fallbacks.get(kind) == named
-            if is_rules and loaded.fallbacks.get(kind) != named:
-                rules.append(kind)
-        if not same:
-            raise RecipeError(
-                f"the style in {entry['path']} has other weights than the recipe's; "
-                "it would make a different track"
-            )
-    return folder, tuple(rules)
 
 
 def _check_form(data: dict[str, Any], request: TrackRequest) -> None:
@@ -372,7 +295,7 @@ def from_recipe(data: Any) -> TrackRequest:
         loop = loop_from_entry(data["loop"], config) if "loop" in data else None
         mix = mix_from_json(data.get("mix"))
         if data.get("style"):
-            folder, rules = _find_style(data["style"])
+            folder, rules = find_style(data["style"])
             request = style_request(
                 config, folder, instruments, effects, effect_paths, tape, rules, mix
             )
@@ -382,8 +305,8 @@ def from_recipe(data: Any) -> TrackRequest:
             return request
         request = TrackRequest(
             config=config,
-            melody_model=_find_model(data["models"]["melody"], "melody"),
-            chord_model=_find_model(data["models"]["chords"], "chords"),
+            melody_model=find_model(data["models"]["melody"], "melody"),
+            chord_model=find_model(data["models"]["chords"], "chords"),
             instruments=instruments,
             effects=effects,
             effect_paths=effect_paths,
