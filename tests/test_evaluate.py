@@ -143,6 +143,8 @@ def test_evaluate_end_to_end_writes_every_figure(
     args += ["--chord-model", str(chords), "--songs", "3", "--bars", "8", "--json", str(out)]
     args += ["--held-out", "0.5", "--windows", "2,4", "--draws", "2", "--bootstrap", "30"]
     args += ["--report", str(doc)]
+    doc.parent.mkdir()
+    doc.write_text("figures of an earlier run\n")  # a report is written anew over the last
     assert main(args) == 0
     report = json.loads(out.read_text())
     assert report.keys() >= {

@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lofi.compose.pianist import PianoSampler, block_spans, piano_blocks, split_bars
+from lofi.compose.pianist import (
+    IntervalPianoSampler,
+    PianoSampler,
+    block_spans,
+    piano_blocks,
+    piano_sampler,
+    split_bars,
+)
 from lofi.core.types import Key, Note, SamplingConfig
 from lofi.data.corpus import load_corpus
 from lofi.encoding.piano import (
@@ -22,6 +29,13 @@ from lofi.encoding.piano import (
     note_tokens,
     piano_vocabulary,
     piece_tokens,
+)
+from lofi.encoding.piano_intervals import (
+    decode_interval_tokens,
+    encode_interval_piano,
+    interval_note_tokens,
+    interval_piece_tokens,
+    interval_vocabulary,
 )
 from lofi.encoding.tokens import key_shift
 from lofi.encoding.vocab import Vocabulary
@@ -119,9 +133,39 @@ def test_held_chords_and_rests_are_first_class():
 
 
 def test_vocabulary_saves_and_loads(tmp_path):
-    vocab = piano_vocabulary()
-    vocab.save(tmp_path / "vocab.json")
-    assert Vocabulary.load(tmp_path / "vocab.json", "piano") == vocab
+    for vocab in (piano_vocabulary(), interval_vocabulary()):
+        vocab.save(tmp_path / "vocab.json")
+        assert Vocabulary.load(tmp_path / "vocab.json", "piano") == vocab
+
+
+def test_real_pack_files_round_trip_voice_led(pack_pieces):
+    """The voice-led stream keeps what the first one keeps (bar a rare octave fold)."""
+    same = 0
+    for piece in pack_pieces:
+        want = sorted(
+            (n.pitch, n.onset, n.duration, n.velocity) for n in decode_tokens(piece_tokens(piece))
+        )
+        tokens = interval_piece_tokens(piece)
+        got = sorted(
+            (n.pitch, n.onset, n.duration, n.velocity) for n in decode_interval_tokens(tokens)
+        )
+        assert len(got) == len(want)
+        assert sorted(x[1:] for x in got) == sorted(x[1:] for x in want)  # folds move pitch
+        same += got == want
+        assert all(t in interval_vocabulary().inputs["token"] for t in tokens)
+    assert same >= len(pack_pieces) - 1
+
+
+def test_voice_led_tokens_read_the_top_line_and_the_voicing_under_it():
+    chord = [Note(p, 0.0, 4.0, 64) for p in (57, 60, 64, 67)]  # Am7 held a bar
+    tune = [Note(76, 1.5, 0.5, 80), Note(74, 3.0, 1.0, 70), Note(72, 16.0, 1.0, 70)]
+    tokens = interval_note_tokens(chord + tune, 0)
+    # The top note first, the voicing hung under it, one length and loudness for the run.
+    assert tokens[:7] == ["p0", "n67", "i3", "i4", "i3", "d4", "v62"]
+    assert tokens[7:15] == ["p18", "t+9", "d0.5", "v78", "p36", "t-2", "d1", "v70"]
+    assert tokens[15:] == [BAR, BAR, BAR, BAR, "p0", "n72", "d1", "v70"]  # a bar names its top
+    back = decode_interval_tokens(tokens)
+    assert [(n.onset, n.pitch) for n in back] == sorted((n.onset, n.pitch) for n in chord + tune)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +190,7 @@ def tiny_piano(pack_pieces):
 
 def test_step_model_matches_keras(tiny_piano, pack_pieces):
     model, vocab, step = tiny_piano
-    seq = encode_piano(pack_pieces[1], vocab)
+    seq = encode_interval_piano(pack_pieces[1], vocab)
     n = 12
     batch = {k: v[None, :n] for k, v in seq.inputs.items()}
     want = model(batch)["token_out"].numpy()[0]
@@ -157,22 +201,45 @@ def test_step_model_matches_keras(tiny_piano, pack_pieces):
 
 
 def test_sampler_draws_whole_bars_of_notes(tiny_piano):
-    _, _, step = tiny_piano
-    sampler = PianoSampler(step, "minor", np.random.default_rng(3), SamplingConfig())
+    _, vocab, step = tiny_piano
+    assert vocab == interval_vocabulary()
+    sampler = piano_sampler(step, "minor", np.random.default_rng(3), SamplingConfig())
+    assert isinstance(sampler, IntervalPianoSampler)
     tokens = sampler.bars(2)
     assert tokens.count(BAR) == 2 and tokens[-1] == BAR
-    for a, b in itertools.pairwise(tokens):
-        if a[0] in "pnd":
-            assert b[0] == {"p": "n", "n": "d", "d": "v"}[a[0]]
-    notes = decode_tokens(tokens)
-    assert all(0 <= n.onset < 8 for n in notes)
-    onsets = [(n.onset, n.pitch) for n in notes]  # each onset's notes lowest first
+    fresh = True
+    for a, b in itertools.pairwise(["bar", *tokens]):
+        if a == BAR:
+            fresh = True
+        if a[0] == "p":  # a bar's first onset names its top note, later ones move from it
+            assert b[0] == ("n" if fresh else "t")
+            fresh = False
+        elif a[0] in "nti":
+            assert b[0] in "id"
+        elif a[0] == "d":
+            assert b[0] == "v"
+    notes = sampler.decode(tokens)
+    assert notes and all(0 <= n.onset < 8 and 24 <= n.pitch <= 103 for n in notes)
+    onsets = [(n.onset, n.pitch) for n in notes]
     assert onsets == sorted(onsets) and len(set(onsets)) == len(onsets)
+
+
+def test_the_first_piano_stream_still_plays():
+    """Styles trained before the voice-led stream keep their sampler and their notes."""
+    from lofi.models.loading import load_part
+
+    folder = Path(__file__).resolve().parents[1] / "checkpoints" / "lofi_v1" / "piano"
+    step = load_part(folder, "piano").model
+    assert step.vocab == piano_vocabulary()
+    sampler = piano_sampler(step, "major", np.random.default_rng(1), SamplingConfig())
+    assert type(sampler) is PianoSampler
+    tokens = sampler.bars(1)
+    assert tokens[-1] == BAR and sampler.decode(tokens) == decode_tokens(tokens)
 
 
 def test_loops_repeat_note_for_note_or_with_a_new_second_half(tiny_piano):
     _, _, step = tiny_piano
-    sampler = PianoSampler(step, "major", np.random.default_rng(5), SamplingConfig())
+    sampler = piano_sampler(step, "major", np.random.default_rng(5), SamplingConfig())
     spans = block_spans(12, 4)
     assert spans == [(0.0, 16.0), (16.0, 32.0), (32.0, 48.0)]
     blocks = [("A", *spans[0]), ("A=", *spans[1]), ("A~", *spans[2])]
@@ -190,6 +257,11 @@ def test_loops_repeat_note_for_note_or_with_a_new_second_half(tiny_piano):
     assert [x for x in varied if x[1] < 8] == [x for x in first if x[1] < 8]
     assert all(n.onset + n.duration <= 48 + 1e-6 for n in notes)
     assert len(split_bars(["p0", "n60", "d1", "v62", BAR, BAR])) == 2
+    # A repeat plays the same notes whatever top note came before it: each bar decodes alone.
+    bars = split_bars(sampler.bars(2))
+    alone = sampler.decode(bars[1])
+    after = [replace(n, onset=round(n.onset - 4, 6)) for n in sampler.decode(bars[0] + bars[1])]
+    assert alone == [n for n in after if n.onset >= 0]
 
 
 def test_a_piano_song_loops_along_the_form_with_a_bass_under_it(tiny_piano):
@@ -226,3 +298,19 @@ def test_a_piano_song_loops_along_the_form_with_a_bass_under_it(tiny_piano):
                 (n.pitch, round(n.onset - 16 * first, 4)) for n in notes if n.onset // 16 == first
             )
             assert here == there
+
+
+def test_one_part_trains_on_the_training_part_when_told(tmp_path):
+    """`train piano --held-out` keeps evaluate's held-out pieces unseen, as a style does."""
+    from lofi.cli import main
+    from lofi.data.split import split_pieces
+    from lofi.models.checkpoint import read_checkpoint
+
+    corpus = load_corpus(PACK)
+    args = ["train", "piano", "--corpus", str(PACK), "--epochs", "1", "--max-steps", "2"]
+    args += ["--seq-len", "16", "--batch-size", "8", "--units", "8", "--embedding", "4"]
+    assert main([*args, "--held-out", "0.2", "--out", str(tmp_path / "seen")]) == 0
+    assert main([*args, "--out", str(tmp_path / "all")]) == 0
+    seen = read_checkpoint(tmp_path / "seen", "piano").meta["pieces"]
+    assert seen == len(split_pieces(corpus, 0.2)[0]) < len(corpus.pieces)
+    assert read_checkpoint(tmp_path / "all", "piano").meta["pieces"] == len(corpus.pieces)

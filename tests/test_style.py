@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,6 +157,28 @@ def test_the_shipped_default_is_learned_from_the_lofi_pack() -> None:
     assert tune and chords and song.part("bass").notes and song.part("drums").notes
     # Held chords under a tune: the piano's notes ring a beat or more on average.
     assert sum(n.duration for n in chords) / len(chords) >= 1.0
+
+
+def test_a_recipe_of_the_first_lofi_style_finds_it_where_it_now_ships(tmp_path: Path) -> None:
+    """The default's folder now holds the voice-led piano; its first release still replays."""
+    from lofi.core.paths import checkpoints_dir
+    from lofi.models.loading import style_checkpoints
+    from lofi.service.recipe_models import find_style, sampled_sha256
+
+    first = checkpoints_dir() / "lofi_v1"
+    loaded = read_style(first)
+    entry: dict[str, Any] = {
+        "path": "checkpoints/lofi",  # where the default lived when the recipe was made
+        "name": "lofi",
+        "parts": loaded.model_sha256(),
+        "weights": {k: sampled_sha256(f, k) for k, f in style_checkpoints(first).items()},
+        "fallbacks": loaded.fallbacks,
+    }
+    assert find_style(entry) == (first, ())
+    current = read_style(default_style_dir())
+    assert current.model_sha256()["piano"] != loaded.model_sha256()["piano"]
+    with pytest.raises(RecipeError, match="other weights"):
+        find_style({**entry, "parts": {**entry["parts"], "piano": "0" * 64}})
 
 
 def test_the_game_style_still_ships_with_every_part() -> None:

@@ -143,7 +143,7 @@ def _check(args: argparse.Namespace) -> None:
         raise ConfigError(f"--songs {args.songs}: make at least one song")
     for flag in ("json", "report"):
         if getattr(args, flag) is not None:
-            check_writable(getattr(args, flag), f"--{flag}")
+            check_writable(getattr(args, flag), f"--{flag}", is_file=True)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

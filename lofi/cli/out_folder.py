@@ -25,14 +25,17 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def check_writable(out: Path, flag: str = "--out") -> None:
+def check_writable(out: Path, flag: str = "--out", is_file: bool = False) -> None:
     """Refuses, before any work, an output whose folders cannot be made or written.
 
     The nearest folder that exists must take a new folder (tried, then removed): this
-    also catches /proc, read-only mounts and folders the user may not write to.
+    also catches /proc, read-only mounts and folders the user may not write to. An output
+    file (`is_file`) may exist already: it is written anew.
     """
     out = Path(out).absolute()
-    for parent in [out, *out.parents]:
+    if is_file and out.is_dir():
+        raise ConfigError(f"{flag} {out} is a folder, not a file")
+    for parent in out.parents if is_file else [out, *out.parents]:
         if parent.exists() and not parent.is_dir():
             raise ConfigError(f"{flag} {out}: {parent} is a file, not a folder")
     base = _nearest_existing(out.parent)

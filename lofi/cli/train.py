@@ -94,9 +94,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument(
         "--held-out",
         type=float,
-        default=d.held_out,
-        help="style only: share of the corpus' pieces never trained on, chosen by content hash "
-        f"as `evaluate` chooses them (default {d.held_out:g}; 0 trains on every piece)",
+        default=None,
+        help="share of the corpus' pieces never trained on, chosen by content hash as "
+        f"`evaluate` chooses them (a style, form or timing: default {d.held_out:g}; one "
+        "part: default 0; 0 trains on every piece)",
     )
     t.add_argument(
         "--data",
@@ -189,6 +190,7 @@ def _has_stopped_run(out: Path) -> bool:
 
 def _train(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
+    from lofi.data.split import training_part
     from lofi.learn.models import ModelSize
     from lofi.learn.train import TrainConfig, check_config, command_line, train
 
@@ -197,7 +199,7 @@ def _train(args: argparse.Namespace) -> int:
     check_train_options(args)
     if args.kind != "style" and (args.start_from or args.resume):
         raise ConfigError("--from and --resume are for styles: use `train style`")
-    if not 0.0 <= args.held_out < 1.0:
+    if args.held_out is not None and not 0.0 <= args.held_out < 1.0:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
     if args.kind in ("form", "timing"):
         return _train_form(args)
@@ -223,7 +225,10 @@ def _train(args: argparse.Namespace) -> int:
         return _train_distributed(args, config)
     corpus = load_corpus(args.corpus)
     if args.kind == "style":
+        args.held_out = TRAINING.held_out if args.held_out is None else args.held_out
         return _train_style(args, config, corpus)
+    if args.held_out:  # a part alone trains on every piece unless told to keep some unseen
+        corpus = training_part(corpus, args.held_out)
     meta = train(config, corpus, args.out, command=command_line())
     print(
         f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "
@@ -282,6 +287,8 @@ def _train_form(args: argparse.Namespace) -> int:
     path = args.out / name
     if path.exists():
         raise ConfigError(f"{path} already exists; choose another --out folder")
+    if args.held_out is None:
+        args.held_out = TRAINING.held_out
     seen = training_part(load_corpus(args.corpus), args.held_out)
     learned, reason = fit(seen, path)
     if reason:

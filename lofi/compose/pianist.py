@@ -12,7 +12,12 @@ import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
-from lofi.encoding.piano import BAR, Cursor, decode_tokens
+from lofi.encoding.piano import BAR, PIANO_PITCH_MAX, PIANO_PITCH_MIN, Cursor, decode_tokens
+from lofi.encoding.piano_intervals import (
+    IntervalCursor,
+    decode_interval_tokens,
+    is_interval_vocabulary,
+)
 from lofi.encoding.vocab import BOS, MODE_TOKENS
 from lofi.models.sampler import StepModel, choose, draw
 
@@ -20,7 +25,9 @@ MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any pi
 
 
 class PianoSampler:
-    """Samples the piano stream in the normalised key; `feed` plays given tokens into it."""
+    """Samples the piano stream (version 1) in the normalised key; `feed` plays tokens into it."""
+
+    decode = staticmethod(decode_tokens)
 
     def __init__(
         self,
@@ -49,7 +56,7 @@ class PianoSampler:
         self.mode = MODE_TOKENS.index(f"<{mode}>")
         self.state = model.initial_state()
         self.prev = 0  # BOS
-        self.cursor = Cursor()
+        self.cursor: Cursor | IntervalCursor = Cursor()
 
     def _inputs(self) -> dict[str, int]:
         return {"token": self.prev, "mode": self.mode, **self.cursor.inputs()}
@@ -114,6 +121,71 @@ class PianoSampler:
         return out
 
 
+class IntervalPianoSampler(PianoSampler):
+    """Samples the voice-led piano stream (version 2, lofi.encoding.piano_intervals)."""
+
+    decode = staticmethod(decode_interval_tokens)
+
+    def __init__(
+        self,
+        model: StepModel,
+        mode: str,
+        rng: np.random.Generator,
+        sampling: SamplingConfig,
+        as_learned: bool = True,
+    ):
+        super().__init__(model, mode, rng, sampling, as_learned)
+        kinds = np.array([t[0] if t not in (BOS, BAR) else t for t in self.names])
+        self.is_named: np.ndarray = kinds == "n"
+        self.is_move: np.ndarray = kinds == "t"
+        self.is_drop: np.ndarray = kinds == "i"
+        self.is_note = self.is_named | self.is_move | self.is_drop
+        self.number = np.array(
+            [
+                int(t[1:]) if k in ("p", "n", "t", "i", "v") else 0
+                for t, k in zip(self.names, kinds, strict=True)
+            ]
+        )
+        self.cursor = self.voice = IntervalCursor()
+
+    def _drops(self) -> np.ndarray:
+        mask: np.ndarray = self.is_drop & (self.voice.last - self.number >= PIANO_PITCH_MIN)
+        return mask
+
+    def _mask(self) -> np.ndarray:
+        """The grammar: position, top note (named or moved), drops under it, length, loudness."""
+        kind = self.names[self.prev][0]
+        voice = self.voice
+        if kind == "p":
+            if voice.fresh:
+                return self.is_named
+            top = voice.top + self.number
+            moves: np.ndarray = self.is_move & (top >= PIANO_PITCH_MIN) & (top <= PIANO_PITCH_MAX)
+            return moves
+        if kind in ("n", "t", "i"):
+            more: np.ndarray = self.is_dur | self._drops()
+            return more
+        if kind == "d":
+            return self.is_vel
+        mask: np.ndarray = self.is_bar | (self.is_pos & (self.number > voice.struck))
+        if kind == "v":
+            mask = mask | self._drops()
+        return mask
+
+
+def piano_sampler(
+    model: StepModel,
+    mode: str,
+    rng: np.random.Generator,
+    sampling: SamplingConfig,
+    as_learned: bool = True,
+) -> PianoSampler:
+    """The sampler of the piano stream version the model learned."""
+    if is_interval_vocabulary(model.vocab):
+        return IntervalPianoSampler(model, mode, rng, sampling, as_learned)
+    return PianoSampler(model, mode, rng, sampling, as_learned)
+
+
 def split_bars(tokens: list[str]) -> list[list[str]]:
     """A loop's tokens cut after each closing `bar`."""
     bars: list[list[str]] = [[]]
@@ -124,10 +196,10 @@ def split_bars(tokens: list[str]) -> list[list[str]]:
     return [b for b in bars if b]
 
 
-def loop_notes(tokens: list[str], start: float, stop: float) -> list[Note]:
-    """A loop's notes (normalised key) from beat `start`, each cut at `stop`."""
+def loop_notes(loop: list[Note], start: float, stop: float) -> list[Note]:
+    """A loop's notes (normalised key, from beat 0) moved to beat `start`, each cut at `stop`."""
     notes = []
-    for n in decode_tokens(tokens):
+    for n in loop:
         onset = round(n.onset + start, 6)
         if onset < stop - 1e-6:
             notes.append(Note(n.pitch, onset, min(n.duration, stop - onset), n.velocity))
@@ -158,7 +230,7 @@ def piano_blocks(
             kept = [t for b in split_bars(loops[letter])[:half] for t in b]
             sampler.feed(kept)
             played = kept + sampler.bars(loop_bars - half)
-        notes += loop_notes(played, start, stop)
+        notes += loop_notes(sampler.decode(played), start, stop)
     return notes
 
 

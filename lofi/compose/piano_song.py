@@ -14,7 +14,7 @@ from lofi.compose.accompanist import BassSampler, chords_by_step
 from lofi.compose.arrangement import AS_LEARNED, Arrangement
 from lofi.compose.form import LOOP_BARS, FormPlan, form_plan
 from lofi.compose.grooves import bass_line
-from lofi.compose.pianist import PianoSampler, block_spans, piano_blocks
+from lofi.compose.pianist import block_spans, piano_blocks, piano_sampler
 from lofi.core.constants import BEATS_PER_BAR, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, Song
 from lofi.data.analysis import beat_spans, skyline
@@ -57,7 +57,7 @@ def piano_part(
     as_learned: bool = True,
 ) -> list[Note]:
     """The piano's notes at sounding pitch, loop by loop along the form plan."""
-    sampler = PianoSampler(model, config.key.mode, rng, config.sampling, as_learned)
+    sampler = piano_sampler(model, config.key.mode, rng, config.sampling, as_learned)
     spans = block_spans(config.bars, LOOP_BARS)
     tokens = block_tokens(plan, config.bars)
     blocks = [(t, a, b) for t, (a, b) in zip(tokens, spans, strict=True)]

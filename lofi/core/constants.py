@@ -10,6 +10,7 @@ SAMPLE_RATE = 44_100  # Hz, every stem and mix
 CHANNELS = 2  # stereo
 TICKS_PER_BEAT = 480  # MIDI pulses per quarter note
 BEATS_PER_BAR = 4  # lofi is in 4/4
+RING_OVER = 0.5  # beats a last note may ring past the bar line without adding a bar
 DRUM_CHANNEL = 9  # zero-based index of General MIDI channel 10
 
 # Melody durations in quarter notes; every note is snapped to the nearest bin.

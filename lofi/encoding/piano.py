@@ -58,7 +58,8 @@ LOOP_BARS_IN = 4  # the bar input counts bars modulo this (a loop's place)
 REPEAT_TO_BARS = 8  # every piece trains as this many bars: a loop played again, or cut
 
 
-def _fmt(x: float) -> str:
+def fmt(x: float) -> str:
+    """A number as its token text (4 decimals at most, no trailing zeros)."""
     return f"{round(x, 4):g}"
 
 
@@ -73,7 +74,7 @@ def piano_vocabulary() -> Vocabulary:
         BAR,
         *(f"p{k}" for k in range(TICKS_PER_BAR)),
         *(f"n{p}" for p in range(PIANO_PITCH_MIN, PIANO_PITCH_MAX + 1)),
-        *(f"d{_fmt(d)}" for d in PIANO_DURATIONS),
+        *(f"d{fmt(d)}" for d in PIANO_DURATIONS),
         *(f"v{v}" for v in PIANO_VELOCITIES),
     )
     return Vocabulary(
@@ -100,14 +101,22 @@ def _fold(pitch: int) -> int:
     return pitch
 
 
-def piece_bars(piece: Piece) -> int:
-    """The piece's length in whole bars (at least one)."""
+def piece_bars(piece: Piece, ring: float = 0.0) -> int:
+    """The piece's length in whole bars (at least one, and the last onset's bar).
+
+    A last note ringing `ring` beats or less past a bar line does not start another bar.
+    """
     end = max((n.end for n in piece.notes), default=0.0)
-    return max(1, int(np.ceil(max(piece.length_beats, end) / BEATS_PER_BAR - 1e-6)))
+    last = max((n.onset for n in piece.notes), default=0.0)
+    held = int(np.ceil((max(piece.length_beats, end) - ring) / BEATS_PER_BAR - 1e-6))
+    return max(1, held, int(last // BEATS_PER_BAR) + 1)
 
 
-def note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
-    """Notes (onsets from bar 0) as tokens, pitches moved by `shift` semitones."""
+def onset_events(notes: Iterable[Note], shift: int) -> dict[int, dict[int, tuple[int, int]]]:
+    """Notes (onsets from bar 0) by tick and pitch (moved by `shift`): (duration, velocity) steps.
+
+    A pitch struck twice at once sounds once, as long as the longer.
+    """
     events: dict[int, dict[int, tuple[int, int]]] = {}
     for n in notes:
         tick = round(n.onset * TICKS_PER_BEAT)
@@ -115,8 +124,14 @@ def note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
         d = _nearest(PIANO_DURATIONS, n.duration)
         v = _nearest(PIANO_VELOCITIES, n.velocity)
         held = events.setdefault(tick, {}).get(pitch)
-        if held is None or d > held[0]:  # a pitch struck twice at once sounds once
+        if held is None or d > held[0]:
             events[tick][pitch] = (d, v)
+    return events
+
+
+def note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
+    """Notes (onsets from bar 0) as tokens, pitches moved by `shift` semitones."""
+    events = onset_events(notes, shift)
     out: list[str] = []
     bar = 0
     for tick in sorted(events):
@@ -126,19 +141,27 @@ def note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
         out.append(f"p{tick - bar * TICKS_PER_BAR}")
         for pitch in sorted(events[tick]):  # the lowest voice first
             d, v = events[tick][pitch]
-            out += [f"n{pitch}", f"d{_fmt(PIANO_DURATIONS[d])}", f"v{PIANO_VELOCITIES[v]}"]
+            out += [f"n{pitch}", f"d{fmt(PIANO_DURATIONS[d])}", f"v{PIANO_VELOCITIES[v]}"]
     return out
+
+
+def piece_origin(piece: Piece, ring: float = 0.0) -> tuple[list[Note], int]:
+    """The piece's notes from the bar of its first onset, and its length in bars from there.
+
+    A last note ringing `ring` beats or less past a bar line does not start another bar.
+    """
+    start = min((n.onset for n in piece.notes), default=0.0)
+    origin = start - start % BEATS_PER_BAR
+    notes = [Note(n.pitch, n.onset - origin, n.duration, n.velocity) for n in piece.notes]
+    return notes, piece_bars(piece, ring) - round(origin / BEATS_PER_BAR)
 
 
 def piece_tokens(piece: Piece) -> list[str]:
     """The piece's notes as tokens (key-normalised), ending with the bar that closes it."""
-    start = min((n.onset for n in piece.notes), default=0.0)
-    origin = start - start % BEATS_PER_BAR
-    notes = [Note(n.pitch, n.onset - origin, n.duration, n.velocity) for n in piece.notes]
+    notes, closing = piece_origin(piece)
     tokens = note_tokens(notes, key_shift(piece.key))
     bars = 1 + tokens.count(BAR)
-    closing = max(piece_bars(piece) - round(origin / BEATS_PER_BAR), bars)
-    return tokens + [BAR] * (closing - bars + 1)
+    return tokens + [BAR] * (max(closing, bars) - bars + 1)
 
 
 def looped(tokens: list[str], bars: int = REPEAT_TO_BARS) -> list[str]:

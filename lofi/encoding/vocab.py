@@ -117,7 +117,7 @@ class Vocabulary:
             expected = vocabulary(vocab.kind, vocab.inputs.get("voicing"))
         except VocabularyError as exc:
             raise VocabularyError(f"{path}: {exc}") from exc
-        if vocab not in earlier_forms(expected):
+        if vocab not in earlier_forms(expected) + older_streams(vocab.kind):
             raise VocabularyError(
                 f"{path} does not match this version's {vocab.kind} vocabulary "
                 f"(sizes {[len(v) for v in vocab.inputs.values()]} vs "
@@ -158,6 +158,15 @@ def earlier_forms(vocab: Vocabulary) -> list[Vocabulary]:
         for form in (vocab, absolute(vocab))
         for i in range(len(LATER_INPUTS) + 1)
     ]
+
+
+def older_streams(kind: str) -> list[Vocabulary]:
+    """Earlier versions of a kind's whole token stream that its sampler still plays."""
+    if kind != "piano":
+        return []
+    from lofi.encoding.piano import piano_vocabulary  # piano.py builds on this module
+
+    return [piano_vocabulary()]
 
 
 def _fmt(x: float) -> str:
@@ -296,9 +305,9 @@ def vocabulary(kind: str, voicings: tuple[str, ...] | None = None) -> Vocabulary
     if kind == "bass":
         return bass_vocabulary()
     if kind == "piano":
-        from lofi.encoding.piano import piano_vocabulary  # piano.py builds on this module
+        from lofi.encoding.piano_intervals import interval_vocabulary  # builds on this module
 
-        return piano_vocabulary()
+        return interval_vocabulary()
     if kind == "comping":
         if voicings is None:
             raise VocabularyError("a comping vocabulary is learned from a corpus' voicings")

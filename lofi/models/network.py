@@ -13,7 +13,13 @@ from lofi.encoding.vocab import Vocabulary
 # once. The melody reads the chord class, the bass the chord's root. The comping's voicing and
 # octave read the melody's pitch above the root (the ceiling): generated without it, 32 % of
 # the comping's notes sounded above the tune, where the corpus has 4 %.
-CHORD_BIASED = {"pitch": ("chord", "root"), "voicing": ("ceiling",), "octave": ("ceiling",)}
+# The voice-led piano's token reads the note it is measured from (lofi.encoding.piano_intervals).
+CHORD_BIASED = {
+    "pitch": ("chord", "root"),
+    "voicing": ("ceiling",),
+    "octave": ("ceiling",),
+    "token": ("ref",),
+}
 # Heads whose chord bias is scaled per bar position by a learned factor (1 at the start): a
 # chord tone matters more on a strong beat. With the table alone the melody model gave chord
 # tones 0.65 of its mass on strong beats (teacher-forced, held-out pieces: 0.88); with the

@@ -14,7 +14,7 @@ from lofi.core.errors import CheckpointError, RecipeError, StyleError
 from lofi.core.parts import later_parts, part_names, rules_fallbacks
 from lofi.core.paths import checkpoints_dir, portable_path, resolve_portable, styles_dir
 from lofi.models.checkpoint import META_FILE, WEIGHTS_FILE, file_sha256, read_checkpoint
-from lofi.models.style import read_style
+from lofi.models.style import STYLE_FILE, Style, read_style
 
 # A model's or style's folder in a recipe: under its own root's name wherever that root lives
 # (LOFI_CHECKPOINTS_DIR, LOFI_STYLES_DIR), so no recipe names a folder of this machine.
@@ -69,13 +69,33 @@ def find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
     """The recipe's style folder, checked part by part against the recipe's weight hashes.
 
     Also the parts the recipe plays by the rules although the style now has a model for
-    them (it names their rules, or it was made before the style could learn them).
+    them (it names their rules, or it was made before the style could learn them). When the
+    folder the recipe names now holds other weights (a newer release of a shipped style),
+    the shipped style folder that holds the recipe's weights plays it.
     """
     folder = resolve_model(str(entry["path"]))
     try:
         loaded = read_style(folder)
     except StyleError as exc:
         raise RecipeError(f"the recipe's style {entry['path']} is not usable here: {exc}") from exc
+    rules = _style_rules(loaded, entry)
+    if rules is not None:
+        return folder, rules
+    for other in sorted(p.parent for p in checkpoints_dir().glob(f"**/{STYLE_FILE}")):
+        try:
+            rules = _style_rules(read_style(other), entry)
+        except (StyleError, CheckpointError):
+            continue
+        if rules is not None:
+            return other, rules
+    raise RecipeError(
+        f"the style in {entry['path']} has other weights than the recipe's; "
+        "it would make a different track"
+    )
+
+
+def _style_rules(loaded: Style, entry: dict[str, Any]) -> tuple[str, ...] | None:
+    """The parts the recipe plays by the rules, or None when the style has other weights."""
     weights = loaded.model_sha256()
     parts, fallbacks = entry["parts"], entry.get("fallbacks", {})
     rules: list[str] = []
@@ -94,8 +114,5 @@ def find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
             if is_rules and loaded.fallbacks.get(kind) != named:
                 rules.append(kind)
         if not same:
-            raise RecipeError(
-                f"the style in {entry['path']} has other weights than the recipe's; "
-                "it would make a different track"
-            )
-    return folder, tuple(rules)
+            return None
+    return tuple(rules)

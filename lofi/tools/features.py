@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lofi.core.constants import BEATS_PER_BAR
+from lofi.core.constants import BEATS_PER_BAR, RING_OVER
 from lofi.core.types import Key, Note, Piece, Song
 from lofi.data.analysis import beat_spans
 from lofi.encoding.chord_inference import infer_chords
@@ -23,7 +23,6 @@ from lofi.encoding.tokens import HARMONY_WINDOW, harmony, key_shift
 WINDOW_BARS = 4  # the default window; 1 and 2 bars suit a pack of 2–4-bar loops
 WINDOW_BEATS = WINDOW_BARS * BEATS_PER_BAR
 MIN_NOTES = 4  # a 4-bar window with fewer (a silent intro) is skipped; see min_notes
-RING_OVER = 0.5  # beats a last note may ring past the bar line without adding a bar
 SHORT_NOTE, HELD_NOTE, BIG_LEAP = 0.3, 2.0, 8  # beats, beats, semitones (the readable shares)
 STEPS_PER_BEAT = 4  # sixteenth-note grid
 LENGTH_EDGES = (0.375, 0.75, 1.5, 3.0)  # sixteenth, eighth, quarter, half, longer

@@ -30,16 +30,18 @@ class PianoPart(LearnedPart):
     name = "piano"
 
     def vocabulary(self, corpus: Corpus) -> Vocabulary:
-        """The piano's fixed token set."""
-        from lofi.encoding.piano import piano_vocabulary
+        """The piano's fixed token set (the voice-led stream, version 2)."""
+        from lofi.encoding.piano_intervals import interval_vocabulary
 
-        return piano_vocabulary()
+        return interval_vocabulary()
 
     def encode(self, corpus: Corpus, vocab: Vocabulary) -> list[Sequence]:
         """Each piece's whole texture as one token stream."""
         from lofi.encoding.piano import encode_piano
+        from lofi.encoding.piano_intervals import encode_interval_piano, is_interval_vocabulary
 
-        return [s for s in (encode_piano(p, vocab) for p in corpus.pieces) if len(s) > 1]
+        encode = encode_interval_piano if is_interval_vocabulary(vocab) else encode_piano
+        return [s for s in (encode(p, vocab) for p in corpus.pieces) if len(s) > 1]
 
     def sample(self, song: SongSoFar, model: StepModel | None) -> dict[str, list[Note]]:
         """The tune and the chords tracks; the song's harmony is the one the piano sounds."""

@@ -1,0 +1,285 @@
+"""The piano stream, voice-led: the top voice moves by intervals, the notes under it hang from it.
+
+Version 2 of the piano stream (lofi.encoding.piano holds version 1 and what both share).
+Each onset is read from the top down: `p<k>` the position, then its highest note, then
+every note under it as the interval down from the note above (`i<k>`), and after each run of
+notes with the same length and loudness their `d<duration>` `v<velocity>`. The first onset
+of a bar names its top note (`n<pitch>`); every later onset of the bar names it as the move
+from the top note before (`t<±k>`). So the model predicts what a listener follows, the top
+line's steps and leaps and the voicing's shape under it, rather than absolute pitches it
+must learn one by one from a pack of a few thousand chords; and each bar still decodes on
+its own, so a loop repeats note for note whatever came before it.
+
+Context inputs, known before each token: the position in the bar, the bar in a 4-bar loop,
+the mode, the top note last struck, the note last struck (the register the stream is in),
+the bar's touch (the loudness of its first notes, or the bar before's until it has some: a
+piece keeps one touch rather than drifting note by note), and `ref`, the note the next one
+is measured from (the last top note after a position, else the note last struck). The
+network adds a learned table of `ref` × next token to its logits (lofi.models.network), so
+which moves and drops land in the key is learned per pitch at once.
+
+Measured with `python -m lofi evaluate --corpus lofi` (docs/piano.md): against version 1,
+the top line's steps and leaps, the voicing and the pitch classes came to the pieces'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lofi.core.constants import BEATS_PER_BAR, RING_OVER
+from lofi.core.types import Key, Note, Piece
+from lofi.encoding.piano import (
+    BAR,
+    DURATION_OF,
+    LOOP_BARS_IN,
+    PIANO_DURATIONS,
+    PIANO_PITCH_MAX,
+    PIANO_PITCH_MIN,
+    PIANO_VELOCITIES,
+    TICKS_PER_BAR,
+    TICKS_PER_BEAT,
+    fmt,
+    looped,
+    onset_events,
+    piece_origin,
+)
+from lofi.encoding.tokens import Sequence, key_shift
+from lofi.encoding.vocab import BOS, MODE_TOKENS, Vocabulary
+
+MAX_MOVE = 24  # the top voice moves at most two octaves from one onset to the next
+MAX_DROP = 48  # a note hangs at most four octaves under the note above it
+REFERENCE = 72  # the `top` and `last` inputs before any note is struck (C5)
+PITCHES = tuple(range(PIANO_PITCH_MIN, PIANO_PITCH_MAX + 1))
+
+
+def interval_vocabulary() -> Vocabulary:
+    """The voice-led piano tokens and their context inputs."""
+    tokens = (
+        BOS,
+        BAR,
+        *(f"p{k}" for k in range(TICKS_PER_BAR)),
+        *(f"n{p}" for p in PITCHES),
+        *(f"t{k:+d}" for k in range(-MAX_MOVE, MAX_MOVE + 1)),
+        *(f"i{k}" for k in range(1, MAX_DROP + 1)),
+        *(f"d{fmt(d)}" for d in PIANO_DURATIONS),
+        *(f"v{v}" for v in PIANO_VELOCITIES),
+    )
+    pitches = tuple(str(p) for p in PITCHES)
+    return Vocabulary(
+        kind="piano",
+        inputs={
+            "token": tokens,
+            "position": tuple(str(k) for k in range(TICKS_PER_BAR)),
+            "bar": tuple(str(b) for b in range(LOOP_BARS_IN)),
+            "mode": MODE_TOKENS,
+            "top": pitches,
+            "last": pitches,
+            "ref": pitches,
+            "loudness": tuple(str(v) for v in PIANO_VELOCITIES),
+        },
+        outputs=("token",),
+    )
+
+
+def is_interval_vocabulary(vocab: Vocabulary) -> bool:
+    """Whether a piano model reads this stream (version 2) rather than version 1's."""
+    return "top" in vocab.inputs
+
+
+def _into_range(pitch: int, near: int, span: int) -> int | None:
+    """`pitch` moved by octaves to within `span` semitones of `near` and the piano's range."""
+    while pitch - near > span:
+        pitch -= 12
+    while near - pitch > span:
+        pitch += 12
+    if PIANO_PITCH_MIN <= pitch <= PIANO_PITCH_MAX and abs(pitch - near) <= span:
+        return pitch
+    return None
+
+
+def onset_tokens(events: dict[int, tuple[int, int]], top: int | None) -> tuple[list[str], int]:
+    """One onset's notes (pitch → duration and velocity indices) as tokens, top note first.
+
+    `top` is the top note of the bar's previous onset (None: the bar's first onset). Returns
+    the tokens and this onset's top note. An onset whose top note is out of reach moves by
+    octaves as a whole; a note hanging too far under the one above it moves up by octaves.
+    """
+    pitches = sorted(events, reverse=True)
+    head = pitches[0] if top is None else _into_range(pitches[0], top, MAX_MOVE)
+    if head is None:
+        return [], top or REFERENCE
+    octaves = head - pitches[0]
+    out = [f"n{head}" if top is None else f"t{head - top:+d}"]
+    run, above = events[pitches[0]], head
+    for pitch in pitches[1:]:
+        placed = pitch + octaves
+        while above - placed > MAX_DROP:
+            placed += 12
+        if not PIANO_PITCH_MIN <= placed < above:
+            continue
+        if events[pitch] != run:
+            out += _closing(run)
+        out.append(f"i{above - placed}")
+        run, above = events[pitch], placed
+    return out + _closing(run), head
+
+
+def _closing(run: tuple[int, int]) -> list[str]:
+    return [f"d{fmt(PIANO_DURATIONS[run[0]])}", f"v{PIANO_VELOCITIES[run[1]]}"]
+
+
+def interval_note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
+    """Notes (onsets from bar 0) as voice-led tokens, pitches moved by `shift` semitones."""
+    events = onset_events(notes, shift)
+    out: list[str] = []
+    bar = 0
+    top: int | None = None
+    for tick in sorted(events):
+        while tick >= (bar + 1) * TICKS_PER_BAR:
+            out.append(BAR)
+            bar += 1
+            top = None
+        tokens, head = onset_tokens(events[tick], top)
+        if tokens:
+            out.append(f"p{tick - bar * TICKS_PER_BAR}")
+            out += tokens
+            top = head
+    return out
+
+
+def interval_piece_tokens(piece: Piece) -> list[str]:
+    """The piece's notes as voice-led tokens (key-normalised), ending with its closing bar."""
+    notes, closing = piece_origin(piece, RING_OVER)  # a loop's last chord rings over
+    tokens = interval_note_tokens(notes, key_shift(piece.key))
+    bars = 1 + tokens.count(BAR)
+    return tokens + [BAR] * (max(closing, bars) - bars + 1)
+
+
+def _pitch_index(pitch: int) -> int:
+    return min(max(pitch, PIANO_PITCH_MIN), PIANO_PITCH_MAX) - PIANO_PITCH_MIN
+
+
+@dataclass
+class IntervalCursor:
+    """Where a voice-led stream has got to (the encoder's and the sampler's view).
+
+    `struck` is the position of the bar's last onset (-1: none yet), `top` the top note of
+    the last onset, `last` the note last struck, `fresh` whether the bar has no onset yet.
+    """
+
+    position: int = 0
+    bar: int = 0
+    struck: int = -1
+    top: int = REFERENCE
+    last: int = REFERENCE
+    fresh: bool = True
+    after_position: bool = False
+    loudness: int = len(PIANO_VELOCITIES) // 2
+    touched: bool = False
+
+    def advance(self, token: str) -> None:
+        """Moves past one token."""
+        kind = token[0]
+        self.after_position = kind == "p"
+        if token == BAR:
+            self.bar += 1
+            self.position, self.struck, self.fresh, self.touched = 0, -1, True, False
+        elif token == BOS:
+            return
+        elif kind == "p":
+            self.position = self.struck = int(token[1:])
+        elif kind == "n":
+            self.top = self.last = int(token[1:])
+            self.fresh = False
+        elif kind == "t":
+            self.top = self.last = self.top + int(token[1:])
+            self.fresh = False
+        elif kind == "i":
+            self.last -= int(token[1:])
+        elif kind == "v" and not self.touched:
+            self.loudness = PIANO_VELOCITIES.index(int(token[1:]))
+            self.touched = True
+
+    def inputs(self) -> dict[str, int]:
+        """The context inputs before the next token (all but the previous token and mode)."""
+        return {
+            "position": self.position,
+            "bar": self.bar % LOOP_BARS_IN,
+            "top": _pitch_index(self.top),
+            "last": _pitch_index(self.last),
+            "ref": _pitch_index(self.top if self.after_position else self.last),
+            "loudness": self.loudness,
+        }
+
+
+def interval_contexts(tokens: list[str]) -> dict[str, list[int]]:
+    """Before each token: the context inputs."""
+    cursor = IntervalCursor()
+    out: dict[str, list[int]] = {
+        "position": [],
+        "bar": [],
+        "top": [],
+        "last": [],
+        "ref": [],
+        "loudness": [],
+    }
+    for token in tokens:
+        for name, value in cursor.inputs().items():
+            out[name].append(value)
+        cursor.advance(token)
+    return out
+
+
+def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
+    """The piece as one voice-led stream of 8 bars (its loop played again, or its first 8)."""
+    tokens = looped(interval_piece_tokens(piece))
+    ids = np.array([vocab.index("token", t) for t in tokens], np.int32)
+    n = len(ids)
+    context = {k: np.array(v, np.int32) for k, v in interval_contexts(tokens).items()}
+    return Sequence(
+        inputs={
+            "token": np.concatenate([[0], ids[:-1]]).astype(np.int32),
+            **context,
+            "mode": np.full(n, MODE_TOKENS.index(f"<{piece.key.mode}>"), np.int32),
+        },
+        targets={"token": ids},
+    )
+
+
+def decode_interval_tokens(tokens: Iterable[str], key: Key | None = None) -> list[Note]:
+    """Voice-led tokens back to notes; with `key`, moved from the normalised key into it.
+
+    Notes whose run never gets its duration and velocity are dropped; a move before the
+    bar's first named top note counts from REFERENCE.
+    """
+    shift = -key_shift(key) if key is not None else 0
+    notes: list[Note] = []
+    bar, tick = 0, 0
+    top = last = REFERENCE
+    run: list[int] = []
+    duration: float | None = None
+    for token in tokens:
+        kind = token[0]
+        if token == BAR:
+            bar, tick, run, top = bar + 1, 0, [], REFERENCE
+        elif kind == "p":
+            tick, run = int(token[1:]), []
+        elif kind == "n":
+            top = last = int(token[1:])
+            run = [last]
+        elif kind == "t":
+            top = last = top + int(token[1:])
+            run = [last]
+        elif kind == "i":
+            last -= int(token[1:])
+            run.append(last)
+        elif kind == "d":
+            duration = DURATION_OF.get(token)
+        elif kind == "v" and duration is not None:
+            onset = round(bar * BEATS_PER_BAR + tick / TICKS_PER_BEAT, 6)
+            notes += [Note(p + shift, onset, duration, int(token[1:])) for p in run]
+            run, duration = [], None
+    return sorted(notes, key=lambda n: (n.onset, n.pitch))
