@@ -7,7 +7,11 @@ import streamlit as st
 from lofi.core.settings import MIX, SETTINGS, Setting
 from lofi.service.recipe import Mix
 
-VERSIONS = {2: "2 · stereo field, plate, ducking", 1: "1 · mono (recipes made before it)"}
+VERSIONS = {
+    3: "3 · stereo, lighter bass, airier hats",
+    2: "2 · stereo field, plate, ducking",
+    1: "1 · mono (recipes made before it)",
+}
 # Each control's widget key and its first value; a loaded recipe overwrites them.
 MIX_DEFAULTS: dict[str, object] = {
     "mix_version": MIX.mix_version,

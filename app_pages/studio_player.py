@@ -17,7 +17,7 @@ from lofi.core.errors import LofiError
 from lofi.service.figures import waveform
 from lofi.service.mixer import bounce
 from lofi.service.recipe import TrackRequest
-from lofi.service.sounds import sound_meter
+from lofi.service.sounds import METER_COLUMNS, sound_meter
 from lofi.service.studio_stream import PlayerTake, start_take
 from lofi.service.takes import DOWNLOADS, take_file
 
@@ -119,27 +119,13 @@ def _player() -> None:
         bounce_panel(take)
 
 
-# The meter's figures: key, label, format, scale (shares are shown in percent).
-METER = (
-    ("lufs", "LUFS", "{:.1f}", 1.0),
-    ("true_peak_dbtp", "dBTP", "{:.1f}", 1.0),
-    ("centroid_hz", "centroid Hz", "{:.0f}", 1.0),
-    ("low_share", "% < 200 Hz", "{:.0f}", 100.0),
-    ("air_share", "% > 5 kHz", "{:.1f}", 100.0),
-    ("correlation", "L/R corr.", "{:.2f}", 1.0),
-    ("side_mid", "side/mid", "{:.2f}", 1.0),
-    ("drum_crest_db", "drum crest dB", "{:.0f}", 1.0),
-    ("drum_air_share", "drums % > 5 kHz", "{:.1f}", 100.0),
-)
-
-
 def meter(report: dict[str, Any]) -> None:
     """The take's sound report in one line; a figure off its target is marked ⚠."""
     figures, off = report["figures"], set(report["misses"])
     cells = [
-        f"{'⚠ ' if key in off else ''}{fmt.format(figures[key] * scale)} {label}"
-        for key, label, fmt, scale in METER
-        if figures[key] == figures[key]  # NaN: no drum stem
+        f"{'⚠ ' if c.key in off else ''}{c.cell(figures)} {c.label}"
+        for c in METER_COLUMNS
+        if figures[c.key] == figures[c.key]  # NaN: no drum stem
     ]
     st.caption(
         "Meter: " + " · ".join(cells),

@@ -290,7 +290,7 @@ def test_mix_controls_reach_the_recipe_an_old_recipe_keeps_its_mono_mix_and_a_me
     first = saved_recipes(app_env["user"])[-1]
     recipe = json.loads(first.read_text())
     assert recipe["mix"] == {
-        "version": 2,
+        "version": 3,
         "width": 1.5,
         "reverb_db": -10.0,
         "ducking": False,

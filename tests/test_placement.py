@@ -1,4 +1,4 @@
-"""The stereo mix (version 2): each part's place, DC gone, ducking; version 1 as it was."""
+"""The stereo mixes (2, 3): each part's place, DC gone, ducking; older ones as they were."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,9 @@ from lofi.audio.meter import stereo_figures
 from lofi.audio.placement import (
     DUCK_DB,
     MONO_MIX,
+    PLACES,
     Mix,
+    Place,
     duck_gain,
     kick_frames,
     place_stems,
@@ -100,3 +102,59 @@ def test_brightness_keeps_more_air_in_mix_2_than_mix_1s_low_pass(brightness_hz) 
     low_pass = band_shares(tape_and_room(noise, tape, MONO_MIX))[2]
     shelf = band_shares(tape_and_room(noise, tape, Mix(saturation_db=0.0)))[2]
     assert shelf > 1.2 * low_pass and shelf < band_shares(noise)[2]
+
+
+def test_mix_2_is_the_mix_it_shipped_with() -> None:
+    """Version 2's places and master chain, written out as shipped (its recipes' sound)."""
+    from pedalboard import (
+        Chain,
+        Compressor,
+        Distortion,
+        Gain,
+        HighpassFilter,
+        HighShelfFilter,
+        LowpassFilter,
+        LowShelfFilter,
+    )
+
+    from lofi.audio.tape import wow
+
+    assert PLACES[2] == {
+        "chords": Place(spread=0.75, send_db=-6.0, highpass_hz=160.0, level_db=-2.0, ducks=True),
+        "melody": Place(pan=0.25, spread=0.3, send_db=-8.0, highpass_hz=200.0, ducks=True),
+        "bass": Place(highpass_hz=35.0, level_db=-3.0),
+        "drums": Place(send_db=-20.0, highpass_hz=30.0, level_db=3.0),
+    }
+    rng = np.random.default_rng(3)
+    audio = (rng.standard_normal((SAMPLE_RATE, 2)) * 0.1).astype(np.float32)
+    old = Chain([
+        HighpassFilter(cutoff_frequency_hz=30.0),
+        LowShelfFilter(cutoff_frequency_hz=120.0, gain_db=-2.5, q=0.5),
+        HighShelfFilter(cutoff_frequency_hz=9500.0, gain_db=-3.0, q=0.5),
+        LowpassFilter(cutoff_frequency_hz=19000.0),
+        Distortion(drive_db=4.0),
+        Gain(gain_db=-4.0),
+        Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
+    ])  # fmt: skip
+    expected = old(wow(audio, 1.0).T, SAMPLE_RATE).T
+    v2 = Mix(version=2, saturation_db=4.0)
+    np.testing.assert_array_equal(tape_and_room(audio, Tape(1.0, 9500.0), v2), expected)
+    v3 = Mix(version=3, saturation_db=4.0)
+    assert not np.array_equal(tape_and_room(audio, Tape(1.0, 9500.0), v3), expected)
+
+
+def test_version_3_keeps_the_low_end_under_the_keys_and_lifts_the_hats(
+    four_part_midi, instruments
+) -> None:
+    from lofi.audio.meter import band_shares
+
+    v2 = render_placed(four_part_midi, instruments, Mix(2, reverb_db=-30.0, ducking=False))
+    v3 = render_placed(four_part_midi, instruments, Mix(3, reverb_db=-30.0, ducking=False))
+
+    def rms(x: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+
+    assert rms(v3["bass"]) < rms(v2["bass"]) * 10 ** (-1.5 / 20)  # the bass lower
+    assert rms(v3["chords"].mean(axis=1)) > rms(v2["chords"].mean(axis=1))  # the keys up
+    assert band_shares(v3["drums"])[2] > 1.2 * band_shares(v2["drums"])[2]  # brighter hats
+    np.testing.assert_allclose(v3["bass"][:, 0], v3["bass"][:, 1], atol=1e-6)  # still centred

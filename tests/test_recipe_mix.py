@@ -26,7 +26,7 @@ def test_a_new_recipe_names_its_mix_and_makes_the_same_bytes(request_) -> None:
     recipe = json.loads(json.dumps(to_recipe(request)))
     assert recipe["format_version"] == 4
     assert recipe["mix"] == {
-        "version": 2,
+        "version": 3,
         "width": 1.5,
         "reverb_db": -6.0,
         "ducking": False,
@@ -52,4 +52,15 @@ def test_a_recipe_from_before_the_stereo_mix_makes_its_mono_mix(request_) -> Non
     mono, stereo = make_track(again), make_track(request_)
     np.testing.assert_array_equal(mono.mix, make_track(old).mix)
     assert not np.array_equal(mono.mix, stereo.mix)
-    assert request_.mix.version == 2  # a new request gets the stereo mix
+    assert request_.mix.version == 3  # a new request gets the newest stereo mix
+
+
+def test_a_mix_2_recipe_makes_its_mix_2(request_) -> None:
+    v2 = TrackRequest(**{**request_.__dict__, "mix": Mix(version=2)})
+    recipe = json.loads(json.dumps(to_recipe(v2)))
+    assert recipe["mix"]["version"] == 2
+    again = from_recipe(recipe)
+    assert again.mix == Mix(version=2)
+    made = make_track(again).mix
+    np.testing.assert_array_equal(made, make_track(v2).mix)
+    assert not np.array_equal(made, make_track(request_).mix)  # version 3 sounds otherwise

@@ -66,7 +66,7 @@ def test_each_setting_is_declared_once_and_every_surface_is_made_from_it() -> No
     assert (config.swing, config.energy, tape.wow, tape.lowpass_hz) == (0.7, 1.5, 0.0, 4000.0)
     assert config.part_seeds is not None  # each part its own seed, as in the Studio
     mix = settings_mix(given_values(args))
-    assert (mix.width, mix.ducking, mix.dusty, mix.version) == (1.5, False, True, 2)
+    assert (mix.width, mix.ducking, mix.dusty, mix.version) == (1.5, False, True, 3)
     for s in USER_SETTINGS:
         if s.span is None:
             continue

@@ -61,3 +61,42 @@ def test_pieces_join_into_the_whole_master(four_part_midi, instruments) -> None:
     fixed = list(stream_track(four_part_midi, instruments, effects, 120.0, 1, probe.gain_db))
     np.testing.assert_allclose(np.concatenate(fixed), master_whole(mix, probe.gain_db), atol=2e-3)
     assert np.abs(joined).max() <= 10 ** (-1.0 / 20) + 1e-3  # under the ceiling
+
+
+def _sixteen_bars() -> bytes:
+    """Sixteen bars at 120 BPM, quiet chords first, then the band (as a track's intro)."""
+    from lofi.compose.form import sections_for
+    from lofi.compose.midi import song_to_midi
+    from lofi.core.types import Key, Note, Part, Song
+
+    bars = range(16)
+    parts = (
+        Part("chords", tuple(Note(p, 4.0 * b, 3.8, 60) for b in bars for p in (48, 55, 64, 71))),
+        Part("bass", tuple(Note(36, 4.0 * b, 3.5, 100) for b in bars if b >= 2)),
+        Part(
+            "drums",
+            tuple(
+                Note((36, 42, 38, 42)[i % 4], 4.0 * b + i / 2, 0.25, 110)
+                for b in bars
+                if b >= 2
+                for i in range(8)
+            ),
+            is_drum=True,
+        ),
+    )
+    return song_to_midi(Song(Key(0, "major"), 120.0, 16, parts, sections_for(64), ()))
+
+
+def test_a_mix_3_stream_lands_on_the_target_under_the_ceiling(instruments) -> None:
+    from lofi.audio.loudness import true_peak_dbtp
+    from lofi.audio.placement import Mix
+    from lofi.core.constants import TARGET_LUFS, TRUE_PEAK_DBTP
+
+    midi = _sixteen_bars()
+    rng = np.random.default_rng(1)
+    bed = (rng.standard_normal((SAMPLE_RATE, 2)) * 0.05).astype(np.float32)
+    effects = {"noise": (bed, -20.0)}
+    pieces = list(stream_track(midi, instruments, effects, 120.0, 2, mix=Mix(version=3)))
+    joined = np.concatenate(pieces)
+    assert len(pieces) > 2 and loudness_lufs(joined) == pytest.approx(TARGET_LUFS, abs=0.1)
+    assert true_peak_dbtp(joined) <= TRUE_PEAK_DBTP

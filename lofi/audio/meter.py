@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,6 +39,33 @@ TARGETS: dict[str, tuple[float, float]] = {
     "correlation": (0.5, 0.9),
     "drum_air_share": (0.05, 1.0),
 }
+
+
+class Column(NamedTuple):
+    """How one figure of the report is shown: its key, label, format and scale."""
+
+    key: str
+    label: str
+    fmt: str
+    scale: float = 1.0  # the shares (0-1) are shown in percent
+
+    def cell(self, report: dict[str, float]) -> str:
+        """The figure of `report`, formatted."""
+        return self.fmt.format(report[self.key] * self.scale)
+
+
+# The figures as shown, in order: the bench's table (bench_sound) and the Studio's meter.
+COLUMNS = (
+    Column("lufs", "LUFS", "{:.1f}"),
+    Column("true_peak_dbtp", "dBTP", "{:.1f}"),
+    Column("centroid_hz", "centroid Hz", "{:.0f}"),
+    Column("low_share", "% < 200 Hz", "{:.0f}", 100.0),
+    Column("air_share", "% > 5 kHz", "{:.2f}", 100.0),
+    Column("correlation", "L/R corr.", "{:.2f}"),
+    Column("side_mid", "side/mid", "{:.2f}"),
+    Column("drum_crest_db", "drum crest dB", "{:.1f}"),
+    Column("drum_air_share", "drums % > 5k", "{:.1f}", 100.0),
+)
 
 
 @dataclass(frozen=True)

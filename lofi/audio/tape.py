@@ -47,9 +47,17 @@ def wow(audio: np.ndarray, depth: float = 1.0) -> np.ndarray:
     return out
 
 
-SHELF_DB = -3.0  # mix 2's brightness: a high shelf this deep at the brightness frequency
+@dataclass(frozen=True)
+class Tone:
+    """A stereo mix version's master EQ: a low shelf under the bass, the brightness shelf."""
+
+    low_shelf_hz: float  # thins the boom a little: warm, not muddy
+    low_shelf_db: float
+    shelf_db: float  # the brightness: a high shelf this deep at the brightness frequency
+
+
 SHELF_Q = 0.5  # a gentle slope (0.707 is Butterworth-steep)
-LOW_SHELF_HZ, LOW_SHELF_DB = 120.0, -2.5  # mix 2 thins the boom a little: warm, not muddy
+TONES = {2: Tone(120.0, -2.5, -3.0), 3: Tone(150.0, -3.0, -3.0)}  # kept as each shipped
 DUSTY_RATE_HZ, DUSTY_BITS = 26_040.0, 12  # an SP-1200's rate and depth
 
 
@@ -57,10 +65,10 @@ def master_board(tape: Tape, mix: Mix = MONO_MIX) -> Any:
     """The master's pedalboard chain after the wow, for the mix's version.
 
     Version 1: high- and low-pass (the brightness is the low-pass: a wall), a small room,
-    gentle compression. Version 2: a gentle low shelf under the bass, the brightness a gentle
-    high shelf (with a low-pass an octave above it), tape saturation, the optional dusty
-    sampler grain, then the same glue compression; the room is the parts' shared plate
-    (placement.py).
+    gentle compression. Versions 2 and 3 (their `TONES`): a gentle low shelf under the bass,
+    the brightness a gentle high shelf (with a low-pass an octave above it), tape saturation,
+    the optional dusty sampler grain, then the same glue compression; the room is the parts'
+    shared plate (placement.py).
     """
     from pedalboard import (
         Bitcrush,
@@ -83,10 +91,11 @@ def master_board(tape: Tape, mix: Mix = MONO_MIX) -> Any:
             Reverb(room_size=0.3, damping=0.6, wet_level=0.12, dry_level=0.9, width=0.8),
             Compressor(threshold_db=-20.0, ratio=2.5, attack_ms=20.0, release_ms=250.0),
         ])  # fmt: skip
+    tone = TONES[mix.version]
     stages: list[Any] = [
         HighpassFilter(cutoff_frequency_hz=30.0),
-        LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=LOW_SHELF_DB, q=SHELF_Q),
-        HighShelfFilter(cutoff_frequency_hz=tape.lowpass_hz, gain_db=SHELF_DB, q=SHELF_Q),
+        LowShelfFilter(cutoff_frequency_hz=tone.low_shelf_hz, gain_db=tone.low_shelf_db, q=SHELF_Q),
+        HighShelfFilter(cutoff_frequency_hz=tape.lowpass_hz, gain_db=tone.shelf_db, q=SHELF_Q),
         LowpassFilter(cutoff_frequency_hz=min(2 * tape.lowpass_hz, 20_000.0)),
     ]
     if mix.saturation_db > 0:

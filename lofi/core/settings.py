@@ -108,9 +108,10 @@ class MixSettings:
     tape_wow: float = _default("tape_wow")  # the tape's wobble, times the default; 0: none
     lowpass_hz: float = _default("lowpass_hz")  # the master's low-pass
     # The mix (lofi.audio.placement): version 1 is the mono mix of older recipes, 2 the
-    # stereo one; the fields below are version 2's named settings.
-    mix_version: int = 2
-    mix_versions: tuple[int, ...] = (1, 2)
+    # stereo one, 3 the stereo one rebalanced (lighter bass, airier hats); the fields below
+    # are the named settings of versions 2 and 3.
+    mix_version: int = 3
+    mix_versions: tuple[int, ...] = (1, 2, 3)
     # Their defaults and ranges are their declarations' (USER_SETTINGS).
     width: float = _default("width")  # the parts' stereo spread, times the mix's own
     width_range: Span[float] = _span("width")  # noqa: RUF009 (a frozen Span, safely shared)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from lofi.audio.effects import list_effects
+from lofi.audio.meter import COLUMNS as METER_COLUMNS
 from lofi.audio.render import DC_WARN_SHARE, dc_share, warm_up
 from lofi.audio.soundfonts import (
     Instrument,
@@ -22,6 +23,7 @@ from lofi.audio.soundfonts import (
 from lofi.core.paths import effects_dir
 
 __all__ = [
+    "METER_COLUMNS",
     "Instrument",
     "Preset",
     "available_soundfonts",

@@ -31,7 +31,7 @@ from lofi.audio.mix import LOOP_CROSSFADE_S, loop_effect
 from lofi.audio.placement import render_placed
 from lofi.audio.render import song_frames
 from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
-from lofi.audio.tape import SHELF_DB
+from lofi.audio.tape import TONES
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE
@@ -110,7 +110,7 @@ class PlayerTake:
 
     def for_player(self) -> dict[str, Any]:
         """What the browser's player needs: piece URLs, levels, and what to draw."""
-        c = self.request.config
+        c, mix = self.request.config, self.request.mix
         beat = 60.0 / c.bpm
 
         def url(path: Path) -> str:
@@ -165,7 +165,7 @@ class PlayerTake:
             "first_frames": self.first_frames,
             "gain_db": self.gain_db,
             "lowpass_hz": self.request.tape.lowpass_hz,  # the player's master follows the tape
-            "shelf_db": SHELF_DB if self.request.mix.stereo else None,  # mix 2: a shelf
+            "shelf_db": TONES[mix.version].shelf_db if mix.stereo else None,  # mix 2 on: a shelf
             "bpm": c.bpm,
             "bars": self.song.bars,
             "low": min(pitches),

@@ -14,20 +14,9 @@ import io
 from pathlib import Path
 from typing import Any
 
-from lofi.audio.meter import TARGETS, misses
+from lofi.audio.meter import COLUMNS, TARGETS, misses
 
 SOUND_TARGETS = TARGETS  # figure → (low, high) allowed
-COLUMNS = (
-    ("lufs", "LUFS", "{:.1f}", 1.0),
-    ("true_peak_dbtp", "dBTP", "{:.1f}", 1.0),
-    ("centroid_hz", "centroid Hz", "{:.0f}", 1.0),
-    ("low_share", "<200 Hz %", "{:.0f}", 100.0),
-    ("air_share", ">5 kHz %", "{:.2f}", 100.0),
-    ("correlation", "L/R corr", "{:.2f}", 1.0),
-    ("side_mid", "side/mid", "{:.2f}", 1.0),
-    ("drum_crest_db", "drum crest dB", "{:.1f}", 1.0),
-    ("drum_air_share", "drum >5k %", "{:.1f}", 100.0),
-)
 RADIO_TRACKS = 10
 
 
@@ -100,10 +89,10 @@ def bench_sound(radio_tracks: int = RADIO_TRACKS, smoke: bool = False) -> dict[s
 
 def print_sound_table(rows: dict[str, dict[str, float]]) -> None:
     """Prints one row per track, and which figures miss their targets."""
-    head = f"{'track':10s} " + " ".join(f"{label:>13s}" for _, label, _, _ in COLUMNS)
+    head = f"{'track':10s} " + " ".join(f"{c.label:>13s}" for c in COLUMNS)
     print(head + "  misses")
     for name, report in rows.items():
-        cells = [fmt.format(report[key] * scale) for key, _, fmt, scale in COLUMNS]
+        cells = [c.cell(report) for c in COLUMNS]
         print(f"{name:10s} " + " ".join(f"{c:>13s}" for c in cells), " ".join(misses(report)))
     targets = ", ".join(f"{k} {lo:g}…{hi:g}" for k, (lo, hi) in SOUND_TARGETS.items())
     print(f"targets: {targets}")
