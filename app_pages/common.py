@@ -41,11 +41,12 @@ def warm_render_workers() -> bool:
     return True
 
 
-def player_component(name: str, script: str, css: str) -> Any:
-    """A player component: its script (a file beside this one) after player_common.js, the
-    JS both players share (an inline component is one module: it cannot import another)."""
+def player_component(name: str, scripts: tuple[str, ...], css: str) -> Any:
+    """A player component: its scripts (files beside this one, the last holding the
+    component's function) after player_common.js, the JS both players share (an inline
+    component is one module: it cannot import another)."""
     here = Path(__file__).parent
-    js = (here / "player_common.js").read_text() + (here / script).read_text()
+    js = "".join((here / f).read_text() for f in ("player_common.js", *scripts))
     return st.components.v2.component(name, js=js, css=css)
 
 

@@ -21,7 +21,7 @@ OFF_DB = MIX.effect_off_db
 BAR_CHOICES = [8, 16, 24, 32, 48, 64]
 PLAYER = player_component(
     "lofi_radio_player",
-    "radio_player.js",
+    ("radio_player.js",),
     ".lofi-radio button{margin-right:.4rem;padding:.3rem .8rem;border-radius:.4rem;"
     "border:1px solid #555;background:#262730;color:#fafafa;cursor:pointer}"
     ".lofi-radio .now{margin-left:.6rem}.lofi-radio .chords{margin:.4rem 0;opacity:.8}"

@@ -1,7 +1,8 @@
 // The studio's player: the take's stems and effect beds on the Web Audio clock, each
-// through its own gain (the mixer: mute, solo, volume act at once), summed into a light
-// master (30 Hz high-pass, the tape's low-pass, the track's fades, the take's gain, a peak
-// limiter). The first bars play as soon as they are fetched; each stem's second piece is
+// through its own gain (the mixer: mute, solo, volume act at once), summed into a master
+// that sounds as the server's (player_master.js: the mix version's filters, saturation,
+// dusty grain and the beds' ducking), then the track's fades, the take's gain and a peak
+// limiter. The first bars play as soon as they are fetched; each stem's second piece is
 // scheduled to start on the frame where the first ends. State lives on window, so a rerun
 // of the page (any widget) never stops or rewinds the sound.
 const SR = 44100;
@@ -53,15 +54,14 @@ function ensureContext(p) {
   if (p.ctx) return;
   const ctx = (p.ctx = new AudioContext({ sampleRate: SR, latencyHint: "interactive" }));
   p.bus = ctx.createGain();
-  const hp = ctx.createBiquadFilter(); hp.type = "highpass"; hp.frequency.value = 30;
-  const lp = (p.lowpass = ctx.createBiquadFilter()); lp.type = "lowpass"; lp.frequency.value = 9500;
   p.fade = ctx.createGain();
+  p.master = masterChain(p, ctx, p.fade);
   p.level = ctx.createGain();
   const limiter = ctx.createDynamicsCompressor();
   limiter.threshold.value = -1; limiter.knee.value = 0; limiter.ratio.value = 20;
   limiter.attack.value = 0.003; limiter.release.value = 0.08;
   p.analyser = ctx.createAnalyser(); p.analyser.fftSize = 256;
-  p.bus.connect(hp); hp.connect(lp); lp.connect(p.fade); p.fade.connect(p.level);
+  p.fade.connect(p.level);
   p.level.connect(limiter); limiter.connect(p.analyser); p.analyser.connect(ctx.destination);
   p.buf = new Float32Array(256);
 }
@@ -111,7 +111,7 @@ function strip(p, name, kind) {
   const gain = p.ctx.createGain();
   const analyser = p.ctx.createAnalyser();
   analyser.fftSize = 256;
-  gain.connect(analyser); analyser.connect(p.bus);
+  gain.connect(analyser); analyser.connect(kind === "bed" ? p.master.beds : p.bus);
   const s = { name, kind, gain, analyser, peak: 0, value: 1 };
   p.strips.set(name, s);
   return s;
@@ -244,11 +244,8 @@ function fades(p, pos, t0) {
   const outFrom = Math.max(pos, FADE_IN, dur - FADE_OUT);
   if (outFrom < dur - 0.01) g.setValueCurveAtTime(curve(outFrom, dur), p.zero + outFrom, dur - outFrom);
   p.level.gain.value = 10 ** ((p.take.data.gain_db || 0) / 20);
-  // Mix 2's brightness is a gentle high shelf (shelf_db), mix 1's a low-pass.
-  const shelf = typeof p.take.data.shelf_db === "number";
-  p.lowpass.type = shelf ? "highshelf" : "lowpass";
-  p.lowpass.gain.value = shelf ? p.take.data.shelf_db : 0;
-  p.lowpass.frequency.value = p.take.data.lowpass_hz || 9500;
+  masterSettings(p, p.take.data);
+  scheduleDuck(p, pos, t0);
 }
 
 // --- the mixer ----------------------------------------------------------------------------

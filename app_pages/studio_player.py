@@ -26,7 +26,7 @@ AUTOPLAY_S = 60.0  # a take made this recently starts by itself when its first b
 LABELS = {"chords": "🎹 chords", "melody": "🎷 melody", "bass": "🎸 bass", "drums": "🥁 drums"}
 PLAYER = player_component(
     "lofi_studio_player",
-    "studio_player.js",
+    ("player_master.js", "studio_player.js"),
     ".lofi-studio{font-size:.9rem}.lofi-studio button{margin-right:.35rem;"
     "padding:.25rem .7rem;border-radius:.4rem;border:1px solid #555;background:#262730;"
     "color:#fafafa;cursor:pointer}.lofi-studio button.on{background:#f4a261;color:#111}"

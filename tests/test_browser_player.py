@@ -31,7 +31,9 @@ STATE = """() => { const p = window.__lofiStudio; if (!p || !p.take) return null
           pos: p.playing ? p.ctx.currentTime - p.zero : p.pos, peaks, gains, peak: p.peak,
           first: p.firstSoundAt, started: p.startedAt, view: p.view,
           errors: p.log.filter((e) => e.error), late: p.log.filter((e) => e.event === "late"),
-          url: p.take.data.stems.length ? p.take.data.stems[0].segments[0].url : null}; }"""
+          url: p.take.data.stems.length ? p.take.data.stems[0].segments[0].url : null,
+          master: p.master && p.master.settings, beds: p.master && p.master.beds.gain.value,
+          curve: p.master && p.master.shaper.curve && p.master.shaper.curve.length}; }"""
 
 # Clicks a mixer button and resolves with the milliseconds until every named strip's
 # analyser (after its gain) holds only silence.
@@ -86,6 +88,18 @@ def test_studio_player_sound_playhead_mixer_reruns_and_bounce(page, server) -> N
     a = state["pos"]
     state = _until(page, lambda s: s["pos"] > a + 1.0, 30, "the playhead did not move")
     _shot(page, "studio-player")
+    # The master sounds as the server's: tape saturation, and the beds dip under the kicks.
+    assert state["master"] == {"stereo": True, "drive": 4, "dusty": False, "ducking": True}
+    assert state["curve"] > 0
+    kicks = page.evaluate("() => window.__lofiStudio.take.data.master.duck.kicks")
+    first_kick = kicks[0][0]
+    state = _until(page, lambda s: s["pos"] > first_kick - 0.3, 60, "no kick came")
+    beds: list[float] = []
+    while state["pos"] < first_kick + 3.5 and len(beds) < 400:
+        beds.append(state["beds"])
+        time.sleep(0.03)
+        state = page.evaluate(STATE)
+    assert min(beds) < 0.9 and max(beds) <= 1.0, (beds, kicks[:6])  # 4 dB under a full kick
 
     # Mute: the strip's own output falls silent; its reported gain is 0.
     _until(page, lambda s: s["peaks"].get("rain", 0) > 1e-4, 60, "the rain bed never sounded")
@@ -125,7 +139,11 @@ def test_studio_player_sound_playhead_mixer_reruns_and_bounce(page, server) -> N
     _shot(page, "studio-bounce")
     session = ROOT / "static" / Path(state["url"].removeprefix("app/static/")).parent.parent
 
-    # Again, with everything warm: the figure a user meets after the first track.
+    # Again, with everything warm: the figure a user meets after the first track; this time
+    # with the dusty grain, which the player's master plays too.
+    page.get_by_text("🎛️ Mix").click()
+    page.get_by_text("Dusty (12-bit, 26 kHz)").click()
+    page.wait_for_timeout(500)
     page.evaluate("window.__clickAt = performance.now()")
     generate.click()
     state = _until(
@@ -137,6 +155,7 @@ def test_studio_player_sound_playhead_mixer_reruns_and_bounce(page, server) -> N
     figures["warm_click_to_first_sound_s"] = (
         state["first"] - page.evaluate("window.__clickAt")
     ) / 1000
+    assert state["master"]["dusty"] and not state["errors"]
 
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "studio-player.json").write_text(json.dumps(figures, indent=1))

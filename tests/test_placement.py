@@ -158,3 +158,24 @@ def test_version_3_keeps_the_low_end_under_the_keys_and_lifts_the_hats(
     assert rms(v3["chords"].mean(axis=1)) > rms(v2["chords"].mean(axis=1))  # the keys up
     assert band_shares(v3["drums"])[2] > 1.2 * band_shares(v2["drums"])[2]  # brighter hats
     np.testing.assert_allclose(v3["bass"][:, 0], v3["bass"][:, 1], atol=1e-6)  # still centred
+
+
+def test_the_players_master_names_the_servers_settings(four_part_midi) -> None:
+    from lofi.audio.tape import TONES, player_master
+
+    tape = Tape(1.0, 6000.0)
+    assert player_master(tape, MONO_MIX, four_part_midi) == {"stereo": False}
+    master = player_master(tape, Mix(3, saturation_db=6.0, dusty=True), four_part_midi)
+    assert (master["shelf_db"], master["low_shelf_db"]) == (
+        TONES[3].shelf_db,
+        TONES[3].low_shelf_db,
+    )
+    assert (master["top_hz"], master["saturation_db"], master["dusty"]["bits"]) == (
+        12000.0,
+        6.0,
+        12,
+    )
+    kicks = kick_frames(four_part_midi)
+    assert [k[0] for k in master["duck"]["kicks"]] == pytest.approx(kicks[:, 0] / SAMPLE_RATE)
+    assert master["duck"]["depth_db"] == DUCK_DB
+    assert player_master(tape, Mix(3, ducking=False), four_part_midi)["duck"] is None

@@ -114,3 +114,37 @@ def tape_and_room(audio: np.ndarray, tape: Tape | None = None, mix: Mix = MONO_M
     tape = tape or Tape()
     board = master_board(tape, mix)
     return np.ascontiguousarray(board(wow(audio, tape.wow).T, SAMPLE_RATE).T, dtype=np.float32)
+
+
+def player_master(tape: Tape, mix: Mix, midi: bytes) -> dict[str, Any]:
+    """The master's settings as the Studio's browser player mirrors them (JSON-ready).
+
+    The version's shelves and top low-pass, the tape drive, the dusty grain, and the kicks
+    (seconds, velocity 0-1) the beds duck under with the ducking's depth and times.
+    """
+    from lofi.audio.placement import DUCK_ATTACK_S, DUCK_DB, DUCK_RELEASE_S, kick_frames
+
+    if not mix.stereo:
+        return {"stereo": False}
+    tone = TONES[mix.version]
+    duck = None
+    if mix.ducking:
+        kicks = [
+            [round(int(f) / SAMPLE_RATE, 4), round(int(v) / 127, 3)] for f, v in kick_frames(midi)
+        ]
+        duck = {
+            "depth_db": DUCK_DB,
+            "attack_s": DUCK_ATTACK_S,
+            "release_s": DUCK_RELEASE_S,
+            "kicks": kicks,
+        }
+    return {
+        "stereo": True,
+        "low_shelf_hz": tone.low_shelf_hz,
+        "low_shelf_db": tone.low_shelf_db,
+        "shelf_db": tone.shelf_db,
+        "top_hz": min(2 * tape.lowpass_hz, 20_000.0),
+        "saturation_db": mix.saturation_db,
+        "dusty": {"rate": DUSTY_RATE_HZ, "bits": DUSTY_BITS} if mix.dusty else None,
+        "duck": duck,
+    }

@@ -31,7 +31,7 @@ from lofi.audio.mix import LOOP_CROSSFADE_S, loop_effect
 from lofi.audio.placement import render_placed
 from lofi.audio.render import song_frames
 from lofi.audio.stream import FIRST_BARS, Mixdown, bar_frames, gain_for
-from lofi.audio.tape import TONES
+from lofi.audio.tape import player_master
 from lofi.compose.midi import song_to_midi
 from lofi.compose.song import compose
 from lofi.core.constants import BEATS_PER_BAR, SAMPLE_RATE
@@ -76,6 +76,7 @@ class PlayerTake:
     pieces: dict[str, list[tuple[Path, int]]] = field(default_factory=dict)  # part → pieces
     beds: dict[str, tuple[Path, int]] = field(default_factory=dict)  # bed → (file, loop start)
     gain_db: float = 0.0  # the player's master gain (from the first piece, as the radio's)
+    master: dict[str, Any] = field(default_factory=dict)  # its settings (tape.player_master)
     timings: dict[str, float] = field(default_factory=dict)
     track: Track | None = None
     paths: dict[str, Path] = field(default_factory=dict)
@@ -110,7 +111,9 @@ class PlayerTake:
 
     def for_player(self) -> dict[str, Any]:
         """What the browser's player needs: piece URLs, levels, and what to draw."""
-        c, mix = self.request.config, self.request.mix
+        c = self.request.config
+        if not self.master:
+            self.master = player_master(self.request.tape, self.request.mix, self.midi)
         beat = 60.0 / c.bpm
 
         def url(path: Path) -> str:
@@ -165,7 +168,7 @@ class PlayerTake:
             "first_frames": self.first_frames,
             "gain_db": self.gain_db,
             "lowpass_hz": self.request.tape.lowpass_hz,  # the player's master follows the tape
-            "shelf_db": TONES[mix.version].shelf_db if mix.stereo else None,  # mix 2 on: a shelf
+            "master": self.master,  # the player's master mirrors the server's
             "bpm": c.bpm,
             "bars": self.song.bars,
             "low": min(pitches),
