@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import mido
+import numpy as np
 import pytest
 
 from lofi.compose.around_loop import LoopPart, tiled
@@ -261,3 +262,33 @@ def test_the_recipe_names_the_scope_and_finds_the_loop_again(tmp_path, monkeypat
     )
     config = GenerationConfig(key=loop.loop.key, bpm=loop.loop.bpm)
     assert loop_from_entry(entry, config) == loop
+
+
+def test_the_default_piano_hears_a_chord_loop_and_its_bass_follows_it() -> None:
+    """The shipped piano style: its top line is weighed by the loop's chords, not drawn blind."""
+    from lofi.compose.around_loop import chord_tone_weights, loop_harmony
+    from lofi.compose.form import form_plan
+    from lofi.compose.piano_song import piano_part, split_texture
+    from lofi.models.loading import load_song_models
+    from lofi.models.style import default_style_dir
+    from lofi.tools.metrics import chord_tone_counts
+
+    models = load_song_models(default_style_dir())
+    loop = read_loop(PACK / "chill_1_e_minor.mid")
+    config = GenerationConfig(seed=2, key=loop.key, bpm=loop.bpm, bars=32)
+    song = compose(config, models, loop=LoopPart(loop, "chords"))
+    beats = {b: name for t, d, name in song.chords for b in range(int(t), int(t + d))}
+    assert [beats[b] for b in range(128)] == [loop.chords[b % 16] for b in range(128)]
+    assert song.part("bass").notes and song.part("melody").notes
+    # The same piano with and without hearing the loop's chords.
+    plan = form_plan(32, None, 2, True)
+    harmony = loop_harmony(loop, 128.0)
+    ratios = []
+    for tones in (None, chord_tone_weights(loop)):
+        notes = piano_part(
+            config, models.needed("piano"), plan, np.random.default_rng(7), True, tones
+        )
+        tune, _ = split_texture(notes)
+        hits, judged = chord_tone_counts(tune, harmony, loop.key)
+        ratios.append(hits / max(judged, 1))
+    assert ratios[1] > ratios[0] + 0.1

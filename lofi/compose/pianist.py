@@ -8,12 +8,23 @@ loop's first half again and plays a new second half (a repeat marked `=` is note
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.types import Note, SamplingConfig
-from lofi.encoding.piano import BAR, PIANO_PITCH_MAX, PIANO_PITCH_MIN, Cursor, decode_tokens
+from lofi.encoding.piano import (
+    BAR,
+    PIANO_PITCH_MAX,
+    PIANO_PITCH_MIN,
+    PIANO_VELOCITIES,
+    TICKS_PER_BEAT,
+    Cursor,
+    decode_tokens,
+)
 from lofi.encoding.piano_intervals import (
+    LEGATO,
     IntervalCursor,
     decode_interval_tokens,
     is_interval_vocabulary,
@@ -28,6 +39,9 @@ class PianoSampler:
     """Samples the piano stream (version 1) in the normalised key; `feed` plays tokens into it."""
 
     decode = staticmethod(decode_tokens)
+
+    def restart(self) -> None:
+        """Version 1 plays on from the stream so far (its songs keep their notes)."""
 
     def __init__(
         self,
@@ -96,6 +110,10 @@ class PianoSampler:
             index = choose(probs, self.rng, s.temperature, s.top_k, s.top_p, mask & self.is_note)
         return index
 
+    def _heard(self, probs: np.ndarray) -> np.ndarray:
+        """The model's odds; version 2 weighs a top note by the chord a user's loop plays."""
+        return probs
+
     def feed(self, tokens: list[str]) -> None:
         """Plays `tokens` into the model's state, as if it had drawn them."""
         for token in tokens:
@@ -111,7 +129,7 @@ class PianoSampler:
             mask = self._mask()
             if in_bar >= MAX_TOKENS_PER_BAR and (mask & self.is_bar).any():
                 mask = self.is_bar
-            index = self._draw(probs["token"], mask)
+            index = self._draw(self._heard(probs["token"]), mask)
             self._advance(index)
             out.append(self.names[index])
             in_bar += 1
@@ -140,12 +158,38 @@ class IntervalPianoSampler(PianoSampler):
         self.is_move: np.ndarray = kinds == "t"
         self.is_drop: np.ndarray = kinds == "i"
         self.is_note = self.is_named | self.is_move | self.is_drop
+        relative = np.array([t[0] == "v" and t[1] in "+-" for t in self.names])
+        self.is_touch: np.ndarray = self.is_vel & ~relative
+        self.is_step: np.ndarray = self.is_vel & relative
         self.number = np.array(
             [
-                int(t[1:]) if k in ("p", "n", "t", "i", "v") else 0
+                int(t[1:]) if k in ("p", "n", "t", "i", "v") and t != LEGATO else 0
                 for t, k in zip(self.names, kinds, strict=True)
             ]
         )
+        self.cursor = self.voice = IntervalCursor()
+        # Under a user's chord loop: beat → weight per pitch class of the chord there
+        # (lofi.compose.around_loop.chord_tone_weights), and the beat the loop starts at.
+        self.chord_tones: Callable[[float], np.ndarray] | None = None
+        self.origin = 0.0
+
+    def _heard(self, probs: np.ndarray) -> np.ndarray:
+        """The odds with the top note's weighed by the chord under it (under a user's loop)."""
+        if self.chord_tones is None or self.names[self.prev][0] != "p":
+            return probs
+        voice = self.voice
+        beat = self.origin + voice.bar * BEATS_PER_BAR + voice.position / TICKS_PER_BEAT
+        tones = self.chord_tones(beat)
+        pitch = np.where(self.is_named, self.number, voice.top + self.number)
+        weighed: np.ndarray = np.where(
+            self.is_named | self.is_move, probs * tones[np.mod(pitch, 12)], probs
+        )
+        return weighed
+
+    def restart(self) -> None:
+        """A fresh stream: each loop is drawn from the start, as each piece was learned."""
+        self.state = self.model.initial_state()
+        self.prev = 0  # BOS
         self.cursor = self.voice = IntervalCursor()
 
     def _drops(self) -> np.ndarray:
@@ -165,8 +209,12 @@ class IntervalPianoSampler(PianoSampler):
         if kind in ("n", "t", "i"):
             more: np.ndarray = self.is_dur | self._drops()
             return more
-        if kind == "d":
-            return self.is_vel
+        if kind == "d":  # the stream's first run names its touch, the others step from it
+            if not voice.touched:
+                return self.is_touch
+            step = voice.loudness + self.number
+            steps: np.ndarray = self.is_step & (step >= 0) & (step < len(PIANO_VELOCITIES))
+            return steps
         mask: np.ndarray = self.is_bar | (self.is_pos & (self.number > voice.struck))
         if kind == "v":
             mask = mask | self._drops()
@@ -211,15 +259,20 @@ def piano_blocks(
 ) -> list[Note]:
     """The piano of every block (form token, first beat, last beat), in the normalised key.
 
-    A letter's first block draws a new loop, continuing from what the piano played before;
-    `=` repeats the letter's loop note for note; any other mark on a letter heard before keeps
-    the loop's first half and draws a new second half after it.
+    A letter's first block draws a new loop (version 2 from a fresh stream, version 1
+    continuing from what the piano played before); `=` repeats the letter's loop note for
+    note; any other mark on a letter heard before keeps the loop's first half and draws a new
+    second half after it.
     """
     loops: dict[str, list[str]] = {}
     notes: list[Note] = []
     half = loop_bars // 2
     for token, start, stop in blocks:
         letter, mark = token[0], token[1:]
+        if isinstance(sampler, IntervalPianoSampler):
+            sampler.origin = start
+        if mark != "=" or letter not in loops:
+            sampler.restart()
         if letter not in loops:
             played = sampler.bars(loop_bars)
             loops[letter] = played

@@ -8,13 +8,15 @@ under; the drums are the style's (learned or the grooves).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from lofi.compose.accompanist import BassSampler, chords_by_step
 from lofi.compose.arrangement import AS_LEARNED, Arrangement
 from lofi.compose.form import LOOP_BARS, FormPlan, form_plan
 from lofi.compose.grooves import bass_line
-from lofi.compose.pianist import block_spans, piano_blocks, piano_sampler
+from lofi.compose.pianist import IntervalPianoSampler, block_spans, piano_blocks, piano_sampler
 from lofi.core.constants import BEATS_PER_BAR, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, Song
 from lofi.data.analysis import beat_spans, skyline
@@ -55,9 +57,16 @@ def piano_part(
     plan: FormPlan,
     rng: np.random.Generator,
     as_learned: bool = True,
+    chord_tones: Callable[[float], np.ndarray] | None = None,
 ) -> list[Note]:
-    """The piano's notes at sounding pitch, loop by loop along the form plan."""
+    """The piano's notes at sounding pitch, loop by loop along the form plan.
+
+    `chord_tones` (beat → weight per pitch class, normalised key) weighs the top notes of a
+    voice-led piano by the chords of a user's loop under it.
+    """
     sampler = piano_sampler(model, config.key.mode, rng, config.sampling, as_learned)
+    if isinstance(sampler, IntervalPianoSampler):
+        sampler.chord_tones = chord_tones
     spans = block_spans(config.bars, LOOP_BARS)
     tokens = block_tokens(plan, config.bars)
     blocks = [(t, a, b) for t, (a, b) in zip(tokens, spans, strict=True)]

@@ -98,6 +98,11 @@ def _tables(model: HarmonyModel, minor: bool) -> tuple[np.ndarray, np.ndarray, n
     return np.log(emit), np.log(bass), np.log(prior)
 
 
+def pitch_class_emissions(minor: bool, model: HarmonyModel = MODEL) -> np.ndarray:
+    """Log P(pitch class | chord): one row per state, N first, then the vocabulary."""
+    return _tables(model, minor)[0]
+
+
 def emissions(
     chroma: np.ndarray, bass: Sequence[int | None], model: HarmonyModel, minor: bool
 ) -> np.ndarray:

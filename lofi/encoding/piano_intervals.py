@@ -1,19 +1,20 @@
 """The piano stream, voice-led: the top voice moves by intervals, the notes under it hang from it.
 
 Version 2 of the piano stream (lofi.encoding.piano holds version 1 and what both share).
-Each onset is read from the top down: `p<k>` the position, then its highest note, then
+Each onset is read from the top down: `p<k>` the position, then its highest note (the bar's
+first names it, `n<pitch>`; every later one moves from the top note before, `t<±k>`), then
 every note under it as the interval down from the note above (`i<k>`), and after each run of
-notes with the same length and loudness their `d<duration>` `v<velocity>`. The first onset
-of a bar names its top note (`n<pitch>`); every later onset of the bar names it as the move
-from the top note before (`t<±k>`). So the model predicts what a listener follows, the top
-line's steps and leaps and the voicing's shape under it, rather than absolute pitches it
-must learn one by one from a pack of a few thousand chords; and each bar still decodes on
-its own, so a loop repeats note for note whatever came before it.
+notes with the same length and loudness their `d<duration>` (`d~`: held until the next
+onset, as two in five of a pack's notes are) and `v<velocity>` (the stream's first names
+its touch, the others step from it). So the model predicts what a listener follows, the top
+line's steps and leaps, the voicing's shape under it, chords held into the next, one touch,
+rather than absolute pitches and lengths it must learn one by one from a pack of a few
+thousand chords. The piano draws each loop as a stream of its own (lofi.compose.pianist),
+so a loop repeats note for note.
 
 Context inputs, known before each token: the position in the bar, the bar in a 4-bar loop,
 the mode, the top note last struck, the note last struck (the register the stream is in),
-the bar's touch (the loudness of its first notes, or the bar before's until it has some: a
-piece keeps one touch rather than drifting note by note), and `ref`, the note the next one
+the touch, the notes of this onset so far (`depth`), and `ref`, the note the next one
 is measured from (the last top note after a position, else the note last struck). The
 network adds a learned table of `ref` × next token to its logits (lofi.models.network), so
 which moves and drops land in the key is learned per pitch at once.
@@ -52,6 +53,14 @@ from lofi.encoding.vocab import BOS, MODE_TOKENS, Vocabulary
 MAX_MOVE = 24  # the top voice moves at most two octaves from one onset to the next
 MAX_DROP = 48  # a note hangs at most four octaves under the note above it
 REFERENCE = 72  # the `top` and `last` inputs before any note is struck (C5)
+# Every piece trains as this many bars (its loop played again, or cut). Training windows are
+# as long as the shortest stream: at 8 bars a sparse loop's 62 tokens made them shorter than
+# one 4-bar loop of the piano, which then drifted in its last bars; at 16 they hold one.
+STREAM_BARS = 16
+MAX_DEPTH = 7  # the `depth` input counts an onset's notes so far up to this
+LEGATO = "d~"  # held until the stream's next onset (the loop's end after its last)
+LEGATO_SLACK = 2  # ticks: a note ending this near the next onset is held until it
+_LEGATO = -1  # the duration index of a legato run while encoding
 PITCHES = tuple(range(PIANO_PITCH_MIN, PIANO_PITCH_MAX + 1))
 
 
@@ -65,7 +74,9 @@ def interval_vocabulary() -> Vocabulary:
         *(f"t{k:+d}" for k in range(-MAX_MOVE, MAX_MOVE + 1)),
         *(f"i{k}" for k in range(1, MAX_DROP + 1)),
         *(f"d{fmt(d)}" for d in PIANO_DURATIONS),
+        LEGATO,
         *(f"v{v}" for v in PIANO_VELOCITIES),
+        *(f"v{k:+d}" for k in range(1 - len(PIANO_VELOCITIES), len(PIANO_VELOCITIES))),
     )
     pitches = tuple(str(p) for p in PITCHES)
     return Vocabulary(
@@ -79,6 +90,7 @@ def interval_vocabulary() -> Vocabulary:
             "last": pitches,
             "ref": pitches,
             "loudness": tuple(str(v) for v in PIANO_VELOCITIES),
+            "depth": tuple(str(k) for k in range(MAX_DEPTH + 1)),
         },
         outputs=("token",),
     )
@@ -100,11 +112,14 @@ def _into_range(pitch: int, near: int, span: int) -> int | None:
     return None
 
 
-def onset_tokens(events: dict[int, tuple[int, int]], top: int | None) -> tuple[list[str], int]:
+def onset_tokens(
+    events: dict[int, tuple[int, int]], top: int | None, touch: list[int]
+) -> tuple[list[str], int]:
     """One onset's notes (pitch → duration and velocity indices) as tokens, top note first.
 
-    `top` is the top note of the bar's previous onset (None: the bar's first onset). Returns
-    the tokens and this onset's top note. An onset whose top note is out of reach moves by
+    `top` is the top note of the bar's previous onset (None: the bar's first onset); `touch`
+    holds the stream's touch once its first run has named it (see _closing). Returns the
+    tokens and this onset's top note. An onset whose top note is out of reach moves by
     octaves as a whole; a note hanging too far under the one above it moves up by octaves.
     """
     pitches = sorted(events, reverse=True)
@@ -121,28 +136,62 @@ def onset_tokens(events: dict[int, tuple[int, int]], top: int | None) -> tuple[l
         if not PIANO_PITCH_MIN <= placed < above:
             continue
         if events[pitch] != run:
-            out += _closing(run)
+            out += _closing(run, touch)
         out.append(f"i{above - placed}")
         run, above = events[pitch], placed
-    return out + _closing(run), head
+    return out + _closing(run, touch), head
 
 
-def _closing(run: tuple[int, int]) -> list[str]:
-    return [f"d{fmt(PIANO_DURATIONS[run[0]])}", f"v{PIANO_VELOCITIES[run[1]]}"]
+def _closing(run: tuple[int, int], touch: list[int]) -> list[str]:
+    """A run's length and loudness.
+
+    The stream's first run names its velocity (the stream's touch); every later one steps
+    from it (`v+0` the same), so a piece keeps one touch rather than drifting run by run.
+    """
+    length = LEGATO if run[0] == _LEGATO else f"d{fmt(PIANO_DURATIONS[run[0]])}"
+    if not touch:
+        touch.append(run[1])
+        return [length, f"v{PIANO_VELOCITIES[run[1]]}"]
+    return [length, f"v{run[1] - touch[0]:+d}"]
+
+
+def legato(
+    events: dict[int, dict[int, tuple[int, int]]],
+) -> dict[int, dict[int, tuple[int, int]]]:
+    """The events with every note that ends at the next onset marked as held until it.
+
+    Two in five of a lofi pack's notes end where the next chord starts: one token says so,
+    rather than a length the model must match to a rhythm it has not drawn yet.
+    """
+    ticks = sorted(events)
+    out = {}
+    for tick, after in zip(ticks, [*ticks[1:], None], strict=True):
+        out[tick] = {
+            pitch: (
+                _LEGATO
+                if after is not None
+                and abs(tick + PIANO_DURATIONS[d] * TICKS_PER_BEAT - after) <= LEGATO_SLACK
+                else d,
+                v,
+            )
+            for pitch, (d, v) in events[tick].items()
+        }
+    return out
 
 
 def interval_note_tokens(notes: Iterable[Note], shift: int) -> list[str]:
     """Notes (onsets from bar 0) as voice-led tokens, pitches moved by `shift` semitones."""
-    events = onset_events(notes, shift)
+    events = legato(onset_events(notes, shift))
     out: list[str] = []
     bar = 0
     top: int | None = None
+    touch: list[int] = []
     for tick in sorted(events):
         while tick >= (bar + 1) * TICKS_PER_BAR:
             out.append(BAR)
             bar += 1
             top = None
-        tokens, head = onset_tokens(events[tick], top)
+        tokens, head = onset_tokens(events[tick], top, touch)
         if tokens:
             out.append(f"p{tick - bar * TICKS_PER_BAR}")
             out += tokens
@@ -167,7 +216,9 @@ class IntervalCursor:
     """Where a voice-led stream has got to (the encoder's and the sampler's view).
 
     `struck` is the position of the bar's last onset (-1: none yet), `top` the top note of
-    the last onset, `last` the note last struck, `fresh` whether the bar has no onset yet.
+    the last onset, `last` the note last struck, `fresh` whether the bar has no onset yet,
+    `loudness` the stream's touch (`touched` once its first run has named it), `depth` the
+    notes of this onset so far.
     """
 
     position: int = 0
@@ -179,6 +230,7 @@ class IntervalCursor:
     after_position: bool = False
     loudness: int = len(PIANO_VELOCITIES) // 2
     touched: bool = False
+    depth: int = 0
 
     def advance(self, token: str) -> None:
         """Moves past one token."""
@@ -186,20 +238,22 @@ class IntervalCursor:
         self.after_position = kind == "p"
         if token == BAR:
             self.bar += 1
-            self.position, self.struck, self.fresh, self.touched = 0, -1, True, False
+            self.position, self.struck, self.fresh = 0, -1, True
         elif token == BOS:
             return
         elif kind == "p":
             self.position = self.struck = int(token[1:])
+            self.depth = 0
         elif kind == "n":
             self.top = self.last = int(token[1:])
-            self.fresh = False
+            self.fresh, self.depth = False, 1
         elif kind == "t":
             self.top = self.last = self.top + int(token[1:])
-            self.fresh = False
+            self.fresh, self.depth = False, 1
         elif kind == "i":
             self.last -= int(token[1:])
-        elif kind == "v" and not self.touched:
+            self.depth += 1
+        elif kind == "v" and token[1] not in "+-":
             self.loudness = PIANO_VELOCITIES.index(int(token[1:]))
             self.touched = True
 
@@ -212,6 +266,7 @@ class IntervalCursor:
             "last": _pitch_index(self.last),
             "ref": _pitch_index(self.top if self.after_position else self.last),
             "loudness": self.loudness,
+            "depth": min(self.depth, MAX_DEPTH),
         }
 
 
@@ -225,6 +280,7 @@ def interval_contexts(tokens: list[str]) -> dict[str, list[int]]:
         "last": [],
         "ref": [],
         "loudness": [],
+        "depth": [],
     }
     for token in tokens:
         for name, value in cursor.inputs().items():
@@ -234,8 +290,8 @@ def interval_contexts(tokens: list[str]) -> dict[str, list[int]]:
 
 
 def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
-    """The piece as one voice-led stream of 8 bars (its loop played again, or its first 8)."""
-    tokens = looped(interval_piece_tokens(piece))
+    """The piece as one voice-led stream of STREAM_BARS bars (its loop again, or its first)."""
+    tokens = looped(interval_piece_tokens(piece), STREAM_BARS)
     ids = np.array([vocab.index("token", t) for t in tokens], np.int32)
     n = len(ids)
     context = {k: np.array(v, np.int32) for k, v in interval_contexts(tokens).items()}
@@ -252,17 +308,24 @@ def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
 def decode_interval_tokens(tokens: Iterable[str], key: Key | None = None) -> list[Note]:
     """Voice-led tokens back to notes; with `key`, moved from the normalised key into it.
 
-    Notes whose run never gets its duration and velocity are dropped; a move before the
-    bar's first named top note counts from REFERENCE.
+    A stream decodes from its start (each loop the piano plays is one, drawn from a fresh
+    state). Notes whose run never gets its duration and velocity are dropped; a loudness
+    step before the touch is named counts from the middle loudness.
     """
     shift = -key_shift(key) if key is not None else 0
     notes: list[Note] = []
     bar, tick = 0, 0
     top = last = REFERENCE
+    touch = len(PIANO_VELOCITIES) // 2
     run: list[int] = []
     duration: float | None = None
+    held: list[tuple[int, float, int]] = []  # legato notes waiting for the next onset
     for token in tokens:
         kind = token[0]
+        if kind == "p":
+            onset = bar * BEATS_PER_BAR + int(token[1:]) / TICKS_PER_BEAT
+            notes += [Note(p, at, round(onset - at, 6), v) for p, at, v in held]
+            held = []
         if token == BAR:
             bar, tick, run, top = bar + 1, 0, [], REFERENCE
         elif kind == "p":
@@ -276,10 +339,26 @@ def decode_interval_tokens(tokens: Iterable[str], key: Key | None = None) -> lis
         elif kind == "i":
             last -= int(token[1:])
             run.append(last)
+        elif token == LEGATO:
+            duration = 0.0
         elif kind == "d":
             duration = DURATION_OF.get(token)
         elif kind == "v" and duration is not None:
             onset = round(bar * BEATS_PER_BAR + tick / TICKS_PER_BEAT, 6)
-            notes += [Note(p + shift, onset, duration, int(token[1:])) for p in run]
+            if token[1] in "+-":
+                step = min(max(touch + int(token[1:]), 0), len(PIANO_VELOCITIES) - 1)
+                velocity = PIANO_VELOCITIES[step]
+            else:
+                velocity = int(token[1:])
+                touch = PIANO_VELOCITIES.index(velocity)
+            if duration == 0.0:
+                held += [(p + shift, onset, velocity) for p in run]
+            else:
+                notes += [Note(p + shift, onset, duration, velocity) for p in run]
             run, duration = [], None
+    # The last onset's legato notes ring to the end of the stream's last bar.
+    end = bar * BEATS_PER_BAR
+    for p, at, v in held:
+        stop = end if end > at else (at // BEATS_PER_BAR + 1) * BEATS_PER_BAR
+        notes.append(Note(p, at, round(stop - at, 6), v))
     return sorted(notes, key=lambda n: (n.onset, n.pitch))

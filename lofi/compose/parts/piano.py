@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lofi.compose.around_loop import chord_tone_weights, loop_harmony
 from lofi.compose.parts.base import LearnedPart, SongSoFar
 from lofi.compose.piano_song import heard_harmony, piano_part, split_texture
 from lofi.core.types import Note
@@ -45,9 +46,15 @@ class PianoPart(LearnedPart):
 
     def sample(self, song: SongSoFar, model: StepModel | None) -> dict[str, list[Note]]:
         """The tune and the chords tracks; the song's harmony is the one the piano sounds."""
-        config = song.config
-        notes = piano_part(config, self.needed(model), song.plan, song.rngs["piano"])
-        song.harmony = heard_harmony(notes, config.bars, config)
+        config, loop = song.config, song.loop
+        under = loop is not None and loop.is_chords and not loop.in_a_sections
+        # Under a user's chord loop the top notes hear its chords, and so does the bass.
+        tones = chord_tone_weights(loop.loop) if under and loop is not None else None
+        notes = piano_part(config, self.needed(model), song.plan, song.rngs["piano"], True, tones)
+        if tones is not None and loop is not None:
+            song.harmony = loop_harmony(loop.loop, song.end)
+        else:
+            song.harmony = heard_harmony(notes, config.bars, config)
         song.densities["bass"] = density_bin(skyline(notes, lowest=True))  # its left hand
         song.untimed.update(("melody", "chords"))  # the piano's own timing stays
         tune, chords = split_texture(notes)
