@@ -94,6 +94,70 @@ def test_evaluate_page_explains_a_too_small_corpus(app_env) -> None:
     assert any("Cannot evaluate" in e.value for e in at.error), [e.value for e in at.error]
 
 
+PACK = Path(__file__).parent / "data" / "lofi_pack"
+
+
+def _loop_case(at, pieces: str = "all", bars: int = 8) -> None:
+    """Sets the loop case's pieces and song length and runs it."""
+    next(r for r in at.radio if r.key == "loop_case_which").set_value(pieces)
+    next(n for n in at.number_input if n.key == "loop_case_bars").set_value(bars)
+    button(at, "Run the loop case").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_evaluate_page_runs_the_loop_case_on_the_corpus_chords(app_env) -> None:
+    from lofi.data.corpus import load_corpus
+    from lofi.models.loading import load_song_models
+    from lofi.models.style import default_style_dir
+    from lofi.tools.loop_case import corpus_loop_case
+    from tests.factories import write_groove_midi
+
+    folder = app_env["user"] / "corpora" / "pack"
+    folder.mkdir()
+    for path in sorted(PACK.glob("*.mid")):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder.parent / "long").mkdir()
+    write_groove_midi(folder.parent / "long" / "long.mid", bars=70)  # longer than any loop
+    at = open_app("app_pages/evaluate.py", corpus="pack")
+    assert not at.dataframe and not at.get("download_button")  # nothing runs before the button
+    _loop_case(at)
+    assert not at.error, [e.value for e in at.error]
+    (table,) = at.dataframe
+    rows = table.value.to_dict("records")
+    models = load_song_models(default_style_dir())  # the Studio's style in use
+    expected = corpus_loop_case(load_corpus(str(folder)), models, "all", seed=1, bars=8)
+    assert rows == expected.table()
+    assert [r["figure"] for r in rows][:2] == [
+        "chord tones on beats 1 and 3",
+        "share of time resting",
+    ]
+    for row in rows[:2]:  # both columns hold a share for both figures
+        assert 0.0 <= float(row["generated"]) <= 1.0 and 0.0 <= float(row["pieces"]) <= 1.0
+    assert any(expected.reading() == m.value for m in at.markdown)
+    captions = [c.value for c in at.caption]
+    assert "Songs made as the Studio makes them: style default." in captions
+    assert any("3 songs of 8 bars" in c for c in captions)
+    labels = [getattr(d, "label", "") for d in at.get("download_button")]
+    assert labels == ["⬇️ Figures (JSON)"]
+    report = at.session_state.loop_case_report
+    assert report == expected
+
+    # A corpus none of whose pieces can be a loop: one clear line, the last report stays.
+    next(s for s in at.selectbox if s.label == "Corpus").set_value("long")
+    before = sorted(app_env["user"].rglob("*"))
+    _loop_case(at)
+    assert [e.value for e in at.error] == [
+        "Cannot run the loop case: none of the 1 pieces of long can be a loop "
+        "(long.mid: it lasts 70 bars; a loop may last 64)"
+    ]
+    assert not at.dataframe and not at.get("download_button")
+    assert at.session_state.loop_case_report == expected
+    assert sorted(app_env["user"].rglob("*")) == before  # nothing written
+    at.run()  # the last report comes back on the next look
+    assert not at.error and len(at.dataframe) == 1
+
+
 def test_parse_children_import_nothing_of_theopen_app(monkeypatch) -> None:
     """Streamlit runs the app as `__main__`; a spawned parse child must not re-run it."""
     import sys

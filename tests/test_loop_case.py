@@ -47,3 +47,33 @@ def test_evaluate_loop_case_prints_its_table(tiny_checkpoints, tmp_path, capsys)
     out = capsys.readouterr().out
     assert "loop case, corpus pack (all pieces): 3 songs of 8 bars" in out
     assert "chord_tone_ratio" in out and "rest_share" in out
+
+
+def test_the_loop_case_table_and_its_reading_say_what_the_figures_mean() -> None:
+    from lofi.tools.loop_case import LoopCaseReport
+
+    def report(songs: float) -> LoopCaseReport:
+        return LoopCaseReport(
+            "pack",
+            "all",
+            3,
+            0,
+            8,
+            1,
+            {GENERATED: songs, PIECES: 0.85},
+            {GENERATED: 40, PIECES: 27},
+            {GENERATED: 0.25, PIECES: 0.3},
+        )
+
+    near, far = report(0.82), report(0.6)
+    assert near.table() == [
+        {"figure": "chord tones on beats 1 and 3", GENERATED: "0.820", PIECES: "0.850"},
+        {"figure": "share of time resting", GENERATED: "0.250", PIECES: "0.300"},
+        {"figure": "notes on beats 1 and 3 judged", GENERATED: "40", PIECES: "27"},
+    ]
+    assert "82% of the songs' melody notes" in near.reading()
+    assert "85% of the pieces' top-line notes (within 0.05: alike)" in near.reading()
+    assert "(0.25 apart, more than 0.05)" in far.reading()
+    assert "melody rests 25% of the time, the pieces' top lines 30%." in far.reading()
+    assert "no melody notes" in report(float("nan")).reading()
+    assert json.loads(report(float("nan")).json_text())["chord_tone_ratio"][GENERATED] is None

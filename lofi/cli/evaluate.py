@@ -208,15 +208,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _loop_case(
     args: argparse.Namespace, corpus: Corpus, checkpoints: tuple[Path, Path] | None
 ) -> int:
-    from lofi.data.split import split_pieces
     from lofi.models.loading import load_checkpoints, load_song_models
-    from lofi.tools.loop_case import loop_case
+    from lofi.tools.loop_case import corpus_loop_case
 
     models = load_checkpoints(*checkpoints) if checkpoints else load_song_models(chosen_style(args))
-    pieces = corpus.pieces
-    if args.loop_case == "held-out":
-        pieces = split_pieces(corpus, args.held_out)[1]
-    report = loop_case(pieces, models, corpus.name, args.loop_case, args.seed, args.bars)
+    report = corpus_loop_case(corpus, models, args.loop_case, args.held_out, args.seed, args.bars)
     print("\n".join(report.lines()))
     if args.json:
         report.write_json(args.json)

@@ -22,11 +22,15 @@ from lofi.compose.song import compose
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import CorpusError, EvaluationError
 from lofi.core.types import GenerationConfig, Note, Piece, Song
+from lofi.data.corpus import Corpus
+from lofi.data.split import split_pieces
 from lofi.encoding.loop import Loop, loop_of_piece
 from lofi.models import SongModels
 from lofi.tools.metrics import chord_tone_counts
 
 GENERATED, PIECES = "generated", "pieces"
+WHICH = ("held-out", "all")  # the pieces the loops come from
+ALIKE = 0.05  # chord-tone ratios this close read as alike (issue 24's "done when" margin)
 Progress = Callable[[str, float], object]
 
 
@@ -53,9 +57,55 @@ class LoopCaseReport:
             for k, v in asdict(self).items()
         }
 
+    def json_text(self) -> str:
+        """The figures as the JSON file's text."""
+        return json.dumps(self.to_json(), indent=1) + "\n"
+
     def write_json(self, path: Path) -> None:
         """Writes the figures to `path`."""
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        path.write_text(self.json_text())
+
+    def table(self) -> list[dict[str, str]]:
+        """The figures as rows (figure, generated, pieces), formatted for reading."""
+
+        def text(value: float) -> str:
+            return "–" if math.isnan(value) else f"{value:.3f}"
+
+        rows = [
+            {
+                "figure": label,
+                **{side: text(getattr(self, name)[side]) for side in (GENERATED, PIECES)},
+            }
+            for name, label in (
+                ("chord_tone_ratio", "chord tones on beats 1 and 3"),
+                ("rest_share", "share of time resting"),
+            )
+        ]
+        notes = {side: str(self.judged_notes[side]) for side in (GENERATED, PIECES)}
+        return [*rows, {"figure": "notes on beats 1 and 3 judged", **notes}]
+
+    def reading(self) -> str:
+        """One line saying what the figures mean."""
+        songs, pieces = self.chord_tone_ratio[GENERATED], self.chord_tone_ratio[PIECES]
+        if math.isnan(songs) or math.isnan(pieces):
+            tones = "one side has no melody notes on beats 1 and 3 to judge"
+        else:
+            gap = abs(songs - pieces)
+            verdict = (
+                f"within {ALIKE:g}: alike"
+                if gap <= ALIKE
+                else f"{gap:.2f} apart, more than {ALIKE:g}"
+            )
+            tones = (
+                f"over the pieces' own chords, {songs:.0%} of the songs' melody notes on beats "
+                f"1 and 3 are chord tones, against {pieces:.0%} of the pieces' top-line notes "
+                f"({verdict})"
+            )
+        rests = self.rest_share
+        return (
+            f"{tones[0].upper()}{tones[1:]}; the songs' melody rests {rests[GENERATED]:.0%} of "
+            f"the time, the pieces' top lines {rests[PIECES]:.0%}."
+        )
 
     def lines(self) -> list[str]:
         """The figures as a plain-text table."""
@@ -98,6 +148,34 @@ def _beat_chords(loop: Loop) -> list[tuple[float, float, str]]:
     return [(float(b), 1.0, name) for b, name in enumerate(loop.chords)]
 
 
+def loop_pieces(corpus: Corpus, which: str, held_out: float = 0.2) -> tuple[Piece, ...]:
+    """The pieces the loops come from: the held-out part of the corpus, or every piece."""
+    if which not in WHICH:
+        raise EvaluationError(f"the loop case takes held-out or all pieces, not {which}")
+    if which == "all":
+        return corpus.pieces
+    held = split_pieces(corpus, held_out)[1]
+    if not held:
+        raise EvaluationError(
+            f"{corpus.name} holds too few pieces to keep some out; take all its pieces"
+        )
+    return held
+
+
+def corpus_loop_case(
+    corpus: Corpus,
+    models: SongModels,
+    which: str = "held-out",
+    held_out: float = 0.2,
+    seed: int = 1,
+    bars: int = 16,
+    progress: Progress | None = None,
+) -> LoopCaseReport:
+    """The loop case on a corpus' held-out (or every) piece; see `loop_case`."""
+    pieces = loop_pieces(corpus, which, held_out)
+    return loop_case(pieces, models, corpus.name, which, seed, bars, progress)
+
+
 def loop_case(
     pieces: Sequence[Piece],
     models: SongModels,
@@ -119,12 +197,14 @@ def loop_case(
     counts = {GENERATED: np.zeros(2, int), PIECES: np.zeros(2, int)}
     rests: dict[str, list[float]] = {GENERATED: [], PIECES: []}
     made = skipped = 0
+    why = ""  # the first piece's reason for not being a loop, for the error
     for i, piece in enumerate(pieces):
         report("loop songs", i / max(len(pieces), 1))
         try:
             loop = loop_of_piece(piece)
-        except CorpusError:
+        except CorpusError as exc:
             skipped += 1
+            why = why or f" ({exc})"
             continue
         song = loop_song(loop, models, seed + i, bars)
         main = song.sections[1]
@@ -136,7 +216,7 @@ def loop_case(
         rests[PIECES].append(rest_share(loop.top_line, 0.0, loop.beats))
         made += 1
     if not made:
-        raise EvaluationError(f"none of the {len(pieces)} pieces of {corpus} can be a loop")
+        raise EvaluationError(f"none of the {len(pieces)} pieces of {corpus} can be a loop{why}")
     report("done", 1.0)
     return LoopCaseReport(
         corpus=corpus,
