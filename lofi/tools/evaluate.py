@@ -200,8 +200,9 @@ def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | N
     """The song parts to compare with the corpus' pieces, and why (like with like).
 
     The parts the style learned from this corpus (style.json's `training.part_corpora`,
-    part → corpus, else its `corpus` for every learned part); else the parts the corpus has
-    (a bundled piano pack: melody and chords); else every pitched part.
+    part → corpus, else its `corpus` for every learned part), of those the corpus has when
+    it is a bundled piano pack (melody and chords: its pieces' bass is the piano's left
+    hand); else the parts the corpus has; else every pitched part.
     """
     if style is not None:
         try:  # what style.json says of where each part was learned (evaluate loaded its models)
@@ -217,6 +218,8 @@ def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | N
                 else dict.fromkeys(parts, data.get("corpus"))
             )
             own = sorted({t for p, c in learned.items() if c == corpus for t in _tracks_of(p)})
+            if corpus in CORPUS_PARTS:  # a bass learned from a piano pack's lowest line
+                own = [t for t in own if t in CORPUS_PARTS[corpus]]  # doubles its left hand
             if own:
                 return tuple(own), f"the parts style {data.get('name')} learned from {corpus}"
     if corpus in CORPUS_PARTS:
