@@ -71,6 +71,10 @@ class PianoSampler:
         self.state = model.initial_state()
         self.prev = 0  # BOS
         self.cursor: Cursor | IntervalCursor = Cursor()
+        self._prepare(kinds)
+
+    def _prepare(self, kinds: np.ndarray) -> None:
+        """What a later stream version reads of its tokens (`kinds`: each token's letter)."""
 
     def _inputs(self) -> dict[str, int]:
         return {"token": self.prev, "mode": self.mode, **self.cursor.inputs()}
@@ -144,16 +148,8 @@ class IntervalPianoSampler(PianoSampler):
 
     decode = staticmethod(decode_interval_tokens)
 
-    def __init__(
-        self,
-        model: StepModel,
-        mode: str,
-        rng: np.random.Generator,
-        sampling: SamplingConfig,
-        as_learned: bool = True,
-    ):
-        super().__init__(model, mode, rng, sampling, as_learned)
-        kinds = np.array([t[0] if t not in (BOS, BAR) else t for t in self.names])
+    def _prepare(self, kinds: np.ndarray) -> None:
+        """The voice-led tokens: named and moved top notes, drops, touch and steps."""
         self.is_named: np.ndarray = kinds == "n"
         self.is_move: np.ndarray = kinds == "t"
         self.is_drop: np.ndarray = kinds == "i"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -216,10 +217,20 @@ class Cursor:
         return {"position": self.position, "bar": self.bar % LOOP_BARS_IN}
 
 
-def contexts(tokens: list[str]) -> dict[str, list[int]]:
-    """Before each token: the context inputs (its position in the bar, the bar in the loop)."""
-    cursor = Cursor()
-    out: dict[str, list[int]] = {"position": [], "bar": []}
+class StreamCursor(Protocol):
+    """What follows a piano stream token by token (Cursor here, IntervalCursor in version 2)."""
+
+    def advance(self, token: str) -> None:
+        """Moves past one token."""
+
+    def inputs(self) -> dict[str, int]:
+        """The context inputs before the next token."""
+
+
+def contexts(tokens: list[str], cursor: StreamCursor | None = None) -> dict[str, list[int]]:
+    """Before each token: the cursor's context inputs (version 1's: position, bar in loop)."""
+    cursor = cursor or Cursor()
+    out: dict[str, list[int]] = {name: [] for name in cursor.inputs()}
     for token in tokens:
         for name, value in cursor.inputs().items():
             out[name].append(value)
@@ -227,11 +238,13 @@ def contexts(tokens: list[str]) -> dict[str, list[int]]:
     return out
 
 
-def encode_tokens(tokens: list[str], mode: str, vocab: Vocabulary) -> Sequence:
+def encode_tokens(
+    tokens: list[str], mode: str, vocab: Vocabulary, cursor: StreamCursor | None = None
+) -> Sequence:
     """Token names to the model's aligned inputs and targets (a BOS first)."""
     ids = np.array([vocab.index("token", t) for t in tokens], np.int32)
     n = len(ids)
-    context = {k: np.array(v, np.int32) for k, v in contexts(tokens).items()}
+    context = {k: np.array(v, np.int32) for k, v in contexts(tokens, cursor).items()}
     return Sequence(
         inputs={
             "token": np.concatenate([[0], ids[:-1]]).astype(np.int32),

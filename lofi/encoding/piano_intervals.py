@@ -28,8 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
-
 from lofi.core.constants import BEATS_PER_BAR, RING_OVER
 from lofi.core.types import Key, Note, Piece
 from lofi.encoding.piano import (
@@ -42,6 +40,7 @@ from lofi.encoding.piano import (
     PIANO_VELOCITIES,
     TICKS_PER_BAR,
     TICKS_PER_BEAT,
+    encode_tokens,
     fmt,
     looped,
     onset_events,
@@ -270,39 +269,10 @@ class IntervalCursor:
         }
 
 
-def interval_contexts(tokens: list[str]) -> dict[str, list[int]]:
-    """Before each token: the context inputs."""
-    cursor = IntervalCursor()
-    out: dict[str, list[int]] = {
-        "position": [],
-        "bar": [],
-        "top": [],
-        "last": [],
-        "ref": [],
-        "loudness": [],
-        "depth": [],
-    }
-    for token in tokens:
-        for name, value in cursor.inputs().items():
-            out[name].append(value)
-        cursor.advance(token)
-    return out
-
-
 def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
     """The piece as one voice-led stream of STREAM_BARS bars (its loop again, or its first)."""
     tokens = looped(interval_piece_tokens(piece), STREAM_BARS)
-    ids = np.array([vocab.index("token", t) for t in tokens], np.int32)
-    n = len(ids)
-    context = {k: np.array(v, np.int32) for k, v in interval_contexts(tokens).items()}
-    return Sequence(
-        inputs={
-            "token": np.concatenate([[0], ids[:-1]]).astype(np.int32),
-            **context,
-            "mode": np.full(n, MODE_TOKENS.index(f"<{piece.key.mode}>"), np.int32),
-        },
-        targets={"token": ids},
-    )
+    return encode_tokens(tokens, piece.key.mode, vocab, IntervalCursor())
 
 
 def decode_interval_tokens(tokens: Iterable[str], key: Key | None = None) -> list[Note]:
