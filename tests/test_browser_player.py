@@ -143,7 +143,16 @@ def test_studio_player_sound_playhead_mixer_reruns_and_bounce(page, server) -> N
     # with the dusty grain, which the player's master plays too.
     page.get_by_text("🎛️ Mix").click()
     page.get_by_text("Dusty (12-bit, 26 kHz)").click()
-    page.wait_for_timeout(500)
+    # The setting reaches the server before Generate does: on a busy host its rerun can
+    # take longer than a fixed wait.
+    page.get_by_role("checkbox", name="Dusty (12-bit, 26 kHz)").wait_for(state="attached")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('input[type=checkbox]')].some("
+        "(c) => c.checked && c.closest('label') && "
+        "c.closest('label').textContent.includes('Dusty'))",
+        timeout=30_000,
+    )
+    page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=60_000)
     page.evaluate("window.__clickAt = performance.now()")
     generate.click()
     state = _until(
