@@ -54,6 +54,10 @@ REACTION = """async ([strip, button, silent]) => {
 }"""
 
 
+DUSTY_TICKED = """() => [...document.querySelectorAll("input[type=checkbox]")].some(
+  (c) => c.checked && c.closest("label") && c.closest("label").textContent.includes("Dusty"))"""
+
+
 def _until(tab, test, timeout: float, what: str):
     deadline = time.time() + timeout
     state = None
@@ -142,16 +146,14 @@ def test_studio_player_sound_playhead_mixer_reruns_and_bounce(page, server) -> N
     # Again, with everything warm: the figure a user meets after the first track; this time
     # with the dusty grain, which the player's master plays too.
     page.get_by_text("🎛️ Mix").click()
-    page.get_by_text("Dusty (12-bit, 26 kHz)").click()
-    # The setting reaches the server before Generate does: on a busy host its rerun can
-    # take longer than a fixed wait.
-    page.get_by_role("checkbox", name="Dusty (12-bit, 26 kHz)").wait_for(state="attached")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('input[type=checkbox]')].some("
-        "(c) => c.checked && c.closest('label') && "
-        "c.closest('label').textContent.includes('Dusty'))",
-        timeout=30_000,
-    )
+    # On a busy host a click can land while the page reruns and be lost: click until the box
+    # is ticked, then let its rerun reach the server before Generate does.
+    dusty = page.get_by_text("Dusty (12-bit, 26 kHz)")
+    deadline = time.time() + 90
+    while not page.evaluate(DUSTY_TICKED):
+        assert time.time() < deadline, "the Dusty box never took a click"
+        dusty.click()
+        page.wait_for_timeout(3000)
     page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=60_000)
     page.evaluate("window.__clickAt = performance.now()")
     generate.click()

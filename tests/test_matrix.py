@@ -31,7 +31,9 @@ SMALL = TrainConfig(
 )
 
 
-@pytest.fixture(scope="module")
+# Session-wide: a worker may run other modules between this one's tests, and a module
+# fixture would then be made again.
+@pytest.fixture(scope="session")
 def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path, list[str]]:
     root = tmp_path_factory.mktemp("matrix")
     previous = os.environ.get("LOFI_CACHE_DIR")

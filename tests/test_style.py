@@ -36,7 +36,9 @@ BASE = TrainConfig(
 )
 
 
-@pytest.fixture(scope="module")
+# Session-wide: a worker may run other modules between this one's tests, and a module
+# fixture would then be made again.
+@pytest.fixture(scope="session")
 def style(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("style")
     corpus = load_corpus(groove_folder(root / "corpus"))
