@@ -14,7 +14,6 @@ from lofi.core.errors import StyleError
 from lofi.learn.train import TrainConfig
 from lofi.tools.features import from_piece
 from lofi.tools.matrix import MATCHED_DRAWS, TABLES, MatrixReport, cross_corpus, matched_parts
-from tests.conftest import made_once
 from tests.factories import TINY, make_piece, write_corpus
 
 # Enough for tiny models to learn two corpora this plain (a high rate, no early stop): with
@@ -32,29 +31,11 @@ SMALL = TrainConfig(
 )
 
 
+# Session-wide: a worker may run other modules between this one's tests, and a module
+# fixture would then be made again.
 @pytest.fixture(scope="session")
 def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path, list[str]]:
-    """The table of two tiny corpora; their styles are trained once per run.
-
-    The corpora and the styles live in a folder the test workers share (made_once): a
-    worker that runs this module's tests after another made them reuses the styles, as
-    `evaluate --matrix` does, and only measures.
-    """
-    root = made_once(tmp_path_factory, "matrix", _make_table)
-    previous = os.environ.get("LOFI_CACHE_DIR")
-    os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
-    try:
-        names = [str(root / "block"), str(root / "arpeggio")]
-        report = cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, lambda _m: None)
-    finally:
-        if previous is None:
-            del os.environ["LOFI_CACHE_DIR"]
-        else:
-            os.environ["LOFI_CACHE_DIR"] = previous
-    return report, root, names
-
-
-def _make_table(root: Path) -> None:
+    root = tmp_path_factory.mktemp("matrix")
     previous = os.environ.get("LOFI_CACHE_DIR")
     os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
     try:
@@ -62,12 +43,13 @@ def _make_table(root: Path) -> None:
             str(write_corpus(root / "block", "block", 24, seed=0)),
             str(write_corpus(root / "arpeggio", "arpeggio", 24, seed=1)),
         ]
-        cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, lambda _m: None)
+        report = cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, lambda _m: None)
     finally:
         if previous is None:
             del os.environ["LOFI_CACHE_DIR"]
         else:
             os.environ["LOFI_CACHE_DIR"] = previous
+    return report, root, names
 
 
 def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) -> None:
