@@ -40,7 +40,8 @@ with st.form("new_run"):
         "Model",
         ["melody", "chords", STYLE_KIND],
         horizontal=True,
-        help="style: every part (melody, chords, drums) from the corpus' training part",
+        help="style: every part (melody, chords, drums) from the corpus' training part; "
+        "from a pack of piano loops, the piano and the bass under it, as the shipped style",
     )
     choices = corpus_choices()
     current = st.session_state.get("corpus", TRAINING.corpus)
@@ -57,6 +58,10 @@ with st.form("new_run"):
         "once it no longer gets better at the pieces it has not seen",
     )
     with st.expander("Advanced (model size and learning speed)"):
+        st.caption(
+            "Left as they are, a run that learns the piano takes the settings the shipped "
+            "style was trained with."
+        )
         c4, c5, c6, c7 = st.columns(4)
         seq_len = c4.number_input(
             "Sequence length",
@@ -90,17 +95,18 @@ with st.form("new_run"):
         "learning rate unless you set one",
     )
     if st.form_submit_button("Start training", type="primary"):
-        options: dict[str, object] = {
-            "epochs": int(epochs),
-            "seq_len": int(seq_len),
-            "units": int(units),
-            "layers": int(layers),
-            "learning_rate": float(rate),
+        values = {
+            "epochs": (int(epochs), d.epochs),
+            "seq_len": (int(seq_len), d.seq_len),
+            "units": (int(units), d.units),
+            "layers": (int(layers), d.layers),
+            "learning_rate": (float(rate), d.learning_rate),
         }
+        # Only what was changed: the command's own defaults hold for the rest (the shipped
+        # style's settings for the piano, the fine-tuning learning rate).
+        options: dict[str, object] = {k: v for k, (v, shown) in values.items() if v != shown}
         if kind == STYLE_KIND and start_from != SCRATCH:
             options["from"] = str(bases[start_from])
-            if float(rate) == d.learning_rate:
-                del options["learning_rate"]  # the fine-tuning default
         folder = start_run(runs_root(), kind, corpus_path(corpus), options)
         st.session_state.run = folder.name
         st.toast(f"Started {folder.name}")

@@ -1,5 +1,6 @@
 """The training page through Streamlit's AppTest: real runs of tiny models in child processes."""
 
+import json
 import time
 from pathlib import Path
 
@@ -18,6 +19,9 @@ def test_training_page_reports_a_failed_run(app_env) -> None:
     at.run()
     runs = app_env["user"] / "runs"
     (folder,) = list(runs.iterdir())
+    # Fields left as shown are the command's own defaults (a piano's: the shipped style's).
+    command = json.loads((folder / "run.json").read_text())["command"]
+    assert not {"--epochs", "--units", "--learning-rate"} & set(command), command
     deadline = time.time() + 120
     while time.time() < deadline and run_info(folder).status == "running":
         time.sleep(0.5)
@@ -84,8 +88,6 @@ def test_training_run_streams_points_and_stops_on_request(app_env, tiny_checkpoi
 
 @pytest.mark.timeout(600)
 def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> None:
-    import json
-
     from lofi.compose.song import compose
     from lofi.core.parts import part_names
     from lofi.core.types import GenerationConfig

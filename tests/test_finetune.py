@@ -4,6 +4,7 @@ the new corpus' training part only, and keeps vocabularies compatible."""
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from lofi.core.errors import StyleError
+from lofi.core.parts import style_parts
 from lofi.core.settings import TRAINING
 from lofi.data.split import held_out_part, split_pieces, training_part
 from lofi.encoding.vocab import vocabulary
@@ -188,6 +190,9 @@ def test_the_command_fine_tunes_and_refuses_clearly(base: Path, tmp_path: Path, 
     assert main(args) == 0
     data = json.loads((out / STYLE_FILE).read_text())
     assert data["base"]["name"] == "base" and data["corpus"] == "grooves"
+    # The command as given and the parts it chose (drums: not a piano pack, every part).
+    parts = ",".join(style_parts(()))
+    assert data["command"] == shlex.join(["python", "-m", "lofi", *args, "--parts", parts])
     # the base has no drums model: this corpus' drums are learned from scratch
     assert data["training"]["parts"]["drums"] == "trained from scratch"
     settings = read_checkpoint(out / "melody").meta["settings"]

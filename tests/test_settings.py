@@ -78,13 +78,17 @@ def test_each_setting_is_declared_once_and_every_surface_is_made_from_it() -> No
 
 
 def test_train_cli_and_engine_defaults_are_the_settings() -> None:
+    from lofi.cli.train import resolve_options
+
     args = _defaults("train", "melody", "--out", "x")
+    assert resolve_options(args, None) == []  # the settings' defaults: nothing to record
     config, size = TrainConfig(kind="melody"), ModelSize()
     for name in ("epochs", "seq_len", "batch_size", "patience", "seed"):
         assert getattr(args, name) == getattr(config, name) == getattr(TRAINING, name), name
     from lofi.cli.train import default_learning_rate
 
     assert default_learning_rate(args) == config.learning_rate == TRAINING.learning_rate
+    assert args.learning_rate == TRAINING.learning_rate
     finetune = _defaults("train", "style", "--from", "default", "--out", "x")
     assert default_learning_rate(finetune) == TRAINING.finetune_learning_rate
     for name in ("units", "layers", "embedding", "dropout", "token_dropout"):

@@ -14,7 +14,7 @@ from lofi.data.split import split_pieces
 from lofi.tools.features import from_piece, from_song, material_windows, whole_bars
 from lofi.tools.two_sample import bootstrap_overlaps, feature_overlaps, group_weights, weighted_aucs
 from lofi.tools.yardstick import TOO_FEW, compare_windows
-from tests.factories import write_corpus
+from tests.factories import groove_folder, write_corpus
 
 QUICK = {"draws": 2, "boots": 60, "trees": 30}
 
@@ -108,20 +108,23 @@ def test_songs_are_heard_in_the_parts_the_corpus_has(tmp_path) -> None:
     song = Song(Key(0, "major"), 80.0, 4, (Part("chords", chords), Part("bass", bass)), (), ())
     assert min(n.pitch for n in from_song(song, "s", ("chords", "melody")).notes) == 60
     assert min(n.pitch for n in from_song(song, "s").notes) == 36
-    assert compared_parts("lofi", None)[0] == ("chords", "melody")
-    assert compared_parts("some-folder", None)[0] is None
+    # Real files: a pack of piano loops (named as the bundled one), and songs with drums.
+    lofi = load_corpus(write_corpus(tmp_path / "corpora" / "lofi", "block", 2))
+    bands = {n: load_corpus(groove_folder(tmp_path / "corpora" / n, 2)) for n in ("a", "mine")}
+    assert compared_parts(lofi, None)[0] == ("chords", "melody")
+    assert compared_parts(bands["a"], None)[0] is None
     style = tmp_path / "style"
     style.mkdir()
     parts = {"melody": "melody", "comping": "comping", "bass": "bass"}
     write_style(Style(style, "s", "lofi", "0" * 64, "t", parts, {"drums": FALLBACK_RULES}))
     # The pack's pieces have no bass apart from the piano's left hand: a learned bass is not
     # compared with them (it would double the low register the pieces hold once).
-    assert compared_parts("lofi", style)[0] == ("chords", "melody")
-    assert compared_parts("blupi", style)[0] is None  # learned elsewhere: every part
+    assert compared_parts(lofi, style)[0] == ("chords", "melody")
+    assert compared_parts(bands["a"], style)[0] is None  # learned elsewhere: every part
     mine = tmp_path / "mine"
     mine.mkdir()
     write_style(Style(mine, "m", "mine", "0" * 64, "t", parts, {"drums": FALLBACK_RULES}))
-    assert compared_parts("mine", mine)[0] == ("bass", "chords", "melody")
+    assert compared_parts(bands["mine"], mine)[0] == ("bass", "chords", "melody")
 
 
 def test_bad_windows_and_shares_are_one_clear_line(tiny_checkpoints, capsys) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from lofi.cli.out_folder import check_writable
 from lofi.core.errors import ConfigError
 from lofi.core.parts import part_names, rules_fallbacks, style_parts
 from lofi.core.settings import TRAINING
+from lofi.learn.presets import PIANO_PACK_PARTS, PIANO_PRESET, default_parts, preset_for
 
 if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
@@ -33,10 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument(
         "--parts",
-        default=",".join(style_parts(())),
         help="style only: the parts to learn, comma-separated; the others fall back on the "
         "shipped style's models or their hand-written rules "
-        f"({', '.join(dict.fromkeys(rules_fallbacks().values()))}), as style.json records",
+        f"({', '.join(dict.fromkeys(rules_fallbacks().values()))}), as style.json records "
+        f"(default: {','.join(PIANO_PACK_PARTS)} for a pack of piano loops, a piano program "
+        f"alone and no drums in nearly every piece; else {','.join(style_parts(()))})",
     )
     d = TRAINING
     t.add_argument(
@@ -70,13 +73,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("--max-steps", int, d.max_steps, "cap on steps per epoch (0: none)"),
         ("--seed", int, d.seed, "seed for the split and the weights"),
     ]
+    preset = PIANO_PRESET.settings()
     for flag, kind, default, text in options:
-        t.add_argument(flag, type=kind, default=default, help=f"{text} (default {default:g})")
+        name = flag[2:].replace("-", "_")
+        if name in preset:  # left out: filled once the parts are known (`resolve_options`)
+            text += f" (default {default:g}; {preset[name]:g} when learning the piano)"
+            t.add_argument(flag, type=kind, help=text)
+        else:
+            t.add_argument(flag, type=kind, default=default, help=f"{text} (default {default:g})")
     t.add_argument(
         "--learning-rate",
         type=float,
         help=f"Adam learning rate, {d.learning_rate_range} (default {d.learning_rate:g}; "
-        f"{d.finetune_learning_rate:g} with --from)",
+        f"{preset['learning_rate']:g} when learning the piano; {d.finetune_learning_rate:g} "
+        "with --from)",
     )
     t.add_argument(
         "--from",
@@ -170,6 +180,8 @@ def check_train_options(args: argparse.Namespace) -> None:
         ("--seed", args.seed, 0, 2**32 - 1),  # what numpy and TensorFlow take
     ]
     for flag, value, low, high in checks:
+        if value is None:  # left out: its default or preset is in range
+            continue
         if not low <= value <= high:  # also refuses nan
             raise ConfigError(f"{flag} {_num(value)} is outside {_num(low)}–{_num(high)}")
     check_writable(args.out)
@@ -191,11 +203,8 @@ def _has_stopped_run(out: Path) -> bool:
 def _train(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
     from lofi.data.split import training_part
-    from lofi.learn.models import ModelSize
-    from lofi.learn.train import TrainConfig, check_config, command_line, train
+    from lofi.learn.train import check_config, train
 
-    if args.learning_rate is None:
-        args.learning_rate = default_learning_rate(args)
     check_train_options(args)
     if args.kind != "style" and (args.start_from or args.resume):
         raise ConfigError("--from and --resume are for styles: use `train style`")
@@ -203,33 +212,25 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
     if args.kind in ("form", "timing"):
         return _train_form(args)
-    config = TrainConfig(
-        kind=args.kind,
-        corpus=args.corpus,
-        epochs=args.epochs,
-        seq_len=args.seq_len,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        validation_split=args.validation_split,
-        patience=args.patience,
-        seed=args.seed,
-        size=ModelSize(args.units, args.layers, args.embedding, args.dropout, args.token_dropout),
-        max_steps=args.max_steps,
-    )
+    check_config(train_config(args))  # what was given, before a corpus is parsed
+    distributed = bool(args.data or args.workers or args.strategy != "none")
+    if distributed and args.kind in ("style", "drums", "bass", "comping"):
+        raise ConfigError(
+            "styles, drum, bass and comping models train from --corpus, not from shards"
+        )
+    corpus = None if distributed else load_corpus(args.corpus)
+    chosen = resolve_options(args, corpus)
+    config = train_config(args)
     check_config(config)
-    if args.data or args.workers or args.strategy != "none":
-        if args.kind in ("style", "drums", "bass", "comping"):
-            raise ConfigError(
-                "styles, drum, bass and comping models train from --corpus, not from shards"
-            )
-        return _train_distributed(args, config)
-    corpus = load_corpus(args.corpus)
+    command = recorded_command(args, chosen)
+    if corpus is None:
+        return _train_distributed(args, config, command)
     if args.kind == "style":
         args.held_out = TRAINING.held_out if args.held_out is None else args.held_out
-        return _train_style(args, config, corpus)
+        return _train_style(args, config, corpus, command)
     if args.held_out:  # a part alone trains on every piece unless told to keep some unseen
         corpus = training_part(corpus, args.held_out)
-    meta = train(config, corpus, args.out, command=command_line())
+    meta = train(config, corpus, args.out, command=command)
     print(
         f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "
         f"checkpoint in {args.out}"
@@ -237,9 +238,85 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) -> int:
+def resolve_options(args: argparse.Namespace, corpus: Corpus | None) -> list[str]:
+    """Fills in the parts and settings the user left out; returns them as flags.
+
+    A style's parts default to what the corpus is (`lofi.learn.presets.default_parts`); a
+    run learning the piano from scratch takes the shipped style's settings
+    (`PIANO_PRESET`) for each one not given, any other run the settings' defaults. One line
+    says what was chosen and why.
+
+    Returns:
+        The flags chosen beyond the settings' defaults (the parts, the preset's settings)
+        that the command did not give: appended to it, they reproduce the run.
+    """
+    chosen: list[str] = []
+    why = ""
+    parts: tuple[str, ...] = (args.kind,)
+    if args.kind == "style":
+        if args.parts is None:
+            parts, why = default_parts(corpus) if corpus is not None else (style_parts(()), "")
+            args.parts = ",".join(parts)
+            chosen += ["--parts", args.parts]
+        else:
+            parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    preset = preset_for(parts, fine_tuning=bool(args.start_from))
+    filled = False
+    for name, value in (preset.settings() if preset else _defaults(args)).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+            if preset is not None:
+                chosen += ["--" + name.replace("_", "-"), _num(value)]
+                filled = True
+    if why or filled:
+        settings = " with the shipped style's settings where none were given" if filled else ""
+        print(f"{why + ': ' if why else ''}training {','.join(parts)}{settings}")
+    return chosen
+
+
+def _defaults(args: argparse.Namespace) -> dict[str, int | float]:
+    """The settings' defaults of the options a preset may set."""
+    values = {name: getattr(TRAINING, name) for name in PIANO_PRESET.settings()}
+    return {**values, "learning_rate": default_learning_rate(args)}
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The run's settings from the options; one left out reads as its default."""
+    from lofi.learn.models import ModelSize
+    from lofi.learn.train import TrainConfig
+
+    given = {**_defaults(args), **{k: v for k, v in vars(args).items() if v is not None}}
+    return TrainConfig(
+        kind=args.kind,
+        corpus=args.corpus,
+        epochs=given["epochs"],
+        seq_len=given["seq_len"],
+        batch_size=given["batch_size"],
+        learning_rate=given["learning_rate"],
+        validation_split=args.validation_split,
+        patience=given["patience"],
+        seed=args.seed,
+        size=ModelSize(
+            given["units"],
+            args.layers,
+            given["embedding"],
+            given["dropout"],
+            given["token_dropout"],
+        ),
+        max_steps=args.max_steps,
+    )
+
+
+def recorded_command(args: argparse.Namespace, chosen: list[str]) -> str:
+    """The command that makes this run again: as given (no --resume), and what was chosen."""
+    argv = [a for a in getattr(args, "argv", []) if a != "--resume"]
+    return shlex.join(["python", "-m", "lofi", *argv, *chosen])
+
+
+def _train_style(
+    args: argparse.Namespace, config: TrainConfig, corpus: Corpus, command: str
+) -> int:
     from lofi.learn.style_training import StyleStopped, stopped_style, train_style
-    from lofi.learn.train import command_line
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
     try:
@@ -248,7 +325,7 @@ def _train_style(args: argparse.Namespace, config: TrainConfig, corpus: Corpus) 
             args.out,
             config,
             parts,
-            command_line(),
+            command,
             held_out=args.held_out,
             start_from=args.start_from,
             resume=args.resume,
@@ -299,9 +376,8 @@ def _train_form(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_distributed(args: argparse.Namespace, config: TrainConfig) -> int:
+def _train_distributed(args: argparse.Namespace, config: TrainConfig, command: str) -> int:
     from lofi.learn.distribute import run_local_workers, train_from_shards
-    from lofi.learn.train import command_line
 
     if not args.data:
         raise ConfigError("--strategy and --workers train from shards: give --data DIR")
@@ -312,9 +388,7 @@ def _train_distributed(args: argparse.Namespace, config: TrainConfig) -> int:
         speed = reports[0].get("windows_per_second", 0.0)
         print(f"{speed:.0f} windows/s over {len(reports)} workers; checkpoint in {args.out}")
         return 0
-    meta = train_from_shards(
-        config, args.data, args.out, args.strategy, args.shard_policy, command_line()
-    )
+    meta = train_from_shards(config, args.data, args.out, args.strategy, args.shard_policy, command)
     if meta["report"]["chief"]:
         print(
             f"best val_loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}; "

@@ -33,9 +33,6 @@ GAME_CORPORA = {
 }
 # Corpora shipped inside the product (corpora/<name>/, with their LICENSE and source line).
 SHIPPED_CORPORA = ("lofi",)
-# The song parts a corpus' pieces hold, where not every part: a single piano track (a top
-# line over chords) has no drums and no separate bass, so evaluate hears songs without them.
-CORPUS_PARTS = {"lofi": ("chords", "melody")}
 BUNDLED = (*GAME_CORPORA, *SHIPPED_CORPORA, "bach", "default")
 Progress = Callable[[int, int], object]
 

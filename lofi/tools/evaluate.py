@@ -23,7 +23,8 @@ from lofi.core.errors import EvaluationError
 from lofi.core.parts import tracks
 from lofi.core.settings import GENERATION
 from lofi.core.types import GenerationConfig, Key, Song
-from lofi.data.corpus import CORPUS_PARTS, Corpus
+from lofi.data.corpus import Corpus
+from lofi.data.instruments import is_piano_pack
 from lofi.data.split import split_pieces
 from lofi.models import SongModels
 from lofi.models.checkpoint import read_checkpoint
@@ -196,14 +197,21 @@ def validation_losses(checkpoints: Mapping[str, Path]) -> dict[str, float | None
     return losses
 
 
-def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | None, str]:
+# The song parts a piano pack's pieces hold: a single piano (a top line over chords) has no
+# drums and no separate bass, so its songs are heard without them.
+PIANO_PACK_PARTS = ("chords", "melody")
+
+
+def compared_parts(corpus: Corpus, style: Path | None) -> tuple[tuple[str, ...] | None, str]:
     """The song parts to compare with the corpus' pieces, and why (like with like).
 
     The parts the style learned from this corpus (style.json's `training.part_corpora`,
     part → corpus, else its `corpus` for every learned part), of those the corpus has when
-    it is a bundled piano pack (melody and chords: its pieces' bass is the piano's left
-    hand); else the parts the corpus has; else every pitched part.
+    it is a pack of piano loops (`lofi.data.instruments.is_piano_pack`: melody and chords,
+    its pieces' bass is the piano's left hand); else the parts the corpus has; else every
+    pitched part.
     """
+    name, piano = corpus.name, is_piano_pack(corpus)
     if style is not None:
         try:  # what style.json says of where each part was learned (evaluate loaded its models)
             data = json.loads((style / STYLE_FILE).read_text())
@@ -217,14 +225,14 @@ def compared_parts(corpus: str, style: Path | None) -> tuple[tuple[str, ...] | N
                 if isinstance(sources, dict)
                 else dict.fromkeys(parts, data.get("corpus"))
             )
-            own = sorted({t for p, c in learned.items() if c == corpus for t in _tracks_of(p)})
-            if corpus in CORPUS_PARTS:  # a bass learned from a piano pack's lowest line
-                own = [t for t in own if t in CORPUS_PARTS[corpus]]  # doubles its left hand
+            own = sorted({t for p, c in learned.items() if c == name for t in _tracks_of(p)})
+            if piano:  # a bass learned from a piano pack's lowest line doubles its left hand
+                own = [t for t in own if t in PIANO_PACK_PARTS]
             if own:
-                return tuple(own), f"the parts style {data.get('name')} learned from {corpus}"
-    if corpus in CORPUS_PARTS:
-        return CORPUS_PARTS[corpus], f"the parts {corpus} has: no drums, no separate bass"
-    return None, f"{corpus} has every part"
+                return tuple(own), f"the parts style {data.get('name')} learned from {name}"
+    if piano:
+        return PIANO_PACK_PARTS, f"the parts {name} has: no drums, no separate bass"
+    return None, f"{name} has every part"
 
 
 def evaluate_songs(
@@ -350,7 +358,7 @@ def evaluate(
         style = Path(style_or_models)
         models = load_song_models(style)
         checkpoints = checkpoints or style_checkpoints(style)
-    chosen = (parts, "chosen") if parts else compared_parts(corpus.name, style)
+    chosen = (parts, "chosen") if parts else compared_parts(corpus, style)
     report = progress or (lambda stage, fraction: None)
     report("generating songs", 0.0)
     made = generate_songs(models, songs, seed, bars)
