@@ -70,7 +70,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     v.add_argument(
         "--parts",
         help="song parts to compare, comma-separated (default: the parts the style learned "
-        "from the corpus, else those the corpus has, e.g. lofi: chords,melody)",
+        "from the corpus, else those the corpus has: chords,melody for a pack of piano loops "
+        "like lofi)",
     )
     v.add_argument(
         "--draws", type=int, default=5, help="random draws for the human baseline (default 5)"
