@@ -148,3 +148,17 @@ def test_flags_the_user_gives_win(corpora, capsys) -> None:
     resolve_options(args, corpora["piano"])
     assert (args.units, args.dropout) == (PIANO_PRESET.units, 0.2)
     capsys.readouterr()
+
+
+def test_the_bundled_pack_is_one_and_is_heard_as_one() -> None:
+    from lofi.learn.presets import default_parts
+    from lofi.tools.evaluate import compared_parts
+
+    pack = load_corpus(SHIPPED.parents[1] / "corpora" / "lofi")  # 99 single-track piano loops
+    assert pack.name == "lofi" and is_piano_pack(pack)
+    assert default_parts(pack) == (("piano", "bass"), "a pack of piano loops")
+    assert compared_parts(pack, None) == (
+        ("chords", "melody"),
+        "the parts lofi has: no drums, no separate bass",
+    )
+    assert compared_parts(pack, SHIPPED)[0] == ("chords", "melody")  # its bass left out
