@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "train",
         help="train a part model, or a whole style, on a corpus",
         description="Train a model; progress lines go to OUT/progress.jsonl. `train style` "
-        "trains every part into OUT/PART and writes OUT/style.json.",
+        "trains every part (a pack of piano loops: the piano and the bass) into OUT/PART and "
+        "writes OUT/style.json.",
     )
     t.add_argument(
         "kind",
