@@ -95,6 +95,30 @@ def test_studio_player_audio_keeps_its_total_cap(tmp_path, monkeypatch) -> None:
     assert beds.is_file()
 
 
+def test_a_player_being_written_is_never_pruned(tmp_path, monkeypatch) -> None:
+    """Another listener's take being written stays, even as the least recently used."""
+    import lofi.service.studio_stream as stream
+    from lofi.service.storage import begin_writing, end_writing, is_being_written
+
+    monkeypatch.setattr(stream, "static_root", lambda: tmp_path)
+    _limits(monkeypatch, stream, studio_static_bytes=250)
+    _written(tmp_path / stream.BEDS / "rain.wav", 100)
+    for age, player in ((300, "a"), (200, "b"), (100, "c")):
+        _aged(_written(tmp_path / player / "t1" / "melody-a.wav", 100), age)
+    ours = tmp_path / "ours"
+    _written(ours / "t9" / "melody-a.wav", 10)
+    begin_writing(tmp_path / "a")
+    try:
+        stream._prune(ours, keep=ours / "t9")
+        assert sorted(p.name for p in tmp_path.iterdir()) == [stream.BEDS, "a", "ours"]
+    finally:
+        end_writing(tmp_path / "a")
+    assert not is_being_written(tmp_path / "a")
+    _aged(_written(tmp_path / "d" / "t1" / "melody-a.wav", 100), 50)
+    stream._prune(ours, keep=ours / "t9")  # written out, it is the least recently used again
+    assert sorted(p.name for p in tmp_path.iterdir()) == [stream.BEDS, "d", "ours"]
+
+
 def test_cut_off_takes_and_page_visits_leave_nothing_behind(tmp_path) -> None:
     from lofi.service.storage import pin
     from lofi.service.takes import LEFTOVER_S, prune_session

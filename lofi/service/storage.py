@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +57,35 @@ def is_downloaded(path: Path) -> bool:
 
 
 def is_kept(path: Path) -> bool:
-    """Pinned or downloaded: never pruned."""
-    return is_pinned(path) or is_downloaded(path)
+    """Pinned, downloaded or being written: never pruned."""
+    return is_pinned(path) or is_downloaded(path) or is_being_written(path)
+
+
+# Folders some session of this server is writing into now. A listener's player was removed
+# mid-write when it was the least recently used under the cap; the writers are a bounded pool.
+_writing: Counter[Path] = Counter()
+_writing_lock = threading.Lock()
+
+
+def begin_writing(folder: Path) -> None:
+    """Marks a folder as being written (until end_writing): no prune removes it meanwhile."""
+    with _writing_lock:
+        _writing[folder.resolve()] += 1
+
+
+def end_writing(folder: Path) -> None:
+    """Ends one begin_writing of the folder."""
+    with _writing_lock:
+        key = folder.resolve()
+        _writing[key] -= 1
+        if _writing[key] <= 0:
+            del _writing[key]
+
+
+def is_being_written(path: Path) -> bool:
+    """Whether some session is writing into this folder now."""
+    with _writing_lock:
+        return _writing[path.resolve()] > 0 if _writing else False
 
 
 def pin(folder: Path) -> None:

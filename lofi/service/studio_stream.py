@@ -41,7 +41,7 @@ from lofi.core.settings import LIMITS, MIX
 from lofi.core.types import Song
 from lofi.models import SongModels
 from lofi.service.recipe import TrackRequest, validate_request
-from lofi.service.storage import prune
+from lofi.service.storage import begin_writing, end_writing, prune
 from lofi.service.takes import save_take
 from lofi.service.track import Track, mix_stems
 
@@ -257,8 +257,13 @@ def start_take(
     take.folder = root / take.id
     take.folder.mkdir(parents=True, exist_ok=True)
     take.timings["compose"] = time.perf_counter() - clicked
-    _prune(root, keep=take.folder)
-    take.future = _pool.submit(_make, take)
+    begin_writing(root)  # until _make ends: another session's prune leaves this player
+    try:
+        _prune(root, keep=take.folder)
+        take.future = _pool.submit(_make, take)
+    except BaseException:
+        end_writing(root)
+        raise
     return take
 
 
@@ -268,6 +273,8 @@ def _make(take: PlayerTake) -> None:
     except Exception as exc:  # shown by the page
         take.error = str(exc) or type(exc).__name__
         take.ready.set()
+    finally:
+        end_writing(take.folder.parent)
 
 
 def _make_audio(take: PlayerTake) -> None:
