@@ -98,6 +98,23 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     assert f"held-out pieces: {r['finetune_verdict']}" in res.stdout
     assert f"held-out pieces: {r['small_finetune_verdict']}" in res.stdout
     assert r["small_finetuned_beats_both_heldout_loss"] in (0.0, 1.0)
+    # the lofi pack in two halves: a base on one, fine-tuned and from scratch on the other
+    assert r["pack_base_files"] == r["pack_user_files"] == 4 and r["pack_held_out_pieces"] > 2
+    assert r["pack_finetune_seconds"] > 0 and r["pack_finetune_cpu_seconds"] > 0
+    parts = r["pack_heldout_loss_parts"].split(",")
+    assert parts == ["piano", "bass"]  # what `train style` learns of a piano pack
+    for name in ("base", "finetuned", "scratch"):
+        summed = sum(r[f"pack_{name}_heldout_loss_{p}"] for p in parts)
+        assert r[f"pack_{name}_heldout_loss"] == approx(summed)
+        for key in ("heldout_loss", "realism_gap"):
+            low, high = r[f"pack_{name}_{key}_low"], r[f"pack_{name}_{key}_high"]
+            assert low <= r[f"pack_{name}_{key}"] <= high, (name, key)
+        assert r[f"pack_{name}_compared"].startswith("chords, melody")
+    diff = "pack_finetuned_minus_scratch_heldout_loss"
+    own, scratch = r["pack_finetuned_heldout_loss"], r["pack_scratch_heldout_loss"]
+    assert r[diff] == approx(own - scratch)
+    assert r["pack_finetuned_beats_scratch_heldout_loss"] == float(r[diff + "_high"] < 0)
+    assert f"held-out pieces: {r['pack_verdict']}" in res.stdout
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
         assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key
@@ -105,7 +122,7 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     page = (tmp_path / "docs" / "benchmark.md").read_text()
     saved = json.loads((tmp_path / "docs" / "benchmark.json").read_text())
     assert page.startswith("# Benchmark") and "python -m lofi.tools.bench --smoke" in page
-    assert set(saved["cases"]) >= {"sampler", "render", "e2e", "realism", "style"}
+    assert set(saved["cases"]) >= {"sampler", "render", "e2e", "realism", "style", "lofi-pack"}
     assert saved["cases"]["render"]["figures"]["render_ratio"] == r["render_ratio"]
     assert f"| {r['render_ratio']:,.3f} | ≤ 1.2 | render |" in page
 

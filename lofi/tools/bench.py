@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def targets() -> dict[str, str]:
     """Each figure's target, by key."""
+    from lofi.tools.bench_pack import PACK_TARGETS
     from lofi.tools.bench_style import STYLE_TARGETS
 
     return {
@@ -38,6 +39,7 @@ def targets() -> dict[str, str]:
         "radio_lookahead_margin_s": "> 0",
         "studio_time_to_first_audio_s": "≤ 1",
         **STYLE_TARGETS,
+        **PACK_TARGETS,
     }
 
 
@@ -57,6 +59,11 @@ def print_table(results: dict[str, Any]) -> None:
                 f"fine-tuning on {files:.0f} files, their held-out pieces: "
                 f"{results[f'{prefix}finetune_verdict']}"
             )
+    if "pack_verdict" in results:
+        print(
+            f"fine-tuning on {results['pack_user_files']:.0f} files of the lofi pack, its "
+            f"held-out pieces: {results['pack_verdict']}"
+        )
     if "sound" in results:
         from lofi.tools.bench_sound import print_sound_table
 
@@ -71,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from lofi.tools.bench_corpus import bench_corpus, bench_parse
     from lofi.tools.bench_measure import machine
     from lofi.tools.bench_model import bench_sampler, bench_train_pipeline
+    from lofi.tools.bench_pack import PACK_SMOKE, bench_pack
     from lofi.tools.bench_radio import bench_radio
     from lofi.tools.bench_sound import RADIO_TRACKS, bench_sound
     from lofi.tools.bench_studio import bench_studio
@@ -96,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="NAME",
         help="run only this case (repeatable): sampler, render, e2e, takes, corpus, parse, "
-        "train, memory, radio, studio, realism, style, sound",
+        "train, memory, radio, studio, realism, style, lofi-pack, sound",
     )
     parser.add_argument(
         "--report",
@@ -132,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("studio", lambda: bench_studio(request, repeats)),
         *style_cases(melody, chords, corpus, smoke),
+        # The bundled lofi pack in two halves: a base style, fine-tuned to the other half.
+        ("lofi-pack", lambda: bench_pack(smoke, **PACK_SMOKE if smoke else {})),
         ("sound", lambda: bench_sound(1 if smoke else RADIO_TRACKS, smoke)),
     ]
     unknown = set(args.case or ()) - {name for name, _ in cases}

@@ -53,6 +53,11 @@ LABELS = {
     "finetune_seconds": "fine-tuning the shipped style to the chorales, wall s",
     "finetune_cpu_seconds": "… CPU s",
     "scratch_style_seconds": "the same corpus trained from scratch, wall s",
+    "pack_finetune_seconds": "fine-tuning a piano style to a user's lofi pack (`train style "
+    "--from` as a child process), wall s",
+    "pack_finetune_cpu_seconds": "… CPU s",
+    "pack_scratch_seconds": "the same pack trained from scratch, wall s",
+    "pack_base_seconds": "the base style trained on the other half of the pack, wall s",
 }
 
 

@@ -1,0 +1,84 @@
+"""The lofi-pack bench case: its two halves of the pack, its per-piece losses, its verdict.
+
+The whole case runs (tiny) in the bench's smoke run, tests/test_bench.py.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lofi.data.corpus import load_corpus
+from lofi.data.split import held_out_part, split_pieces
+from lofi.tools.bench_pack import (
+    SEQ_LEN,
+    corpus_folder,
+    loss_figures,
+    pack_halves,
+    verdict,
+)
+
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "lofi"
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_corpus(SHIPPED.parents[1] / "corpora" / "lofi")
+
+
+def test_the_halves_deal_the_training_part_by_piece(pack, tmp_path: Path) -> None:
+    a, b = pack_halves(pack)
+    train, held = split_pieces(pack, 0.2)
+    assert not set(a) & set(b) and abs(len(a) - len(b)) <= 1 and len(b) >= 20
+    source = dict(zip((p.content_hash for p in pack.pieces), pack.sources, strict=True))
+    assert sorted(a + b) == sorted(source[p.content_hash] for p in train)
+    assert not {source[p.content_hash] for p in held} & set(a + b)
+    # Copies keep their bytes: the user's pack holds none of the pack's held-out pieces.
+    user = load_corpus(corpus_folder(b[:3], tmp_path / "user"))
+    assert len(user.pieces) == 3
+    assert {p.content_hash for p in user.pieces} <= {p.content_hash for p in train}
+
+
+def test_held_out_losses_resample_the_pieces_they_average(pack) -> None:
+    from lofi.tools.bench_style import held_out_loss
+
+    held = held_out_part(pack, 0.2)
+    styles = {"base": SHIPPED, "finetuned": SHIPPED, "scratch": SHIPPED}
+    out = loss_figures(styles, held, resamples=50)
+    assert out["pack_heldout_loss_parts"] == "piano,bass"
+    for part in ("piano", "bass"):  # the mean over the pieces' windows is the bench's loss
+        whole = held_out_loss(SHIPPED / part, held, SEQ_LEN)
+        assert out[f"pack_base_heldout_loss_{part}"] == pytest.approx(whole, rel=1e-3)
+    summed = out["pack_base_heldout_loss_piano"] + out["pack_base_heldout_loss_bass"]
+    assert out["pack_base_heldout_loss"] == pytest.approx(summed)
+    low, high = out["pack_base_heldout_loss_low"], out["pack_base_heldout_loss_high"]
+    assert low < out["pack_base_heldout_loss"] < high and np.isfinite([low, high]).all()
+    # The same style three times: resampled over the same pieces, the difference is nil.
+    diff = "pack_finetuned_minus_scratch_heldout_loss"
+    assert out[diff] == out[diff + "_low"] == out[diff + "_high"] == 0.0
+
+
+def test_a_win_needs_the_intervals_to_agree() -> None:
+    figures: dict[str, float] = {}
+    for name, loss, gap in (("base", 9.0, 0.5), ("finetuned", 7.0, 0.1), ("scratch", 8.0, 0.3)):
+        figures |= {f"pack_{name}_heldout_loss": loss, f"pack_{name}_realism_gap": gap}
+        figures |= {f"pack_{name}_heldout_loss_low": loss - 0.5}
+        figures |= {f"pack_{name}_heldout_loss_high": loss + 0.5}
+        figures |= {f"pack_{name}_realism_gap_low": gap - 0.05}
+        figures |= {f"pack_{name}_realism_gap_high": gap + 0.05}
+    diff = "pack_finetuned_minus_scratch_heldout_loss"
+    figures |= {diff: -1.0, diff + "_low": -1.4, diff + "_high": -0.6}
+    out = verdict(figures)
+    assert out["pack_finetuned_beats_scratch_heldout_loss"] == 1.0
+    assert out["pack_finetuned_beats_scratch_realism_gap"] == 1.0
+    assert "held-out loss: fine-tuned beats from-scratch" in out["pack_verdict"]
+    # A lower gap whose interval reaches into the other's is no win, and says so.
+    figures["pack_finetuned_realism_gap_high"] = 0.26
+    figures[diff + "_high"] = 0.1
+    out = verdict(figures)
+    assert out["pack_finetuned_beats_scratch_realism_gap"] == 0.0
+    assert out["pack_finetuned_beats_scratch_heldout_loss"] == 0.0
+    words = out["pack_verdict"]
+    assert "realism gap: fine-tuned is lower than from-scratch, within the intervals" in words
+    figures["pack_finetuned_heldout_loss"] = 8.5
+    assert "held-out loss: fine-tuned does NOT beat" in verdict(figures)["pack_verdict"]
