@@ -114,6 +114,10 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     own, scratch = r["pack_finetuned_heldout_loss"], r["pack_scratch_heldout_loss"]
     assert r[diff] == approx(own - scratch)
     assert r["pack_finetuned_beats_scratch_heldout_loss"] == float(r[diff + "_high"] < 0)
+    gap = "pack_finetuned_minus_scratch_realism_gap"
+    own, scratch = r["pack_finetuned_realism_gap"], r["pack_scratch_realism_gap"]
+    assert r[gap] == approx(own - scratch)
+    assert r["pack_finetuned_beats_scratch_realism_gap"] == float(r[gap + "_high"] < 0)
     assert f"held-out pieces: {r['pack_verdict']}" in res.stdout
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):

@@ -15,6 +15,7 @@ from lofi.tools.bench_pack import (
     corpus_folder,
     loss_figures,
     pack_halves,
+    paired_gap,
     verdict,
 )
 
@@ -58,27 +59,43 @@ def test_held_out_losses_resample_the_pieces_they_average(pack) -> None:
     assert out[diff] == out[diff + "_low"] == out[diff + "_high"] == 0.0
 
 
-def test_a_win_needs_the_intervals_to_agree() -> None:
+def test_two_styles_gaps_are_compared_over_the_same_held_out_resamples(pack) -> None:
+    from lofi.tools.evaluate import evaluate
+
+    def measured(style: Path):
+        return evaluate(pack, style, 2, 1, 8, 0.2, windows=(1, 2), draws=1, boots=20)
+
+    lofi, game = measured(SHIPPED), measured(SHIPPED.parent)  # the pack's style, the games'
+    out = paired_gap(lofi, game)
+    key = "pack_finetuned_minus_scratch_realism_gap"
+    assert out[key] == pytest.approx(lofi.realism_gap - game.realism_gap)
+    assert out[key + "_low"] <= out[key] <= out[key + "_high"]
+    assert out[key + "s"].startswith("1 bar: ") and "; 2 bars: " in out[key + "s"]
+    same = paired_gap(lofi, lofi)  # a style against itself: nothing left to differ
+    assert same[key] == same[key + "_low"] == same[key + "_high"] == 0.0
+
+
+def test_a_win_needs_the_paired_interval_below_zero() -> None:
     figures: dict[str, float] = {}
-    for name, loss, gap in (("base", 9.0, 0.5), ("finetuned", 7.0, 0.1), ("scratch", 8.0, 0.3)):
-        figures |= {f"pack_{name}_heldout_loss": loss, f"pack_{name}_realism_gap": gap}
-        figures |= {f"pack_{name}_heldout_loss_low": loss - 0.5}
-        figures |= {f"pack_{name}_heldout_loss_high": loss + 0.5}
-        figures |= {f"pack_{name}_realism_gap_low": gap - 0.05}
-        figures |= {f"pack_{name}_realism_gap_high": gap + 0.05}
-    diff = "pack_finetuned_minus_scratch_heldout_loss"
-    figures |= {diff: -1.0, diff + "_low": -1.4, diff + "_high": -0.6}
+    for name, loss, gap in (("base", 9.0, 0.5), ("finetuned", 7.0, 0.2), ("scratch", 8.0, 0.3)):
+        for key, value in (("heldout_loss", loss), ("realism_gap", gap)):
+            figures |= {f"pack_{name}_{key}": value, f"pack_{name}_{key}_low": value - 0.5}
+            figures[f"pack_{name}_{key}_high"] = value + 0.5  # each alone: all overlapping
+    for key, diff in (("heldout_loss", -1.0), ("realism_gap", -0.1)):
+        d = f"pack_finetuned_minus_scratch_{key}"
+        figures |= {d: diff, d + "_low": diff - 0.05, d + "_high": diff + 0.05}
     out = verdict(figures)
     assert out["pack_finetuned_beats_scratch_heldout_loss"] == 1.0
     assert out["pack_finetuned_beats_scratch_realism_gap"] == 1.0
     assert "held-out loss: fine-tuned beats from-scratch" in out["pack_verdict"]
-    # A lower gap whose interval reaches into the other's is no win, and says so.
-    figures["pack_finetuned_realism_gap_high"] = 0.26
-    figures[diff + "_high"] = 0.1
+    assert "fine-tuned − scratch -0.100 [-0.150, -0.050]" in out["pack_verdict"]
+    # A lower figure whose paired interval reaches 0 is no win, and says so.
+    figures["pack_finetuned_minus_scratch_realism_gap_high"] = 0.02
+    figures["pack_finetuned_minus_scratch_heldout_loss_high"] = float("nan")  # unpaired
     out = verdict(figures)
     assert out["pack_finetuned_beats_scratch_realism_gap"] == 0.0
     assert out["pack_finetuned_beats_scratch_heldout_loss"] == 0.0
     words = out["pack_verdict"]
-    assert "realism gap: fine-tuned is lower than from-scratch, within the intervals" in words
-    figures["pack_finetuned_heldout_loss"] = 8.5
+    assert "realism gap: fine-tuned is lower than from-scratch, within the interval" in words
+    figures["pack_finetuned_minus_scratch_heldout_loss"] = 0.3
     assert "held-out loss: fine-tuned does NOT beat" in verdict(figures)["pack_verdict"]

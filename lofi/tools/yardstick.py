@@ -161,6 +161,8 @@ class WindowComparison:
         overlap_ratio: the songs' mean overlap over the human one (1: as real).
         readable: the readable features, the most separating first.
         features: the window rows of the songs and the held-out pieces.
+        gap_resamples: the gap under each bootstrap resample (column 0: the sample), so two
+            styles' gaps measured with one seed compare pair-wise (lofi.tools.bench_pack).
     """
 
     bars: int
@@ -173,6 +175,9 @@ class WindowComparison:
     overlap_ratio: Estimate
     readable: tuple[Separation, ...]
     features: dict[str, np.ndarray] = field(repr=False, compare=False)
+    gap_resamples: np.ndarray = field(
+        default_factory=lambda: np.zeros(0), repr=False, compare=False
+    )
 
     @property
     def decided(self) -> bool:
@@ -386,4 +391,5 @@ def compare_windows(
         overlap_ratio=Estimate.of(ratio),
         readable=tuple(readable),
         features={"generated": g, "held_out": h},
+        gap_resamples=auc_g["forest"] - auc_h["forest"],
     )
