@@ -119,6 +119,7 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     assert r[gap] == approx(own - scratch)
     assert r["pack_finetuned_beats_scratch_realism_gap"] == float(r[gap + "_high"] < 0)
     assert f"held-out pieces: {r['pack_verdict']}" in res.stdout
+    assert r["pack_setup"] in res.stdout and "4 of the other half" in r["pack_setup"]
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
         assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key

@@ -60,6 +60,7 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{results[f'{prefix}finetune_verdict']}"
             )
     if "pack_verdict" in results:
+        print(f"{results['pack_setup']}.")
         print(
             f"fine-tuning on {results['pack_user_files']:.0f} files of the lofi pack, its "
             f"held-out pieces: {results['pack_verdict']}"
