@@ -63,6 +63,10 @@ def _group(item: pytest.Item) -> str:
     return "browser" if name in BROWSER else str(item.path.relative_to(Path(__file__).parent))
 
 
+# First: pytest-xdist reads the groups in its own hook, registered in each worker after this
+# one and so called before it; it found no group, and one module's tests (and their trained
+# fixtures) went to several workers.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         group = _group(item)
