@@ -11,7 +11,8 @@ import pytest
 from lofi.core.types import Key, Note, Part, Song
 from lofi.data.corpus import Corpus, load_corpus
 from lofi.data.split import halves, split_pieces
-from lofi.tools.features import FEATURE_NAMES, feature_table, from_piece, from_song
+from lofi.data.window_features import FEATURE_NAMES
+from lofi.tools.features import feature_table, from_piece, from_song
 from lofi.tools.metrics import chord_tone_counts, copying
 from lofi.tools.two_sample import classifier_auc, overlapped_area
 from tests.factories import write_corpus

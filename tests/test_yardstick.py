@@ -11,7 +11,8 @@ from sklearn.metrics import roc_auc_score
 from lofi.core.types import Key, Note, Part, Song
 from lofi.data.corpus import Corpus, load_corpus
 from lofi.data.split import split_pieces
-from lofi.tools.features import from_piece, from_song, material_windows, whole_bars
+from lofi.data.window_features import whole_bars
+from lofi.tools.features import from_piece, from_song, material_windows
 from lofi.tools.two_sample import bootstrap_overlaps, feature_overlaps, group_weights, weighted_aucs
 from lofi.tools.yardstick import TOO_FEW, compare_windows
 from tests.factories import groove_folder, write_corpus

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lofi.cli.out_folder import check_writable
+from lofi.cli.train_files import train_file
 from lofi.core.errors import ConfigError
 from lofi.core.parts import part_names, rules_fallbacks, style_parts
 from lofi.core.settings import TRAINING
+from lofi.learn.critic import LOOPS
 from lofi.learn.presets import PIANO_PACK_PARTS, PIANO_PRESET, default_parts, preset_for
 
 if TYPE_CHECKING:
@@ -29,10 +31,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     t.add_argument(
         "kind",
-        choices=[*part_names(), "form", "timing", "style"],
+        choices=[*part_names(), "form", "timing", "critic", "style"],
         help="which model to train; form: the form model alone (OUT/form.json); timing: the "
-        "timing feels alone (OUT/timing.json); style: every part, the form and the timing "
-        "(see --parts)",
+        "timing feels alone (OUT/timing.json); critic: the loop critic of the style in OUT, "
+        "which chooses among the loops its piano draws (OUT/critic.npz); style: every part, "
+        "the form, the timing and, with a piano, its loop critic (see --parts)",
     )
     t.add_argument(
         "--parts",
@@ -109,6 +112,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="share of the corpus' pieces never trained on, chosen by content hash as "
         f"`evaluate` chooses them (a style, form or timing: default {d.held_out:g}; one "
         "part: default 0; 0 trains on every piece)",
+    )
+    t.add_argument(
+        "--critic-loops",
+        type=int,
+        default=LOOPS,
+        help="a style with a piano, or critic: loops its piano draws for the loop critic to "
+        f"learn from (default {LOOPS}; 0: no critic, the piano plays the first loop it draws)",
     )
     t.add_argument(
         "--data",
@@ -211,8 +221,8 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError("--from and --resume are for styles: use `train style`")
     if args.held_out is not None and not 0.0 <= args.held_out < 1.0:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
-    if args.kind in ("form", "timing"):
-        return _train_form(args)
+    if args.kind in ("form", "timing", "critic"):
+        return train_file(args)
     check_config(train_config(args))  # what was given, before a corpus is parsed
     distributed = bool(args.data or args.workers or args.strategy != "none")
     if distributed and args.kind in ("style", "drums", "bass", "comping"):
@@ -317,6 +327,7 @@ def recorded_command(args: argparse.Namespace, chosen: list[str]) -> str:
 def _train_style(
     args: argparse.Namespace, config: TrainConfig, corpus: Corpus, command: str
 ) -> int:
+    from lofi.learn.critic import train_critic
     from lofi.learn.style_training import StyleStopped, stopped_style, train_style
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
@@ -339,6 +350,9 @@ def _train_style(
         if usable is not None:
             print(f"usable now as the style in {usable}")
         return 0
+    if "piano" in style.parts and args.critic_loops > 0:
+        path = train_critic(args.out, corpus, args.held_out, args.critic_loops, command)
+        print(f"loop critic of {args.critic_loops} piano loops in {path}")
     fallbacks = ", ".join(f"{k} → {v}" for k, v in style.fallbacks.items()) or "none"
     print(
         f"style {style.name} in {args.out}: learned {', '.join(style.parts)}; "
@@ -351,30 +365,6 @@ def _train_style(
 def default_learning_rate(args: argparse.Namespace) -> float:
     """The default learning rate: lower when fine-tuning."""
     return TRAINING.finetune_learning_rate if args.start_from else TRAINING.learning_rate
-
-
-def _train_form(args: argparse.Namespace) -> int:
-    """The form (OUT/form.json) or the timing feels (OUT/timing.json) alone."""
-    from lofi.data.corpus import load_corpus
-    from lofi.data.split import training_part
-    from lofi.learn.style_training import train_form, train_timing
-    from lofi.models.form import FORM_FILE
-    from lofi.models.timing import TIMING_FILE
-
-    fit, name = (train_form, FORM_FILE) if args.kind == "form" else (train_timing, TIMING_FILE)
-    path = args.out / name
-    if path.exists():
-        raise ConfigError(f"{path} already exists; choose another --out folder")
-    if args.held_out is None:
-        args.held_out = TRAINING.held_out
-    seen = training_part(load_corpus(args.corpus), args.held_out)
-    learned, reason = fit(seen, path)
-    if reason:
-        print(f"no {args.kind} learned: {reason}; a style from this corpus falls back on {learned}")
-        return 1
-    held = f"held out: {args.held_out:g}"
-    print(f"{args.kind} model of {len(seen.pieces)} pieces ({held}) in {path}")
-    return 0
 
 
 def _train_distributed(args: argparse.Namespace, config: TrainConfig, command: str) -> int:

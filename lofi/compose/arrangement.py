@@ -53,10 +53,14 @@ class Arrangement:
         form: "rules" plays the fixed plan of `lofi.compose.form.rules_form` (intro and
             outro of 4 bars, 2 under 24 bars; B every fourth block); "style" samples the
             style's learned form model (or its named fallback).
+        loop_choices: loops a learned piano draws for each new loop (and each new second
+            half), of which it plays the one its style's loop critic (lofi.models.critic)
+            takes most for a piece of the corpus; 1, or a style without a critic, plays the
+            first drawn (versions 1–4).
     """
 
     name: str = "lofi-sections"
-    version: int = 4
+    version: int = 5
     bass_entry: float = 0.5
     intro_lead_in: float = 0.5
     outro_energy: float = 0.6
@@ -73,6 +77,7 @@ class Arrangement:
     form: str = "style"
     rhythm: str = AS_LEARNED
     timing: str = "style"
+    loop_choices: int = 32
 
     def drum_energy(self, bar: int, sections: tuple[Section, ...]) -> float | None:
         """How hard the drums play in `bar` (0–1): 0 leaves only soft cymbals; None: silent."""
@@ -106,6 +111,7 @@ ARRANGEMENT_V1 = Arrangement(
     timing_jitter=0.01,
     rhythm="shaped",
     timing="jitter",
+    loop_choices=1,
 )
 # Before rhythm and timing were learned: every head shaped by the temperature, the melody
 # jittered around the grid, the other parts on it.
@@ -116,25 +122,29 @@ ARRANGEMENT_V2 = Arrangement(
     legato=0.95,
     rhythm="shaped",
     timing="jitter",
+    loop_choices=1,
 )
 # Before the melody's loudness and lengths sounded as learned: its velocities humanised by a
 # random 5 and each note cut to 95 % of its written length.
-ARRANGEMENT_V3 = Arrangement(version=3, velocity_jitter=5.0, legato=0.95)
+ARRANGEMENT_V3 = Arrangement(version=3, velocity_jitter=5.0, legato=0.95, loop_choices=1)
+# Before the loop critic: the piano played the first loop it drew.
+ARRANGEMENT_V4 = Arrangement(version=4, loop_choices=1)
 ARRANGEMENTS = {
-    (a.name, a.version): a for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT_V3, ARRANGEMENT)
+    (a.name, a.version): a
+    for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT_V3, ARRANGEMENT_V4, ARRANGEMENT)
 }
 _V1_FIELDS = ("name", "version", "intro_lead_in", "outro_energy", "cymbal_floor")
 # Fields added after a version shipped, by the first version whose recipes write them; an
 # older recipe leaves them out and gets its version's value (every version's bass_entry is 0.5).
-_ADDED = {"rhythm": 3, "timing": 3, "bass_entry": 4}
+_ADDED = {"rhythm": 3, "timing": 3, "bass_entry": 4, "loop_choices": 5}
 
 
 def arrangement_from_json(data: Any) -> Arrangement:
     """The shipped arrangement a recipe names, if its every field matches.
 
     A version-1 recipe wrote only its drum fields, a version-2 one all but `rhythm`,
-    `timing` and `bass_entry`, a version-3 one all but `bass_entry`; the rest are that
-    version's rules.
+    `timing`, `bass_entry` and `loop_choices`, a version-3 one all but the last two, a
+    version-4 one all but `loop_choices`; the rest are that version's rules.
 
     Raises:
         RecipeError: for an arrangement this version of LoFi Studio does not make.

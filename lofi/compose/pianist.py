@@ -4,6 +4,8 @@ The model (lofi.encoding.piano) plays every voice at once: held chords, the tune
 the left hand under them. A song's piano is a 4-bar loop per form letter, drawn by the model,
 played again block after block; where the form asks for a variation the model hears the
 loop's first half again and plays a new second half (a repeat marked `=` is note for note).
+With the style's loop critic (lofi.models.critic) each new loop or second half is the one,
+of several the model draws, that the critic takes most for a piece of its corpus.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lofi.encoding.piano_intervals import (
     is_interval_vocabulary,
 )
 from lofi.encoding.vocab import BOS, MODE_TOKENS
+from lofi.models.critic import LoopCritic
 from lofi.models.sampler import StepModel, choose, draw
 
 MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any piece's bar)
@@ -251,15 +254,22 @@ def loop_notes(loop: list[Note], start: float, stop: float) -> list[Note]:
 
 
 def piano_blocks(
-    sampler: PianoSampler, blocks: list[tuple[str, float, float]], loop_bars: int
+    sampler: PianoSampler,
+    blocks: list[tuple[str, float, float]],
+    loop_bars: int,
+    critic: LoopCritic | None = None,
+    choices: int = 1,
 ) -> list[Note]:
     """The piano of every block (form token, first beat, last beat), in the normalised key.
 
     A letter's first block draws a new loop (version 2 from a fresh stream, version 1
     continuing from what the piano played before); `=` repeats the letter's loop note for
     note; any other mark on a letter heard before keeps the loop's first half and draws a new
-    second half after it.
+    second half after it. With a style's `critic` (version 2 only), each new loop or second
+    half is the one of `choices` drawn that the critic takes most for a piece.
     """
+    if critic is None or not isinstance(sampler, IntervalPianoSampler):
+        choices = 1
     loops: dict[str, list[str]] = {}
     notes: list[Note] = []
     half = loop_bars // 2
@@ -270,7 +280,7 @@ def piano_blocks(
         if mark != "=" or letter not in loops:
             sampler.restart()
         if letter not in loops:
-            played = sampler.bars(loop_bars)
+            played = _chosen(sampler, [], loop_bars, critic, choices)
             loops[letter] = played
         elif mark == "=":
             played = loops[letter]
@@ -278,9 +288,38 @@ def piano_blocks(
         else:
             kept = [t for b in split_bars(loops[letter])[:half] for t in b]
             sampler.feed(kept)
-            played = kept + sampler.bars(loop_bars - half)
+            played = _chosen(sampler, kept, loop_bars, critic, choices)
         notes += loop_notes(sampler.decode(played), start, stop)
     return notes
+
+
+def _chosen(
+    sampler: PianoSampler,
+    kept: list[str],
+    loop_bars: int,
+    critic: LoopCritic | None,
+    choices: int,
+) -> list[str]:
+    """A loop after the `kept` tokens already fed: of `choices` drawn, the critic's pick.
+
+    The sampler ends as if it had drawn the chosen loop alone.
+    """
+    drawn = [kept + sampler.bars(loop_bars - count_bars(kept))]
+    if critic is None or choices <= 1:
+        return drawn[0]
+    for _ in range(choices - 1):
+        sampler.restart()
+        sampler.feed(kept)
+        drawn.append(kept + sampler.bars(loop_bars - count_bars(kept)))
+    best = drawn[critic.best([sampler.decode(d) for d in drawn], loop_bars)]
+    sampler.restart()
+    sampler.feed(best)
+    return best
+
+
+def count_bars(tokens: list[str]) -> int:
+    """How many bars the tokens close."""
+    return sum(t == BAR for t in tokens)
 
 
 def block_spans(bars: int, loop_bars: int) -> list[tuple[float, float]]:

@@ -23,6 +23,7 @@ from lofi.data.analysis import beat_spans, skyline
 from lofi.encoding.chord_inference import infer_chords
 from lofi.encoding.density import density_bin, density_tokens
 from lofi.encoding.tokens import key_shift
+from lofi.models.critic import LoopCritic
 from lofi.models.sampler import StepModel
 
 ChordEvents = list[tuple[float, float, str]]
@@ -58,11 +59,14 @@ def piano_part(
     rng: np.random.Generator,
     as_learned: bool = True,
     chord_tones: Callable[[float], np.ndarray] | None = None,
+    critic: LoopCritic | None = None,
+    choices: int = 1,
 ) -> list[Note]:
     """The piano's notes at sounding pitch, loop by loop along the form plan.
 
     `chord_tones` (beat → weight per pitch class, normalised key) weighs the top notes of a
-    voice-led piano by the chords of a user's loop under it.
+    voice-led piano by the chords of a user's loop under it; with the style's `critic` each
+    new loop is the one of `choices` drawn it takes most for a piece (lofi.models.critic).
     """
     sampler = piano_sampler(model, config.key.mode, rng, config.sampling, as_learned)
     if isinstance(sampler, IntervalPianoSampler):
@@ -71,7 +75,7 @@ def piano_part(
     tokens = block_tokens(plan, config.bars)
     blocks = [(t, a, b) for t, (a, b) in zip(tokens, spans, strict=True)]
     shift = -key_shift(config.key)
-    notes = piano_blocks(sampler, blocks, LOOP_BARS)
+    notes = piano_blocks(sampler, blocks, LOOP_BARS, critic, choices)
     return [Note(n.pitch + shift, n.onset, n.duration, n.velocity) for n in notes]
 
 

@@ -94,6 +94,7 @@ def compose(
         blocks=[(plan.blocks[i], float(bar * BEATS_PER_BAR)) for i, bar in enumerate(starts)],
         loop=loop,
         given=_given(loop, plan, starts, config.bars),
+        critic=models.critic_model,
     )
     for name in models.held:
         song.notes[name] = implementation(name).sample(song, models.model(name))

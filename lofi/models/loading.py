@@ -18,6 +18,7 @@ from lofi.core.errors import ConfigError
 from lofi.core.parts import style_parts
 from lofi.core.paths import checkpoints_dir
 from lofi.models.checkpoint import read_checkpoint
+from lofi.models.critic import CRITIC_FILE, LoopCritic, critic_sha256, read_critic
 from lofi.models.form import FormModel, form_sha256, read_form
 from lofi.models.sampler import StepModel
 from lofi.models.style import form_source_of, read_style
@@ -47,6 +48,7 @@ class SongModels:
     held: tuple[str, ...] = field(default_factory=lambda: style_parts(()))
     form: Loaded = Loaded()  # model None: the fallback rules:form
     timing: Loaded = Loaded()  # model None: the fallback rules:grid
+    critic: Loaded = Loaded()  # model None: the piano plays the first loop it draws
 
     def model(self, part: str) -> StepModel | None:
         """The part's sampler, or None when it plays its fallback."""
@@ -67,6 +69,11 @@ class SongModels:
     def timing_model(self) -> TimingModel | None:
         """The timing feels, or None for every note on the grid."""
         return self.timing.model  # type: ignore[no-any-return]
+
+    @property
+    def critic_model(self) -> LoopCritic | None:
+        """The style's loop critic, or None."""
+        return self.critic.model  # type: ignore[no-any-return]
 
     def with_parts(self, **parts: Loaded | None) -> SongModels:
         """A copy with these parts' models (None: the part plays its fallback)."""
@@ -102,6 +109,20 @@ def load_part(folder: Path, kind: str) -> Loaded:
     folder = Path(folder).resolve()
     sha = read_checkpoint(folder, kind).meta.get("model_sha256", "")
     return _step_model(folder, kind, sha)
+
+
+@lru_cache(maxsize=8)
+def _critic(path: Path, sha: str) -> LoopCritic:
+    return read_critic(path)
+
+
+def load_critic(style: Path) -> Loaded:
+    """The style's loop critic (STYLE/critic.npz) and its id, or Loaded() without one."""
+    path = Path(style).resolve() / CRITIC_FILE
+    if not path.is_file():
+        return Loaded()
+    sha = critic_sha256(path)
+    return Loaded(_critic(path, sha), f"critic@{sha[:12]}")
 
 
 @lru_cache(maxsize=8)
@@ -157,7 +178,7 @@ def load_song_models(style: Path, rules_parts: tuple[str, ...] = ()) -> SongMode
         for kind, folder in loaded.models.items()
         if kind not in rules_parts
     }
-    models = SongModels(parts, style_parts(tuple(loaded.parts)))
+    models = SongModels(parts, style_parts(tuple(loaded.parts)), critic=load_critic(style))
     return with_timing(with_form(models, loaded.form_source()), loaded.timing_source())
 
 

@@ -26,6 +26,7 @@ from lofi.core.settings import GENERATION, LIMITS, MIX
 from lofi.core.types import GenerationConfig, Key, SamplingConfig
 from lofi.models import SongModels, load_checkpoints, load_song_models
 from lofi.models.checkpoint import file_sha256, read_checkpoint
+from lofi.models.critic import CRITIC_FILE, critic_sha256
 from lofi.models.form import FALLBACK_FORM, form_sha256
 from lofi.models.loading import default_chord_model, default_melody_model
 from lofi.models.style import form_source_of, read_style
@@ -191,6 +192,7 @@ def to_recipe(request: TrackRequest) -> dict[str, Any]:
         "arrangement": request.arrangement.to_json(),
         "form": recipe_form(request),
         **({"timing": recipe_timing(request)} if request.arrangement.timing == "style" else {}),
+        **({"critic": recipe_critic(request)} if request.arrangement.loop_choices > 1 else {}),
         "seed": c.seed,
         # Absent in recipes made before part seeds: the seed then drives every part.
         **({"part_seeds": dict(c.part_seeds)} if c.part_seeds is not None else {}),
@@ -231,12 +233,25 @@ def recipe_timing(request: TrackRequest) -> dict[str, str]:
     return {"source": source} if path is None else {"source": source, "sha256": form_sha256(path)}
 
 
+def recipe_critic(request: TrackRequest) -> dict[str, str]:
+    """The loop critic the piano chose its loops by: the style's, hashed, or none."""
+    path = None if request.style is None else Path(request.style) / CRITIC_FILE
+    if path is None or not path.is_file():
+        return {"source": "none"}
+    return {"source": CRITIC_FILE, "sha256": critic_sha256(path)}
+
+
 def _check_form(data: dict[str, Any], request: TrackRequest) -> None:
-    """A recipe's form and timing sources must be what this machine would use for them."""
+    """A recipe's form, timing and critic must be what this machine would use for them."""
     if data.get("form", {"source": FALLBACK_FORM}) != recipe_form(request):
         raise RecipeError(
             f"the recipe's form came from {data.get('form')}, here it would come from "
             f"{recipe_form(request)}; it would make a different track"
+        )
+    if request.arrangement.loop_choices > 1 and data.get("critic") != recipe_critic(request):
+        raise RecipeError(
+            f"the recipe's loops were chosen by the critic {data.get('critic')}, here by "
+            f"{recipe_critic(request)}; it would make a different track"
         )
     if request.arrangement.timing == "style" and data.get("timing") != recipe_timing(request):
         raise RecipeError(

@@ -131,6 +131,14 @@ _TIMING = {
     "additionalProperties": False,
 }
 
+# The loop critic the piano chose its loops by (lofi.models.critic); absent: none asked.
+_CRITIC = {
+    "type": "object",
+    "required": ["source"],
+    "properties": {"source": {"enum": ["critic.npz", "none"]}, "sha256": _SHA},
+    "additionalProperties": False,
+}
+
 # A user's loop the track is built around (lofi.service.loops); absent: none.
 _LOOP: dict[str, Any] = {
     "type": "object",
@@ -198,6 +206,7 @@ def recipe_schema() -> dict[str, Any]:
             "arrangement": _ARRANGEMENT,
             "form": _FORM,
             "timing": _TIMING,
+            "critic": _CRITIC,
             "lofi_version": {"type": "string", "maxLength": 64},
             **_settings(),
             "part_seeds": {

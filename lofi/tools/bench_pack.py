@@ -48,7 +48,10 @@ SEQ_LEN = 128  # window of the held-out loss: the piano preset's (lofi.learn.pre
 BOOTSTRAP = 1000  # resamples of the held-out pieces for the loss intervals
 STYLES = ("base", "finetuned", "scratch")
 # The smoke run's tiny training: a check of the plumbing, not figures.
-SMOKE_FLAGS = ("--epochs", "1", "--max-steps", "2", "--seq-len", "8", "--batch-size", "8")
+SMOKE_FLAGS = (
+    *("--epochs", "1", "--max-steps", "2", "--seq-len", "8", "--batch-size", "8"),
+    *("--critic-loops", "20"),
+)
 SMOKE_SIZE = ("--units", "16", "--embedding", "8")
 PACK_TARGETS = {
     "pack_finetune_seconds": "≤ 300",

@@ -367,6 +367,7 @@ def evaluate(
         "chords": models.id("chords"),
         "form": models.form.id,
         "timing": models.timing.id,
+        "critic": models.critic.id,
     }
 
     def scaled(stage: str, fraction: float) -> object:

@@ -32,12 +32,13 @@ import numpy as np
 
 from lofi.core.errors import EvaluationError, StyleError
 from lofi.data.corpus import Corpus, load_corpus
+from lofi.data.window_features import WINDOW_BARS
 from lofi.learn.style_training import train_style
 from lofi.learn.train import TrainConfig
 from lofi.models.loading import load_song_models
 from lofi.models.style import STYLE_FILE, read_style
 from lofi.tools.evaluate import GENERATED, HUMAN, evaluate_songs, generate_songs
-from lofi.tools.features import WINDOW_BARS, Material, feature_table, from_piece, from_song
+from lofi.tools.features import Material, feature_table, from_piece, from_song
 from lofi.tools.two_sample import classifier_auc, classifiers, feature_overlaps
 
 MATRIX_HELD_OUT = 0.4  # the smallest bundled corpus (blupi, 10 files) keeps 4 pieces out

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from lofi.core.errors import EvaluationError
-from lofi.tools.features import FEATURE_NAMES, PITCH_CLASSES, Material, feature_table
+from lofi.data.window_features import FEATURE_NAMES, PITCH_CLASSES
+from lofi.tools.features import Material, feature_table
 from lofi.tools.two_sample import (
     bootstrap_overlaps,
     group_weights,

@@ -18,6 +18,7 @@ from lofi.core.types import GenerationConfig, Note
 from lofi.encoding.tokens import Sequence
 from lofi.encoding.vocab import Vocabulary, vocabulary
 from lofi.models import Loaded
+from lofi.models.critic import LoopCritic
 from lofi.models.loading import load_part
 from lofi.models.sampler import StepModel
 
@@ -52,6 +53,7 @@ class SongSoFar:
     heard: dict[str, list[Note]] = field(default_factory=dict)
     notes: dict[str, list[Note] | dict[str, list[Note]]] = field(default_factory=dict)
     untimed: set[str] = field(default_factory=set)  # tracks the timing feel leaves alone
+    critic: LoopCritic | None = None  # the style's loop critic (lofi.models.critic), if any
 
     @property
     def end(self) -> float:

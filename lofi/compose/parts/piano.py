@@ -50,7 +50,17 @@ class PianoPart(LearnedPart):
         under = loop is not None and loop.is_chords and not loop.in_a_sections
         # Under a user's chord loop the top notes hear its chords, and so does the bass.
         tones = chord_tone_weights(loop.loop) if under and loop is not None else None
-        notes = piano_part(config, self.needed(model), song.plan, song.rngs["piano"], True, tones)
+        choices = song.arrangement.loop_choices
+        notes = piano_part(
+            config,
+            self.needed(model),
+            song.plan,
+            song.rngs["piano"],
+            True,
+            tones,
+            song.critic,
+            choices,
+        )
         if tones is not None and loop is not None:
             song.harmony = loop_harmony(loop.loop, song.end)
         else:

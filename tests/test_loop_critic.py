@@ -1,0 +1,115 @@
+"""The loop critic: forests that choose, among the loops a piano draws, the most piece-like."""
+
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+from lofi.cli import main
+from lofi.compose.arrangement import ARRANGEMENT, arrangement_from_json
+from lofi.compose.pianist import piano_blocks, piano_sampler
+from lofi.core.errors import StyleError
+from lofi.core.types import SamplingConfig
+from lofi.data.corpus import load_corpus
+from lofi.data.split import training_part
+from lofi.data.window_features import FEATURE_NAMES, note_windows
+from lofi.learn.critic import draw_loops, fit_critic, flattened, piece_windows
+from lofi.models.critic import CRITIC_FILE, MAX_CRITIC_BYTES, read_critic, write_critic
+from lofi.models.loading import load_part, load_song_models
+from lofi.models.style import default_style_dir, fallback_style_dir
+
+
+@pytest.fixture(scope="module")
+def piano():
+    return load_part(default_style_dir() / "piano", "piano").model
+
+
+@pytest.fixture(scope="module")
+def pieces():
+    return training_part(load_corpus("lofi"), 0.2).pieces
+
+
+def _loop(piano, seed, critic=None, choices=1):
+    sampler = piano_sampler(piano, "minor", np.random.default_rng(seed), SamplingConfig())
+    return piano_blocks(sampler, [("A", 0.0, 16.0)], 4, critic, choices)
+
+
+def test_the_forest_walked_in_numpy_answers_as_scikit_learn(piano, pieces):
+    drawn = draw_loops(piano, 40, seed=3)
+    loops = np.vstack([note_windows(n, 16.0, 0, 2) for n in drawn])
+    human = piece_windows(pieces, 2)
+    x = np.vstack([loops, human])
+    y = np.r_[np.zeros(len(loops)), np.ones(len(human))]
+    forest = RandomForestClassifier(n_estimators=15, min_samples_leaf=3, random_state=0).fit(x, y)
+    share = np.clip(forest.predict_proba(x)[:, 1], 0.01, 0.99)
+    assert np.allclose(flattened(forest).log_odds(x), np.log(share / (1 - share)))
+    assert len(set(np.round(share, 6))) > 2  # the trees answer differently for different rows
+
+
+def test_a_critic_is_saved_and_read_back_unchanged(piano, pieces, tmp_path):
+    critic = fit_critic(pieces, piano, loops=30, trees=4)
+    assert sorted(critic.forests) == [1, 2, 4] and critic.about["features"] == list(FEATURE_NAMES)
+    write_critic(tmp_path / CRITIC_FILE, critic)
+    again = read_critic(tmp_path / CRITIC_FILE)
+    assert again.about == critic.about
+    loops = draw_loops(piano, 6, seed=9)
+    assert np.array_equal(again.scores(loops, 4), critic.scores(loops, 4))
+
+
+def test_a_broken_critic_file_is_refused_clearly(piano, pieces, tmp_path):
+    path = tmp_path / CRITIC_FILE
+    path.write_bytes(b"not a critic")
+    with pytest.raises(StyleError, match="not a loop critic"):
+        read_critic(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("about.npy", bytes(MAX_CRITIC_BYTES + 1))
+    with pytest.raises(StyleError, match="unpacks to more than"):
+        read_critic(path)
+    critic = fit_critic(pieces, piano, loops=10, trees=2)
+    forest = critic.forests[4]
+    inner = int(np.flatnonzero(forest.feature >= 0)[0])
+    forest.left[inner] = inner  # a node that is its own child: a walk would never end
+    write_critic(path, critic)
+    with pytest.raises(StyleError, match="child comes before"):
+        read_critic(path)
+
+
+def test_the_piano_plays_the_loop_its_critic_takes_most_for_a_piece(piano):
+    critic = read_critic(default_style_dir() / CRITIC_FILE)
+    changed = 0
+    for seed in range(6):
+        first = _loop(piano, seed)
+        chosen = _loop(piano, seed, critic, 8)
+        assert chosen == _loop(piano, seed, critic, 8)  # the same seed, the same loop
+        assert critic.scores([chosen], 4)[0] >= critic.scores([first], 4)[0]
+        changed += chosen != first
+    assert changed >= 3
+    assert _loop(piano, 1, critic, 1) == _loop(piano, 1)  # one choice: the first loop drawn
+
+
+def test_the_shipped_style_chooses_its_loops_and_older_arrangements_do_not():
+    models = load_song_models(default_style_dir())
+    assert models.critic_model is not None and models.critic.id.startswith("critic@")
+    assert ARRANGEMENT.loop_choices > 1
+    v4 = {k: v for k, v in ARRANGEMENT.to_json().items() if k != "loop_choices"}
+    assert arrangement_from_json({**v4, "version": 4}).loop_choices == 1
+
+
+def test_the_command_fits_the_critic_of_a_style_and_refuses_clearly(tmp_path, capsys):
+    style = tmp_path / "style"
+    shutil.copytree(default_style_dir(), style, ignore=shutil.ignore_patterns(CRITIC_FILE))
+    argv = ["train", "critic", "--corpus", "lofi", "--out", str(style), "--critic-loops", "20"]
+    assert main(argv) == 0
+    critic = read_critic(style / CRITIC_FILE)
+    assert critic.about["loops"] == 20 and critic.about["corpus"] == "lofi"
+    assert "train critic" in critic.about["command"]
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "already exists" in capsys.readouterr().err
+    game = tmp_path / "game"  # the shipped game style: no piano
+    shutil.copytree(fallback_style_dir(), game, ignore=shutil.ignore_patterns("lofi*"))
+    assert main([*argv[:4], "--out", str(game)]) == 2
+    assert "learned no piano" in capsys.readouterr().err
+    assert not (game / CRITIC_FILE).exists()
