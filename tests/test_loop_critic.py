@@ -2,6 +2,7 @@
 
 import shutil
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,3 +114,22 @@ def test_the_command_fits_the_critic_of_a_style_and_refuses_clearly(tmp_path, ca
     assert main([*argv[:4], "--out", str(game)]) == 2
     assert "learned no piano" in capsys.readouterr().err
     assert not (game / CRITIC_FILE).exists()
+
+
+def test_every_file_a_shipped_style_generates_with_installs_as_package_data() -> None:
+    import tomllib
+    from fnmatch import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["package-dir"]["lofi._checkpoints"] == "checkpoints"
+    left_out = []
+    for path in sorted((root / "checkpoints").rglob("*")):
+        if path.is_dir() or path.name == "progress.jsonl":  # training's log, not read to play
+            continue
+        folder = path.parent.relative_to(root / "checkpoints").parts
+        globs = config["package-data"].get(".".join(("lofi._checkpoints", *folder)), [])
+        if not any(fnmatch(path.name, g) for g in globs):
+            left_out.append(str(path.relative_to(root)))
+    assert (root / "checkpoints" / "lofi" / CRITIC_FILE).is_file()
+    assert left_out == []
