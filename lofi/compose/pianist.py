@@ -10,6 +10,7 @@ of several the model draws, that the critic takes most for a piece of its corpus
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +34,7 @@ from lofi.encoding.piano_intervals import (
 )
 from lofi.encoding.vocab import BOS, MODE_TOKENS
 from lofi.models.critic import LoopCritic
-from lofi.models.sampler import StepModel, choose, draw
+from lofi.models.sampler import State, StepModel, choose, draw
 
 MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any piece's bar)
 
@@ -191,6 +192,16 @@ class IntervalPianoSampler(PianoSampler):
         self.prev = 0  # BOS
         self.cursor = self.voice = IntervalCursor()
 
+    def snapshot(self) -> tuple[State, int, IntervalCursor]:
+        """Where the stream is: to draw from here again (`restore`) without replaying it."""
+        return self.state.copy(), self.prev, copy.copy(self.voice)
+
+    def restore(self, snapshot: tuple[State, int, IntervalCursor]) -> None:
+        """Goes back to a `snapshot`, as if the tokens after it had never been drawn."""
+        state, self.prev, voice = snapshot
+        self.state = state.copy()
+        self.cursor = self.voice = copy.copy(voice)
+
     def _drops(self) -> np.ndarray:
         mask: np.ndarray = self.is_drop & (self.voice.last - self.number >= PIANO_PITCH_MIN)
         return mask
@@ -304,17 +315,18 @@ def _chosen(
 
     The sampler ends as if it had drawn the chosen loop alone.
     """
-    drawn = [kept + sampler.bars(loop_bars - count_bars(kept))]
-    if critic is None or choices <= 1:
-        return drawn[0]
-    for _ in range(choices - 1):
-        sampler.restart()
-        sampler.feed(kept)
-        drawn.append(kept + sampler.bars(loop_bars - count_bars(kept)))
-    best = drawn[critic.best([sampler.decode(d) for d in drawn], loop_bars)]
-    sampler.restart()
-    sampler.feed(best)
-    return best
+    count = loop_bars - count_bars(kept)
+    if critic is None or choices <= 1 or not isinstance(sampler, IntervalPianoSampler):
+        return kept + sampler.bars(count)
+    start = sampler.snapshot()  # after `kept`: each loop is drawn on from here
+    drawn, ends = [], []
+    for _ in range(choices):
+        sampler.restore(start)
+        drawn.append(kept + sampler.bars(count))
+        ends.append(sampler.snapshot())
+    best = critic.best([sampler.decode(d) for d in drawn], loop_bars)
+    sampler.restore(ends[best])
+    return drawn[best]
 
 
 def count_bars(tokens: list[str]) -> int:
