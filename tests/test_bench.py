@@ -10,6 +10,7 @@ import pytest
 DATA = Path(__file__).parent / "data" / "midi"
 KEYS = {
     "sampler_speedup",
+    "compose_critic_ratio",
     "sampler_tokens_per_s",
     "render_ratio",
     "e2e_seconds",
@@ -75,6 +76,8 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     ratio = r["sampler_tokens_per_s"] / r["sampler_baseline_tokens_per_s"]
     assert r["sampler_speedup"] == approx(ratio)
     assert r["render_ratio"] == approx(r["render_seconds"] / r["render_cli_seconds"])
+    ratio = r["compose_critic_s"] / r["compose_first_loop_s"]
+    assert r["compose_critic_ratio"] == approx(ratio)
     speedup = r["corpus_cold_seconds"] / r["corpus_cached_seconds"]
     assert r["corpus_cache_speedup"] == approx(speedup)
     ratio = r["train_pipeline_sequences_per_s"] / r["train_arrays_sequences_per_s"]

@@ -20,6 +20,14 @@ CASES = {
         ["train", "melody", "--seed", "-5", "--corpus", str(DATA), "--out", "{tmp}/r"],
         "--seed -5 is outside 0–4294967295",
     ),
+    "train style critic loops -1": (
+        ["train", "style", "--critic-loops", "-1", "--corpus", str(DATA), "--out", "{tmp}/r"],
+        "--critic-loops -1 is outside 0–100000",
+    ),
+    "train critic no loops": (
+        ["train", "critic", "--critic-loops", "0", "--corpus", str(DATA), "--out", "{tmp}/r"],
+        "a critic needs at least 1 loop",
+    ),
     "train out in /proc": (
         ["train", "melody", "--corpus", str(DATA), "--out", "/proc/x/run"],
         "cannot write into /proc/x/run: ",

@@ -189,6 +189,7 @@ def check_train_options(args: argparse.Namespace) -> None:
         ("--workers", args.workers, 0, 16),
         ("--max-steps", args.max_steps, 0, 10_000_000),
         ("--seed", args.seed, 0, 2**32 - 1),  # what numpy and TensorFlow take
+        ("--critic-loops", args.critic_loops, 0, 100_000),
     ]
     for flag, value, low, high in checks:
         if value is None:  # left out: its default or preset is in range

@@ -44,7 +44,7 @@ def _train_critic(args: argparse.Namespace) -> int:
     if (args.out / CRITIC_FILE).exists():
         raise ConfigError(f"{args.out / CRITIC_FILE} already exists; remove it to fit another")
     if args.critic_loops < 1:
-        raise ConfigError(f"--critic-loops {args.critic_loops}: a critic needs at least 1 loop")
+        raise ConfigError("--critic-loops 0: a critic needs at least 1 loop to learn from")
     if args.held_out is None:
         args.held_out = TRAINING.held_out
     corpus = load_corpus(args.corpus)

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from lofi.models.loading import default_chord_model, default_melody_model
     from lofi.tools.bench_corpus import bench_corpus, bench_parse
     from lofi.tools.bench_measure import machine
-    from lofi.tools.bench_model import bench_sampler, bench_train_pipeline
+    from lofi.tools.bench_model import bench_compose, bench_sampler, bench_train_pipeline
     from lofi.tools.bench_pack import PACK_SMOKE, bench_pack
     from lofi.tools.bench_radio import bench_radio
     from lofi.tools.bench_sound import RADIO_TRACKS, bench_sound
@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=None,
         metavar="NAME",
-        help="run only this case (repeatable): sampler, render, e2e, takes, corpus, parse, "
+        help="run only this case (repeatable): sampler, compose, render, e2e, takes, corpus, "
+        "parse, "
         "train, memory, radio, studio, realism, style, lofi-pack, sound",
     )
     parser.add_argument(
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine(), "smoke": smoke}
     cases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("sampler", lambda: bench_sampler(melody, 200 if smoke else 3000, 5 if smoke else 60)),
+        ("compose", lambda: bench_compose(1 if smoke else 10, 8 if smoke else 32)),
         ("render", lambda: bench_render(request, repeats)),
         ("e2e", lambda: bench_e2e(request, repeats)),
         ("takes", lambda: bench_takes(request)),

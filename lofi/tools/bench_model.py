@@ -1,7 +1,8 @@
-"""The model's figures for `python -m lofi.tools.bench`: the step sampler and the train input.
+"""The model's figures for `python -m lofi.tools.bench`: sampler, train input, composing.
 
-The numpy step sampler against Keras' `model.predict` on the growing window, and the default
-melody model fed by our tf.data pipeline against in-memory arrays.
+The numpy step sampler against Keras' `model.predict` on the growing window, the default
+melody model fed by our tf.data pipeline against in-memory arrays, and a song of the default
+style composed with its loop critic against the first loop drawn.
 """
 
 from __future__ import annotations
@@ -109,4 +110,33 @@ def bench_train_pipeline(
         "train_pipeline_sequences_per_s": sequences / pipeline_s,
         "train_arrays_sequences_per_s": sequences / arrays_s,
         "train_pipeline_ratio": arrays_s / pipeline_s,
+    }
+
+
+def bench_compose(songs: int, bars: int) -> dict[str, float]:
+    """Composing with the default style: the loop critic's pick of several loops per new loop.
+
+    The baseline is the same seeds with arrangement version 4, whose piano plays the first
+    loop it draws, in the same run.
+    """
+    from lofi.compose.arrangement import ARRANGEMENT, ARRANGEMENTS
+    from lofi.compose.song import compose
+    from lofi.core.types import GenerationConfig
+    from lofi.models.loading import load_song_models
+    from lofi.models.style import default_style_dir
+
+    models = load_song_models(default_style_dir())
+    first_drawn = ARRANGEMENTS[(ARRANGEMENT.name, 4)]
+
+    def per_song(arrangement: Any) -> float:
+        began = time.perf_counter()
+        for seed in range(1, songs + 1):
+            compose(GenerationConfig(seed=seed, bars=bars), models, arrangement)
+        return (time.perf_counter() - began) / songs
+
+    critic, first = per_song(ARRANGEMENT), per_song(first_drawn)
+    return {
+        "compose_critic_s": critic,
+        "compose_first_loop_s": first,
+        "compose_critic_ratio": critic / first,
     }
