@@ -17,7 +17,13 @@ from lofi.data.corpus import load_corpus
 from lofi.data.split import training_part
 from lofi.data.window_features import FEATURE_NAMES, note_windows
 from lofi.learn.critic import draw_loops, fit_critic, flattened, piece_windows
-from lofi.models.critic import CRITIC_FILE, MAX_CRITIC_BYTES, read_critic, write_critic
+from lofi.models.critic import (
+    CRITIC_FILE,
+    MAX_CRITIC_BYTES,
+    LoopCritic,
+    read_critic,
+    write_critic,
+)
 from lofi.models.loading import load_part, load_song_models
 from lofi.models.style import default_style_dir, fallback_style_dir
 
@@ -69,6 +75,9 @@ def test_a_broken_critic_file_is_refused_clearly(piano, pieces, tmp_path):
     with pytest.raises(StyleError, match="unpacks to more than"):
         read_critic(path)
     critic = fit_critic(pieces, piano, loops=10, trees=2)
+    write_critic(path, LoopCritic({0: critic.forests[4]}, {**critic.about, "windows": [0]}))
+    with pytest.raises(StyleError, match="not among"):
+        read_critic(path)
     forest = critic.forests[4]
     inner = int(np.flatnonzero(forest.feature >= 0)[0])
     forest.left[inner] = inner  # a node that is its own child: a walk would never end

@@ -27,7 +27,7 @@ from lofi.data.window_features import FEATURE_NAMES, min_notes, window_features
 
 CRITIC_FILE = "critic.npz"
 WINDOWS = (1, 2, 4)  # bars: a loop pack's pieces are 2–4 bars long
-MAX_CRITIC_BYTES = 64 * 1024**2  # what a critic file may hold unpacked (the shipped: ~3 MB)
+MAX_CRITIC_BYTES = 64 * 1024**2  # what a critic file may hold unpacked (the shipped: 2.2 MB)
 FLOOR = 0.01  # a forest's share is kept in [FLOOR, 1 - FLOOR]: log-odds stay finite
 _ARRAYS = ("feature", "threshold", "left", "right", "share", "roots")
 
@@ -130,6 +130,8 @@ def read_critic(path: Path) -> LoopCritic:
                 raise ValueError(f"it unpacks to more than {MAX_CRITIC_BYTES >> 20} MB")
         with np.load(path, allow_pickle=False) as data:
             about = json.loads(str(data["about"]))
+            if not set(about["windows"]) <= set(WINDOWS):
+                raise ValueError(f"windows {about['windows']} are not among {WINDOWS} bars")
             forests = {
                 int(bars): _forest({n: data[f"{bars}/{n}"] for n in _ARRAYS})
                 for bars in about["windows"]
