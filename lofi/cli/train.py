@@ -12,8 +12,13 @@ from lofi.cli.train_files import train_file
 from lofi.core.errors import ConfigError
 from lofi.core.parts import part_names, rules_fallbacks, style_parts
 from lofi.core.settings import TRAINING
-from lofi.learn.critic import LOOPS
-from lofi.learn.presets import PIANO_PACK_PARTS, PIANO_PRESET, default_parts, preset_for
+from lofi.learn.presets import (
+    CRITIC_LOOPS,
+    PIANO_PACK_PARTS,
+    PIANO_PRESET,
+    default_parts,
+    preset_for,
+)
 
 if TYPE_CHECKING:
     from lofi.data.corpus import Corpus
@@ -116,9 +121,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument(
         "--critic-loops",
         type=int,
-        default=LOOPS,
+        default=CRITIC_LOOPS,
         help="a style with a piano, or critic: loops its piano draws for the loop critic to "
-        f"learn from (default {LOOPS}; 0: no critic, the piano plays the first loop it draws)",
+        f"learn from (default {CRITIC_LOOPS}; 0: no critic, the piano plays the first loop "
+        "it draws)",
     )
     t.add_argument(
         "--data",

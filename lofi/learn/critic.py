@@ -23,12 +23,12 @@ from lofi.data.corpus import Corpus
 from lofi.data.split import training_part
 from lofi.data.window_features import FEATURE_NAMES, note_windows, unisons_merged
 from lofi.encoding.tokens import key_shift
+from lofi.learn.presets import CRITIC_LOOPS
 from lofi.models.critic import CRITIC_FILE, WINDOWS, Forest, LoopCritic, write_critic
 from lofi.models.loading import load_part
 from lofi.models.sampler import StepModel
 from lofi.models.style import read_style
 
-LOOPS = 2000  # loops the piano draws for the critic to learn from (about a minute)
 TREES = 100
 MIN_LEAF = 3  # as the evaluation's forest
 
@@ -58,7 +58,7 @@ def fit_critic(
     pieces: tuple[Piece, ...],
     piano: StepModel,
     seed: int = 0,
-    loops: int = LOOPS,
+    loops: int = CRITIC_LOOPS,
     trees: int = TREES,
 ) -> LoopCritic:
     """A critic of the piano's loops against the windows of `pieces`.
@@ -120,7 +120,7 @@ def flattened(forest: RandomForestClassifier) -> Forest:
 
 
 def train_critic(
-    style: Path, corpus: Corpus, held_out: float, loops: int = LOOPS, command: str = ""
+    style: Path, corpus: Corpus, held_out: float, loops: int = CRITIC_LOOPS, command: str = ""
 ) -> Path:
     """Fits the critic of the style in `style` on `corpus`' training part: STYLE/critic.npz.
 
