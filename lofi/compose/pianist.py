@@ -279,8 +279,6 @@ def piano_blocks(
     second half after it. With a style's `critic` (version 2 only), each new loop or second
     half is the one of `choices` drawn that the critic takes most for a piece.
     """
-    if critic is None or not isinstance(sampler, IntervalPianoSampler):
-        choices = 1
     loops: dict[str, list[str]] = {}
     notes: list[Note] = []
     half = loop_bars // 2

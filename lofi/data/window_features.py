@@ -182,25 +182,35 @@ def whole_bars(beats: float) -> int:
     return max(0, math.ceil((beats - RING_OVER) / BEATS_PER_BAR - 1e-9))
 
 
-def note_windows(notes: Iterable[Note], beats: float, shift: int, bars: int) -> np.ndarray:
-    """One feature row per full window of `bars` bars holding at least min_notes notes.
+def windows_of(notes: Iterable[Note], beats: float, bars: int) -> list[list[Note]]:
+    """The notes starting in each full window of `bars` bars, window by window.
 
     Args:
         notes: the notes (a piece's or a song's, or a loop's from beat 0).
         beats: their length in beats (whole_bars counts the windows).
-        shift: semitones that move the key's relative major to C.
         bars: the window's length in bars.
     """
     window_beats = bars * BEATS_PER_BAR
-    count = whole_bars(beats) // bars
-    buckets: list[list[Note]] = [[] for _ in range(count)]
+    buckets: list[list[Note]] = [[] for _ in range(whole_bars(beats) // bars)]
     for n in notes:
         w = int(n.onset // window_beats)
-        if 0 <= w < count:
+        if 0 <= w < len(buckets):
             buckets[w].append(n)
+    return buckets
+
+
+def note_windows(notes: Iterable[Note], beats: float, shift: int, bars: int) -> np.ndarray:
+    """One feature row per full window of `bars` bars holding at least min_notes notes.
+
+    Args:
+        notes: the notes (see windows_of).
+        beats: their length in beats.
+        shift: semitones that move the key's relative major to C.
+        bars: the window's length in bars.
+    """
     rows = [
-        window_features(inside, w * window_beats, shift, bars)
-        for w, inside in enumerate(buckets)
+        window_features(inside, w * bars * BEATS_PER_BAR, shift, bars)
+        for w, inside in enumerate(windows_of(notes, beats, bars))
         if len(inside) >= min_notes(bars)
     ]
     return np.array(rows, dtype=float).reshape(len(rows), len(FEATURE_NAMES))

@@ -23,7 +23,7 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import StyleError
 from lofi.core.types import Note
-from lofi.data.window_features import FEATURE_NAMES, min_notes, window_features
+from lofi.data.window_features import FEATURE_NAMES, min_notes, window_features, windows_of
 
 CRITIC_FILE = "critic.npz"
 WINDOWS = (1, 2, 4)  # bars: a loop pack's pieces are 2–4 bars long
@@ -85,17 +85,16 @@ class LoopCritic:
         window with too few notes to measure counts as the least piece-like.
         """
         total = np.zeros(len(loops))
+        beats = loop_bars * BEATS_PER_BAR
         for bars, forest in self.forests.items():
             per = loop_bars // bars
             if per < 1:
                 continue
             rows, owners = [], []
             for i, notes in enumerate(loops):
-                for w in range(per):
-                    start = w * bars * BEATS_PER_BAR
-                    inside = [n for n in notes if start <= n.onset < start + bars * BEATS_PER_BAR]
+                for w, inside in enumerate(windows_of(notes, beats, bars)):
                     if len(inside) >= min_notes(bars):
-                        rows.append(window_features(inside, start, 0, bars))
+                        rows.append(window_features(inside, w * bars * BEATS_PER_BAR, 0, bars))
                         owners.append(i)
                     else:
                         total[i] += np.log(FLOOR / (1 - FLOOR)) / per
