@@ -10,7 +10,7 @@ from lofi.encoding.vocab import (
 from lofi.learn.export import export_weights, to_step_model
 from lofi.learn.models import ModelSize, build_model, chord_bias_name, chord_scale_name, output_name
 from lofi.models.network import chord_biased, position_scaled
-from lofi.models.sampler import StepModel, choose
+from lofi.models.sampler import StepModel, choose, pick
 
 
 @pytest.mark.parametrize(("layers", "token_dropout"), [(1, 0.0), (2, 0.0), (1, 0.3)])
@@ -86,6 +86,106 @@ def test_choose_is_seeded() -> None:
     a = [choose(probs, np.random.default_rng(5)) for _ in range(3)]
     b = [choose(probs, np.random.default_rng(5)) for _ in range(3)]
     assert a == b
+
+
+def test_pick_draws_what_the_generators_choice_draws() -> None:
+    gen = np.random.default_rng(7)
+    for trial in range(3000):
+        size = int(gen.integers(1, 300))
+        p = gen.dirichlet(np.full(size, (0.05, 0.5, 2.0)[trial % 3]))
+        if trial % 4 == 0:  # zeros, as a mask leaves them
+            p = np.where(gen.random(size) < 0.5, 0.0, p)
+            p = p / p.sum() if p.sum() > 0 else np.eye(size)[0]
+        seed = int(gen.integers(1 << 32))
+        ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert pick(p, ours) == numpys.choice(size, p=p)
+        assert ours.random() == numpys.random()  # the same randomness used
+    with pytest.raises(ValueError, match="NaN"):
+        pick(np.array([np.nan, 0.5]), np.random.default_rng(0))
+
+
+def _plain_choose(probs, rng, temperature, top_k, top_p, mask):  # the formulas as first written
+    p = np.asarray(probs, dtype=np.float64).copy()
+    if mask is not None and np.any(mask & (p > 0)):
+        p = np.where(mask, p, 0.0)
+    if temperature <= 1e-3:
+        return int(np.argmax(p))
+    logp = np.log(np.maximum(p, 1e-300)) / temperature
+    logp[p <= 0] = -np.inf
+    logp -= logp.max()
+    p = np.exp(logp)
+    order = np.argsort(-p, kind="stable")
+    if top_k > 0:
+        p[order[top_k:]] = 0.0
+    if top_p < 1.0:
+        sorted_p = p[order] / p.sum()
+        keep = np.cumsum(sorted_p) - sorted_p < top_p
+        p[order[~keep]] = 0.0
+    p /= p.sum()
+    return int(rng.choice(len(p), p=p))
+
+
+def test_choose_draws_what_the_plain_formulas_draw() -> None:
+    gen = np.random.default_rng(11)
+    for trial in range(2000):
+        size = int(gen.integers(2, 200))
+        p = gen.dirichlet(np.full(size, 0.3)) ** (1 + trial % 5)
+        mask = gen.random(size) < 0.6 if trial % 2 else None
+        settings = ((1.0, 0, 1.0), (0.9, 0, 0.95), (1.3, 5, 1.0), (0.7, 3, 0.5), (1e-4, 0, 1.0))
+        temperature, top_k, top_p = settings[trial % len(settings)]
+        seed = int(gen.integers(1 << 32))
+        ours, plain = np.random.default_rng(seed), np.random.default_rng(seed)
+        a = choose(p, ours, temperature, top_k, top_p, mask)
+        assert a == _plain_choose(p, plain, temperature, top_k, top_p, mask)
+        assert ours.random() == plain.random()
+
+
+def _sigmoid(x):
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+
+
+def _plain_step(model: StepModel, tokens, state):  # the formulas as first written
+    u = model.units
+    z = sum(model.input_tables[name][tokens[name]] for name in model.vocab.inputs)
+    x = np.empty(0)
+    for i, recurrent in enumerate(model.recurrents):
+        if i > 0:
+            z = x @ model.kernels[i - 1]
+        z = z + state.h[i] @ recurrent + model.biases[i]
+        gate_i, gate_f = _sigmoid(z[:u]), _sigmoid(z[u : 2 * u])
+        cand, gate_o = np.tanh(z[2 * u : 3 * u]), _sigmoid(z[3 * u :])
+        state.c[i] = gate_f * state.c[i] + gate_i * cand
+        x = state.h[i] = gate_o * np.tanh(state.c[i])
+    out = {}
+    for name, (w, b) in model.heads.items():
+        logits = x @ w + b
+        if name in model.chord_biases:
+            cond, table = model.chord_biases[name]
+            scale = model.chord_scales.get(name)
+            factor = 1.0 if scale is None else scale[tokens["position"]]
+            logits = logits + factor * table[tokens[cond]]
+        logits -= logits.max()
+        e = np.exp(logits)
+        out[name] = e / e.sum()
+    return out
+
+
+@pytest.mark.parametrize(("units", "layers", "scaled"), [(24, 1, True), (13, 2, False)])
+def test_step_gives_the_plain_formulas_float_for_float(units: int, layers: int, scaled) -> None:
+    vocab = melody_vocabulary()
+    model = build_model(vocab, ModelSize(units=units, layers=layers, embedding=4), seed=4)
+    rng = np.random.default_rng(2)
+    arrays = {k: rng.normal(0, 1, v.shape) for k, v in export_weights(model, vocab).items()}
+    if not scaled:
+        arrays = {k: v for k, v in arrays.items() if not k.endswith("chord_scale")}
+    step_model = StepModel.from_arrays(vocab, arrays)
+    ours, plain = step_model.initial_state(), step_model.initial_state()
+    for _ in range(40):
+        tokens = {name: int(rng.integers(0, vocab.size(name))) for name in vocab.inputs}
+        a, b = step_model.step(tokens, ours), _plain_step(step_model, tokens, plain)
+        assert all(a[name].tobytes() == b[name].tobytes() for name in vocab.outputs)
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(ours.h, plain.h, strict=True))
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(ours.c, plain.c, strict=True))
 
 
 def test_token_dropout_hides_the_previous_tokens_only_while_training() -> None:
