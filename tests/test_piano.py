@@ -246,6 +246,29 @@ def test_the_first_piano_stream_still_plays():
     assert tokens[-1] == BAR and sampler.decode(tokens) == decode_tokens(tokens)
 
 
+@pytest.mark.parametrize("stream", ["tiny", "lofi", "lofi_v1"])
+def test_the_grammar_kept_per_state_is_the_grammar_made_afresh(tiny_piano, stream):
+    """A sampler keeps each mask it made; every token's is the one the grammar makes then."""
+    from lofi.models.loading import load_part
+
+    folder = Path(__file__).resolve().parents[1] / "checkpoints" / stream / "piano"
+    step = tiny_piano[2] if stream == "tiny" else load_part(folder, "piano").model
+    sampler = piano_sampler(step, "minor", np.random.default_rng(4), SamplingConfig())
+    kept, checked = sampler._mask, []
+
+    def mask() -> np.ndarray:
+        got = kept()
+        assert np.array_equal(got, sampler._grammar())
+        checked.append(got)
+        return got
+
+    sampler._mask = mask  # type: ignore[method-assign]
+    sampler.bars(4)
+    sampler.restart()
+    sampler.bars(2)
+    assert len(checked) > 40 and len(sampler._masks) < len(checked)
+
+
 def test_loops_repeat_note_for_note_or_with_a_new_second_half(tiny_piano):
     _, _, step = tiny_piano
     sampler = piano_sampler(step, "major", np.random.default_rng(5), SamplingConfig())
