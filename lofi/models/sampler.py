@@ -98,10 +98,6 @@ def check_weights(vocab: Vocabulary, arrays: dict[str, np.ndarray]) -> None:
             raise CheckpointError(f"the weights' {name} holds NaN or infinite values")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)
-
-
 @dataclass
 class State:
     """The LSTM stack's hidden and cell vectors, one per layer."""
@@ -209,7 +205,8 @@ class StepModel:
                 z = x @ self.kernels[i - 1]
             np.add(z, state.h[i] @ recurrent, out=z)
             np.add(z, self.biases[i], out=z)
-            # One sigmoid over all four gates (the candidate's slice unused) instead of three.
+            # The sigmoid 0.5 * (tanh(0.5 * z) + 1) once over all four gates (the candidate's
+            # slice unused) instead of three times: the same value for every element.
             gates = np.multiply(z, 0.5)
             np.tanh(gates, out=gates)
             np.add(gates, 1.0, out=gates)
@@ -275,14 +272,14 @@ def choose(
             keep = np.cumsum(sorted_p) - sorted_p < top_p
             p[order[~keep]] = 0.0
     p /= p.sum()
-    return pick(p, rng)
+    return pick(p, rng)  # rng.choice's own draw, hand-written: a third of its time
 
 
 def pick(p: np.ndarray, rng: np.random.Generator) -> int:
     """`rng.choice(len(p), p=p)` for float64 probabilities summing to 1: the same index drawn.
 
     It is numpy's own sampling (the cumulative sum over its last value, one `rng.random()`,
-    the first index whose sum exceeds it) without the checks around it, a quarter of its
+    the first index whose sum exceeds it) without the checks around it, a third of its
     time; its checks consume no randomness. Probabilities made as `choose` makes them are
     never negative and sum to 1 within rounding; NaN is refused as numpy refuses it.
     """
