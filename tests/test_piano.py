@@ -32,6 +32,7 @@ from lofi.encoding.piano import (
 )
 from lofi.encoding.piano_intervals import (
     LEGATO_SLACK,
+    TEXTURES,
     decode_interval_tokens,
     encode_interval_piano,
     interval_note_tokens,
@@ -233,6 +234,27 @@ def test_sampler_draws_whole_bars_of_notes(tiny_piano):
     assert onsets == sorted(onsets) and len(set(onsets)) == len(onsets)
 
 
+def test_a_song_keeps_one_texture_held_chords_unless_asked(tiny_piano):
+    """Version 3 plays held chords by default, else draws a texture once and keeps it."""
+    _, vocab, step = tiny_piano
+    sampler = piano_sampler(step, "major", np.random.default_rng(2), SamplingConfig())
+    assert isinstance(sampler, IntervalPianoSampler)
+    assert sampler.texture == "x0" and sampler.texture_input == vocab.index("texture", "x0")
+    drawn = set()
+    for seed in range(12):
+        free = SamplingConfig(held_chords=False)
+        sampler = piano_sampler(step, "minor", np.random.default_rng(seed), free)
+        assert isinstance(sampler, IntervalPianoSampler)
+        texture = sampler.texture
+        assert texture in TEXTURES
+        drawn.add(texture)
+        blocks = [("A", 0.0, 16.0), ("B", 16.0, 32.0), ("A=", 32.0, 48.0)]
+        piano_blocks(sampler, blocks, 4)
+        assert sampler.texture == texture  # every loop of the song played it again
+        assert sampler.texture_input == vocab.index("texture", texture)
+    assert len(drawn) > 1  # drawn at the model's odds, not always the same
+
+
 def test_the_first_piano_stream_still_plays():
     """Styles trained before the voice-led stream keep their sampler and their notes."""
     from lofi.models.loading import load_part
@@ -246,7 +268,20 @@ def test_the_first_piano_stream_still_plays():
     assert tokens[-1] == BAR and sampler.decode(tokens) == decode_tokens(tokens)
 
 
-@pytest.mark.parametrize("stream", ["tiny", "lofi", "lofi_v1"])
+def test_the_voice_led_stream_without_texture_still_plays():
+    """The default's second release (stream version 2) draws no texture and plays on."""
+    from lofi.models.loading import load_part
+
+    folder = Path(__file__).resolve().parents[1] / "checkpoints" / "lofi_v2" / "piano"
+    step = load_part(folder, "piano").model
+    assert step.vocab == interval_vocabulary(textures=False)
+    sampler = piano_sampler(step, "major", np.random.default_rng(1), SamplingConfig())
+    assert isinstance(sampler, IntervalPianoSampler) and sampler.texture is None
+    tokens = sampler.bars(1)
+    assert tokens[0][0] == "p" and tokens[-1] == BAR and sampler.decode(tokens)
+
+
+@pytest.mark.parametrize("stream", ["tiny", "lofi", "lofi_v2", "lofi_v1"])
 def test_the_grammar_kept_per_state_is_the_grammar_made_afresh(tiny_piano, stream):
     """A sampler keeps each mask it made; every token's is the one the grammar makes then."""
     from lofi.models.loading import load_part

@@ -144,7 +144,9 @@ def test_the_shipped_default_is_learned_from_the_lofi_pack() -> None:
     shipped = read_style(default_style_dir())
     assert shipped.corpus == "lofi" and set(shipped.parts) == {"piano", "bass"}
     assert shipped.fallbacks["drums"] == FALLBACK_RULES  # the pack has no drums
-    assert shipped.command.startswith("python -m lofi train style --corpus lofi --parts piano,bass")
+    command = shipped.command.split()
+    assert command[:6] == ["python", "-m", "lofi", "train", "style", "--corpus"]
+    assert command[6] == "lofi" and command[command.index("--parts") + 1] == "piano,bass"
     # Trained on the pack's training part: evaluate's held-out pieces stay unseen.
     assert shipped.training["held_out"] == 0.2 and shipped.training["held_out_pieces"] > 10
     assert shipped.timing_source()[0] == "learned"
@@ -164,13 +166,14 @@ def test_the_shipped_default_is_learned_from_the_lofi_pack() -> None:
     assert sum(n.duration for n in held) / len(held) >= 1.0
 
 
-def test_a_recipe_of_the_first_lofi_style_finds_it_where_it_now_ships(tmp_path: Path) -> None:
-    """The default's folder now holds the voice-led piano; its first release still replays."""
+@pytest.mark.parametrize("release", ["lofi_v1", "lofi_v2"])
+def test_a_recipe_of_an_earlier_lofi_style_finds_it_where_it_now_ships(release: str) -> None:
+    """The default's folder holds its newest piano; each earlier release still replays."""
     from lofi.core.paths import checkpoints_dir
     from lofi.models.loading import style_checkpoints
     from lofi.service.recipe_models import find_style, sampled_sha256
 
-    first = checkpoints_dir() / "lofi_v1"
+    first = checkpoints_dir() / release
     loaded = read_style(first)
     entry: dict[str, Any] = {
         "path": "checkpoints/lofi",  # where the default lived when the recipe was made

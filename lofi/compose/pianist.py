@@ -5,7 +5,8 @@ the left hand under them. A song's piano is a 4-bar loop per form letter, drawn 
 played again block after block; where the form asks for a variation the model hears the
 loop's first half again and plays a new second half (a repeat marked `=` is note for note).
 With the style's loop critic (lofi.models.critic) each new loop or second half is the one,
-of several the model draws, that the critic takes most for a piece of its corpus.
+of several the model draws, that the critic takes most for a piece of its corpus. A version-3
+stream plays one texture through the song: held chords, unless its user asks otherwise.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from lofi.encoding.piano import (
     decode_tokens,
 )
 from lofi.encoding.piano_intervals import (
+    HELD_TEXTURE,
     LEGATO,
+    UNKNOWN_TEXTURE,
     IntervalCursor,
     decode_interval_tokens,
     is_interval_vocabulary,
@@ -168,7 +171,7 @@ class PianoSampler:
 
 
 class IntervalPianoSampler(PianoSampler):
-    """Samples the voice-led piano stream (version 2, lofi.encoding.piano_intervals)."""
+    """Samples the voice-led piano stream (versions 2 and 3, lofi.encoding.piano_intervals)."""
 
     decode = staticmethod(decode_interval_tokens)
 
@@ -192,6 +195,31 @@ class IntervalPianoSampler(PianoSampler):
         # (lofi.compose.around_loop.chord_tone_weights), and the beat the loop starts at.
         self.chord_tones: Callable[[float], np.ndarray] | None = None
         self.origin = 0.0
+        # Version 3: the texture (held chords, or drawn at the pack's odds once a song) that
+        # each of its streams plays first (SamplingConfig.held_chords).
+        self.textures: tuple[str, ...] = self.model.vocab.inputs.get("texture", ())
+        self.is_texture: np.ndarray = kinds == "x"
+        self.texture: str | None = None
+        self.texture_input = 0
+        if self.textures:
+            self._name_texture()
+
+    def _inputs(self) -> dict[str, int]:
+        inputs = super()._inputs()
+        return {**inputs, "texture": self.texture_input} if self.textures else inputs
+
+    def _name_texture(self) -> None:
+        """Plays the stream's texture token first (held chords, or drawn once at its odds)."""
+        self.texture_input = self.textures.index(UNKNOWN_TEXTURE)
+        if self.texture is None and self.sampling.held_chords:
+            self.texture = HELD_TEXTURE
+        if self.texture is None:
+            probs = self.model.step(self._inputs(), self.state)
+            self.texture = self.names[draw(probs["token"], self.rng, self.is_texture)]
+            self._advance(self.index[self.texture])
+        else:
+            self.feed([self.texture])
+        self.texture_input = self.textures.index(self.texture)
 
     def _heard(self, probs: np.ndarray) -> np.ndarray:
         """The odds with the top note's weighed by the chord under it (under a user's loop)."""
@@ -211,6 +239,8 @@ class IntervalPianoSampler(PianoSampler):
         self.state = self.model.initial_state()
         self.prev = 0  # BOS
         self.cursor = self.voice = IntervalCursor()
+        if self.textures:
+            self._name_texture()
 
     def snapshot(self) -> tuple[State, int, IntervalCursor]:
         """Where the stream is: to draw from here again (`restore`) without replaying it."""

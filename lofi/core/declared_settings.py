@@ -159,6 +159,15 @@ USER_SETTINGS: tuple[Setting, ...] = (
         "sampling.stay_in_key",
     ),
     Setting(
+        "held_chords",
+        "Held chords",
+        "the learned piano plays the pack's held-chord loops; off, it plays whatever texture "
+        "the pack has at the pack's odds: held chords, broken chords or sparse stabs",
+        True,
+        None,
+        "sampling.held_chords",
+    ),
+    Setting(
         "register_low",
         "Melody register low",
         "the lowest sounding MIDI pitch the melody may use (0: the model's own register)",

@@ -47,6 +47,7 @@ class GenerationSettings:
     top_k: int = _default("top_k")
     top_p: float = _default("top_p")
     stay_in_key: bool = _default("stay_in_key")
+    held_chords: bool = _default("held_chords")
     swing: float = _default("swing")
     energy: float = _default("energy")
     density: float = _default("density")

@@ -164,6 +164,7 @@ class SamplingConfig:
     top_k: int = GENERATION.top_k  # 0: off
     top_p: float = GENERATION.top_p  # 1.0: off
     stay_in_key: bool = GENERATION.stay_in_key
+    held_chords: bool = GENERATION.held_chords  # the learned piano's texture (lofi.compose.pianist)
     density: float = GENERATION.density  # 1.0: the melody model's own note density
     register_low: int = GENERATION.register_low  # sounding MIDI pitch range of the melody;
     register_high: int = GENERATION.register_high  # 0–127: the model's own register

@@ -25,8 +25,11 @@ the top line's steps and leaps, the voicing and the pitch classes came to the pi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR, RING_OVER
 from lofi.core.types import Key, Note, Piece
@@ -61,10 +64,17 @@ LEGATO = "d~"  # held until the stream's next onset (the loop's end after its la
 LEGATO_SLACK = 2  # ticks: a note ending this near the next onset is held until it
 _LEGATO = -1  # the duration index of a legato run while encoding
 PITCHES = tuple(range(PIANO_PITCH_MIN, PIANO_PITCH_MAX + 1))
+# Version 3's first token: how much of the stream is silent (sixteenths with nothing
+# sounding): under 5 %, up to 30 %, more. A pack holds held-chord loops and sparse stabs,
+# and a model without it drew every loop half-way between them.
+TEXTURES = ("x0", "x1", "x2")
+TEXTURE_EDGES = (0.05, 0.3)
+HELD_TEXTURE = TEXTURES[0]  # what a song plays unless its user asks for the pack's odds
+UNKNOWN_TEXTURE = "?"  # the texture input before the stream's first token has named it
 
 
-def interval_vocabulary() -> Vocabulary:
-    """The voice-led piano tokens and their context inputs."""
+def interval_vocabulary(textures: bool = True) -> Vocabulary:
+    """The voice-led piano tokens and their context inputs (version 2 without `textures`)."""
     tokens = (
         BOS,
         BAR,
@@ -76,8 +86,10 @@ def interval_vocabulary() -> Vocabulary:
         LEGATO,
         *(f"v{v}" for v in PIANO_VELOCITIES),
         *(f"v{k:+d}" for k in range(1 - len(PIANO_VELOCITIES), len(PIANO_VELOCITIES))),
+        *(TEXTURES if textures else ()),
     )
     pitches = tuple(str(p) for p in PITCHES)
+    texture = {"texture": (UNKNOWN_TEXTURE, *TEXTURES)} if textures else {}
     return Vocabulary(
         kind="piano",
         inputs={
@@ -90,6 +102,7 @@ def interval_vocabulary() -> Vocabulary:
             "ref": pitches,
             "loudness": tuple(str(v) for v in PIANO_VELOCITIES),
             "depth": tuple(str(k) for k in range(MAX_DEPTH + 1)),
+            **texture,
         },
         outputs=("token",),
     )
@@ -238,7 +251,7 @@ class IntervalCursor:
         if token == BAR:
             self.bar += 1
             self.position, self.struck, self.fresh = 0, -1, True
-        elif token == BOS:
+        elif token == BOS or kind == "x":
             return
         elif kind == "p":
             self.position = self.struck = int(token[1:])
@@ -270,9 +283,31 @@ class IntervalCursor:
 
 
 def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
-    """The piece as one voice-led stream of STREAM_BARS bars (its loop again, or its first)."""
+    """The piece as one voice-led stream of STREAM_BARS bars (its loop again, or its first).
+
+    Version 3 names the stream's texture first; the `texture` input carries it after that.
+    """
     tokens = looped(interval_piece_tokens(piece), STREAM_BARS)
-    return encode_tokens(tokens, piece.key.mode, vocab, IntervalCursor())
+    if "texture" not in vocab.inputs:
+        return encode_tokens(tokens, piece.key.mode, vocab, IntervalCursor())
+    texture = texture_of(tokens)
+    sequence = encode_tokens([texture, *tokens], piece.key.mode, vocab, IntervalCursor())
+    named = np.full(len(sequence), vocab.index("texture", texture), np.int32)
+    named[0] = vocab.index("texture", UNKNOWN_TEXTURE)
+    sequence.inputs["texture"] = named
+    return sequence
+
+
+def texture_of(tokens: list[str]) -> str:
+    """The texture token of a stream: the share of its sixteenths with nothing sounding."""
+    bars = max(1, tokens.count(BAR))
+    steps = bars * BEATS_PER_BAR * 4
+    sounding = np.zeros(steps, dtype=bool)
+    for n in decode_interval_tokens(tokens):
+        first = math.ceil(n.onset * 4 - 0.5)
+        sounding[max(first, 0) : max(math.ceil((n.onset + n.duration) * 4 - 0.5), 0)] = True
+    silent = 1.0 - float(sounding.mean())
+    return TEXTURES[int(np.searchsorted(TEXTURE_EDGES, silent, side="right"))]
 
 
 def decode_interval_tokens(tokens: Iterable[str], key: Key | None = None) -> list[Note]:

@@ -165,8 +165,9 @@ def older_streams(kind: str) -> list[Vocabulary]:
     if kind != "piano":
         return []
     from lofi.encoding.piano import piano_vocabulary  # piano.py builds on this module
+    from lofi.encoding.piano_intervals import interval_vocabulary
 
-    return [piano_vocabulary()]
+    return [interval_vocabulary(textures=False), piano_vocabulary()]
 
 
 def _fmt(x: float) -> str:

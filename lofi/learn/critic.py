@@ -34,11 +34,15 @@ MIN_LEAF = 3  # as the evaluation's forest
 
 
 def draw_loops(piano: StepModel, count: int, seed: int) -> list[list[Note]]:
-    """`count` loops of the piano (normalised key, from beat 0), half in each mode."""
+    """`count` loops of the piano (normalised key, from beat 0), half in each mode.
+
+    Each plays a texture at the pack's odds, as the pieces it is set against have them.
+    """
     rng = np.random.default_rng(seed)
     loops = []
+    sampling = SamplingConfig(held_chords=False)
     for i in range(count):
-        sampler = piano_sampler(piano, ("major", "minor")[i % 2], rng, SamplingConfig())
+        sampler = piano_sampler(piano, ("major", "minor")[i % 2], rng, sampling)
         if not isinstance(sampler, IntervalPianoSampler):
             raise ConfigError("a loop critic needs the voice-led piano (stream version 2)")
         loops.append(sampler.decode(sampler.bars(LOOP_BARS)))

@@ -39,10 +39,10 @@ class TrainingPreset:
         return asdict(self)
 
 
-# The settings of the shipped default style: the command in checkpoints/lofi/style.json.
 # Loops a style's piano draws for its loop critic to learn from (lofi.learn.critic; about a
 # minute on 2 cores).
 CRITIC_LOOPS = 2000
+# The settings of the shipped default style: the command in checkpoints/lofi/style.json.
 PIANO_PRESET = TrainingPreset(192, 48, 0.5, 0.1, 128, 32, 0.002, 60, 6)
 
 
