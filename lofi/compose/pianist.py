@@ -142,7 +142,7 @@ class PianoSampler:
         return index
 
     def _heard(self, probs: np.ndarray) -> np.ndarray:
-        """The model's odds; version 2 weighs a top note by the chord a user's loop plays."""
+        """The model's odds; versions 2 and 3 weigh a top note by the chord a user's loop plays."""
         return probs
 
     def feed(self, tokens: list[str]) -> None:
@@ -335,10 +335,10 @@ def piano_blocks(
 ) -> list[Note]:
     """The piano of every block (form token, first beat, last beat), in the normalised key.
 
-    A letter's first block draws a new loop (version 2 from a fresh stream, version 1
+    A letter's first block draws a new loop (versions 2 and 3 from a fresh stream, version 1
     continuing from what the piano played before); `=` repeats the letter's loop note for
     note; any other mark on a letter heard before keeps the loop's first half and draws a new
-    second half after it. With a style's `critic` (version 2 only), each new loop or second
+    second half after it. With a style's `critic` (versions 2 and 3), each new loop or second
     half is the one of `choices` drawn that the critic takes most for a piece.
     """
     loops: dict[str, list[str]] = {}

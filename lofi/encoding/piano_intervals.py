@@ -109,7 +109,7 @@ def interval_vocabulary(textures: bool = True) -> Vocabulary:
 
 
 def is_interval_vocabulary(vocab: Vocabulary) -> bool:
-    """Whether a piano model reads this stream (version 2) rather than version 1's."""
+    """Whether a piano model reads this stream (version 2 or 3) rather than version 1's."""
     return "top" in vocab.inputs
 
 

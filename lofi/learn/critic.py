@@ -44,7 +44,7 @@ def draw_loops(piano: StepModel, count: int, seed: int) -> list[list[Note]]:
     for i in range(count):
         sampler = piano_sampler(piano, ("major", "minor")[i % 2], rng, sampling)
         if not isinstance(sampler, IntervalPianoSampler):
-            raise ConfigError("a loop critic needs the voice-led piano (stream version 2)")
+            raise ConfigError("a loop critic needs the voice-led piano (stream version 2 or later)")
         loops.append(sampler.decode(sampler.bars(LOOP_BARS)))
     return loops
 

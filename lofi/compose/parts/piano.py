@@ -31,7 +31,7 @@ class PianoPart(LearnedPart):
     name = "piano"
 
     def vocabulary(self, corpus: Corpus) -> Vocabulary:
-        """The piano's fixed token set (the voice-led stream, version 2)."""
+        """The piano's fixed token set (the voice-led stream with its texture, version 3)."""
         from lofi.encoding.piano_intervals import interval_vocabulary
 
         return interval_vocabulary()
