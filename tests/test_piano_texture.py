@@ -1,11 +1,13 @@
-"""The piano stream's texture (version 3): named from a piece, learned first, kept by a song."""
+"""The piano stream version 3: its texture and register inputs, learned and kept by a song."""
 
 from lofi.core.types import Key, Note, Piece
-from lofi.encoding.piano import BAR, looped
+from lofi.encoding.piano import BAR, PIANO_PITCH_MIN, contexts, looped
 from lofi.encoding.piano_intervals import (
+    REFERENCE,
     STREAM_BARS,
     TEXTURES,
     UNKNOWN_TEXTURE,
+    IntervalCursor,
     encode_interval_piano,
     interval_note_tokens,
     interval_piece_tokens,
@@ -59,6 +61,23 @@ def test_version_two_models_keep_their_vocabulary(tmp_path) -> None:
     old.save(tmp_path / "vocab.json")
     assert Vocabulary.load(tmp_path / "vocab.json", "piano") == old
     sequence = encode_interval_piano(_piece(_chords(4.0)), old)
-    assert "texture" not in sequence.inputs
+    assert set(sequence.inputs) == set(old.inputs)  # no texture, no register inputs
     first = old.inputs["token"][int(sequence.targets["token"][0])]
     assert first == "p0"  # the piece's first onset: no texture named
+
+
+def test_the_model_hears_the_highest_and_lowest_notes_the_stream_has_struck() -> None:
+    """Version 3's register inputs: what a loop has spanned so far, so it can stay there."""
+    notes = [Note(p, 0.0, 4.0, 70) for p in (48, 64, 67)] + [Note(72, 4.0, 4.0, 70)]
+    tokens = interval_note_tokens(notes, 0)
+    seen = contexts(tokens, IntervalCursor())
+    high = [h + PIANO_PITCH_MIN for h in seen["high"]]
+    low = [lo + PIANO_PITCH_MIN for lo in seen["low"]]
+    assert high[0] == low[0] == REFERENCE  # nothing struck yet
+    # After the first chord (67 over 64 over 48) and then 72: each step's span so far.
+    after_chord = next(i for i, t in enumerate(tokens) if t[0] == "d") + 1
+    assert (high[after_chord], low[after_chord]) == (67, 48)
+    assert (high[-1], low[-1]) == (72, 48)
+    vocab = interval_vocabulary()
+    sequence = encode_interval_piano(_piece(notes), vocab)
+    assert {"high", "low", "texture"} <= set(sequence.inputs) <= set(vocab.inputs)

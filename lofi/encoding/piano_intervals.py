@@ -19,6 +19,10 @@ is measured from (the last top note after a position, else the note last struck)
 network adds a learned table of `ref` × next token to its logits (lofi.models.network), so
 which moves and drops land in the key is learned per pitch at once.
 
+Version 3 names the stream's texture first (held chords, broken chords, sparse stabs: the
+share of it with nothing sounding), which a `texture` input then carries, and hears the
+highest and lowest notes the stream has struck (`high`, `low`), so a loop keeps its register.
+
 Measured with `python -m lofi evaluate --corpus lofi` (docs/piano.md): against version 1,
 the top line's steps and leaps, the voicing and the pitch classes came to the pieces'.
 """
@@ -89,7 +93,8 @@ def interval_vocabulary(textures: bool = True) -> Vocabulary:
         *(TEXTURES if textures else ()),
     )
     pitches = tuple(str(p) for p in PITCHES)
-    texture = {"texture": (UNKNOWN_TEXTURE, *TEXTURES)} if textures else {}
+    texture = {"texture": (UNKNOWN_TEXTURE, *TEXTURES), "high": pitches, "low": pitches}
+    texture = texture if textures else {}
     return Vocabulary(
         kind="piano",
         inputs={
@@ -243,6 +248,8 @@ class IntervalCursor:
     loudness: int = len(PIANO_VELOCITIES) // 2
     touched: bool = False
     depth: int = 0
+    high: int | None = None  # the highest and lowest notes the stream has struck
+    low: int | None = None
 
     def advance(self, token: str) -> None:
         """Moves past one token."""
@@ -259,15 +266,22 @@ class IntervalCursor:
         elif kind == "n":
             self.top = self.last = int(token[1:])
             self.fresh, self.depth = False, 1
+            self._spans()
         elif kind == "t":
             self.top = self.last = self.top + int(token[1:])
             self.fresh, self.depth = False, 1
+            self._spans()
         elif kind == "i":
             self.last -= int(token[1:])
             self.depth += 1
+            self._spans()
         elif kind == "v" and token[1] not in "+-":
             self.loudness = PIANO_VELOCITIES.index(int(token[1:]))
             self.touched = True
+
+    def _spans(self) -> None:
+        self.high = self.last if self.high is None else max(self.high, self.last)
+        self.low = self.last if self.low is None else min(self.low, self.last)
 
     def inputs(self) -> dict[str, int]:
         """The context inputs before the next token (all but the previous token and mode)."""
@@ -279,6 +293,8 @@ class IntervalCursor:
             "ref": _pitch_index(self.top if self.after_position else self.last),
             "loudness": self.loudness,
             "depth": min(self.depth, MAX_DEPTH),
+            "high": _pitch_index(REFERENCE if self.high is None else self.high),
+            "low": _pitch_index(REFERENCE if self.low is None else self.low),
         }
 
 
@@ -289,7 +305,10 @@ def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
     """
     tokens = looped(interval_piece_tokens(piece), STREAM_BARS)
     if "texture" not in vocab.inputs:
-        return encode_tokens(tokens, piece.key.mode, vocab, IntervalCursor())
+        sequence = encode_tokens(tokens, piece.key.mode, vocab, IntervalCursor())
+        for extra in set(sequence.inputs) - set(vocab.inputs):  # version 3's register
+            del sequence.inputs[extra]
+        return sequence
     texture = texture_of(tokens)
     sequence = encode_tokens([texture, *tokens], piece.key.mode, vocab, IntervalCursor())
     named = np.full(len(sequence), vocab.index("texture", texture), np.int32)
