@@ -10,7 +10,8 @@ from sklearn.ensemble import RandomForestClassifier
 
 from lofi.cli import main
 from lofi.compose.arrangement import ARRANGEMENT, arrangement_from_json
-from lofi.compose.pianist import piano_blocks, piano_sampler
+from lofi.compose.pianist import piano_sampler
+from lofi.compose.piano_loops import piano_blocks
 from lofi.core.errors import StyleError
 from lofi.core.types import SamplingConfig
 from lofi.data.corpus import load_corpus

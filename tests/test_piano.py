@@ -7,14 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lofi.compose.pianist import (
-    IntervalPianoSampler,
-    PianoSampler,
-    block_spans,
-    piano_blocks,
-    piano_sampler,
-    split_bars,
-)
+from lofi.compose.pianist import IntervalPianoSampler, PianoSampler, piano_sampler
+from lofi.compose.piano_loops import block_spans, piano_blocks, split_bars
 from lofi.core.types import Key, Note, SamplingConfig
 from lofi.data.corpus import load_corpus
 from lofi.encoding.piano import (

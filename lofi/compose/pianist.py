@@ -1,12 +1,9 @@
-"""The learned piano: one multi-voice stream sampled token by token, as loops that repeat.
+"""The learned piano: one multi-voice stream sampled token by token.
 
 The model (lofi.encoding.piano) plays every voice at once: held chords, the tune on top and
-the left hand under them. A song's piano is a 4-bar loop per form letter, drawn by the model,
-played again block after block; where the form asks for a variation the model hears the
-loop's first half again and plays a new second half (a repeat marked `=` is note for note).
-With the style's loop critic (lofi.models.critic) each new loop or second half is the one,
-of several the model draws, that the critic takes most for a piece of its corpus. A version-3
-stream plays one texture through the song: held chords, unless its user asks otherwise.
+the left hand under them. The samplers here draw its tokens under the stream's grammar; a
+version-3 stream plays one texture through the song: held chords, unless its user asks
+otherwise. lofi.compose.piano_loops makes a song's loops of them.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lofi.core.constants import BEATS_PER_BAR
-from lofi.core.types import Note, SamplingConfig
+from lofi.core.types import SamplingConfig
 from lofi.encoding.piano import (
     BAR,
     PIANO_PITCH_MAX,
@@ -36,7 +33,6 @@ from lofi.encoding.piano_intervals import (
     is_interval_vocabulary,
 )
 from lofi.encoding.vocab import BOS, MODE_TOKENS
-from lofi.models.critic import LoopCritic
 from lofi.models.sampler import State, StepModel, choose, draw
 
 MAX_TOKENS_PER_BAR = 240  # a runaway bar is closed (80 notes: far beyond any piece's bar)
@@ -304,98 +300,3 @@ def piano_sampler(
     if is_interval_vocabulary(model.vocab):
         return IntervalPianoSampler(model, mode, rng, sampling, as_learned)
     return PianoSampler(model, mode, rng, sampling, as_learned)
-
-
-def split_bars(tokens: list[str]) -> list[list[str]]:
-    """A loop's tokens cut after each closing `bar`."""
-    bars: list[list[str]] = [[]]
-    for token in tokens:
-        bars[-1].append(token)
-        if token == BAR:
-            bars.append([])
-    return [b for b in bars if b]
-
-
-def loop_notes(loop: list[Note], start: float, stop: float) -> list[Note]:
-    """A loop's notes (normalised key, from beat 0) moved to beat `start`, each cut at `stop`."""
-    notes = []
-    for n in loop:
-        onset = round(n.onset + start, 6)
-        if onset < stop - 1e-6:
-            notes.append(Note(n.pitch, onset, min(n.duration, stop - onset), n.velocity))
-    return notes
-
-
-def piano_blocks(
-    sampler: PianoSampler,
-    blocks: list[tuple[str, float, float]],
-    loop_bars: int,
-    critic: LoopCritic | None = None,
-    choices: int = 1,
-) -> list[Note]:
-    """The piano of every block (form token, first beat, last beat), in the normalised key.
-
-    A letter's first block draws a new loop (versions 2 and 3 from a fresh stream, version 1
-    continuing from what the piano played before); `=` repeats the letter's loop note for
-    note; any other mark on a letter heard before keeps the loop's first half and draws a new
-    second half after it. With a style's `critic` (versions 2 and 3), each new loop or second
-    half is the one of `choices` drawn that the critic takes most for a piece.
-    """
-    loops: dict[str, list[str]] = {}
-    notes: list[Note] = []
-    half = loop_bars // 2
-    for token, start, stop in blocks:
-        letter, mark = token[0], token[1:]
-        if isinstance(sampler, IntervalPianoSampler):
-            sampler.origin = start
-        if mark != "=" or letter not in loops:
-            sampler.restart()
-        if letter not in loops:
-            played = _chosen(sampler, [], loop_bars, critic, choices)
-            loops[letter] = played
-        elif mark == "=":
-            played = loops[letter]
-            sampler.feed(played)
-        else:
-            kept = [t for b in split_bars(loops[letter])[:half] for t in b]
-            sampler.feed(kept)
-            played = _chosen(sampler, kept, loop_bars, critic, choices)
-        notes += loop_notes(sampler.decode(played), start, stop)
-    return notes
-
-
-def _chosen(
-    sampler: PianoSampler,
-    kept: list[str],
-    loop_bars: int,
-    critic: LoopCritic | None,
-    choices: int,
-) -> list[str]:
-    """A loop after the `kept` tokens already fed: of `choices` drawn, the critic's pick.
-
-    The sampler ends as if it had drawn the chosen loop alone.
-    """
-    count = loop_bars - count_bars(kept)
-    if critic is None or choices <= 1 or not isinstance(sampler, IntervalPianoSampler):
-        return kept + sampler.bars(count)
-    start = sampler.snapshot()  # after `kept`: each loop is drawn on from here
-    drawn, ends = [], []
-    for _ in range(choices):
-        sampler.restore(start)
-        drawn.append(kept + sampler.bars(count))
-        ends.append(sampler.snapshot())
-    best = critic.best([sampler.decode(d) for d in drawn], loop_bars)
-    sampler.restore(ends[best])
-    return drawn[best]
-
-
-def count_bars(tokens: list[str]) -> int:
-    """How many bars the tokens close."""
-    return sum(t == BAR for t in tokens)
-
-
-def block_spans(bars: int, loop_bars: int) -> list[tuple[float, float]]:
-    """The (first beat, end beat) of each loop-long block of a song of `bars` bars."""
-    beats = loop_bars * BEATS_PER_BAR
-    end = bars * BEATS_PER_BAR
-    return [(float(b), float(min(b + beats, end))) for b in range(0, end, beats)]

@@ -16,7 +16,8 @@ from lofi.compose.accompanist import BassSampler, chords_by_step
 from lofi.compose.arrangement import AS_LEARNED, Arrangement
 from lofi.compose.form import LOOP_BARS, FormPlan, form_plan
 from lofi.compose.grooves import bass_line
-from lofi.compose.pianist import IntervalPianoSampler, block_spans, piano_blocks, piano_sampler
+from lofi.compose.pianist import IntervalPianoSampler, piano_sampler
+from lofi.compose.piano_loops import block_spans, piano_blocks
 from lofi.core.constants import BEATS_PER_BAR, POSITIONS_PER_BAR
 from lofi.core.types import GenerationConfig, Note, Part, Song
 from lofi.data.analysis import beat_spans, skyline
