@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from scipy import signal
 
+# scipy.signal is imported where it is used: the sandboxed child that decodes an uploaded
+# bed imports this module, and scipy.signal alone takes over a second to import.
 from lofi.core.constants import SAMPLE_RATE
 from lofi.core.errors import EffectError
 from lofi.core.paths import SONIC_PI_SAMPLES
@@ -37,6 +38,8 @@ def _normalise(audio: np.ndarray, rms_db: float) -> np.ndarray:
 
 def make_rain(rng: np.random.Generator, seconds: float = BED_SECONDS) -> np.ndarray:
     """Filtered noise in three bands with slow swells, plus droplets scattered in stereo."""
+    from scipy import signal
+
     n = int((seconds + SEAM_SECONDS) * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
     out = np.zeros((n, 2), dtype=np.float64)
@@ -62,6 +65,8 @@ def make_rain(rng: np.random.Generator, seconds: float = BED_SECONDS) -> np.ndar
 
 
 def _hiss(rng: np.random.Generator, n: int) -> np.ndarray:
+    from scipy import signal
+
     path = SONIC_PI_SAMPLES / "vinyl_hiss.flac"
     if path.is_file():
         hiss, rate = sf.read(path, dtype="float32", always_2d=True)
@@ -78,6 +83,8 @@ def _hiss(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def make_vinyl(rng: np.random.Generator, seconds: float = BED_SECONDS) -> np.ndarray:
     """Crackle (many small clicks, a few pops) and a low rumble over the vinyl hiss."""
+    from scipy import signal
+
     n = int((seconds + SEAM_SECONDS) * SAMPLE_RATE)
     hiss = _normalise(_hiss(rng, n), -30.0).astype(np.float64)
     clicks = np.zeros((n, 2))
@@ -222,6 +229,8 @@ def load_effect(path: Path) -> np.ndarray:
     The header caps bound what decoding and resampling may allocate, so this runs in the
     calling process (the upload already decoded the file once in a child).
     """
+    from scipy import signal
+
     path = Path(path)
     info = _header(path)
     audio = _decode(path)
