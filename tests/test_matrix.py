@@ -3,6 +3,8 @@ beat, sparse soft arpeggios), each written as real MIDI files."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
@@ -11,9 +13,18 @@ import numpy as np
 import pytest
 
 from lofi.core.errors import StyleError
+from lofi.data.corpus import load_corpus
 from lofi.learn.train import TrainConfig
 from lofi.tools.features import from_piece
-from lofi.tools.matrix import MATCHED_DRAWS, TABLES, MatrixReport, cross_corpus, matched_parts
+from lofi.tools.matrix import (
+    MATCHED_DRAWS,
+    TABLES,
+    MatrixReport,
+    cross_corpus,
+    folder_name,
+    matched_parts,
+    style_for,
+)
 from tests.factories import TINY, make_piece, write_corpus
 
 # Enough for tiny models to learn two corpora this plain (a high rate, no early stop): with
@@ -34,26 +45,51 @@ SMALL = TrainConfig(
 # Session-wide: a worker may run other modules between this one's tests, and a module
 # fixture would then be made again.
 @pytest.fixture(scope="session")
-def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path, list[str]]:
+def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatrixReport, Path, list[str], str]:
+    """The table of two tiny corpora, measured once, by the command.
+
+    The styles are trained first as the table trains a style it lacks (`style_for`, with the
+    small budget); `evaluate --matrix` then reuses them, measures every view and writes the
+    JSON the report is read back from. Returns the report, the folder, the corpora and what
+    the command printed.
+    """
+    from lofi.cli import main
+
     root = tmp_path_factory.mktemp("matrix")
     previous = os.environ.get("LOFI_CACHE_DIR")
     os.environ["LOFI_CACHE_DIR"] = str(root / "cache")
+    printed = io.StringIO()
     try:
         names = [
             str(write_corpus(root / "block", "block", 24, seed=0)),
             str(write_corpus(root / "arpeggio", "arpeggio", 24, seed=1)),
         ]
-        report = cross_corpus(names, root / "styles", 3, 8, 1, 0.4, SMALL, lambda _m: None)
+        for name in names:
+            folder = root / "styles" / folder_name(name)
+            style_for(load_corpus(name), folder, SMALL, 0.4, lambda _m: None)
+        args = ["evaluate", "--matrix", "--corpora", ",".join(names), "--styles-dir"]
+        args += [str(root / "styles"), "--songs", "3", "--bars", "8", "--held-out", "0.4"]
+        with contextlib.redirect_stdout(printed):
+            assert main([*args, "--json", str(root / "matrix.json")]) == 0
     finally:
         if previous is None:
             del os.environ["LOFI_CACHE_DIR"]
         else:
             os.environ["LOFI_CACHE_DIR"] = previous
-    return report, root, names
+    data = json.loads((root / "matrix.json").read_text())
+    fields = ("auc", "human", "melody_auc", "overlap", "attribution", "pieces", "styles")
+    report = MatrixReport(
+        corpora=tuple(data["corpora"]),
+        **{name: data[name] for name in fields},
+        matched_auc=data["matched_auc"],
+        reference=data["reference"],
+        settings=data["settings"],
+    )
+    return report, root, names, printed.getvalue()
 
 
 def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) -> None:
-    report, root, names = table
+    report, root, names, _ = table
     views = (report.auc, report.matched_auc, report.melody_auc, report.overlap, report.attribution)
     for values in (*views, *report.reference.values()):
         assert list(values) == names and all(list(row) == names for row in values.values())
@@ -67,40 +103,28 @@ def test_the_table_has_a_row_per_style_and_a_column_per_corpus(table, tmp_path) 
     report.write_json(out)
     data = json.loads(out.read_text())
     assert set(data["diagonal_lowest"]) == set(data["reference_diagonal_lowest"]) == set(TABLES)
-    from lofi.tools.matrix import folder_name
-
     assert not (Path(names[0]) / "style.json").exists()  # never into the corpus folder
     styles = json.loads((root / "styles" / folder_name(names[0]) / "style.json").read_text())
     assert styles["training"]["held_out"] == 0.4 and styles["training"]["held_out_pieces"] > 0
 
 
-def test_the_command_reuses_the_styles_and_prints_every_view(
-    table, tmp_path, monkeypatch, capsys
-) -> None:
-    from lofi.cli import main
-
-    report, root, names = table
-    monkeypatch.setenv("LOFI_CACHE_DIR", str(root / "cache"))
-    out = tmp_path / "matrix.json"
-    args = ["evaluate", "--matrix", "--corpora", ",".join(names), "--styles-dir"]
-    args += [str(root / "styles"), "--songs", "3", "--bars", "8", "--held-out", "0.4"]
-    assert main([*args, "--json", str(out)]) == 0
-    printed = capsys.readouterr().out
+def test_the_command_reuses_the_styles_and_prints_every_view(table, tmp_path) -> None:
+    report, root, names, printed = table
     assert printed.count("reusing the style in") == 2
     assert printed.count("closest to its own corpus:") == len(TABLES)
     assert printed.count("the training pieces themselves: 2 of 2") == len(TABLES)
     assert "held-out parts of one size" in printed and "training pieces of" in printed
-    data = json.loads(out.read_text())
+    for table_name in TABLES:  # each view as the report's Markdown table
+        assert report.markdown(table_name) in printed
+    data = json.loads((root / "matrix.json").read_text())
     assert data["settings"]["matched_pieces"] == min(p["held_out"] for p in report.pieces.values())
-    for row in names:  # the same styles and draws, the same figures
-        assert data["auc"][row] == pytest.approx(report.auc[row])
-        assert data["matched_auc"][row] == pytest.approx(report.matched_auc[row])
+    assert data == json.loads(json.dumps(report.to_json()))  # the report read back whole
     with pytest.raises(StyleError, match="another corpus or split"):
         cross_corpus(names, root / "styles", 3, 8, 1, 0.3, SMALL, lambda _m: None)
 
 
 def test_a_style_overlaps_its_own_corpus_most(table) -> None:
-    report, _, names = table
+    report, _, names, _ = table
     block, arpeggio = names
     assert report.overlap[block][block] > report.overlap[block][arpeggio] + 0.08, report.overlap
     assert report.overlap[arpeggio][arpeggio] > report.overlap[arpeggio][block] + 0.08, (
@@ -109,7 +133,7 @@ def test_a_style_overlaps_its_own_corpus_most(table) -> None:
 
 
 def test_a_style_sounds_like_its_own_corpus_to_a_classifier_of_both(table) -> None:
-    report, _, names = table
+    report, _, names, _ = table
     for row in names:
         assert sum(report.attribution[row].values()) == pytest.approx(1.0)
         other = next(c for c in names if c != row)
@@ -119,7 +143,7 @@ def test_a_style_sounds_like_its_own_corpus_to_a_classifier_of_both(table) -> No
 
 
 def test_the_training_pieces_are_closest_to_their_own_corpus_in_every_view(table) -> None:
-    report, _, names = table
+    report, _, names, _ = table
     for view in TABLES:
         assert all(report.diagonal_lowest(view, reference=True).values()), report.reference[view]
     block, arpeggio = names
@@ -139,7 +163,7 @@ def test_held_out_parts_are_matched_to_the_smallest_one() -> None:
 
 
 def test_a_style_is_closest_to_its_own_corpus(table) -> None:
-    report, _, names = table
+    report, _, names, _ = table
     block, arpeggio = names
     assert report.auc[block][block] < report.auc[block][arpeggio] - 0.1, report.auc
     assert report.auc[arpeggio][arpeggio] < report.auc[arpeggio][block] - 0.1, report.auc
