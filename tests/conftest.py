@@ -46,6 +46,7 @@ SLOW_FIRST = (
     "browser",
     "test_matrix.py",
     "test_bench.py",
+    "test_bench_pack.py",
     "test_finetune.py",
     "test_app_pages_training.py",
     "test_evaluate.py",

@@ -1,13 +1,15 @@
-"""The benchmark's smoke run: every figure is produced (no timing is asserted)."""
+"""The benchmark's smoke run: every figure is produced (no timing is asserted).
+
+The lofi-pack case runs on its own, in tests/test_bench_pack.py.
+"""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data" / "midi"
+from tests.smoke_bench import CASES, smoke_bench
+
 KEYS = {
     "sampler_speedup",
     "compose_critic_ratio",
@@ -33,36 +35,7 @@ KEYS = {
 
 @pytest.mark.timeout(600)
 def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i in range(10):  # ten files, ten pieces (enough for evaluate's held-out halves)
-        (corpus / f"p{i}.mid").write_bytes((DATA / "tiny_c_major.mid").read_bytes() + b"\0" * i)
-    out = tmp_path / "results.json"
-    melody, chords = tiny_checkpoints
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lofi.tools.bench",
-            "--smoke",
-            "--out",
-            str(out),
-            "--corpus",
-            str(corpus),
-            "--melody-model",
-            str(melody),
-            "--chord-model",
-            str(chords),
-            "--report",
-            str(tmp_path / "docs" / "benchmark.md"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**__import__("os").environ, "LOFI_EFFECTS_DIR": str(app_dirs["effects"])},
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    r = json.loads(out.read_text())
+    r, res = smoke_bench(tmp_path, tiny_checkpoints, app_dirs["effects"], CASES)
     assert r.keys() >= KEYS and r["smoke"] is True
     assert isinstance(r["realism_gap"], float)  # may be negative
     assert list(r["sound"]) == ["default", "radio #1"]
@@ -101,28 +74,6 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     assert f"held-out pieces: {r['finetune_verdict']}" in res.stdout
     assert f"held-out pieces: {r['small_finetune_verdict']}" in res.stdout
     assert r["small_finetuned_beats_both_heldout_loss"] in (0.0, 1.0)
-    # the lofi pack in two halves: a base on one, fine-tuned and from scratch on the other
-    assert r["pack_base_files"] == r["pack_user_files"] == 4 and r["pack_held_out_pieces"] > 2
-    assert r["pack_finetune_seconds"] > 0 and r["pack_finetune_cpu_seconds"] > 0
-    parts = r["pack_heldout_loss_parts"].split(",")
-    assert parts == ["piano", "bass"]  # what `train style` learns of a piano pack
-    for name in ("base", "finetuned", "scratch"):
-        summed = sum(r[f"pack_{name}_heldout_loss_{p}"] for p in parts)
-        assert r[f"pack_{name}_heldout_loss"] == approx(summed)
-        for key in ("heldout_loss", "realism_gap"):
-            low, high = r[f"pack_{name}_{key}_low"], r[f"pack_{name}_{key}_high"]
-            assert low <= r[f"pack_{name}_{key}"] <= high, (name, key)
-        assert r[f"pack_{name}_compared"].startswith("chords, melody")
-    diff = "pack_finetuned_minus_scratch_heldout_loss"
-    own, scratch = r["pack_finetuned_heldout_loss"], r["pack_scratch_heldout_loss"]
-    assert r[diff] == approx(own - scratch)
-    assert r["pack_finetuned_beats_scratch_heldout_loss"] == float(r[diff + "_high"] < 0)
-    gap = "pack_finetuned_minus_scratch_realism_gap"
-    own, scratch = r["pack_finetuned_realism_gap"], r["pack_scratch_realism_gap"]
-    assert r[gap] == approx(own - scratch)
-    assert r["pack_finetuned_beats_scratch_realism_gap"] == float(r[gap + "_high"] < 0)
-    assert f"held-out pieces: {r['pack_verdict']}" in res.stdout
-    assert r["pack_setup"] in res.stdout and "4 of the other half" in r["pack_setup"]
     table = res.stdout
     for key in ("sampler_speedup", "render_ratio", "e2e_seconds", "peak_rss_mb"):
         assert f"{r[key]:12.3f}" in table.split(key, 1)[1].splitlines()[0], key
@@ -130,7 +81,7 @@ def test_smoke_bench_writes_every_key(tmp_path, tiny_checkpoints, app_dirs) -> N
     page = (tmp_path / "docs" / "benchmark.md").read_text()
     saved = json.loads((tmp_path / "docs" / "benchmark.json").read_text())
     assert page.startswith("# Benchmark") and "python -m lofi.tools.bench --smoke" in page
-    assert set(saved["cases"]) >= {"sampler", "render", "e2e", "realism", "style", "lofi-pack"}
+    assert set(saved["cases"]) == set(CASES)
     assert saved["cases"]["render"]["figures"]["render_ratio"] == r["render_ratio"]
     assert f"| {r['render_ratio']:,.3f} | ≤ 1.2 | render |" in page
 

@@ -1,6 +1,8 @@
 """The lofi-pack bench case: its two halves of the pack, its per-piece losses, its verdict.
 
-The whole case runs (tiny) in the bench's smoke run, tests/test_bench.py.
+The whole case runs (tiny) in the bench's smoke run, here rather than with the other cases
+(tests/test_bench.py): its three `train style` commands take about as long as all of them,
+so the two modules run on two workers.
 """
 
 from pathlib import Path
@@ -18,6 +20,7 @@ from lofi.tools.bench_pack import (
     paired_gap,
     verdict,
 )
+from tests.smoke_bench import smoke_bench
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "lofi"
 
@@ -99,3 +102,34 @@ def test_a_win_needs_the_paired_interval_below_zero() -> None:
     assert "realism gap: fine-tuned is lower than from-scratch, within the interval" in words
     figures["pack_finetuned_minus_scratch_heldout_loss"] = 0.3
     assert "held-out loss: fine-tuned does NOT beat" in verdict(figures)["pack_verdict"]
+
+
+@pytest.mark.timeout(600)
+def test_smoke_bench_fine_tunes_to_the_lofi_pack(tmp_path, tiny_checkpoints, app_dirs) -> None:
+    """The lofi-pack case: every figure, each within its interval, said in words."""
+    r, res = smoke_bench(tmp_path, tiny_checkpoints, app_dirs["effects"], ("lofi-pack",))
+    approx = pytest.approx
+    # the lofi pack in two halves: a base on one, fine-tuned and from scratch on the other
+    assert r["pack_base_files"] == r["pack_user_files"] == 4 and r["pack_held_out_pieces"] > 2
+    assert r["pack_finetune_seconds"] > 0 and r["pack_finetune_cpu_seconds"] > 0
+    parts = r["pack_heldout_loss_parts"].split(",")
+    assert parts == ["piano", "bass"]  # what `train style` learns of a piano pack
+    for name in ("base", "finetuned", "scratch"):
+        summed = sum(r[f"pack_{name}_heldout_loss_{p}"] for p in parts)
+        assert r[f"pack_{name}_heldout_loss"] == approx(summed)
+        for key in ("heldout_loss", "realism_gap"):
+            low, high = r[f"pack_{name}_{key}_low"], r[f"pack_{name}_{key}_high"]
+            assert low <= r[f"pack_{name}_{key}"] <= high, (name, key)
+        assert r[f"pack_{name}_compared"].startswith("chords, melody")
+    diff = "pack_finetuned_minus_scratch_heldout_loss"
+    own, scratch = r["pack_finetuned_heldout_loss"], r["pack_scratch_heldout_loss"]
+    assert r[diff] == approx(own - scratch)
+    assert r["pack_finetuned_beats_scratch_heldout_loss"] == float(r[diff + "_high"] < 0)
+    gap = "pack_finetuned_minus_scratch_realism_gap"
+    own, scratch = r["pack_finetuned_realism_gap"], r["pack_scratch_realism_gap"]
+    assert r[gap] == approx(own - scratch)
+    assert r["pack_finetuned_beats_scratch_realism_gap"] == float(r[gap + "_high"] < 0)
+    assert f"held-out pieces: {r['pack_verdict']}" in res.stdout
+    assert r["pack_setup"] in res.stdout and "4 of the other half" in r["pack_setup"]
+    page = (tmp_path / "docs" / "benchmark.md").read_text()
+    assert "fine-tuning a piano style to a user's lofi pack" in page and "≤ 300" in page

@@ -47,20 +47,32 @@ STYLE_BUDGET = TrainConfig(kind="melody")
 SMOKE_BUDGET = TrainConfig(
     kind="melody", epochs=1, seq_len=8, batch_size=8, max_steps=2, size=ModelSize(16, 1, 8, 0.0)
 )
+# The smoke run's evaluation: one draw of the human baseline, few resamples (plumbing only).
+SMOKE_HUMAN = (1, 20)
 
 
 def bench_realism(
-    corpus: str, melody: Path, chords: Path, songs: int, bars: int, held_out: float
+    corpus: str,
+    melody: Path,
+    chords: Path,
+    songs: int,
+    bars: int,
+    held_out: float,
+    human: tuple[int, int] | None = None,
 ) -> dict[str, float]:
     """Realism gap and overlap ratio of the shipped style, every part as it plays.
 
     Given other melody and chord models than the shipped ones (the smoke run's tiny ones),
-    those two with the rules for the other parts.
+    those two with the rules for the other parts. `human`: evaluate's `draws` and `boots`
+    (the smoke run's few; else evaluate's defaults).
     """
     from lofi.data.corpus import load_corpus
     from lofi.models.loading import load_checkpoints
     from lofi.models.style import default_style_dir
     from lofi.tools.evaluate import GENERATED, HUMAN, evaluate
+    from lofi.tools.yardstick import BOOTSTRAP, HUMAN_DRAWS
+
+    draws, boots = human or (HUMAN_DRAWS, BOOTSTRAP)
 
     style = default_style_dir()
     shipped = (melody.resolve(), chords.resolve()) == (
@@ -76,6 +88,8 @@ def bench_realism(
         held_out=held_out,
         checkpoints=None if shipped else {"melody": melody, "chords": chords},
         windows=(4,),
+        draws=draws,
+        boots=boots,
     )
     return {
         "realism_gap": report.realism_gap,
@@ -187,6 +201,7 @@ def bench_finetune(
     from lofi.models.loading import default_chord_model, default_melody_model
     from lofi.models.style import default_style_dir
     from lofi.tools.evaluate import evaluate
+    from lofi.tools.yardstick import BOOTSTRAP, HUMAN_DRAWS
 
     budget = SMOKE_BUDGET if smoke else STYLE_BUDGET
     held_share = 0.5 if smoke else 0.2
@@ -210,8 +225,11 @@ def bench_finetune(
             "scratch_style_seconds": trained["scratch"][1],
             **held_out_losses(styles, held, budget.seq_len),
         }
+        draws, boots = SMOKE_HUMAN if smoke else (HUMAN_DRAWS, BOOTSTRAP)
         for name, folder in styles.items():
-            report = evaluate(loaded, folder, songs, 1, bars, held_share, windows=(4,))
+            report = evaluate(
+                loaded, folder, songs, 1, bars, held_share, windows=(4,), draws=draws, boots=boots
+            )
             results[f"{name}_realism_gap"] = report.realism_gap
         results.update(beats_both(results))
 
@@ -271,7 +289,12 @@ def style_cases(
     songs, bars = (2, 8) if smoke else (10, 48)
     held = 0.5 if smoke else 0.2
     return [
-        ("realism", lambda: bench_realism(corpus, melody, chords, songs, bars, held)),
+        (
+            "realism",
+            lambda: bench_realism(
+                corpus, melody, chords, songs, bars, held, SMOKE_HUMAN if smoke else None
+            ),
+        ),
         (
             "style",
             lambda: bench_finetune(
