@@ -304,16 +304,15 @@ def encode_interval_piano(piece: Piece, vocab: Vocabulary) -> Sequence:
     Version 3 names the stream's texture first; the `texture` input carries it after that.
     """
     tokens = looped(interval_piece_tokens(piece), STREAM_BARS)
-    if "texture" not in vocab.inputs:
-        sequence = encode_tokens(tokens, piece.key.mode, vocab, IntervalCursor())
-        for extra in set(sequence.inputs) - set(vocab.inputs):  # version 3's register
-            del sequence.inputs[extra]
-        return sequence
-    texture = texture_of(tokens)
-    sequence = encode_tokens([texture, *tokens], piece.key.mode, vocab, IntervalCursor())
-    named = np.full(len(sequence), vocab.index("texture", texture), np.int32)
-    named[0] = vocab.index("texture", UNKNOWN_TEXTURE)
-    sequence.inputs["texture"] = named
+    texture = texture_of(tokens) if "texture" in vocab.inputs else None
+    head = [texture] if texture is not None else []
+    sequence = encode_tokens([*head, *tokens], piece.key.mode, vocab, IntervalCursor())
+    for extra in set(sequence.inputs) - set(vocab.inputs):  # version 3's register, for version 2
+        del sequence.inputs[extra]
+    if texture is not None:
+        named = np.full(len(sequence), vocab.index("texture", texture), np.int32)
+        named[0] = vocab.index("texture", UNKNOWN_TEXTURE)
+        sequence.inputs["texture"] = named
     return sequence
 
 
