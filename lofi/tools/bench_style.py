@@ -223,8 +223,9 @@ def bench_finetune(
             "finetune_seconds": trained["finetuned"][1],
             "finetune_cpu_seconds": trained["finetuned"][2],
             "scratch_style_seconds": trained["scratch"][1],
-            **held_out_losses(styles, held, budget.seq_len),
         }
+        losses = held_out_losses(styles, held, budget.seq_len)
+        results.update(losses)
         draws, boots = SMOKE_HUMAN if smoke else (HUMAN_DRAWS, BOOTSTRAP)
         for name, folder in styles.items():
             report = evaluate(
@@ -235,16 +236,19 @@ def bench_finetune(
 
         if len(files) <= FINETUNE_SMALL_FILES and kinds == PARTS:
             # A corpus this small (the smoke run's) is its own first 20 files: the styles
-            # above are the ones the same training of the same files would make again.
+            # above are the ones the same training of the same files would make again, and
+            # their losses on the same held-out pieces the ones just measured.
             small_held = held
+            small_losses = {f"small_{key}": value for key, value in losses.items()}
         else:
             small = load_corpus(_corpus_folder(files[:FINETUNE_SMALL_FILES], root / "small"))
             small_held = held_out_part(small, held_share)
             trained = train_styles(small, root / "small-styles", base, budget, PARTS, held_share)
             styles = {"base": base, **{name: folder for name, (folder, _, _) in trained.items()}}
+            small_losses = held_out_losses(styles, small_held, budget.seq_len, "small_")
         results["small_finetune_files"] = float(len(files[:FINETUNE_SMALL_FILES]))
         results["small_finetune_held_out_pieces"] = float(len(small_held.pieces))
-        results.update(held_out_losses(styles, small_held, budget.seq_len, "small_"))
+        results.update(small_losses)
         results.update(beats_both(results, "small_"))
     return results
 
