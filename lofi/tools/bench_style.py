@@ -47,8 +47,16 @@ STYLE_BUDGET = TrainConfig(kind="melody")
 SMOKE_BUDGET = TrainConfig(
     kind="melody", epochs=1, seq_len=8, batch_size=8, max_steps=2, size=ModelSize(16, 1, 8, 0.0)
 )
-# The smoke run's evaluation: one draw of the human baseline, few resamples (plumbing only).
-SMOKE_HUMAN = (1, 20)
+
+
+def human_budget(smoke: bool) -> tuple[int, int]:
+    """Evaluate's human-baseline draws and bootstrap resamples for a bench run.
+
+    Evaluate's defaults; a smoke run takes one draw and 20 resamples (the plumbing only).
+    """
+    from lofi.tools.yardstick import BOOTSTRAP, HUMAN_DRAWS
+
+    return (1, 20) if smoke else (HUMAN_DRAWS, BOOTSTRAP)
 
 
 def bench_realism(
@@ -58,21 +66,20 @@ def bench_realism(
     songs: int,
     bars: int,
     held_out: float,
-    human: tuple[int, int] | None = None,
+    smoke: bool = False,
 ) -> dict[str, float]:
     """Realism gap and overlap ratio of the shipped style, every part as it plays.
 
     Given other melody and chord models than the shipped ones (the smoke run's tiny ones),
-    those two with the rules for the other parts. `human`: evaluate's `draws` and `boots`
-    (the smoke run's few; else evaluate's defaults).
+    those two with the rules for the other parts. A smoke run evaluates on a small
+    human budget (`human_budget`).
     """
     from lofi.data.corpus import load_corpus
     from lofi.models.loading import load_checkpoints
     from lofi.models.style import default_style_dir
     from lofi.tools.evaluate import GENERATED, HUMAN, evaluate
-    from lofi.tools.yardstick import BOOTSTRAP, HUMAN_DRAWS
 
-    draws, boots = human or (HUMAN_DRAWS, BOOTSTRAP)
+    draws, boots = human_budget(smoke)
 
     style = default_style_dir()
     shipped = (melody.resolve(), chords.resolve()) == (
@@ -201,7 +208,6 @@ def bench_finetune(
     from lofi.models.loading import default_chord_model, default_melody_model
     from lofi.models.style import default_style_dir
     from lofi.tools.evaluate import evaluate
-    from lofi.tools.yardstick import BOOTSTRAP, HUMAN_DRAWS
 
     budget = SMOKE_BUDGET if smoke else STYLE_BUDGET
     held_share = 0.5 if smoke else 0.2
@@ -226,7 +232,7 @@ def bench_finetune(
         }
         losses = held_out_losses(styles, held, budget.seq_len)
         results.update(losses)
-        draws, boots = SMOKE_HUMAN if smoke else (HUMAN_DRAWS, BOOTSTRAP)
+        draws, boots = human_budget(smoke)
         for name, folder in styles.items():
             report = evaluate(
                 loaded, folder, songs, 1, bars, held_share, windows=(4,), draws=draws, boots=boots
@@ -295,9 +301,7 @@ def style_cases(
     return [
         (
             "realism",
-            lambda: bench_realism(
-                corpus, melody, chords, songs, bars, held, SMOKE_HUMAN if smoke else None
-            ),
+            lambda: bench_realism(corpus, melody, chords, songs, bars, held, smoke),
         ),
         (
             "style",
