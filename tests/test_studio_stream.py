@@ -15,7 +15,7 @@ from lofi.core.types import GenerationConfig, Key
 from lofi.models.loading import load_checkpoints
 from lofi.service.mixer import bounce, mixed_request
 from lofi.service.recipe import from_recipe, to_recipe
-from lofi.service.studio_stream import start_take
+from lofi.service.studio_stream import chord_runs, start_take
 from lofi.service.takes import read_take
 from lofi.service.track import make_track, write_track
 
@@ -64,6 +64,9 @@ def test_first_bars_play_first_and_the_pieces_join_into_the_track(studio, tmp_pa
         assert {s["name"]: s["level_db"] for s in first["strips"]}["chords"] == -2.0
         assert [s[2] for s in first["sections"]] == [s.name for s in take.song.sections]
         assert first["chords"] and first["notes"] and first["drums"]
+        # One label per run of a chord: no two touching events name the same chord.
+        for before, (at, _, name) in zip(first["chords"], first["chords"][1:], strict=False):
+            assert not (name == before[2] and abs(before[0] + before[1] - at) < 1e-3)
         assert take.wait_done(180), take.error
         done = take.for_player()
         assert done["files_done"] and done["stems_done"]
@@ -136,3 +139,14 @@ def test_bounce_renders_the_mix_and_its_recipe_makes_it_again(studio, tmp_path) 
         assert redo_files["wav"].read_bytes() == (out / "mix.wav").read_bytes()
     finally:
         shutil.rmtree(take.folder.parent, ignore_errors=True)
+
+
+def test_a_chord_held_over_several_beats_is_one_label() -> None:
+    held = ((0.0, 1.0, "i7"), (1.0, 1.0, "i7"), (2.0, 2.0, "i7"), (4.0, 1.0, "iv"))
+    beats = (*held, (6.0, 1.0, "iv"), (7.0, 1.0, "iv"))  # after a gap: iv again
+    assert chord_runs(beats) == [
+        (0.0, 4.0, "i7"),
+        (4.0, 1.0, "iv"),
+        (6.0, 2.0, "iv"),
+    ]
+    assert chord_runs(()) == []

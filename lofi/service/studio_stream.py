@@ -162,6 +162,7 @@ class PlayerTake:
             }
             for name, level in sorted(self.request.effects.items())
         ]
+        chords = chord_runs(self.song.chords)
         return {
             "take": self.id,
             "frames": self.total_frames,
@@ -181,7 +182,7 @@ class PlayerTake:
             "beds": beds if self.playable else [],
             "stems_done": all(len(p) == 2 for p in self.pieces.values()) or self.first_only,
             "sections": [[s.start_bar, s.bars, s.name] for s in self.song.sections],
-            "chords": [[round(t * beat, 3), round(d * beat, 3), n] for t, d, n in self.song.chords],
+            "chords": [[round(t * beat, 3), round(d * beat, 3), n] for t, d, n in chords],
             "notes": [
                 [round(n.onset * beat, 3), round(n.duration * beat, 3), n.pitch, i, int(i == own)]
                 for i, part in enumerate(self.song.parts)
@@ -368,3 +369,19 @@ def _prune(root: Path, keep: Path) -> None:
     # Other sessions' players: stale ones go, then the least recently used past the cap.
     ours = {root.resolve(), (static_root() / BEDS).resolve()}  # the beds are shared
     prune(static_root(), LIMITS.studio_static_bytes, STALE_S, keep=lambda p: p.resolve() in ours)
+
+
+def chord_runs(chords: tuple[tuple[float, float, str], ...]) -> list[tuple[float, float, str]]:
+    """The song's chords with each run of one chord held as one event (the roll's labels).
+
+    A learned piano's harmony is heard beat by beat; labelled per beat, a held chord wrote
+    its name on every beat and the names ran into each other.
+    """
+    runs: list[tuple[float, float, str]] = []
+    for at, length, name in chords:
+        if runs and runs[-1][2] == name and abs(runs[-1][0] + runs[-1][1] - at) < 1e-6:
+            start, _, _ = runs[-1]
+            runs[-1] = (start, at + length - start, name)
+        else:
+            runs.append((at, length, name))
+    return runs
