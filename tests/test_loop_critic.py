@@ -2,6 +2,7 @@
 
 import shutil
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,13 @@ from lofi.compose.arrangement import ARRANGEMENT, arrangement_from_json
 from lofi.compose.pianist import piano_sampler
 from lofi.compose.piano_loops import piano_blocks
 from lofi.core.errors import StyleError
-from lofi.core.types import SamplingConfig
+from lofi.core.types import Note, SamplingConfig
 from lofi.data.corpus import load_corpus
 from lofi.data.split import training_part
-from lofi.data.window_features import FEATURE_NAMES, note_windows
-from lofi.learn.critic import draw_loops, fit_critic, flattened, piece_windows
+from lofi.data.window_features import FEATURE_NAMES, MOTION_NAMES, bar_motion, note_windows
+from lofi.learn.critic import draw_loops, fit_critic, flattened, piece_windows, repeated_halves
 from lofi.models.critic import (
+    CRITIC_FEATURES,
     CRITIC_FILE,
     MAX_CRITIC_BYTES,
     LoopCritic,
@@ -46,8 +48,9 @@ def _loop(piano, seed, critic=None, choices=1):
 
 def test_the_forest_walked_in_numpy_answers_as_scikit_learn(piano, pieces):
     drawn = draw_loops(piano, 40, seed=3)
-    loops = np.vstack([note_windows(n, 16.0, 0, 2) for n in drawn])
+    loops = np.vstack([note_windows(n, 16.0, 0, 2, motion=True) for n in drawn])
     human = piece_windows(pieces, 2)
+    assert loops.shape[1] == human.shape[1] == len(FEATURE_NAMES) + len(MOTION_NAMES)
     x = np.vstack([loops, human])
     y = np.r_[np.zeros(len(loops)), np.ones(len(human))]
     forest = RandomForestClassifier(n_estimators=15, min_samples_leaf=3, random_state=0).fit(x, y)
@@ -58,12 +61,70 @@ def test_the_forest_walked_in_numpy_answers_as_scikit_learn(piano, pieces):
 
 def test_a_critic_is_saved_and_read_back_unchanged(piano, pieces, tmp_path):
     critic = fit_critic(pieces, piano, loops=30, trees=4)
-    assert sorted(critic.forests) == [1, 2, 4] and critic.about["features"] == list(FEATURE_NAMES)
+    assert sorted(critic.forests) == [1, 2, 4] and critic.about["features"] == list(CRITIC_FEATURES)
     write_critic(tmp_path / CRITIC_FILE, critic)
     again = read_critic(tmp_path / CRITIC_FILE)
     assert again.about == critic.about
     loops = draw_loops(piano, 6, seed=9)
     assert np.array_equal(again.scores(loops, 4), critic.scores(loops, 4))
+
+
+def test_the_critic_hears_a_left_hand_that_jumps_from_bar_to_bar():
+    chord = (60, 64, 67)
+
+    def bars(lows):  # a held chord a bar over a left-hand note that moves as `lows`
+        return [Note(p, 4.0 * b, 4.0, 70) for b, low in enumerate(lows) for p in (low, *chord)]
+
+    still, jumping = bars([48, 48, 48, 48]), bars([48, 36, 50, 38])
+    assert bar_motion(still, 0.0, 4).tolist() == [0.0, 0.0, 0.0, 0.0]
+    low_move, top_move, low_span, top_span = bar_motion(jumping, 0.0, 4).tolist()
+    assert (low_move, low_span, top_move, top_span) == (38 / 3, 14.0, 0.0, 0.0)
+    assert bar_motion(jumping[:4], 0.0, 1).tolist() == [0.0] * len(MOTION_NAMES)
+    with_motion = note_windows(jumping, 16.0, 0, 4, motion=True)
+    assert np.array_equal(with_motion[:, : len(FEATURE_NAMES)], note_windows(jumping, 16.0, 0, 4))
+
+
+def test_a_critic_of_an_earlier_release_still_chooses_as_it_did(piano):
+    older = read_critic(default_style_dir().parent / "lofi_v2" / CRITIC_FILE)
+    assert older.about["features"] == list(FEATURE_NAMES) and not older.motion
+    current = read_critic(default_style_dir() / CRITIC_FILE)
+    assert current.motion
+    loops = draw_loops(piano, 6, seed=4)
+    scores = older.scores(loops, 4)
+    assert np.isfinite(scores).all() and len(set(scores.round(6))) > 1
+
+
+def test_the_critic_learns_how_often_a_pieces_loop_plays_a_2_bar_idea_twice(pieces):
+    share = repeated_halves(pieces)
+    assert 0.05 < share < 0.5  # the pack: some loops are one 2-bar idea played twice
+    idea = [Note(60 + i, 2.0 * i, 1.5, 70) for i in range(4)]  # 2 bars
+    twice = replace(pieces[0], notes=tuple(idea + [replace(n, onset=n.onset + 8) for n in idea]))
+    varied = replace(twice, notes=(*twice.notes[:-1], replace(twice.notes[-1], pitch=70)))
+    assert repeated_halves((twice, varied)) == 0.5
+    assert repeated_halves((replace(twice, length_beats=8.0),)) == 0.0  # no 4-bar loop
+
+
+def test_a_new_loop_plays_its_first_half_twice_at_the_critics_share(piano):
+    critic = read_critic(default_style_dir() / CRITIC_FILE)
+    assert critic.repeated_halves > 0
+    always = LoopCritic(critic.forests, {**critic.about, "repeated_halves": 1.0})
+    never = LoopCritic(critic.forests, {**critic.about, "repeated_halves": 0.0})
+
+    def halves(notes):
+        return [
+            sorted(
+                (n.pitch, round(n.onset - start, 4), n.velocity)
+                for n in notes
+                if start <= n.onset < start + 8
+            )
+            for start in (0.0, 8.0)
+        ]
+
+    for seed in range(3):
+        first, second = halves(_loop(piano, seed, always, 4))
+        assert first and first == second
+        first, second = halves(_loop(piano, seed, never, 4))
+        assert first != second
 
 
 def test_a_broken_critic_file_is_refused_clearly(piano, pieces, tmp_path):
@@ -88,7 +149,8 @@ def test_a_broken_critic_file_is_refused_clearly(piano, pieces, tmp_path):
 
 
 def test_the_piano_plays_the_loop_its_critic_takes_most_for_a_piece(piano):
-    critic = read_critic(default_style_dir() / CRITIC_FILE)
+    shipped = read_critic(default_style_dir() / CRITIC_FILE)
+    critic = LoopCritic(shipped.forests, {**shipped.about, "repeated_halves": 0.0})  # 4 bars
     changed = 0
     for seed in range(6):
         first = _loop(piano, seed)

@@ -189,6 +189,30 @@ def test_a_recipe_of_an_earlier_lofi_style_finds_it_where_it_now_ships(release: 
         find_style({**entry, "parts": {**entry["parts"], "piano": "0" * 64}})
 
 
+def test_a_recipe_of_the_default_with_its_earlier_critic_finds_the_release_that_holds_it() -> None:
+    """lofi_v3 is the default's piano and bass with the loop critic it chose by before."""
+    from lofi.core.paths import checkpoints_dir
+    from lofi.models.critic import CRITIC_FILE, critic_sha256
+    from lofi.models.loading import style_checkpoints
+    from lofi.service.recipe_models import find_style, sampled_sha256
+
+    default, release = default_style_dir(), checkpoints_dir() / "lofi_v3"
+    loaded = read_style(default)
+    assert read_style(release).model_sha256() == loaded.model_sha256()
+    entry: dict[str, Any] = {
+        "path": "checkpoints/lofi",
+        "name": "lofi",
+        "parts": loaded.model_sha256(),
+        "weights": {k: sampled_sha256(f, k) for k, f in style_checkpoints(default).items()},
+        "fallbacks": loaded.fallbacks,
+    }
+    earlier, now = (critic_sha256(f / CRITIC_FILE) for f in (release, default))
+    assert earlier != now
+    assert find_style(entry, {"source": CRITIC_FILE, "sha256": earlier})[0] == release
+    assert find_style(entry, {"source": CRITIC_FILE, "sha256": now})[0] == default
+    assert find_style(entry)[0] == default  # a recipe whose piano chose no loops
+
+
 def test_the_game_style_still_ships_with_every_part() -> None:
     game = read_style(resolve_style("game"))
     assert game.corpus == "default"

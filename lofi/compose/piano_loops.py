@@ -3,7 +3,8 @@
 A letter's first block draws a new 4-bar loop from the piano sampler (lofi.compose.pianist);
 a repeat marked `=` plays it note for note; any other mark keeps its first half and draws a
 new second half. With the style's loop critic (lofi.models.critic) each new loop or second
-half is the one, of several the sampler draws, that the critic takes most for a piece.
+half is the one, of several the sampler draws, that the critic takes most for a piece, and
+a new loop plays a 2-bar idea twice as often as the pack's 4-bar windows do.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def piano_blocks(
         if mark != "=" or letter not in loops:
             sampler.restart()
         if letter not in loops:
-            played = _chosen(sampler, [], loop_bars, critic, choices)
+            played = _new_loop(sampler, loop_bars, critic, choices)
             loops[letter] = played
         elif mark == "=":
             played = loops[letter]
@@ -71,6 +72,21 @@ def piano_blocks(
             played = _chosen(sampler, kept, loop_bars, critic, choices)
         notes += loop_notes(sampler.decode(played), start, stop)
     return notes
+
+
+def _new_loop(
+    sampler: PianoSampler, loop_bars: int, critic: LoopCritic | None, choices: int
+) -> list[str]:
+    """A letter's new loop: at the critic's learned share, its first half played twice.
+
+    Without a critic, or with one fitted before it learned the share, the draws are as before.
+    """
+    share = critic.repeated_halves if critic is not None and choices > 1 else 0.0
+    if share > 0 and loop_bars % 2 == 0 and sampler.rng.random() < share:
+        half = _chosen(sampler, [], loop_bars // 2, critic, choices)
+        sampler.feed(half)  # the stream plays on as if it had drawn the repeat
+        return half + half
+    return _chosen(sampler, [], loop_bars, critic, choices)
 
 
 def _chosen(

@@ -1,7 +1,8 @@
 """The feature vector of one window (1, 2 or 4 bars) of key-normalised pitched notes.
 
 The evaluation (lofi.tools.features) measures pieces and songs by these features, and a
-style's loop critic (lofi.models.critic) judges the loops its piano draws by the same ones.
+style's loop critic (lofi.models.critic) judges the loops its piano draws by the same ones,
+plus how the register moves from bar to bar inside the window (MOTION_NAMES).
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "notes_on_one",
     "notes_per_onset",
 )
+
+# How the lowest and the top note of each bar move inside a window of 2 or more bars (mean
+# move between neighbouring bars, and their span), in semitones: 0 in a 1-bar window.
+MOTION_NAMES: tuple[str, ...] = ("bar_low_move", "bar_top_move", "bar_low_span", "bar_top_span")
 
 
 def top_line(notes: Iterable[Note]) -> tuple[Note, ...]:
@@ -147,6 +152,27 @@ def window_features(
     )
 
 
+def bar_motion(notes: list[Note], start: float, bars: int) -> np.ndarray:
+    """How the window's register moves from bar to bar (see MOTION_NAMES).
+
+    A loop whose left hand jumps an octave from one bar to the next can have every bar's
+    features right and still not sound like a piece that stays put; these say it.
+    """
+    lows, tops = [], []
+    for bar in range(bars):
+        first = start + bar * BEATS_PER_BAR
+        pitches = [n.pitch for n in notes if first <= n.onset < first + BEATS_PER_BAR]
+        if pitches:
+            lows.append(min(pitches))
+            tops.append(max(pitches))
+    if len(lows) < 2:
+        return np.zeros(len(MOTION_NAMES))
+    low, top = np.array(lows, dtype=float), np.array(tops, dtype=float)
+    return np.array(
+        [np.abs(np.diff(low)).mean(), np.abs(np.diff(top)).mean(), np.ptp(low), np.ptp(top)]
+    )
+
+
 def min_notes(bars: int) -> int:
     """The fewest notes a window of `bars` bars needs to count (one a bar, at least two)."""
     return max(2, bars * MIN_NOTES // WINDOW_BARS)
@@ -199,7 +225,15 @@ def windows_of(notes: Iterable[Note], beats: float, bars: int) -> list[list[Note
     return buckets
 
 
-def note_windows(notes: Iterable[Note], beats: float, shift: int, bars: int) -> np.ndarray:
+def window_row(notes: list[Note], start: float, shift: int, bars: int, motion: bool) -> np.ndarray:
+    """window_features, and with `motion` the window's bar_motion after them."""
+    row = window_features(notes, start, shift, bars)
+    return np.concatenate([row, bar_motion(notes, start, bars)]) if motion else row
+
+
+def note_windows(
+    notes: Iterable[Note], beats: float, shift: int, bars: int, motion: bool = False
+) -> np.ndarray:
     """One feature row per full window of `bars` bars holding at least min_notes notes.
 
     Args:
@@ -207,10 +241,13 @@ def note_windows(notes: Iterable[Note], beats: float, shift: int, bars: int) -> 
         beats: their length in beats.
         shift: semitones that move the key's relative major to C.
         bars: the window's length in bars.
+        motion: each row ends with the window's bar_motion (MOTION_NAMES), as the loop
+            critic reads it.
     """
     rows = [
-        window_features(inside, w * bars * BEATS_PER_BAR, shift, bars)
+        window_row(inside, w * bars * BEATS_PER_BAR, shift, bars, motion)
         for w, inside in enumerate(windows_of(notes, beats, bars))
         if len(inside) >= min_notes(bars)
     ]
-    return np.array(rows, dtype=float).reshape(len(rows), len(FEATURE_NAMES))
+    width = len(FEATURE_NAMES) + (len(MOTION_NAMES) if motion else 0)
+    return np.array(rows, dtype=float).reshape(len(rows), width)

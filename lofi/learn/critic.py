@@ -21,10 +21,17 @@ from lofi.core.errors import ConfigError
 from lofi.core.types import Note, Piece, SamplingConfig
 from lofi.data.corpus import Corpus
 from lofi.data.split import training_part
-from lofi.data.window_features import FEATURE_NAMES, note_windows, unisons_merged
+from lofi.data.window_features import min_notes, note_windows, unisons_merged, windows_of
 from lofi.encoding.tokens import key_shift
 from lofi.learn.presets import CRITIC_LOOPS
-from lofi.models.critic import CRITIC_FILE, WINDOWS, Forest, LoopCritic, write_critic
+from lofi.models.critic import (
+    CRITIC_FEATURES,
+    CRITIC_FILE,
+    WINDOWS,
+    Forest,
+    LoopCritic,
+    write_critic,
+)
 from lofi.models.loading import load_part
 from lofi.models.sampler import StepModel
 from lofi.models.style import read_style
@@ -50,12 +57,35 @@ def draw_loops(piano: StepModel, count: int, seed: int) -> list[list[Note]]:
 
 
 def piece_windows(pieces: tuple[Piece, ...], bars: int) -> np.ndarray:
-    """The feature rows of every piece's windows, as the evaluation measures them."""
+    """The critic's feature rows (CRITIC_FEATURES) of every piece's windows."""
     blocks = [
-        note_windows(unisons_merged(p.notes), p.length_beats, key_shift(p.key), bars)
+        note_windows(unisons_merged(p.notes), p.length_beats, key_shift(p.key), bars, True)
         for p in pieces
     ]
-    return np.vstack([np.zeros((0, len(FEATURE_NAMES))), *blocks])
+    return np.vstack([np.zeros((0, len(CRITIC_FEATURES))), *blocks])
+
+
+def repeated_halves(pieces: tuple[Piece, ...]) -> float:
+    """The share of the pieces' loops whose bars 3–4 repeat bars 1–2 note for note.
+
+    A piece's loop is its first 4 bars (the pieces with fewer are left out). A pack of loops
+    holds many a 2-bar idea played twice; a song's new loop does it as often.
+    """
+    half = LOOP_BARS // 2 * BEATS_PER_BAR
+    repeats = loops = 0
+    for piece in pieces:
+        windows = windows_of(unisons_merged(piece.notes), piece.length_beats, LOOP_BARS)
+        if not windows or len(windows[0]) < min_notes(LOOP_BARS):
+            continue
+        first = sorted(_relative(n, 0.0) for n in windows[0] if n.onset < half)
+        second = sorted(_relative(n, half) for n in windows[0] if n.onset >= half)
+        repeats += first == second
+        loops += 1
+    return repeats / loops if loops else 0.0
+
+
+def _relative(note: Note, start: float) -> tuple[int, float, float]:
+    return (note.pitch, round(note.onset - start, 3), round(note.duration, 3))
 
 
 def fit_critic(
@@ -76,7 +106,8 @@ def fit_critic(
         human = piece_windows(pieces, bars)
         if len(human) < 2:
             raise ConfigError(f"the pieces have {len(human)} full {bars}-bar windows; need 2")
-        model = np.vstack([note_windows(n, LOOP_BARS * BEATS_PER_BAR, 0, bars) for n in drawn])
+        beats = LOOP_BARS * BEATS_PER_BAR
+        model = np.vstack([note_windows(n, beats, 0, bars, True) for n in drawn])
         x = np.vstack([model, human])
         y = np.r_[np.zeros(len(model)), np.ones(len(human))]
         forest = RandomForestClassifier(
@@ -89,11 +120,12 @@ def fit_critic(
         forests[bars] = flattened(forest)
     about = {
         "windows": list(WINDOWS),
-        "features": list(FEATURE_NAMES),
+        "features": list(CRITIC_FEATURES),
         "loops": loops,
         "pieces": len(pieces),
         "trees": trees,
         "seed": seed,
+        "repeated_halves": round(repeated_halves(pieces), 4),
     }
     return LoopCritic(forests, about)
 

@@ -2,7 +2,8 @@
 
 Per window length (1, 2 and 4 bars) a random forest tells windows of the corpus' training
 pieces from windows of loops the style's own piano drew (lofi.learn.critic fits it, on the
-features the evaluation measures: lofi.data.window_features). The piano draws several
+features the evaluation measures and how the register moves from bar to bar:
+lofi.data.window_features). The piano draws several
 loops and plays the one the critic takes most for a piece (lofi.compose.pianist).
 
 The forests are read as plain arrays (numpy only, no pickle: a style may be a user's file).
@@ -23,13 +24,22 @@ import numpy as np
 from lofi.core.constants import BEATS_PER_BAR
 from lofi.core.errors import StyleError
 from lofi.core.types import Note
-from lofi.data.window_features import FEATURE_NAMES, min_notes, window_features, windows_of
+from lofi.data.window_features import (
+    FEATURE_NAMES,
+    MOTION_NAMES,
+    min_notes,
+    window_row,
+    windows_of,
+)
 
 CRITIC_FILE = "critic.npz"
 WINDOWS = (1, 2, 4)  # bars: a loop pack's pieces are 2–4 bars long
 MAX_CRITIC_BYTES = 64 * 1024**2  # what a critic file may hold unpacked (the shipped: 2.2 MB)
 FLOOR = 0.01  # a forest's share is kept in [FLOOR, 1 - FLOOR]: log-odds stay finite
 _ARRAYS = ("feature", "threshold", "left", "right", "share", "roots")
+CRITIC_FEATURES = (*FEATURE_NAMES, *MOTION_NAMES)
+# What the critics of earlier releases measured (the shipped lofi_v2 style's): still read.
+FEATURE_SETS = (list(CRITIC_FEATURES), list(FEATURE_NAMES))
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,19 @@ class LoopCritic:
     forests: dict[int, Forest]
     about: dict[str, Any]
 
+    @property
+    def repeated_halves(self) -> float:
+        """The share of the pieces' loops whose second half repeats the first (0: not learned).
+
+        A song's new loop plays its first half twice as often (lofi.compose.piano_loops).
+        """
+        return float(self.about.get("repeated_halves", 0.0))
+
+    @property
+    def motion(self) -> bool:
+        """Whether the forests read the windows' bar-to-bar register motion too."""
+        return self.about.get("features") == list(CRITIC_FEATURES)
+
     def scores(self, loops: Sequence[Sequence[Note]], loop_bars: int) -> np.ndarray:
         """How much each loop (normalised key, from beat 0) sounds like a piece.
 
@@ -94,7 +117,8 @@ class LoopCritic:
             for i, notes in enumerate(loops):
                 for w, inside in enumerate(windows_of(notes, beats, bars)):
                     if len(inside) >= min_notes(bars):
-                        rows.append(window_features(inside, w * bars * BEATS_PER_BAR, 0, bars))
+                        start = w * bars * BEATS_PER_BAR
+                        rows.append(window_row(inside, start, 0, bars, self.motion))
                         owners.append(i)
                     else:
                         total[i] += np.log(FLOOR / (1 - FLOOR)) / per
@@ -131,23 +155,26 @@ def read_critic(path: Path) -> LoopCritic:
             about = json.loads(str(data["about"]))
             if not set(about["windows"]) <= set(WINDOWS):
                 raise ValueError(f"windows {about['windows']} are not among {WINDOWS} bars")
+            if about.get("features") not in FEATURE_SETS:
+                raise StyleError(f"{path}: the critic measures other features than this version")
+            if not 0.0 <= float(about.get("repeated_halves", 0.0)) <= 1.0:
+                raise ValueError(f"repeated_halves {about['repeated_halves']} is not a share")
+            width = len(about["features"])
             forests = {
-                int(bars): _forest({n: data[f"{bars}/{n}"] for n in _ARRAYS})
+                int(bars): _forest({n: data[f"{bars}/{n}"] for n in _ARRAYS}, width)
                 for bars in about["windows"]
             }
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise StyleError(f"{path}: not a loop critic this version reads ({exc})") from exc
-    if about.get("features") != list(FEATURE_NAMES):
-        raise StyleError(f"{path}: the critic measures other features than this version")
     return LoopCritic(forests, about)
 
 
-def _forest(arrays: dict[str, np.ndarray]) -> Forest:
+def _forest(arrays: dict[str, np.ndarray], width: int) -> Forest:
     nodes = len(arrays["feature"])
     if any(len(arrays[n]) != nodes for n in _ARRAYS[:-1]) or not len(arrays["roots"]):
         raise ValueError("the arrays of a forest differ in length")
     links = np.concatenate([arrays["left"], arrays["right"], arrays["roots"]])
-    if links.max() >= nodes or links.min() < -1 or arrays["feature"].max() >= len(FEATURE_NAMES):
+    if links.max() >= nodes or links.min() < -1 or arrays["feature"].max() >= width:
         raise ValueError("a node points outside its forest")
     # A walk ends only at leaves: every child must lie after its parent (trees are stored
     # depth-first), so a hostile file cannot make a cycle.

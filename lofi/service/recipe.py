@@ -310,7 +310,8 @@ def from_recipe(data: Any) -> TrackRequest:
         loop = loop_from_entry(data["loop"], config) if "loop" in data else None
         mix = mix_from_json(data.get("mix"))
         if data.get("style"):
-            folder, rules = find_style(data["style"])
+            critic = data.get("critic") if arrangement.loop_choices > 1 else None
+            folder, rules = find_style(data["style"], critic)
             request = style_request(
                 config, folder, instruments, effects, effect_paths, tape, rules, mix
             )

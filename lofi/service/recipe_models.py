@@ -14,6 +14,7 @@ from lofi.core.errors import CheckpointError, RecipeError, StyleError
 from lofi.core.parts import later_parts, part_names, rules_fallbacks
 from lofi.core.paths import checkpoints_dir, portable_path, resolve_portable, styles_dir
 from lofi.models.checkpoint import META_FILE, WEIGHTS_FILE, file_sha256, read_checkpoint
+from lofi.models.critic import CRITIC_FILE, critic_sha256
 from lofi.models.style import STYLE_FILE, Style, read_style
 
 # A model's or style's folder in a recipe: under its own root's name wherever that root lives
@@ -65,13 +66,16 @@ def find_model(entry: dict[str, Any], kind: str) -> Path:
     raise RecipeError(f"the recipe's {kind} model {entry['path']} ({sha[:12]}…) is not here")
 
 
-def find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
+def find_style(
+    entry: dict[str, Any], critic: dict[str, str] | None = None
+) -> tuple[Path, tuple[str, ...]]:
     """The recipe's style folder, checked part by part against the recipe's weight hashes.
 
     Also the parts the recipe plays by the rules although the style now has a model for
     them (it names their rules, or it was made before the style could learn them). When the
-    folder the recipe names now holds other weights (a newer release of a shipped style),
-    the shipped style folder that holds the recipe's weights plays it.
+    folder the recipe names now holds other weights, or another loop critic than the
+    recipe's `critic` (a newer release of a shipped style), the shipped style folder that
+    holds the recipe's weights and critic plays it.
     """
     folder = resolve_model(str(entry["path"]))
     try:
@@ -79,19 +83,32 @@ def find_style(entry: dict[str, Any]) -> tuple[Path, tuple[str, ...]]:
     except StyleError as exc:
         raise RecipeError(f"the recipe's style {entry['path']} is not usable here: {exc}") from exc
     rules = _style_rules(loaded, entry)
-    if rules is not None:
+    if rules is not None and _same_critic(folder, critic):
         return folder, rules
+    found = None if rules is None else (folder, rules)  # its critic differs: said later
     for other in sorted(p.parent for p in checkpoints_dir().glob(f"**/{STYLE_FILE}")):
         try:
             rules = _style_rules(read_style(other), entry)
         except (StyleError, CheckpointError):
             continue
-        if rules is not None:
+        if rules is not None and _same_critic(other, critic):
             return other, rules
+    if found is not None:
+        return found
     raise RecipeError(
         f"the style in {entry['path']} has other weights than the recipe's; "
         "it would make a different track"
     )
+
+
+def _same_critic(folder: Path, critic: dict[str, str] | None) -> bool:
+    """Whether the style in `folder` holds the recipe's loop critic (None: any will do)."""
+    if critic is None:
+        return True
+    path = folder / CRITIC_FILE
+    if critic.get("source") == "none":
+        return not path.is_file()
+    return path.is_file() and critic_sha256(path) == critic.get("sha256")
 
 
 def _style_rules(loaded: Style, entry: dict[str, Any]) -> tuple[str, ...] | None:
