@@ -69,7 +69,7 @@ def test_the_melody_sounds_at_the_loudness_it_learned(models) -> None:
     before = {n.velocity for n in compose(config, untimed, ARRANGEMENT_V3).part("melody").notes}
     assert before - learned  # version 3 humanised them at random
     assert arrangement_from_json(ARRANGEMENT_V3.to_json()) == ARRANGEMENT_V3
-    assert ARRANGEMENT.version == 5 and (ARRANGEMENT.velocity_jitter, ARRANGEMENT.legato) == (0, 1)
+    assert ARRANGEMENT.version == 6 and (ARRANGEMENT.velocity_jitter, ARRANGEMENT.legato) == (0, 1)
 
 
 def test_sections_cover_the_song(models) -> None:

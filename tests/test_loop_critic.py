@@ -84,7 +84,7 @@ def test_the_critic_hears_a_left_hand_that_jumps_from_bar_to_bar():
     assert np.array_equal(with_motion[:, : len(FEATURE_NAMES)], note_windows(jumping, 16.0, 0, 4))
 
 
-def test_a_critic_of_an_earlier_release_still_chooses_as_it_did(piano):
+def test_a_critic_of_an_earlier_release_is_still_read_and_scores_loops(piano):
     older = read_critic(default_style_dir().parent / "lofi_v2" / CRITIC_FILE)
     assert older.about["features"] == list(FEATURE_NAMES) and not older.motion
     current = read_critic(default_style_dir() / CRITIC_FILE)
@@ -168,6 +168,9 @@ def test_the_shipped_style_chooses_its_loops_and_older_arrangements_do_not():
     assert ARRANGEMENT.loop_choices > 1
     v4 = {k: v for k, v in ARRANGEMENT.to_json().items() if k != "loop_choices"}
     assert arrangement_from_json({**v4, "version": 4}).loop_choices == 1
+    # Version 5 chose among 32 loops: its recipes still do.
+    v5 = {**ARRANGEMENT.to_json(), "version": 5, "loop_choices": 32}
+    assert arrangement_from_json(v5).loop_choices == 32 < ARRANGEMENT.loop_choices
 
 
 def test_the_command_fits_the_critic_of_a_style_and_refuses_clearly(tmp_path, capsys):

@@ -91,7 +91,7 @@ def test_generate_writes_a_playable_track_identical_on_rerun(env, tmp_path) -> N
         55,
         91,
     )
-    assert recipe["arrangement"]["version"] == 5 and recipe["form"]["source"] == "style:default"
+    assert recipe["arrangement"]["version"] == 6 and recipe["form"]["source"] == "style:default"
     assert recipe["critic"] == {"source": "none"}  # these checkpoints have no loop critic
     assert recipe["timing"]["source"] == "style:default" and len(recipe["timing"]["sha256"]) == 64
 

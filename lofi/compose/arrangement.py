@@ -56,11 +56,11 @@ class Arrangement:
         loop_choices: loops a learned piano draws for each new loop (and each new second
             half), of which it plays the one its style's loop critic (lofi.models.critic)
             takes most for a piece of the corpus; 1, or a style without a critic, plays the
-            first drawn (versions 1–4).
+            first drawn (versions 1–4); 32 in version 5.
     """
 
     name: str = "lofi-sections"
-    version: int = 5
+    version: int = 6
     bass_entry: float = 0.5
     intro_lead_in: float = 0.5
     outro_energy: float = 0.6
@@ -77,7 +77,7 @@ class Arrangement:
     form: str = "style"
     rhythm: str = AS_LEARNED
     timing: str = "style"
-    loop_choices: int = 32
+    loop_choices: int = 64
 
     def drum_energy(self, bar: int, sections: tuple[Section, ...]) -> float | None:
         """How hard the drums play in `bar` (0–1): 0 leaves only soft cymbals; None: silent."""
@@ -129,9 +129,18 @@ ARRANGEMENT_V2 = Arrangement(
 ARRANGEMENT_V3 = Arrangement(version=3, velocity_jitter=5.0, legato=0.95, loop_choices=1)
 # Before the loop critic: the piano played the first loop it drew.
 ARRANGEMENT_V4 = Arrangement(version=4, loop_choices=1)
+# Before the critic heard register motion: the piano chose among half as many loops.
+ARRANGEMENT_V5 = Arrangement(version=5, loop_choices=32)
 ARRANGEMENTS = {
     (a.name, a.version): a
-    for a in (ARRANGEMENT_V1, ARRANGEMENT_V2, ARRANGEMENT_V3, ARRANGEMENT_V4, ARRANGEMENT)
+    for a in (
+        ARRANGEMENT_V1,
+        ARRANGEMENT_V2,
+        ARRANGEMENT_V3,
+        ARRANGEMENT_V4,
+        ARRANGEMENT_V5,
+        ARRANGEMENT,
+    )
 }
 _V1_FIELDS = ("name", "version", "intro_lead_in", "outro_energy", "cymbal_floor")
 # Fields added after a version shipped, by the first version whose recipes write them; an

@@ -4,7 +4,7 @@ A letter's first block draws a new 4-bar loop from the piano sampler (lofi.compo
 a repeat marked `=` plays it note for note; any other mark keeps its first half and draws a
 new second half. With the style's loop critic (lofi.models.critic) each new loop or second
 half is the one, of several the sampler draws, that the critic takes most for a piece, and
-a new loop plays a 2-bar idea twice as often as the pack's 4-bar windows do.
+a new loop plays a 2-bar idea twice as often as the pack's loops do.
 """
 
 from __future__ import annotations

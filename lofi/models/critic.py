@@ -3,8 +3,8 @@
 Per window length (1, 2 and 4 bars) a random forest tells windows of the corpus' training
 pieces from windows of loops the style's own piano drew (lofi.learn.critic fits it, on the
 features the evaluation measures and how the register moves from bar to bar:
-lofi.data.window_features). The piano draws several
-loops and plays the one the critic takes most for a piece (lofi.compose.pianist).
+lofi.data.window_features). The piano draws several loops and plays the one the critic
+takes most for a piece (lofi.compose.piano_loops).
 
 The forests are read as plain arrays (numpy only, no pickle: a style may be a user's file).
 """

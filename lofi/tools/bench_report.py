@@ -23,7 +23,7 @@ LABELS = {
     "sampler_tokens_per_s": "numpy step sampler, tokens/s",
     "sampler_baseline_tokens_per_s": "`model.predict` one token at a time, tokens/s",
     "compose_critic_ratio": "composing a song with the default style: the loop critic's pick "
-    "of 32 loops ÷ the first loop drawn (arrangement 4), s per song",
+    "of 64 loops ÷ the first loop drawn (arrangement 4), s per song",
     "compose_critic_s": "composing a 32-bar song with the default style, s",
     "compose_first_loop_s": "… with arrangement 4 (the first loop drawn), s",
     "render_ratio": "render of the song ÷ `fluidsynth -ni -F` on the same MIDI and SoundFont",
