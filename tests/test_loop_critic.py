@@ -140,6 +140,13 @@ def test_a_broken_critic_file_is_refused_clearly(piano, pieces, tmp_path):
     write_critic(path, LoopCritic({0: critic.forests[4]}, {**critic.about, "windows": [0]}))
     with pytest.raises(StyleError, match="not among"):
         read_critic(path)
+    for share, says in ((1.5, "is not a share"), ("often", "could not convert")):
+        write_critic(path, LoopCritic(critic.forests, {**critic.about, "repeated_halves": share}))
+        with pytest.raises(StyleError, match=says):
+            read_critic(path)
+    write_critic(path, LoopCritic(critic.forests, {**critic.about, "features": ["pc_C"]}))
+    with pytest.raises(StyleError, match="other features"):
+        read_critic(path)
     forest = critic.forests[4]
     inner = int(np.flatnonzero(forest.feature >= 0)[0])
     forest.left[inner] = inner  # a node that is its own child: a walk would never end
