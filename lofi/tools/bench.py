@@ -1,7 +1,8 @@
 """`python -m lofi.tools.bench`: the engine against its baselines, side by side, in one run.
 
 Every figure that has a baseline is a ratio against it measured in the same run; each case
-runs several times after a warm-up and reports the median. `--smoke` runs tiny sizes.
+runs several times after a warm-up and reports the median. `--smoke` runs tiny sizes, once
+(the render and end-to-end cases with no warm-up: their figures are checked, not compared).
 `--report` also writes the figures to docs/benchmark.md (see lofi.tools.bench_report).
 """
 
@@ -125,13 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     corpus = args.corpus or ("simutrans" if smoke else "default")
     bars, bpm = (8, 100.0) if smoke else (40, 80.0)  # 40 bars at 80 BPM: two minutes
     repeats = 1 if smoke else 3
+    warmup = 0 if smoke else 1
     request = track_request(melody, chords, bars, bpm)
     results: dict[str, Any] = {"machine": machine(), "smoke": smoke}
     cases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("sampler", lambda: bench_sampler(melody, 200 if smoke else 3000, 5 if smoke else 60)),
         ("compose", lambda: bench_compose(1 if smoke else 10, 8 if smoke else 32)),
-        ("render", lambda: bench_render(request, repeats)),
-        ("e2e", lambda: bench_e2e(request, repeats)),
+        ("render", lambda: bench_render(request, repeats, warmup)),
+        ("e2e", lambda: bench_e2e(request, repeats, warmup)),
         ("takes", lambda: bench_takes(request)),
         ("corpus", lambda: bench_corpus(corpus)),
         ("parse", lambda: bench_parse(corpus, 2 if smoke else args.music21_files)),

@@ -36,8 +36,11 @@ def track_request(melody: Path, chords: Path, bars: int, bpm: float) -> Any:
     )
 
 
-def bench_render(request: Any, repeats: int) -> dict[str, float]:
-    """Our render of the song's stems against the fluidsynth command line on the same MIDI."""
+def bench_render(request: Any, repeats: int, warmup: int = 1) -> dict[str, float]:
+    """Our render of the song's stems against the fluidsynth command line on the same MIDI.
+
+    Each is timed `repeats` times after `warmup` untimed runs.
+    """
     from lofi.audio.render import render_stems
     from lofi.compose.midi import song_to_midi
     from lofi.compose.song import compose
@@ -50,7 +53,7 @@ def bench_render(request: Any, repeats: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         mid_path = Path(tmp) / "song.mid"
         mid_path.write_bytes(midi)
-        ours = median_time(lambda: render_stems(midi, request.instruments), repeats)
+        ours = median_time(lambda: render_stems(midi, request.instruments), repeats, warmup)
         cmd = [
             "fluidsynth",
             "-ni",
@@ -62,16 +65,21 @@ def bench_render(request: Any, repeats: int) -> dict[str, float]:
             str(font),
             str(mid_path),
         ]
-        cli = median_time(lambda: subprocess.run(cmd, check=True, capture_output=True), repeats)
+        cli = median_time(
+            lambda: subprocess.run(cmd, check=True, capture_output=True), repeats, warmup
+        )
     return {"render_seconds": ours, "render_cli_seconds": cli, "render_ratio": ours / cli}
 
 
-def bench_e2e(request: Any, repeats: int) -> dict[str, Any]:
-    """Median seconds of one whole track (make and write), with each stage's median."""
+def bench_e2e(request: Any, repeats: int, warmup: int = 1) -> dict[str, Any]:
+    """Median seconds of one whole track (make and write), with each stage's median.
+
+    The first `warmup` runs are not counted.
+    """
     from lofi.service.track import make_track, write_track
 
     runs: list[dict[str, float]] = []
-    for i in range(repeats + 1):
+    for i in range(repeats + warmup):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             track = make_track(request)
@@ -84,7 +92,7 @@ def bench_e2e(request: Any, repeats: int) -> dict[str, Any]:
             t = time.perf_counter()
             write_track(track, request, Path(tmp) / "all", mp3=True)
             with_files = total + time.perf_counter() - t
-        if i:  # the first run is the warm-up
+        if i >= warmup:
             runs.append({**track.timings, "total": total, "total_with_mp3_and_stems": with_files})
     stages = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     return {"e2e_seconds": stages["total"], "e2e_stage_seconds": stages}
