@@ -91,8 +91,9 @@ with st.form("new_run"):
     start_from = st.selectbox(
         "Start from (style)",
         [SCRATCH, *bases],
-        help="Fine-tune: every part starts from this style's weights and size, at a lower "
-        "learning rate unless you set one",
+        help="Fine-tune: every part starts from this style's weights, size and dropout "
+        "(leave LSTM units and layers as they are), learning at "
+        f"{d.finetune_learning_rate:g} unless you set a rate",
     )
     if st.form_submit_button("Start training", type="primary"):
         values = {
@@ -107,9 +108,13 @@ with st.form("new_run"):
         options: dict[str, object] = {k: v for k, (v, shown) in values.items() if v != shown}
         if kind == STYLE_KIND and start_from != SCRATCH:
             options["from"] = str(bases[start_from])
-        folder = start_run(runs_root(), kind, corpus_path(corpus), options)
-        st.session_state.run = folder.name
-        st.toast(f"Started {folder.name}")
+        try:
+            folder = start_run(runs_root(), kind, corpus_path(corpus), options)
+        except LofiError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.run = folder.name
+            st.toast(f"Started {folder.name}")
 
 
 def status_badge(info: RunInfo) -> str:

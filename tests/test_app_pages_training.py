@@ -104,10 +104,18 @@ def test_training_page_trains_a_style_per_part_stops_and_resumes(app_env) -> Non
     at.radio[0].set_value("style")
     next(s for s in at.selectbox if s.label == "Start from (style)").set_value("default")
     next(n for n in at.number_input if n.label == "Epochs (most)").set_value(500)
-    next(n for n in at.number_input if n.label == "LSTM units").set_value(8)
+    units = next(n for n in at.number_input if n.label == "LSTM units")
+    shown = units.value
+    units.set_value(8)  # a fine-tuned style keeps its base's size: refused, nothing started
     button(at, "Start training").click()
     at.run()
-    (folder,) = list((app_env["user"] / "runs").iterdir())
+    assert any("keeps its base's size" in e.value for e in at.error), at.error
+    runs = app_env["user"] / "runs"
+    assert not runs.exists() or not list(runs.iterdir())
+    next(n for n in at.number_input if n.label == "LSTM units").set_value(shown)
+    button(at, "Start training").click()
+    at.run()
+    (folder,) = list(runs.iterdir())
     try:
         command = json.loads((folder / "run.json").read_text())["command"]
         assert command[2:4] == ["train", "style"] and "--from" in command

@@ -212,6 +212,15 @@ def test_the_command_fine_tunes_and_refuses_clearly(base: Path, tmp_path: Path, 
     ]
     assert main(bad) == 2
     assert "no style 'nope'" in capsys.readouterr().err
+    # size and dropout are the base's: a flag for them would be ignored, so it is refused
+    sized = tmp_path / "sized"
+    for flags, named in (
+        (["--units", "64"], "--units"),
+        (["--dropout", "0.2", "--layers", "2"], "--layers, --dropout"),
+    ):
+        assert main([*bad[:5], str(base), "--out", str(sized), *flags]) == 2
+        assert f"{named}: a fine-tuned style keeps its base's size" in capsys.readouterr().err
+        assert not sized.exists()
     with pytest.raises(StyleError, match="already holds a style"):
         train_style(other_corpus(), out, CONFIG, PARTS, start_from=base)
 

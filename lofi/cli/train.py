@@ -102,7 +102,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="start_from",
         metavar="STYLE",
         help="style only: fine-tune from this style (a name, `default` for the shipped one, "
-        "or a folder with style.json): every part starts from its weights and size",
+        "or a folder with style.json): every part starts from its weights, size and dropout "
+        "(no size or dropout flags)",
     )
     t.add_argument(
         "--resume",
@@ -221,11 +222,15 @@ def _has_stopped_run(out: Path) -> bool:
 def _train(args: argparse.Namespace) -> int:
     from lofi.data.corpus import load_corpus
     from lofi.data.split import training_part
+    from lofi.learn.finetune import check_fine_tuning_options
     from lofi.learn.train import check_config, train
 
     check_train_options(args)
     if args.kind != "style" and (args.start_from or args.resume):
         raise ConfigError("--from and --resume are for styles: use `train style`")
+    if args.start_from:  # --layers has a default: given as it, it changes nothing
+        layers = None if args.layers == TRAINING.layers else args.layers
+        check_fine_tuning_options({**vars(args), "layers": layers})
     if args.held_out is not None and not 0.0 <= args.held_out < 1.0:
         raise ConfigError(f"--held-out {args.held_out:g} is outside 0–1")
     if args.kind in ("form", "timing", "critic"):

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lofi.core.errors import CheckpointError, StyleError
+from lofi.core.errors import CheckpointError, ConfigError, StyleError
 from lofi.core.paths import portable_path
 from lofi.core.settings import TRAINING
 from lofi.encoding.vocab import Vocabulary
@@ -53,6 +54,29 @@ if TYPE_CHECKING:
 
     from lofi.data.corpus import Corpus
     from lofi.learn.train import TrainConfig
+
+
+# A fine-tuned part keeps its base's size and learns with the base's dropout or more
+# (`BaseStyle.finetune`): these options would be silently ignored, so they are refused.
+FIXED_BY_BASE = ("units", "layers", "embedding", "dropout", "token_dropout")
+
+
+def check_fine_tuning_options(given: Mapping[str, object]) -> None:
+    """Refuses the size and dropout options given to a run that fine-tunes a style.
+
+    `given` maps option names (underscores) to their values; None is an option left out.
+
+    Raises:
+        ConfigError: naming every such option given.
+    """
+    named = [f"--{k.replace('_', '-')}" for k in FIXED_BY_BASE if given.get(k) is not None]
+    if named:
+        them = "it" if len(named) == 1 else "them"
+        raise ConfigError(
+            f"{', '.join(named)}: a fine-tuned style keeps its base's size and learns with "
+            f"its base's dropout or {TRAINING.finetune_dropout:g}, whichever is more; leave "
+            f"{them} out to fine-tune, or train from scratch"
+        )
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,15 @@ def _alive(pid: int, start: int | None = None) -> bool:
 
 
 def start_run(root: Path, kind: str, corpus: str, options: dict[str, Any]) -> Path:
-    """Starts `python -m lofi train` in its own session; returns the new run folder."""
+    """Starts `python -m lofi train` in its own session; returns the new run folder.
+
+    Raises:
+        ConfigError: fine-tuning (`from` in `options`) with a size or dropout option.
+    """
+    if "from" in options:  # refused before a run folder is made
+        from lofi.learn.finetune import check_fine_tuning_options
+
+        check_fine_tuning_options(options)
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = root / f"{kind}-{stamp}"
