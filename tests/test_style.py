@@ -213,6 +213,17 @@ def test_a_recipe_of_the_default_with_its_earlier_critic_finds_the_release_that_
     assert find_style(entry)[0] == default  # a recipe whose piano chose no loops
 
 
+def test_the_style_in_use_lists_the_parts_its_songs_play() -> None:
+    """The sidebar's lines: a piano style's songs have no comping, the game style's do."""
+    from lofi.service.styles import part_sources
+
+    lofi = part_sources(read_style(default_style_dir()))
+    assert set(lofi) == {"piano", "bass", "drums", "form", "timing"}, lofi
+    assert lofi["piano"].startswith("learned from lofi") and "grooves" in lofi["drums"]
+    game = part_sources(read_style(resolve_style("game")))
+    assert set(game) == {"melody", "chords", "bass", "comping", "drums", "form", "timing"}
+
+
 def test_the_game_style_still_ships_with_every_part() -> None:
     game = read_style(resolve_style("game"))
     assert game.corpus == "default"

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from lofi.core.errors import StyleError
-from lofi.core.parts import part_names
+from lofi.core.parts import style_parts
 from lofi.core.paths import styles_dir, user_data_dir
 from lofi.learn.style_training import STOPPED_PREFIX
 from lofi.models import SongModels
@@ -108,11 +108,12 @@ def part_sources(style: Style) -> dict[str, str]:
     """Where each part of the style's tracks comes from, and its form and timing, in words.
 
     A learned part names its corpus and how it was trained (from scratch, fine-tuned, or
-    for a stopped run the best so far); a fallback says which one.
+    for a stopped run the best so far); a fallback says which one. Only the parts its songs
+    play are named: a learned piano's songs have no comping, whatever its fallback.
     """
     origins = style.training.get("parts", {}) if isinstance(style.training, dict) else {}
     out: dict[str, str] = {}
-    for kind in part_names():
+    for kind in style_parts(tuple(style.parts)):  # a learned piano plays no comping
         if kind in style.parts:
             origin = origins.get(kind) if isinstance(origins, dict) else None
             out[kind] = f"learned from {style.corpus}" + (f", {origin}" if origin else "")
