@@ -48,10 +48,17 @@ def test_shutdown_meets_busy_workers_cleanly_and_rendering_goes_on(
         for _ in range(40):  # until 4 shutdowns have met a busy worker
             render.warm_up([gm_soundfont])
             busy = _busy_worker()
+            seen = busy.process if busy is not None else None
             render.shutdown()
             if busy is None:
                 continue
             with busy.lock:  # the busy call has ended and cleaned up after itself
+                if busy.process is not None and busy.process is not seen:
+                    # The call was still starting its worker when the kill came (nothing to
+                    # kill yet) and went on with a fresh one: not a shutdown that met a busy
+                    # worker. Stopped here, and the test warms up again.
+                    busy.stop()
+                    continue
                 # A call that finished just as the kill came leaves a killed worker that the
                 # next call replaces: SIGKILL ends it, though not always at once on a busy host.
                 if busy.process is not None:
